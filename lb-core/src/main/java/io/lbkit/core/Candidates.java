@@ -1,0 +1,69 @@
+package io.lbkit.core;
+
+/**
+ * What a policy builds its picker from: every member of one group (primaries or backups) in
+ * configuration order, with whether each may take new requests in this snapshot. Hash policies
+ * that follow nginx keep unusable members in their tables (so keys do not move when a server is
+ * marked down) and skip them at pick time; other policies drop them.
+ */
+final class Candidates {
+    final Upstream upstream;
+    final Member[] all;
+    final boolean[] usable;
+    final Member[] usableMembers;
+    final int[] weights;        // configured weight of each usable member, scaled by weightPercent
+    final SlowStart slowStart;  // may be null
+
+    Candidates(Upstream upstream, Member[] all, boolean[] usable, SlowStart slowStart) {
+        this.upstream = upstream;
+        this.all = all;
+        this.usable = usable;
+        int n = 0;
+        for (boolean u : usable) {
+            if (u) {
+                n++;
+            }
+        }
+        usableMembers = new Member[n];
+        weights = new int[n];
+        for (int i = 0, j = 0; i < all.length; i++) {
+            if (usable[i]) {
+                usableMembers[j] = all[i];
+                weights[j] = scaledWeight(all[i]);
+                j++;
+            }
+        }
+        this.slowStart = slowStart;
+    }
+
+    static int scaledWeight(Member m) {
+        int pct = m.weightPercent;
+        if (pct == 100) {
+            return m.weight;
+        }
+        return Math.max(1, (int) ((long) m.weight * pct / 100));
+    }
+
+    /** Weight of {@code m} at time {@code now}, after slow start (never below 1). */
+    int weightNow(Member m, int weight, long now) {
+        SlowStart ss = slowStart;
+        if (ss == null) {
+            return weight;
+        }
+        return ss.weight(weight, m.slowStartSince, now);
+    }
+
+    long now() {
+        return upstream.ticker.nanos();
+    }
+
+    /** Like {@link #eligible(Member, PickRequest, long)}, reading the clock only if it matters. */
+    static boolean eligible(Member m, PickRequest req) {
+        return !m.atConnectionCap() && !m.bannedNow() && (req.triedCount() == 0 || !req.wasTried(m));
+    }
+
+    /** Common eligibility: not tried by this request, not banned, not at its connection cap. */
+    static boolean eligible(Member m, PickRequest req, long now) {
+        return !m.banned(now) && !m.atConnectionCap() && (req.triedCount() == 0 || !req.wasTried(m));
+    }
+}

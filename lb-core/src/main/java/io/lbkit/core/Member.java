@@ -1,0 +1,316 @@
+package io.lbkit.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One endpoint's live state inside an {@link Upstream}. It survives snapshots: a re-weight or a
+ * state change publishes a new snapshot that points at the same members, so in-flight counts,
+ * latency averages and failure counters carry over. It is also the {@link Selection} returned by
+ * a pick, which is why pick + complete allocate nothing.
+ */
+final class Member implements Selection {
+
+    private static final VarHandle IN_FLIGHT;
+    private static final VarHandle FAILS;
+    private static final VarHandle EFFECTIVE;
+    private static final VarHandle EWMA_MS;
+    private static final VarHandle PEAK;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            IN_FLIGHT = l.findVarHandle(Member.class, "inFlight", int.class);
+            FAILS = l.findVarHandle(Member.class, "fails", int.class);
+            EFFECTIVE = l.findVarHandle(Member.class, "effectiveWeight", int.class);
+            EWMA_MS = l.findVarHandle(Member.class, "responseTimeMs", long.class);
+            PEAK = l.findVarHandle(Member.class, "peakCostBits", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Upstream upstream;
+    final String id;
+
+    // ---- configuration, replaced by the control plane (single writer) ----
+    volatile Endpoint endpoint;
+    volatile EndpointState state = EndpointState.UP;
+    volatile boolean healthy = true;
+    /** Health-assigned weight scale in percent (HAProxy agent "weight %"), 100 = as configured. */
+    volatile int weightPercent = 100;
+    /** When slow start began, or {@link Long#MIN_VALUE} when the member is not ramping. */
+    volatile long slowStartSince = Long.MIN_VALUE;
+    int weight;          // endpoint.weight(), cached (written with endpoint)
+    int maxConns;        // endpoint.maxConnections()
+    int maxFails;        // endpoint.maxFails()
+    long failTimeoutNanos;
+
+    // ---- live state, written by requests ----
+    volatile int inFlight;
+    volatile int fails;
+    volatile long checked;   // nginx peer->checked (ticker nanos)
+    volatile long accessed;  // nginx peer->accessed (ticker nanos)
+    volatile int effectiveWeight;
+    volatile long responseTimeMs;   // nginx least_time average, in ms
+    volatile long peakCostBits;     // peak EWMA cost in ns (double bits)
+    volatile long peakStamp;        // ticker nanos of the last peak EWMA update
+    volatile long requests;         // completed attempts, for status pages (plain add, benign races)
+
+    Member(Upstream upstream, Endpoint endpoint) {
+        this.upstream = upstream;
+        this.id = endpoint.id();
+        setEndpoint(endpoint);
+        this.effectiveWeight = endpoint.weight();
+    }
+
+    void setEndpoint(Endpoint e) {
+        this.weight = e.weight();
+        this.maxConns = e.maxConnections();
+        this.maxFails = e.maxFails();
+        this.failTimeoutNanos = e.failTimeout().toNanos();
+        this.endpoint = e;
+    }
+
+    /**
+     * Whether this member's irregularities count for the upstream (it is a usable primary or
+     * backup of the current snapshot). Set by the control plane.
+     */
+    volatile boolean countsIrregular = true;
+
+    private void irregular(int delta) {
+        if (countsIrregular) {
+            upstream.irregular(delta);
+        }
+    }
+
+    // ---- Selection ----
+
+    @Override
+    public boolean found() {
+        return true;
+    }
+
+    @Override
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public NoEndpointReason reason() {
+        return NoEndpointReason.NONE;
+    }
+
+    @Override
+    public void complete(Outcome outcome, int status, long latencyNanos) {
+        upstream.completed(this, outcome, status, latencyNanos);
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+
+    // ---- eligibility (nginx peer checks) ----
+
+    /** nginx: not (max_fails && fails >= max_fails && now - checked <= fail_timeout). */
+    boolean banned(long now) {
+        int mf = maxFails;
+        return mf != 0 && fails >= mf && now - checked <= failTimeoutNanos;
+    }
+
+    /** {@link #banned(long)} that reads the clock only when the failure count matters. */
+    boolean bannedNow() {
+        int mf = maxFails;
+        return mf != 0 && fails >= mf && upstream.ticker.nanos() - checked <= failTimeoutNanos;
+    }
+
+    boolean atConnectionCap() {
+        int mc = maxConns;
+        return mc != 0 && inFlight >= mc;
+    }
+
+    /** nginx's post-pick update: {@code if (now - checked > fail_timeout) checked = now}. */
+    void touchChecked(long now) {
+        if (now - checked > failTimeoutNanos) {
+            checked = now;
+        }
+    }
+
+    // ---- in-flight accounting ----
+
+    /** Counts one more request in flight; false when the connection cap is reached. */
+    boolean acquire() {
+        int mc = maxConns;
+        if (mc == 0) {
+            IN_FLIGHT.getAndAdd(this, 1);
+            return true;
+        }
+        for (;;) {
+            int cur = inFlight;
+            if (cur >= mc) {
+                return false;
+            }
+            if (IN_FLIGHT.compareAndSet(this, cur, cur + 1)) {
+                if (cur + 1 == mc) {
+                    irregular(1);
+                }
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        int before = (int) IN_FLIGHT.getAndAdd(this, -1);
+        int mc = maxConns;
+        if (mc != 0 && before == mc) {
+            irregular(-1);
+        }
+    }
+
+    // ---- nginx passive failure accounting ----
+
+    /** A failed attempt: nginx {@code free_round_robin_peer} with NGX_PEER_FAILED. */
+    void failed(long now) {
+        int f = (int) FAILS.getAndAdd(this, 1) + 1;
+        accessed = now;
+        checked = now;
+        int mf = maxFails;
+        if (mf != 0) {
+            if (f == mf) {
+                irregular(1);
+            }
+            int drop = weight / mf;
+            if (drop > 0) {
+                for (;;) {
+                    int eff = effectiveWeight;
+                    int next = Math.max(0, eff - drop);
+                    if (EFFECTIVE.compareAndSet(this, eff, next)) {
+                        if (eff >= weight && next < weight) {
+                            irregular(1);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /** A successful attempt: nginx resets {@code fails} when {@code accessed < checked}. */
+    void succeeded() {
+        if (fails != 0 && accessed - checked < 0) {
+            clearFails();
+        }
+    }
+
+    void clearFails() {
+        int before = (int) FAILS.getAndSet(this, 0);
+        int mf = maxFails;
+        if (mf != 0 && before >= mf) {
+            irregular(-1);
+        }
+    }
+
+    /** nginx: {@code if (effective_weight < weight) effective_weight++} in every pick pass. */
+    void recoverEffectiveWeight() {
+        for (;;) {
+            int eff = effectiveWeight;
+            int w = weight;
+            if (eff >= w) {
+                return;
+            }
+            if (EFFECTIVE.compareAndSet(this, eff, eff + 1)) {
+                if (eff + 1 == w) {
+                    irregular(-1);
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * Applies a new configured weight (control plane only). A member whose effective weight was
+     * below its old weight stops counting as degraded, since effective weight restarts at full.
+     */
+    void reweight(Endpoint e) {
+        boolean wasDegraded = effectiveWeight < weight;
+        setEndpoint(e);
+        effectiveWeight = e.weight();
+        if (wasDegraded) {
+            irregular(-1);
+        }
+    }
+
+    /** How much this member adds to the upstream's irregular count right now. */
+    int irregularContribution() {
+        int c = 0;
+        if (maxFails != 0 && fails >= maxFails) {
+            c++;
+        }
+        if (effectiveWeight < weight) {
+            c++;
+        }
+        if (maxConns != 0 && inFlight >= maxConns) {
+            c++;
+        }
+        return c;
+    }
+
+    /** Increments in flight without a cap check (nginx {@code conns++}). */
+    void forceAcquire() {
+        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
+        if (maxConns != 0 && after == maxConns) {
+            irregular(1);
+        }
+    }
+
+    // ---- latency ----
+
+    /** nginx least_time average: {@code avg = avg ? 0.5 + 0.05 v + 0.95 avg : v}, in ms. */
+    void recordResponseTime(long latencyNanos) {
+        long v = latencyNanos / 1_000_000L;
+        for (;;) {
+            long avg = responseTimeMs;
+            long next = avg != 0 ? (long) (0.5 + (v * 0.05 + avg * 0.95)) : v;
+            if (EWMA_MS.compareAndSet(this, avg, next)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Peak EWMA (Finagle/Linkerd): a latency above the current cost replaces it at once; otherwise
+     * the cost decays toward the sample with time constant {@code decayNanos}.
+     */
+    void recordPeak(long latencyNanos, long now, double decayNanos) {
+        double rtt = latencyNanos;
+        for (;;) {
+            long bits = peakCostBits;
+            double cost = Double.longBitsToDouble(bits);
+            long stamp = peakStamp;
+            double next;
+            if (bits == 0 || rtt > cost) {
+                next = rtt;
+            } else {
+                double td = Math.max(0, now - stamp);
+                double w = Math.exp(-td / decayNanos);
+                next = cost * w + rtt * (1 - w);
+            }
+            if (PEAK.compareAndSet(this, bits, Double.doubleToRawLongBits(next))) {
+                peakStamp = now;
+                return;
+            }
+        }
+    }
+
+    /** Current peak EWMA cost in ns, or {@code dflt} when nothing was measured yet. */
+    double peakCost(long now, double decayNanos, double dflt) {
+        long bits = peakCostBits;
+        if (bits == 0) {
+            return dflt;
+        }
+        double cost = Double.longBitsToDouble(bits);
+        double td = Math.max(0, now - peakStamp);
+        return cost * Math.exp(-td / decayNanos);
+    }
+}

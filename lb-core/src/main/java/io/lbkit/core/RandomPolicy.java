@@ -1,0 +1,157 @@
+package io.lbkit.core;
+
+/**
+ * nginx {@code random} and {@code random two least_conn}. Weighted random draws use Vose's alias
+ * table (O(1); nginx binary-searches cumulative ranges, same distribution). A drawn peer that
+ * cannot serve is redrawn, up to 20 draws, then round robin. {@code two}: draws until it has two
+ * distinct eligible peers and keeps the one with fewer in flight per weight
+ * ({@code a.conns·b.weight > b.conns·a.weight} keeps b). While slow start ramps a peer, draws
+ * use the ramped weights (O(n)).
+ */
+final class RandomPolicy extends BalancingPolicy {
+
+    static final int MAX_DRAWS = 20;
+
+    private final Rng rng;
+    private final boolean two;
+
+    RandomPolicy(Rng rng, boolean two) {
+        super(two ? "random-two" : "random");
+        this.rng = rng;
+        this.two = two;
+    }
+
+    @Override
+    Picker newPicker(Candidates c) {
+        return new RandomPicker(c, rng, two);
+    }
+
+    static final class RandomPicker implements Picker {
+        private final Candidates c;
+        private final Member[] m;
+        private final int[] w;
+        private final Rng rng;
+        private final boolean two;
+        private final boolean uniform;
+        private final double[] prob;
+        private final int[] alias;
+        private final SwrrPicker fallback;
+
+        RandomPicker(Candidates c, Rng rng, boolean two) {
+            this.c = c;
+            this.m = c.usableMembers;
+            this.w = c.weights;
+            this.rng = rng;
+            this.two = two;
+            int n = m.length;
+            boolean u = true;
+            for (int x : w) {
+                u &= x == w[0];
+            }
+            this.uniform = u;
+            this.prob = new double[n];
+            this.alias = new int[n];
+            if (!u) {
+                buildAlias();
+            }
+            this.fallback = new SwrrPicker(c, false);
+        }
+
+        private void buildAlias() {
+            int n = w.length;
+            long total = 0;
+            for (int x : w) {
+                total += x;
+            }
+            double[] scaled = new double[n];
+            int[] small = new int[n];
+            int[] large = new int[n];
+            int ns = 0;
+            int nl = 0;
+            for (int i = 0; i < n; i++) {
+                scaled[i] = (double) w[i] * n / total;
+                if (scaled[i] < 1.0) {
+                    small[ns++] = i;
+                } else {
+                    large[nl++] = i;
+                }
+            }
+            while (ns > 0 && nl > 0) {
+                int s = small[--ns];
+                int l = large[--nl];
+                prob[s] = scaled[s];
+                alias[s] = l;
+                scaled[l] = scaled[l] + scaled[s] - 1.0;
+                if (scaled[l] < 1.0) {
+                    small[ns++] = l;
+                } else {
+                    large[nl++] = l;
+                }
+            }
+            while (nl > 0) {
+                prob[large[--nl]] = 1.0;
+            }
+            while (ns > 0) {
+                prob[small[--ns]] = 1.0;
+            }
+        }
+
+        private int draw(boolean slowStart, long now) {
+            int n = m.length;
+            if (slowStart) {
+                long total = 0;
+                for (int i = 0; i < n; i++) {
+                    total += c.weightNow(m[i], w[i], now);
+                }
+                long x = (long) (rng.nextDouble() * total);
+                for (int i = 0; i < n; i++) {
+                    x -= c.weightNow(m[i], w[i], now);
+                    if (x < 0) {
+                        return i;
+                    }
+                }
+                return n - 1;
+            }
+            int i = rng.nextInt(n);
+            if (uniform) {
+                return i;
+            }
+            return rng.nextDouble() < prob[i] ? i : alias[i];
+        }
+
+        @Override
+        public Member pick(PickRequest req, boolean slowStart) {
+            int n = m.length;
+            if (n == 0) {
+                return null;
+            }
+            long now = slowStart ? c.now() : 0;
+            int prev = -1;
+            for (int draws = 0; draws < MAX_DRAWS; draws++) {
+                int i = draw(slowStart, now);
+                Member mm = m[i];
+                if (!Candidates.eligible(mm, req)) {
+                    continue;
+                }
+                if (!two) {
+                    return mm;
+                }
+                if (prev < 0) {
+                    prev = i;
+                    continue;
+                }
+                if (i == prev) {
+                    continue;
+                }
+                Member p = m[prev];
+                long wi = w[i];
+                long wp = w[prev];
+                return (long) mm.inFlight * wp > (long) p.inFlight * wi ? p : mm;
+            }
+            if (prev >= 0 && n == 1) {
+                return m[prev];
+            }
+            return fallback.pick(req, slowStart);
+        }
+    }
+}

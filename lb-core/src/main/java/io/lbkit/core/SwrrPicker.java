@@ -17,10 +17,12 @@ import java.util.Arrays;
  * <p>As soon as anything irregular happens (a request that already tried a peer, a failure that
  * lowers an effective weight or bans a peer, a peer at its connection cap, slow start), the
  * picker materializes the exact {@code current} vector at its position and runs nginx's loop
- * verbatim. When everything is regular again and the explicit state equals a state of the
- * recorded period (found through a 64-bit fingerprint and then verified), it returns to the O(1)
- * walk. Periods longer than {@link #MAX_PERIOD} are not recorded: those upstreams always run the
- * O(n) loop, as nginx does.
+ * verbatim. After such an episode the state is usually on a different cycle than the one from
+ * zero, but once every peer is regular again the loop is again periodic with period
+ * {@code Σw}: the picker records the thread's next {@code Σw} picks, checks that the state came
+ * back to where the recording started, and from then on walks that recorded cycle in O(1). Periods
+ * longer than {@link #MAX_PERIOD} (shared) or {@link #MAX_PRIVATE_PERIOD} (per thread, after an
+ * episode) are not recorded: such upstreams run nginx's O(n) loop, as nginx always does.
  *
  * <p>State is per thread, as nginx's is per worker process: each thread sees exactly nginx's
  * sequence, and threads never contend on a shared cursor. Effective weights and failure counters
@@ -28,8 +30,10 @@ import java.util.Arrays;
  */
 final class SwrrPicker implements Picker {
 
-    /** Longest period (picks) recorded for the O(1) path. */
+    /** Longest period (picks) recorded for the O(1) path shared by all threads. */
     static final int MAX_PERIOD = 1 << 20;
+    /** Longest cycle a thread records for itself after an irregular episode. */
+    static final int MAX_PRIVATE_PERIOD = 1 << 16;
     /** Largest n × period spent building the period for one snapshot. */
     static final long MAX_BUILD_WORK = 200_000_000L;
 
@@ -38,21 +42,33 @@ final class SwrrPicker implements Picker {
     private final int[] w;
     private final int n;
     private final Upstream u;
-
-    private final int gcd;
-    private final int[] reduced;
-    private final int period;      // Σ reduced weights
-    private final int[] seq;       // index picked at each position, or null (always explicit)
-    private final long[] rand;     // fingerprint multipliers
-    private volatile FingerprintIndex index; // built on first need
+    private final long total;      // Σ w
+    private final Cycle canonical; // the cycle from the all-zero state, or null
+    private final boolean recordCycles;
 
     private final ThreadLocal<State> local;
 
+    /** A recorded cycle: state at position k is {@code base + k·w − total·picks(k)}. */
+    static final class Cycle {
+        final int[] seq;
+        final int length;
+        final long[] base; // null = all zero
+
+        Cycle(int[] seq, int length, long[] base) {
+            this.seq = seq;
+            this.length = length;
+            this.base = base;
+        }
+    }
+
     static final class State {
+        Cycle cycle;
         int pos;
         boolean explicit;
         long[] cur;
-        long[] scratch;
+        int[] rec;
+        int recLength = -1;
+        long[] recBase;
     }
 
     SwrrPicker(Candidates c, boolean recordPeriod) {
@@ -61,36 +77,36 @@ final class SwrrPicker implements Picker {
         this.w = c.weights;
         this.n = m.length;
         this.u = c.upstream;
-        int g = 0;
         long sum = 0;
+        int g = 0;
         for (int x : w) {
+            sum += x;
             g = gcd(g, x);
         }
-        this.gcd = Math.max(1, g);
-        this.reduced = new int[n];
-        for (int i = 0; i < n; i++) {
-            reduced[i] = w[i] / this.gcd;
-            sum += reduced[i];
-        }
-        boolean record = recordPeriod && n > 0 && sum <= MAX_PERIOD && sum * n <= MAX_BUILD_WORK;
-        this.period = (int) Math.min(sum, Integer.MAX_VALUE);
-        this.seq = record ? buildSequence() : null;
-        this.rand = new long[n];
-        long r = 0x9E3779B97F4A7C15L ^ n;
-        for (int i = 0; i < n; i++) {
-            r += 0x9E3779B97F4A7C15L;
-            rand[i] = Hashing.fmix64(r) | 1;
-        }
-        this.local = ThreadLocal.withInitial(State::new);
+        this.total = sum;
+        long reducedPeriod = g == 0 ? 0 : sum / g;
+        boolean record = recordPeriod && n > 0 && reducedPeriod <= MAX_PERIOD
+                && reducedPeriod * n <= MAX_BUILD_WORK;
+        this.canonical = record ? buildCanonical(g, (int) reducedPeriod) : null;
+        this.recordCycles = recordPeriod;
+        this.local = recordPeriod ? ThreadLocal.withInitial(this::newState) : ThreadLocal.withInitial(State::new);
     }
 
-    private int[] buildSequence() {
+    private State newState() {
+        State s = new State();
+        s.cycle = canonical;
+        s.explicit = canonical == null;
+        return s;
+    }
+
+    /** nginx's loop from the all-zero state with weights divided by their gcd (same sequence). */
+    private Cycle buildCanonical(int g, int period) {
         int[] out = new int[period];
         long[] cur = new long[n];
         for (int k = 0; k < period; k++) {
             int best = -1;
             for (int i = 0; i < n; i++) {
-                cur[i] += reduced[i];
+                cur[i] += w[i] / g;
                 if (best < 0 || cur[i] > cur[best]) {
                     best = i;
                 }
@@ -98,7 +114,7 @@ final class SwrrPicker implements Picker {
             cur[best] -= period;
             out[k] = best;
         }
-        return out;
+        return new Cycle(out, period, null);
     }
 
     @Override
@@ -107,12 +123,13 @@ final class SwrrPicker implements Picker {
             return null;
         }
         State s = local.get();
-        if (!s.explicit && seq != null && !slowStart && req.triedCount() == 0 && u.irregular <= 0) {
+        if (!s.explicit && !slowStart && req.triedCount() == 0 && u.irregular <= 0) {
+            Cycle cy = s.cycle;
             int pos = s.pos;
-            Member mm = m[seq[pos]];
+            Member mm = m[cy.seq[pos]];
             int mf = mm.maxFails;
             if ((mf == 0 || mm.fails < mf) && !mm.atConnectionCap()) {
-                s.pos = pos + 1 == period ? 0 : pos + 1;
+                s.pos = pos + 1 == cy.length ? 0 : pos + 1;
                 return mm;
             }
         }
@@ -122,16 +139,21 @@ final class SwrrPicker implements Picker {
     /** nginx's loop, verbatim, on the thread's explicit state. */
     private Member explicitPick(State s, PickRequest req, boolean slowStart) {
         if (!s.explicit) {
-            s.cur = materialize(s.pos, s.cur);
+            s.cur = materialize(s.cycle, s.pos, s.cur);
             s.explicit = true;
+            s.recLength = -1;
+        } else if (s.cur == null) {
+            s.cur = new long[n];
         }
         long[] cur = s.cur;
         long now = u.ticker.nanos();
         int best = -1;
-        long total = 0;
+        long sum = 0;
+        boolean regular = !slowStart;
         for (int i = 0; i < n; i++) {
             Member mm = m[i];
             if (!Candidates.eligible(mm, req, now)) {
+                regular = false;
                 continue;
             }
             int eff = mm.effectiveWeight;
@@ -141,8 +163,11 @@ final class SwrrPicker implements Picker {
             if (slowStart) {
                 eff = eff == 0 ? 0 : c.weightNow(mm, eff, now);
             }
+            if (eff != w[i]) {
+                regular = false;
+            }
             cur[i] += eff;
-            total += eff;
+            sum += eff;
             mm.recoverEffectiveWeight();
             if (best < 0 || cur[i] > cur[best]) {
                 best = i;
@@ -151,61 +176,69 @@ final class SwrrPicker implements Picker {
         if (best < 0) {
             return null;
         }
-        cur[best] -= total;
-        if (seq != null && !slowStart && req.triedCount() == 0 && u.irregular <= 0) {
-            tryReenter(s);
+        cur[best] -= sum;
+        if (regular) {
+            record(s, best);
+        } else {
+            s.recLength = -1;
         }
         return m[best];
     }
 
-    /** The exact current-weight vector at position {@code k} of the recorded period. */
-    private long[] materialize(int k, long[] into) {
-        long[] cur = into == null || into.length != n ? new long[n] : into;
-        Arrays.fill(cur, 0);
-        if (seq == null || k == 0) {
-            return cur;
-        }
-        for (int j = 0; j < k; j++) {
-            cur[seq[j]]--;
-        }
-        for (int i = 0; i < n; i++) {
-            cur[i] = (long) gcd * ((long) k * reduced[i] + (long) period * cur[i]);
-        }
-        return cur;
-    }
-
-    private void tryReenter(State s) {
-        long f = 0;
-        long[] cur = s.cur;
-        for (int i = 0; i < n; i++) {
-            if (cur[i] % gcd != 0) {
-                return;
-            }
-            f += (cur[i] / gcd) * rand[i];
-        }
-        int k = index().find(f);
-        if (k < 0) {
+    /**
+     * Records a regular pick. After {@code Σw} regular picks that bring the state back to where
+     * recording began, the recorded picks are the thread's cycle and the O(1) walk resumes.
+     */
+    private void record(State s, int best) {
+        if (!recordCycles || total > MAX_PRIVATE_PERIOD) {
             return;
         }
-        s.scratch = materialize(k, s.scratch);
-        if (Arrays.equals(s.scratch, cur)) {
-            s.pos = k;
-            s.explicit = false;
+        long[] cur = s.cur;
+        if (s.recLength < 0) {
+            if (s.rec == null) {
+                s.rec = new int[(int) total];
+                s.recBase = new long[n];
+            }
+            long[] base = s.recBase;
+            for (int i = 0; i < n; i++) {
+                base[i] = cur[i] - w[i];
+            }
+            base[best] += total;
+            s.recLength = 0;
+        }
+        s.rec[s.recLength++] = best;
+        if (s.recLength == total) {
+            if (Arrays.equals(cur, s.recBase)) {
+                boolean zero = true;
+                for (long x : cur) {
+                    zero &= x == 0;
+                }
+                s.cycle = new Cycle(s.rec, (int) total, zero ? null : s.recBase);
+                s.rec = null;
+                s.recBase = null;
+                s.pos = 0;
+                s.explicit = false;
+            }
+            s.recLength = -1;
         }
     }
 
-    private FingerprintIndex index() {
-        FingerprintIndex idx = index;
-        if (idx == null) {
-            synchronized (this) {
-                idx = index;
-                if (idx == null) {
-                    idx = new FingerprintIndex(seq, reduced, period, rand);
-                    index = idx;
-                }
-            }
+    /** Whether the calling thread currently runs nginx's O(n) loop rather than the O(1) walk. */
+    boolean explicitForCurrentThread() {
+        return local.get().explicit;
+    }
+
+    /** The exact current-weight vector at position {@code k} of {@code cycle}. */
+    private long[] materialize(Cycle cycle, int k, long[] into) {
+        long[] cur = into == null || into.length != n ? new long[n] : into;
+        Arrays.fill(cur, 0);
+        for (int j = 0; j < k; j++) {
+            cur[cycle.seq[j]] -= total;
         }
-        return idx;
+        for (int i = 0; i < n; i++) {
+            cur[i] += (long) k * w[i] + (cycle.base == null ? 0 : cycle.base[i]);
+        }
+        return cur;
     }
 
     private static int gcd(int a, int b) {
@@ -215,52 +248,5 @@ final class SwrrPicker implements Picker {
             b = t;
         }
         return a;
-    }
-
-    /** Open-addressing map from the fingerprint of each state of the period to its position. */
-    static final class FingerprintIndex {
-        private final long[] keys;
-        private final int[] values;
-        private final int mask;
-
-        FingerprintIndex(int[] seq, int[] reduced, int period, long[] rand) {
-            int cap = Integer.highestOneBit(Math.max(2, period) * 2 - 1) << 1;
-            keys = new long[cap];
-            values = new int[cap];
-            Arrays.fill(values, -1);
-            mask = cap - 1;
-            long total = 0;
-            for (int i = 0; i < reduced.length; i++) {
-                total += reduced[i] * rand[i];
-            }
-            long f = 0;
-            for (int k = 0; k < period; k++) {
-                put(f, k);
-                f += total - (long) period * rand[seq[k]];
-            }
-        }
-
-        private void put(long key, int value) {
-            int i = (int) Hashing.fmix64(key) & mask;
-            while (values[i] >= 0) {
-                if (keys[i] == key) {
-                    return; // keep the first position (a collision is resolved by verification)
-                }
-                i = (i + 1) & mask;
-            }
-            keys[i] = key;
-            values[i] = value;
-        }
-
-        int find(long key) {
-            int i = (int) Hashing.fmix64(key) & mask;
-            while (values[i] >= 0) {
-                if (keys[i] == key) {
-                    return values[i];
-                }
-                i = (i + 1) & mask;
-            }
-            return -1;
-        }
     }
 }

@@ -206,6 +206,15 @@ public final class Upstream {
         }
     }
 
+    Snapshot snapshotForTest() {
+        return snapshot;
+    }
+
+    /** The current primary picker (tests and diagnostics). */
+    Picker primaryPicker() {
+        return snapshot.primary;
+    }
+
     void irregular(int delta) {
         IRREGULAR.getAndAdd(this, delta);
     }

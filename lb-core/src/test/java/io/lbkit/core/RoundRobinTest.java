@@ -107,4 +107,51 @@ class RoundRobinTest {
         }
         assertEquals(0, u.irregular, "effective weight recovered");
     }
+
+    /**
+     * After an episode of failures and retries the thread's state is off the cycle from zero; the
+     * picker must still follow nginx pick for pick, and must return to its O(1) walk once every
+     * peer is regular again.
+     */
+    @Test
+    void followsNginxThroughEpisodeAndReturnsToConstantTime() {
+        for (int seed = 0; seed < 100; seed++) {
+            Random rnd = new Random(seed);
+            int n = 2 + rnd.nextInt(8);
+            int[] weights = new int[n];
+            for (int i = 0; i < n; i++) {
+                weights[i] = 1 + rnd.nextInt(rnd.nextBoolean() ? 1 : 9);
+            }
+            int maxFails = 1 + rnd.nextInt(3);
+            ManualTicker t = new ManualTicker();
+            Upstream u = upstream(t, maxFails, weights);
+            NginxRoundRobinModel model = new NginxRoundRobinModel(weights, maxFails, Duration.ofSeconds(10).toNanos());
+            SwrrPicker picker = (SwrrPicker) u.primaryPicker();
+            assertFalse(picker.explicitForCurrentThread(), "starts on the O(1) walk");
+            PickRequest req = PickRequest.create();
+            for (int step = 0; step < 6000; step++) {
+                boolean episode = step < 2000;
+                long now = t.nanos();
+                req.reset();
+                int expected = model.pick(now);
+                Selection s = u.pick(req);
+                if (expected < 0) {
+                    assertFalse(s.found());
+                    java.util.Arrays.fill(model.fails, 0);
+                    continue;
+                }
+                assertEquals("e" + expected, s.endpoint().id(), "seed " + seed + " step " + step);
+                boolean fail = episode && rnd.nextInt(20) == 0;
+                model.free(expected, fail, now);
+                s.complete(fail ? 502 : 200, 0);
+                if (episode && rnd.nextInt(50) == 0) {
+                    t.advance(Duration.ofSeconds(rnd.nextInt(12)));
+                }
+                if (step == 2000) {
+                    t.advance(Duration.ofSeconds(11));
+                }
+            }
+            assertFalse(picker.explicitForCurrentThread(), "seed " + seed + ": back on the O(1) walk");
+        }
+    }
 }

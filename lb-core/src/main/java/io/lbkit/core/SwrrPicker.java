@@ -92,10 +92,21 @@ final class SwrrPicker implements Picker {
         this.local = recordPeriod ? ThreadLocal.withInitial(this::newState) : ThreadLocal.withInitial(State::new);
     }
 
+    private final java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The first thread starts at position 0, exactly like a fresh nginx worker; later threads start
+     * further along the same cycle (still an exact nginx sequence, as if that worker had already
+     * served some requests), so that threads do not all hit the same endpoint at the same moment.
+     */
     private State newState() {
         State s = new State();
         s.cycle = canonical;
         s.explicit = canonical == null;
+        int t = threads.getAndIncrement();
+        if (canonical != null && t > 0) {
+            s.pos = (int) Long.remainderUnsigned(Hashing.fmix64(t), canonical.length);
+        }
         return s;
     }
 

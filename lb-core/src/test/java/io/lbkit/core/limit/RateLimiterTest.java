@@ -419,6 +419,38 @@ class RateLimiterTest {
         assertEquals(0, l.stateOf("k")[0]);
     }
 
+    @Test
+    void decidingKnownKeysDoesNotAllocate() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
+        RateLimiter allowing = limiter("10r/s").build();
+        RateLimiter rejecting = limiter("1r/m").build();
+        String[] keys = new String[64];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = "client-" + i;
+        }
+        long tid = Thread.currentThread().getId();
+        long allocated = 0;
+        int allowed = 0;
+        int allowedSlow = 0;
+        for (int round = 0; round < 2; round++) { // round 0 warms up
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 102_400; i++) { // a multiple of 64 keys
+                ticker.advanceMillis(2); // each key comes back every 128 ms: always allowed at 10r/s
+                allowed += allowing.tryAcquire(keys[i & 63]).isAllowed() ? 1 : 0;
+                allowedSlow += rejecting.tryAcquire(keys[i & 63]).isAllowed() ? 1 : 0;
+            }
+            allocated = threads.getThreadAllocatedBytes(tid) - before;
+        }
+        assertTrue(allocated < 10_000, "allocated " + allocated + " bytes in 204800 decisions");
+        assertEquals(204_800, allowed);
+        // 409.6 s in all; 1r/m lets each key through about once per 62.5 s
+        assertTrue(allowedSlow >= 64 * 6 && allowedSlow <= 64 * 7, "allowed at 1r/m: " + allowedSlow);
+    }
+
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertEquals(expected, e.getMessage());

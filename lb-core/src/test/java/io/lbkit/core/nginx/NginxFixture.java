@@ -20,10 +20,9 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -330,11 +329,21 @@ public final class NginxFixture implements AutoCloseable {
         deleteQuietly(dir);
     }
 
-    /** A response: status, headers (names lower-cased for raw responses), body bytes. */
+    /** A response: status, headers (a map whose lookups ignore the case of names), body bytes. */
     public record Response(int status, Map<String, List<String>> headers, byte[] body) {
         /** The body decoded as UTF-8. */
         public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
+        }
+
+        /** The first value of header {@code name} (any case), if present. */
+        public Optional<String> header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+                    return Optional.of(e.getValue().get(0));
+                }
+            }
+            return Optional.empty();
         }
     }
 
@@ -452,11 +461,11 @@ public final class NginxFixture implements AutoCloseable {
         String[] lines = new String(raw, 0, headerEnd, StandardCharsets.ISO_8859_1).split("\r\n");
         String[] statusLine = lines[0].split(" ", 3);
         int status = Integer.parseInt(statusLine[1]);
-        Map<String, List<String>> headers = new TreeMap<>();
+        Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
             if (colon > 0) {
-                headers.computeIfAbsent(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                headers.computeIfAbsent(lines[i].substring(0, colon).trim(),
                         k -> new ArrayList<>()).add(lines[i].substring(colon + 1).trim());
             }
         }
@@ -468,7 +477,7 @@ public final class NginxFixture implements AutoCloseable {
             int len = Integer.parseInt(headers.get("content-length").get(0));
             body = Arrays.copyOf(body, Math.min(len, body.length));
         }
-        return new Response(status, new LinkedHashMap<>(headers), body);
+        return new Response(status, Collections.unmodifiableMap(headers), body);
     }
 
     private static byte[] dechunk(byte[] chunked) {

@@ -89,7 +89,7 @@ final class SwrrPicker implements Picker {
                 && reducedPeriod * n <= MAX_BUILD_WORK;
         this.canonical = record ? buildCanonical(g, (int) reducedPeriod) : null;
         this.recordCycles = recordPeriod;
-        this.local = recordPeriod ? ThreadLocal.withInitial(this::newState) : ThreadLocal.withInitial(State::new);
+        this.local = ThreadLocal.withInitial(this::newState);
     }
 
     private final java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();

@@ -5,8 +5,9 @@ import java.util.Arrays;
 
 /**
  * nginx {@code hash $key consistent}, exactly: ketama as in Cache::Memcached::Fast with 160
- * points per weight unit. For a peer named {@code host:port} (split at the last colon; no port
- * part for {@code unix:} names), point j is {@code crc32(host "\0" port prev)} where {@code prev}
+ * points per weight unit. For a peer named {@code host:port} (split at the last colon when only
+ * digits follow it, as nginx does, so {@code [::1]} is all host; no port part for {@code unix:}
+ * names), point j is {@code crc32(host "\0" port prev)} where {@code prev}
  * is point j−1's hash as four little-endian bytes (zero for the first point). Points are sorted and
  * duplicate hashes dropped. A key goes to the first point ≥ {@code crc32(key)}, wrapping; if that
  * peer cannot serve, the next point; after 20 tries, round robin. Empty key: round robin.
@@ -87,7 +88,7 @@ final class KetamaPolicy extends BalancingPolicy {
                 host = name.substring(5).getBytes(StandardCharsets.UTF_8);
                 port = null;
             } else {
-                int colon = name.lastIndexOf(':');
+                int colon = portColon(name);
                 if (colon >= 0) {
                     host = name.substring(0, colon).getBytes(StandardCharsets.UTF_8);
                     port = name.substring(colon + 1).getBytes(StandardCharsets.UTF_8);
@@ -110,6 +111,24 @@ final class KetamaPolicy extends BalancingPolicy {
                 prev = (int) h;
             }
             return out;
+        }
+
+        /**
+         * Where nginx splits a server name into host and port: at the last colon, but only when
+         * nothing but digits follows it ({@code "[::1]"} and {@code "[2001:db8::1]"} are all host);
+         * -1 when the name has no port part.
+         */
+        static int portColon(String name) {
+            for (int j = name.length() - 1; j >= 0; j--) {
+                char ch = name.charAt(j);
+                if (ch == ':') {
+                    return j;
+                }
+                if (ch < '0' || ch > '9') {
+                    return -1;
+                }
+            }
+            return -1;
         }
 
         /** Index of the first point with hash ≥ {@code h} (nginx find_chash_point). */

@@ -44,8 +44,14 @@ final class JumpPolicy extends BalancingPolicy {
     Picker newPicker(Candidates c) {
         Member[] all = c.all;
         boolean[] usable = c.usable;
+        // Bounded-load slots are shared among the buckets that can serve (HAProxy counts only usable
+        // servers in tot_weight): a down bucket that kept a share would leave the others fewer slots
+        // in total than requests in flight, so none would have room and the pick would fall through
+        // to round robin, ignoring the bound.
         int[] weights = new int[all.length];
-        java.util.Arrays.fill(weights, 1);
+        for (int i = 0; i < all.length; i++) {
+            weights[i] = usable[i] ? 1 : 0;
+        }
         BoundedLoad bounded = balanceFactor > 0 ? new BoundedLoad(balanceFactor, weights) : null;
         SwrrPicker fallback = new SwrrPicker(c, false);
         return (req, slowStart) -> {

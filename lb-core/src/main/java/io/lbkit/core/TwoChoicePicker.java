@@ -2,11 +2,15 @@ package io.lbkit.core;
 
 /**
  * Power of k choices: draw k distinct eligible candidates uniformly at random and keep the one
- * with the highest {@link #score}; ties keep the first drawn. Used by least-request and peak-ewma.
+ * with the highest {@link #score}; ties keep the first drawn. When k is at least the number of
+ * candidates, all of them are compared (ties broken at random). Used by least-request and peak-ewma.
  */
 abstract class TwoChoicePicker implements Picker {
 
+    /** Draws of ineligible candidates before giving up (then round robin). */
     static final int MAX_DRAWS = 20;
+    /** Bound on all draws, repeats included. */
+    static final int MAX_TOTAL_DRAWS = 128;
 
     final Candidates c;
     final Member[] m;
@@ -34,19 +38,26 @@ abstract class TwoChoicePicker implements Picker {
             return null;
         }
         long now = slowStart || needsTime() ? c.now() : 0;
-        int want = Math.min(choices, n);
+        if (choices >= n) {
+            return scanAll(req, now, slowStart);
+        }
         int best = -1;
         double bestScore = 0;
         int taken = 0;
-        // remember up to 10 drawn indexes to keep the choices distinct
+        int misses = 0;
+        // remember up to 9 drawn indexes to keep the choices distinct (the 10th is never compared)
         int d0 = -1, d1 = -1, d2 = -1, d3 = -1, d4 = -1, d5 = -1, d6 = -1, d7 = -1, d8 = -1;
-        for (int draws = 0; draws < MAX_DRAWS && taken < want; draws++) {
+        // A repeated index is not a miss: with choices close to n, rejection sampling needs more
+        // than MAX_DRAWS draws on average to find distinct ones (k of n takes n·(H(n)−H(n−k))).
+        // Repeats are bounded separately so the loop always ends.
+        for (int draws = 0; taken < choices && misses < MAX_DRAWS && draws < MAX_TOTAL_DRAWS; draws++) {
             int i = rng.nextInt(n);
             if (i == d0 || i == d1 || i == d2 || i == d3 || i == d4 || i == d5 || i == d6 || i == d7 || i == d8) {
                 continue;
             }
             Member mm = m[i];
             if (!Candidates.eligible(mm, req)) {
+                misses++;
                 continue;
             }
             switch (taken) {
@@ -72,6 +83,32 @@ abstract class TwoChoicePicker implements Picker {
             return m[best];
         }
         return fallback.pick(req, slowStart);
+    }
+
+    /**
+     * choiceCount ≥ candidates: every candidate is one of the k distinct draws, so compare them all
+     * (O(n), n ≤ 10). Ties are broken uniformly at random, as drawing in random order would.
+     */
+    private Member scanAll(PickRequest req, long now, boolean slowStart) {
+        int n = m.length;
+        int best = -1;
+        double bestScore = 0;
+        int ties = 0;
+        for (int i = 0; i < n; i++) {
+            Member mm = m[i];
+            if (!Candidates.eligible(mm, req)) {
+                continue;
+            }
+            double s = score(i, now, slowStart);
+            if (best < 0 || s > bestScore) {
+                best = i;
+                bestScore = s;
+                ties = 1;
+            } else if (s == bestScore && rng.nextInt(++ties) == 0) {
+                best = i;
+            }
+        }
+        return best < 0 ? null : m[best];
     }
 
     boolean needsTime() {

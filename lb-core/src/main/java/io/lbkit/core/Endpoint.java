@@ -62,8 +62,8 @@ public record Endpoint(String id, String host, int port, int weight, boolean bac
     }
 
     /**
-     * Parses {@code host:port}, {@code [v6]:port} or a bare name. The id is the text as given, which
-     * is what nginx hashes for {@code hash} and {@code hash consistent}.
+     * Parses {@code host:port}, {@code [v6]:port}, {@code unix:/path} or a bare name. The id is the
+     * text as given, which is what nginx hashes for {@code hash} and {@code hash consistent}.
      */
     public static Endpoint parse(String hostPort) {
         return parseBuilder(hostPort).build();
@@ -72,6 +72,9 @@ public record Endpoint(String id, String host, int port, int weight, boolean bac
     /** Like {@link #parse} but returns a builder for further settings. */
     public static Builder parseBuilder(String hostPort) {
         Objects.requireNonNull(hostPort, "hostPort");
+        if (hostPort.regionMatches(true, 0, "unix:", 0, 5)) {
+            return builder(hostPort).host(hostPort).port(0); // a unix socket: no port
+        }
         String host = hostPort;
         int port = 0;
         int colon = hostPort.lastIndexOf(':');

@@ -77,7 +77,13 @@ final class KetamaPolicy extends BalancingPolicy {
             }
             this.hashes = Arrays.copyOf(hs, count);
             this.owner = Arrays.copyOf(ow, count);
-            this.bounded = balanceFactor > 0 ? new BoundedLoad(balanceFactor, weight) : null;
+            // Slots are shared by the endpoints that can serve (HAProxy counts only usable servers in
+            // tot_weight); a down endpoint keeping a share would leave too few slots for the rest.
+            int[] usableWeight = new int[all.length];
+            for (int i = 0; i < all.length; i++) {
+                usableWeight[i] = usable[i] ? weight[i] : 0;
+            }
+            this.bounded = balanceFactor > 0 ? new BoundedLoad(balanceFactor, usableWeight) : null;
         }
 
         /** The ketama points of one peer, in generation order. */

@@ -16,6 +16,7 @@ final class Member implements Selection {
     private static final VarHandle EFFECTIVE;
     private static final VarHandle EWMA_MS;
     private static final VarHandle PEAK;
+    private static final VarHandle FLAGS;
 
     static {
         try {
@@ -25,6 +26,7 @@ final class Member implements Selection {
             EFFECTIVE = l.findVarHandle(Member.class, "effectiveWeight", int.class);
             EWMA_MS = l.findVarHandle(Member.class, "responseTimeMs", long.class);
             PEAK = l.findVarHandle(Member.class, "peakCostBits", long.class);
+            FLAGS = l.findVarHandle(Member.class, "flags", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -70,18 +72,6 @@ final class Member implements Selection {
         this.maxFails = e.maxFails();
         this.failTimeoutNanos = e.failTimeout().toNanos();
         this.endpoint = e;
-    }
-
-    /**
-     * Whether this member's irregularities count for the upstream (it is a usable primary or
-     * backup of the current snapshot). Set by the control plane.
-     */
-    volatile boolean countsIrregular = true;
-
-    private void irregular(int delta) {
-        if (countsIrregular) {
-            upstream.irregular(delta);
-        }
     }
 
     // ---- Selection ----
@@ -137,6 +127,88 @@ final class Member implements Selection {
         }
     }
 
+    // ---- irregular flags ----
+    //
+    // The upstream keeps one counter, the number of irregular conditions over the members that
+    // count (usable ones): while it is zero, round robin walks its recorded cycle in O(1). Each
+    // member keeps its conditions as bits of one word; every change of a bit, and every change of
+    // COUNTS, is made by a CAS on that word that also says exactly what to add to the counter, so
+    // concurrent transitions and snapshot publishes never lose an update. A bit is synced from its
+    // source (fails, effective weight, in flight) and re-synced if the source moved meanwhile.
+
+    static final int COUNTS = 1;
+    static final int BANNED = 2;
+    static final int DEGRADED = 4;
+    static final int CAPPED = 8;
+
+    volatile int flags;
+
+    private void setBit(int bit, boolean want) {
+        for (;;) {
+            int old = flags;
+            int next = want ? old | bit : old & ~bit;
+            if (old == next) {
+                return;
+            }
+            if (FLAGS.compareAndSet(this, old, next)) {
+                if ((old & COUNTS) != 0) {
+                    upstream.irregular(want ? 1 : -1);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Whether this member's conditions count for the upstream (control plane). */
+    void setCounts(boolean counts) {
+        for (;;) {
+            int old = flags;
+            int next = counts ? old | COUNTS : old & ~COUNTS;
+            if (old == next) {
+                return;
+            }
+            if (FLAGS.compareAndSet(this, old, next)) {
+                int c = Integer.bitCount(old & (BANNED | DEGRADED | CAPPED));
+                if (c != 0) {
+                    upstream.irregular(counts ? c : -c);
+                }
+                return;
+            }
+        }
+    }
+
+    void syncBanned() {
+        for (;;) {
+            int f = fails;
+            int mf = maxFails;
+            setBit(BANNED, mf != 0 && f >= mf);
+            if (fails == f) {
+                return;
+            }
+        }
+    }
+
+    void syncDegraded() {
+        for (;;) {
+            int e = effectiveWeight;
+            setBit(DEGRADED, e < weight);
+            if (effectiveWeight == e) {
+                return;
+            }
+        }
+    }
+
+    void syncCapped() {
+        for (;;) {
+            int c = inFlight;
+            int mc = maxConns;
+            setBit(CAPPED, mc != 0 && c >= mc);
+            if (inFlight == c) {
+                return;
+            }
+        }
+    }
+
     // ---- in-flight accounting ----
 
     /** Counts one more request in flight; false when the connection cap is reached. */
@@ -152,19 +224,28 @@ final class Member implements Selection {
                 return false;
             }
             if (IN_FLIGHT.compareAndSet(this, cur, cur + 1)) {
-                if (cur + 1 == mc) {
-                    irregular(1);
+                if (cur + 1 >= mc) {
+                    syncCapped();
                 }
                 return true;
             }
         }
     }
 
+    /** Increments in flight without a cap check (nginx {@code conns++}). */
+    void forceAcquire() {
+        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
+        int mc = maxConns;
+        if (mc != 0 && after >= mc) {
+            syncCapped();
+        }
+    }
+
     void release() {
         int before = (int) IN_FLIGHT.getAndAdd(this, -1);
         int mc = maxConns;
-        if (mc != 0 && before == mc) {
-            irregular(-1);
+        if (mc != 0 && before >= mc) {
+            syncCapped();
         }
     }
 
@@ -172,26 +253,22 @@ final class Member implements Selection {
 
     /** A failed attempt: nginx {@code free_round_robin_peer} with NGX_PEER_FAILED. */
     void failed(long now) {
-        int f = (int) FAILS.getAndAdd(this, 1) + 1;
+        FAILS.getAndAdd(this, 1);
         accessed = now;
         checked = now;
         int mf = maxFails;
         if (mf != 0) {
-            if (f == mf) {
-                irregular(1);
-            }
+            syncBanned();
             int drop = weight / mf;
             if (drop > 0) {
                 for (;;) {
                     int eff = effectiveWeight;
                     int next = Math.max(0, eff - drop);
                     if (EFFECTIVE.compareAndSet(this, eff, next)) {
-                        if (eff >= weight && next < weight) {
-                            irregular(1);
-                        }
                         break;
                     }
                 }
+                syncDegraded();
             }
         }
     }
@@ -205,9 +282,8 @@ final class Member implements Selection {
 
     void clearFails() {
         int before = (int) FAILS.getAndSet(this, 0);
-        int mf = maxFails;
-        if (mf != 0 && before >= mf) {
-            irregular(-1);
+        if (before != 0) {
+            syncBanned();
         }
     }
 
@@ -220,48 +296,21 @@ final class Member implements Selection {
                 return;
             }
             if (EFFECTIVE.compareAndSet(this, eff, eff + 1)) {
-                if (eff + 1 == w) {
-                    irregular(-1);
+                if (eff + 1 >= w) {
+                    syncDegraded();
                 }
                 return;
             }
         }
     }
 
-    /**
-     * Applies a new configured weight (control plane only). A member whose effective weight was
-     * below its old weight stops counting as degraded, since effective weight restarts at full.
-     */
+    /** Applies a new configured weight or cap (control plane only); effective weight restarts full. */
     void reweight(Endpoint e) {
-        boolean wasDegraded = effectiveWeight < weight;
         setEndpoint(e);
         effectiveWeight = e.weight();
-        if (wasDegraded) {
-            irregular(-1);
-        }
-    }
-
-    /** How much this member adds to the upstream's irregular count right now. */
-    int irregularContribution() {
-        int c = 0;
-        if (maxFails != 0 && fails >= maxFails) {
-            c++;
-        }
-        if (effectiveWeight < weight) {
-            c++;
-        }
-        if (maxConns != 0 && inFlight >= maxConns) {
-            c++;
-        }
-        return c;
-    }
-
-    /** Increments in flight without a cap check (nginx {@code conns++}). */
-    void forceAcquire() {
-        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
-        if (maxConns != 0 && after == maxConns) {
-            irregular(1);
-        }
+        syncDegraded();
+        syncCapped();
+        syncBanned();
     }
 
     // ---- latency ----

@@ -63,8 +63,9 @@ public final class Upstream {
     private volatile OutcomeListener listener;
 
     /**
-     * Members whose failures, effective weight or connection cap make them irregular; while it
-     * is zero, round robin runs its O(1) path. Kept exact by transitions, recounted on publish.
+     * Irregular conditions (banned, degraded effective weight, at connection cap) over the usable
+     * members; while it is zero, round robin runs its O(1) path. Maintained by {@link Member}'s
+     * flag transitions.
      */
     volatile int irregular;
     volatile int totalInFlight;
@@ -252,7 +253,7 @@ public final class Upstream {
             if (m == null) {
                 return false;
             }
-            m.countsIrregular = false;
+            m.setCounts(false);
             publish();
             return true;
         }
@@ -389,7 +390,6 @@ public final class Upstream {
         int tries = 0;
         long now = ticker.nanos();
         long ssUntil = Long.MIN_VALUE;
-        int irr = 0;
         for (Member m : ms) {
             (m.endpoint.backup() ? backups : primaries).add(m);
             if (m.healthy) {
@@ -406,17 +406,12 @@ public final class Upstream {
                     m.slowStartSince = Long.MIN_VALUE;
                 }
             }
-            boolean counts = m.state == EndpointState.UP && m.healthy && m.weightPercent > 0;
-            m.countsIrregular = counts;
-            if (counts) {
-                irr += m.irregularContribution();
-            }
+            m.setCounts(m.state == EndpointState.UP && m.healthy && m.weightPercent > 0);
         }
         boolean panic = !ms.isEmpty() && panicThresholdPercent > 0
                 && healthy * 100L < (long) panicThresholdPercent * ms.size();
         Snapshot s = new Snapshot(this, primaries.toArray(new Member[0]), backups.toArray(new Member[0]),
                 panic, tries);
-        irregular = irr;
         slowStartUntil = ssUntil;
         snapshot = s;
     }

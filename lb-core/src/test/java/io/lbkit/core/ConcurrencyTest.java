@@ -263,20 +263,14 @@ class ConcurrencyTest {
     }
 
     /**
-     * KNOWN BUG, left failing on purpose (Upstream.java/Member.java are outside this change).
-     * {@code Upstream.irregular} counts members whose caps, failures or effective weight make round
-     * robin leave its O(1) walk. Transitions adjust it with {@code getAndAdd}, but
-     * {@code Upstream.publish()} recomputes it from member state and overwrites it
-     * ({@code irregular = irr}). A transition that lands between publish's read of a member and that
-     * write is lost (or counted twice): e.g. a release of an at-cap member (−1) after publish counted
-     * it at cap leaves the counter at +1 forever with nothing irregular, so round robin stays on its
-     * O(n) loop until the next publish; the mirror case (a +1 lost, then its −1 applied) leaves it
-     * negative, so the O(1) walk would run while a member really is degraded, and picks would stop
-     * matching nginx. Measured: ~47% of these short trials end with a wrong counter on a 2-CPU box.
-     * The test cannot report a false failure: once quiescent the counter must equal the recount.
-     * Fix: keep each member's contribution and its "counts" flag in one CAS-updated word and
-     * apply the global delta only for the change that CAS made; publish() then flips the flag (adding
-     * or removing the member's contribution from that same word) instead of overwriting the sum.
+     * Regression test for a lost-update race: {@code Upstream.irregular} counts members whose caps,
+     * failures or effective weight make round robin leave its O(1) walk. It used to be adjusted by
+     * transitions with {@code getAndAdd} and also overwritten by a recount in
+     * {@code Upstream.publish()}, so a transition landing between the recount's read and its write
+     * was lost (~47% of these short trials ended with a wrong counter). Now each member keeps its
+     * conditions and its "counts" flag in one CAS-updated word and every CAS applies exactly its own
+     * delta. Once quiescent the counter must equal the recount, so this test cannot report a false
+     * failure.
      */
     @Test
     void irregularCounterMatchesMemberStateOnceQuiescent() throws Exception {

@@ -1,11 +1,13 @@
 package io.lbkit.core;
 
 /**
- * Envoy's least request: draw {@code choiceCount} candidates uniformly at random (distinct when
- * there are enough eligible ones) and keep the best. With equal weights, the best has the fewest
- * requests in flight; with unequal weights, the largest {@code weight / (active + 1)^bias}
- * (bias 1.0 by default). O(choiceCount) per pick. Ineligible draws are redrawn (at most 20 draws),
- * then round robin.
+ * Envoy's least request: draw {@code choiceCount} distinct candidates at random and keep the one
+ * with the fewest requests in flight (Envoy's behaviour with equal weights). With unequal weights
+ * the draws are weighted and the candidate with the smallest {@code active^bias / weight} wins,
+ * the first drawn on ties, so that with no load the shares follow the weights and under load the
+ * in-flight counts follow them too (Envoy instead runs an EDF schedule over
+ * {@code weight / (active+1)^bias}; both converge to weight-proportional load). Bias 0 ignores
+ * load. O(choiceCount) per pick. Ineligible draws are redrawn (at most 20), then round robin.
  */
 final class LeastRequestPolicy extends BalancingPolicy {
 
@@ -28,15 +30,15 @@ final class LeastRequestPolicy extends BalancingPolicy {
             @Override
             double score(int i, long now, boolean slowStart) {
                 Member mm = m[i];
-                double active = mm.inFlight + 1.0;
+                double active = mm.inFlight;
                 if (uniform && !slowStart) {
                     return -active;
                 }
-                double wi = slowStart ? c.weightNow(mm, w[i], now) : w[i];
-                if (bias == 1.0) {
-                    return wi / active;
+                if (bias == 0.0) {
+                    return 0; // load ignored: the weighted draw alone decides
                 }
-                return bias == 0.0 ? wi : wi / Math.pow(active, bias);
+                double wi = slowStart ? c.weightNow(mm, w[i], now) : w[i];
+                return bias == 1.0 ? -active / wi : -Math.pow(active, bias) / wi;
             }
         };
     }

@@ -32,9 +32,7 @@ final class RandomPolicy extends BalancingPolicy {
         private final int[] w;
         private final Rng rng;
         private final boolean two;
-        private final boolean uniform;
-        private final double[] prob;
-        private final int[] alias;
+        private final AliasTable table;
         private final SwrrPicker fallback;
 
         RandomPicker(Candidates c, Rng rng, boolean two) {
@@ -43,57 +41,8 @@ final class RandomPolicy extends BalancingPolicy {
             this.w = c.weights;
             this.rng = rng;
             this.two = two;
-            int n = m.length;
-            boolean u = true;
-            for (int x : w) {
-                u &= x == w[0];
-            }
-            this.uniform = u;
-            this.prob = new double[n];
-            this.alias = new int[n];
-            if (!u) {
-                buildAlias();
-            }
+            this.table = new AliasTable(w);
             this.fallback = new SwrrPicker(c, false);
-        }
-
-        private void buildAlias() {
-            int n = w.length;
-            long total = 0;
-            for (int x : w) {
-                total += x;
-            }
-            double[] scaled = new double[n];
-            int[] small = new int[n];
-            int[] large = new int[n];
-            int ns = 0;
-            int nl = 0;
-            for (int i = 0; i < n; i++) {
-                scaled[i] = (double) w[i] * n / total;
-                if (scaled[i] < 1.0) {
-                    small[ns++] = i;
-                } else {
-                    large[nl++] = i;
-                }
-            }
-            while (ns > 0 && nl > 0) {
-                int s = small[--ns];
-                int l = large[--nl];
-                prob[s] = scaled[s];
-                alias[s] = l;
-                scaled[l] = scaled[l] + scaled[s] - 1.0;
-                if (scaled[l] < 1.0) {
-                    small[ns++] = l;
-                } else {
-                    large[nl++] = l;
-                }
-            }
-            while (nl > 0) {
-                prob[large[--nl]] = 1.0;
-            }
-            while (ns > 0) {
-                prob[small[--ns]] = 1.0;
-            }
         }
 
         private int draw(boolean slowStart, long now) {
@@ -112,11 +61,7 @@ final class RandomPolicy extends BalancingPolicy {
                 }
                 return n - 1;
             }
-            int i = rng.nextInt(n);
-            if (uniform) {
-                return i;
-            }
-            return rng.nextDouble() < prob[i] ? i : alias[i];
+            return table.draw(rng);
         }
 
         @Override

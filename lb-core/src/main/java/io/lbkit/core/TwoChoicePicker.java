@@ -1,9 +1,11 @@
 package io.lbkit.core;
 
 /**
- * Power of k choices: draw k distinct eligible candidates uniformly at random and keep the one
- * with the highest {@link #score}; ties keep the first drawn. When k is at least the number of
- * candidates, all of them are compared (ties broken at random). Used by least-request and peak-ewma.
+ * Power of k choices: draw k distinct eligible candidates at random, with probability proportional
+ * to weight (uniformly when weights are equal), and keep the one with the highest {@link #score};
+ * ties keep the first drawn, so with no load the shares follow the weights. When k is at least the
+ * number of candidates, all of them are compared (ties broken at random by weight). Used by
+ * least-request and peak-ewma.
  */
 abstract class TwoChoicePicker implements Picker {
 
@@ -18,6 +20,7 @@ abstract class TwoChoicePicker implements Picker {
     private final Rng rng;
     private final int choices;
     private final SwrrPicker fallback;
+    private final AliasTable table;
 
     TwoChoicePicker(Candidates c, Rng rng, int choices) {
         this.c = c;
@@ -26,6 +29,7 @@ abstract class TwoChoicePicker implements Picker {
         this.rng = rng;
         this.choices = choices;
         this.fallback = new SwrrPicker(c, false);
+        this.table = new AliasTable(w);
     }
 
     /** Higher is better. */
@@ -51,7 +55,7 @@ abstract class TwoChoicePicker implements Picker {
         // than MAX_DRAWS draws on average to find distinct ones (k of n takes n·(H(n)−H(n−k))).
         // Repeats are bounded separately so the loop always ends.
         for (int draws = 0; taken < choices && misses < MAX_DRAWS && draws < MAX_TOTAL_DRAWS; draws++) {
-            int i = rng.nextInt(n);
+            int i = slowStart ? rampedDraw(now) : table.draw(rng);
             if (i == d0 || i == d1 || i == d2 || i == d3 || i == d4 || i == d5 || i == d6 || i == d7 || i == d8) {
                 continue;
             }
@@ -87,13 +91,13 @@ abstract class TwoChoicePicker implements Picker {
 
     /**
      * choiceCount ≥ candidates: every candidate is one of the k distinct draws, so compare them all
-     * (O(n), n ≤ 10). Ties are broken uniformly at random, as drawing in random order would.
+     * (O(n), n ≤ 10). Ties are broken at random in proportion to weight, as weighted draws would.
      */
     private Member scanAll(PickRequest req, long now, boolean slowStart) {
         int n = m.length;
         int best = -1;
         double bestScore = 0;
-        int ties = 0;
+        long ties = 0;
         for (int i = 0; i < n; i++) {
             Member mm = m[i];
             if (!Candidates.eligible(mm, req)) {
@@ -103,12 +107,32 @@ abstract class TwoChoicePicker implements Picker {
             if (best < 0 || s > bestScore) {
                 best = i;
                 bestScore = s;
-                ties = 1;
-            } else if (s == bestScore && rng.nextInt(++ties) == 0) {
-                best = i;
+                ties = w[i];
+            } else if (s == bestScore) {
+                ties += w[i];
+                if (rng.nextDouble() * ties < w[i]) {
+                    best = i;
+                }
             }
         }
         return best < 0 ? null : m[best];
+    }
+
+    /** A draw weighted by the slow-start ramped weights (O(n), only while an endpoint ramps). */
+    private int rampedDraw(long now) {
+        int n = m.length;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            total += c.weightNow(m[i], w[i], now);
+        }
+        long x = (long) (rng.nextDouble() * total);
+        for (int i = 0; i < n; i++) {
+            x -= c.weightNow(m[i], w[i], now);
+            if (x < 0) {
+                return i;
+            }
+        }
+        return n - 1;
     }
 
     boolean needsTime() {

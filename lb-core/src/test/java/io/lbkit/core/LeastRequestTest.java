@@ -214,4 +214,25 @@ class LeastRequestTest {
         assertTrue(picks[0] > picks[1] && picks[1] > picks[2], Arrays.toString(picks));
         assertTrue(picks[0] > 10_000, Arrays.toString(picks));
     }
+
+    /** With nothing in flight the weighted draws decide: shares follow the weights (5:2:1). */
+    @Test
+    void weightedSharesWithoutLoadFollowTheWeights() {
+        Upstream u = Upstream.builder("u").policy(BalancingPolicy.builder("least-request").seed(11).build())
+                .endpoint(Endpoint.builder("a").weight(5).build())
+                .endpoint(Endpoint.builder("b").weight(2).build())
+                .endpoint(Endpoint.builder("c").weight(1).build())
+                .build();
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        int n = 80_000;
+        for (int i = 0; i < n; i++) {
+            Selection s = u.pick();
+            counts.merge(s.endpoint().id(), 1, Integer::sum);
+            s.complete(200, 0);
+        }
+        // binomial sd of the smallest share is sqrt(n·p·(1-p)) ≈ 94 picks; allow 6 sd
+        assertEquals(n * 5 / 8.0, counts.get("a"), 6 * Math.sqrt(n * 5 / 8.0 * 3 / 8.0));
+        assertEquals(n * 2 / 8.0, counts.get("b"), 6 * Math.sqrt(n * 2 / 8.0 * 6 / 8.0));
+        assertEquals(n / 8.0, counts.get("c"), 6 * Math.sqrt(n / 8.0 * 7 / 8.0));
+    }
 }

@@ -53,6 +53,23 @@ final class Candidates {
         return ss.weight(weight, m.slowStartSince, now);
     }
 
+    /** A usable member's index drawn in proportion to its slow-start ramped weight (O(n)). */
+    int rampedDraw(Rng rng, long now) {
+        int n = usableMembers.length;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            total += weightNow(usableMembers[i], weights[i], now);
+        }
+        long x = (long) (rng.nextDouble() * total);
+        for (int i = 0; i < n; i++) {
+            x -= weightNow(usableMembers[i], weights[i], now);
+            if (x < 0) {
+                return i;
+            }
+        }
+        return n - 1;
+    }
+
     long now() {
         return upstream.ticker.nanos();
     }

@@ -46,20 +46,8 @@ final class RandomPolicy extends BalancingPolicy {
         }
 
         private int draw(boolean slowStart, long now) {
-            int n = m.length;
             if (slowStart) {
-                long total = 0;
-                for (int i = 0; i < n; i++) {
-                    total += c.weightNow(m[i], w[i], now);
-                }
-                long x = (long) (rng.nextDouble() * total);
-                for (int i = 0; i < n; i++) {
-                    x -= c.weightNow(m[i], w[i], now);
-                    if (x < 0) {
-                        return i;
-                    }
-                }
-                return n - 1;
+                return c.rampedDraw(rng, now);
             }
             return table.draw(rng);
         }

@@ -55,7 +55,7 @@ abstract class TwoChoicePicker implements Picker {
         // than MAX_DRAWS draws on average to find distinct ones (k of n takes n·(H(n)−H(n−k))).
         // Repeats are bounded separately so the loop always ends.
         for (int draws = 0; taken < choices && misses < MAX_DRAWS && draws < MAX_TOTAL_DRAWS; draws++) {
-            int i = slowStart ? rampedDraw(now) : table.draw(rng);
+            int i = slowStart ? c.rampedDraw(rng, now) : table.draw(rng);
             if (i == d0 || i == d1 || i == d2 || i == d3 || i == d4 || i == d5 || i == d6 || i == d7 || i == d8) {
                 continue;
             }
@@ -116,23 +116,6 @@ abstract class TwoChoicePicker implements Picker {
             }
         }
         return best < 0 ? null : m[best];
-    }
-
-    /** A draw weighted by the slow-start ramped weights (O(n), only while an endpoint ramps). */
-    private int rampedDraw(long now) {
-        int n = m.length;
-        long total = 0;
-        for (int i = 0; i < n; i++) {
-            total += c.weightNow(m[i], w[i], now);
-        }
-        long x = (long) (rng.nextDouble() * total);
-        for (int i = 0; i < n; i++) {
-            x -= c.weightNow(m[i], w[i], now);
-            if (x < 0) {
-                return i;
-            }
-        }
-        return n - 1;
     }
 
     boolean needsTime() {

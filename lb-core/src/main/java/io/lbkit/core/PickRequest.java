@@ -90,7 +90,24 @@ public final class PickRequest {
      * policies hash its decimal text.
      */
     public PickRequest hashKey(long value) {
-        hashKey(Long.toString(value)); // only the byte-hashing policies read this form
+        // the decimal text, written without allocating (only the byte-hashing policies read it)
+        ensureKey(20);
+        long v = value;
+        int p = 0;
+        if (v < 0) {
+            key[p++] = '-';
+        }
+        int start = p;
+        do {
+            key[p++] = (byte) ('0' + Math.abs(v % 10));
+            v /= 10;
+        } while (v != 0);
+        for (int i = start, j = p - 1; i < j; i++, j--) {
+            byte t = key[i];
+            key[i] = key[j];
+            key[j] = t;
+        }
+        keyLength = p;
         keyIsLong = true;
         longKey = value;
         return this;

@@ -33,12 +33,11 @@ final class HashPolicy extends BalancingPolicy {
                     return fallback.pick(req, slowStart);
                 }
                 byte[] key = req.keyBytes();
-                long now = c.now();
                 long hash = 0;
                 for (int rehash = 0, tries = 0; ; rehash++) {
-                    hash += step(rehash, key, keyLen);
+                    hash += rehash == 0 ? (req.keyCrc32() >>> 16) & 0x7fff : step(rehash, key, keyLen);
                     int p = walk(hash % totalWeight);
-                    if (eligible(p, req, now)) {
+                    if (eligible(p, req)) {
                         return all[p];
                     }
                     if (req.triedCount() > 0 && req.wasTried(all[p]) && !landedBefore(p, rehash, key, keyLen)) {

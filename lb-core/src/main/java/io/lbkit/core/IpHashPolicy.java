@@ -35,12 +35,11 @@ final class IpHashPolicy extends BalancingPolicy {
                 byte[] addr = req.addressBytes();
                 int len = req.addressLength() == 16 ? 16 : 3;
                 boolean pseudo = req.addressLength() == 0;
-                long now = c.now();
                 int hash = 89;
                 for (int tries = 0, iteration = 0; ; iteration++) {
                     hash = step(hash, addr, len, pseudo);
                     int p = walk(hash % totalWeight);
-                    if (eligible(p, req, now)) {
+                    if (eligible(p, req)) {
                         return all[p];
                     }
                     if (req.triedCount() > 0 && req.wasTried(all[p])

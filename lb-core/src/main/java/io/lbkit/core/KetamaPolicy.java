@@ -42,8 +42,9 @@ final class KetamaPolicy extends BalancingPolicy {
     }
 
     static final class KetamaPicker extends NginxHashPicker {
-        final long[] hashes;   // sorted point hashes (unsigned 32-bit in long)
+        final int[] hashes;    // sorted point hashes, stored with the sign bit flipped (signed order = unsigned order)
         final int[] owner;     // member index of each point
+        final int[] bucket;    // bucket[b] = first point whose hash's top 16 bits are ≥ b (65537 entries)
         final BoundedLoad bounded;
 
         KetamaPicker(Candidates c, int balanceFactor) {
@@ -75,8 +76,18 @@ final class KetamaPolicy extends BalancingPolicy {
                 ow[count] = (int) (packed[j] & 0xFFFFF);
                 count++;
             }
-            this.hashes = Arrays.copyOf(hs, count);
+            this.hashes = new int[count];
+            for (int j = 0; j < count; j++) {
+                hashes[j] = (int) hs[j] ^ Integer.MIN_VALUE;
+            }
             this.owner = Arrays.copyOf(ow, count);
+            this.bucket = new int[65537];
+            for (int b = 0, j = 0; b <= 65536; b++) {
+                while (j < count && (hs[j] >>> 16) < b) {
+                    j++;
+                }
+                bucket[b] = j;
+            }
             // Slots are shared by the endpoints that can serve (HAProxy counts only usable servers in
             // tot_weight); a down endpoint keeping a share would leave too few slots for the rest.
             int[] usableWeight = new int[all.length];
@@ -137,13 +148,19 @@ final class KetamaPolicy extends BalancingPolicy {
             return -1;
         }
 
-        /** Index of the first point with hash ≥ {@code h} (nginx find_chash_point). */
+        /**
+         * Index of the first point with hash ≥ {@code h} (nginx find_chash_point), or the number of
+         * points when there is none (the walk then wraps). A 65536-entry index by the top 16 bits
+         * narrows the binary search to the few points that share them.
+         */
         int findPoint(long h) {
-            int lo = 0;
-            int hi = hashes.length;
+            int b = (int) (h >>> 16);
+            int lo = bucket[b];
+            int hi = bucket[b + 1];
+            int key = (int) h ^ Integer.MIN_VALUE;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
-                if (h > hashes[mid]) {
+                if (key > hashes[mid]) {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -158,13 +175,16 @@ final class KetamaPolicy extends BalancingPolicy {
             if (all.length < 2 || keyLen == 0 || hashes.length == 0) {
                 return fallback.pick(req, slowStart);
             }
-            long now = c.now();
-            int point = findPoint(Hashing.crc32(req.keyBytes(), 0, keyLen));
+            int point = findPoint(req.keyCrc32());
+            int n = hashes.length;
             int limit = bounded == null ? MAX_TRIES : hashes.length;
             int totalInFlight = bounded == null ? 0 : c.upstream.totalInFlight();
             for (int tries = 0; ; ) {
-                int p = owner[point % hashes.length];
-                if (eligible(p, req, now)
+                if (point >= n) {
+                    point -= n;
+                }
+                int p = owner[point];
+                if (eligible(p, req)
                         && (bounded == null || bounded.hasRoom(p, all[p].inFlight, totalInFlight))) {
                     return all[p];
                 }

@@ -6,8 +6,8 @@ package io.lbkit.core;
  * endpoints take turns claiming their next unclaimed slot of {@code (offset + j·skip) mod M}
  * until the table is full. With equal weights each owns ⌊M/N⌋ or ⌈M/N⌉ slots; an endpoint of
  * weight w takes a turn every {@code maxWeight / w} rounds (Envoy's weighted variant). A key goes
- * to slot {@code hash64(key) mod M}. If that endpoint cannot serve (or, with a balance factor, is
- * over its bounded load) the next slots are tried: at most 20, or the whole table with bounded
+ * to slot {@code ((hash64(key) >>> 32) · M) >>> 32} (a uniform range reduction without division).
+ * If that endpoint cannot serve (or, with a balance factor, is over its bounded load) the next slots are tried: at most 20, or the whole table with bounded
  * loads; then round robin. Built from the usable endpoints of a snapshot.
  */
 final class MaglevPolicy extends BalancingPolicy {
@@ -86,6 +86,11 @@ final class MaglevPolicy extends BalancingPolicy {
             return table;
         }
 
+        /** The table slot of a 64-bit key hash: Lemire's range reduction of its high 32 bits. */
+        int slot(long hash) {
+            return (int) (((hash >>> 32) * size) >>> 32);
+        }
+
         @Override
         public Member pick(PickRequest req, boolean slowStart) {
             if (m.length == 0) {
@@ -94,7 +99,7 @@ final class MaglevPolicy extends BalancingPolicy {
             if (!KeyHash.present(req)) {
                 return fallback.pick(req, slowStart);
             }
-            int slot = (int) Long.remainderUnsigned(KeyHash.of(req), size);
+            int slot = slot(KeyHash.of(req));
             int limit = bounded == null ? NginxHashPicker.MAX_TRIES : size;
             int total = bounded == null ? 0 : c.upstream.totalInFlight();
             for (int tries = 0; tries <= limit; tries++) {

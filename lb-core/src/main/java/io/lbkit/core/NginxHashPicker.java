@@ -14,6 +14,7 @@ abstract class NginxHashPicker implements Picker {
     final boolean[] usable;
     final int[] weight;
     final long totalWeight;
+    final long[] cumulative;   // cumulative[p] = weight[0] + … + weight[p]
     final SwrrPicker fallback;
 
     NginxHashPicker(Candidates c) {
@@ -27,20 +28,35 @@ abstract class NginxHashPicker implements Picker {
             t += weight[i];
         }
         this.totalWeight = t;
+        this.cumulative = new long[all.length];
+        long sum = 0;
+        for (int i = 0; i < all.length; i++) {
+            sum += weight[i];
+            cumulative[i] = sum;
+        }
         this.fallback = new SwrrPicker(c, false);
     }
 
-    /** Index of the peer that weighted point {@code w} (in [0, totalWeight)) falls on. */
+    /**
+     * Index of the peer that weighted point {@code w} (in [0, totalWeight)) falls on: nginx walks
+     * the peers subtracting weights ({@code while (w >= peer->weight)}); the first peer whose
+     * cumulative weight exceeds {@code w} is the same peer, found here by binary search.
+     */
     final int walk(long w) {
-        int p = 0;
-        while (w >= weight[p]) {
-            w -= weight[p];
-            p++;
+        int lo = 0;
+        int hi = cumulative.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cumulative[mid] > w) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
         }
-        return p;
+        return lo;
     }
 
-    final boolean eligible(int p, PickRequest req, long now) {
-        return usable[p] && Candidates.eligible(all[p], req, now);
+    final boolean eligible(int p, PickRequest req) {
+        return usable[p] && Candidates.eligible(all[p], req);
     }
 }

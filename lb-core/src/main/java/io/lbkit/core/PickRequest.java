@@ -17,6 +17,9 @@ public final class PickRequest {
     private int keyLength = -1;
     private long longKey;
     private boolean keyIsLong;
+    private boolean keyTextPending;      // a numeric key whose decimal text is not written yet
+    private long keyCrc = -1;            // cached CRC-32 of the key bytes, -1 = not computed
+    private final java.util.zip.CRC32 crc32 = new java.util.zip.CRC32();
     private final byte[] address = new byte[16];
     private int addressLength;
     private String preferred;
@@ -32,6 +35,8 @@ public final class PickRequest {
     public PickRequest reset() {
         keyLength = -1;
         keyIsLong = false;
+        keyTextPending = false;
+        keyCrc = -1;
         addressLength = 0;
         preferred = null;
         Arrays.fill(tried, 0, triedCount, null);
@@ -42,6 +47,8 @@ public final class PickRequest {
     /** Sets the hash key as the UTF-8 bytes of {@code text} (nginx hashes the bytes of the key). */
     public PickRequest hashKey(CharSequence text) {
         keyIsLong = false;
+        keyTextPending = false;
+        keyCrc = -1;
         int n = text.length();
         ensureKey(n * 3);
         int p = 0;
@@ -79,6 +86,8 @@ public final class PickRequest {
     /** Sets the hash key to a copy of {@code bytes[offset, offset+length)}. */
     public PickRequest hashKey(byte[] bytes, int offset, int length) {
         keyIsLong = false;
+        keyTextPending = false;
+        keyCrc = -1;
         ensureKey(length);
         System.arraycopy(bytes, offset, key, 0, length);
         keyLength = length;
@@ -90,9 +99,19 @@ public final class PickRequest {
      * policies hash its decimal text.
      */
     public PickRequest hashKey(long value) {
-        // the decimal text, written without allocating (only the byte-hashing policies read it)
+        keyIsLong = true;
+        longKey = value;
+        keyTextPending = true;   // the decimal text is written only if a byte-hashing policy asks
+        keyLength = 0;
+        keyCrc = -1;
+        return this;
+    }
+
+    /** Writes the decimal text of the numeric key into the key buffer, without allocating. */
+    private void writeKeyText() {
+        keyTextPending = false;
         ensureKey(20);
-        long v = value;
+        long v = longKey;
         int p = 0;
         if (v < 0) {
             key[p++] = '-';
@@ -108,9 +127,6 @@ public final class PickRequest {
             key[j] = t;
         }
         keyLength = p;
-        keyIsLong = true;
-        longKey = value;
-        return this;
     }
 
     /** Sets the client address: 4 bytes (IPv4) or 16 bytes (IPv6). */
@@ -157,13 +173,37 @@ public final class PickRequest {
 
     /** Whether a hash key is set. */
     public boolean hasKey() {
-        return keyLength >= 0;
+        return keyLength >= 0 || keyIsLong;
     }
 
     // ---- package-private accessors for pickers ----
 
-    byte[] keyBytes() { return key; }
-    int keyLength() { return keyLength < 0 ? 0 : keyLength; }
+    byte[] keyBytes() {
+        if (keyTextPending) {
+            writeKeyText();
+        }
+        return key;
+    }
+
+    int keyLength() {
+        if (keyTextPending) {
+            writeKeyText();
+        }
+        return keyLength < 0 ? 0 : keyLength;
+    }
+
+    /** CRC-32 of the key bytes (nginx {@code ngx_crc32_long}), computed once per key. */
+    long keyCrc32() {
+        long c = keyCrc;
+        if (c < 0) {
+            int len = keyLength();
+            crc32.reset();
+            crc32.update(key, 0, len);
+            c = crc32.getValue();
+            keyCrc = c;
+        }
+        return c;
+    }
     boolean keyIsLong() { return keyIsLong; }
     long longKey() { return longKey; }
     byte[] addressBytes() { return address; }

@@ -203,7 +203,8 @@ class MaglevTest {
         PickRequest req = PickRequest.create();
         for (int k = 0; k < 5_000; k++) {
             req.reset().hashKey("key-" + k);
-            int slot = (int) Long.remainderUnsigned(KeyHash.of(req), SMALL);
+            int slot = p.slot(KeyHash.of(req));
+            assertEquals((int) (((KeyHash.of(req) >>> 32) * SMALL) >>> 32), slot);
             Selection s = u.pick(req);
             assertEquals(p.m[p.table[slot]].id, s.endpoint().id());
             s.complete(200, 0);

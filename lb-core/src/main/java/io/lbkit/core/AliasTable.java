@@ -6,7 +6,8 @@ package io.lbkit.core;
  */
 final class AliasTable {
     private final boolean uniform;
-    private final double[] prob;
+    private final int n;
+    private final long[] threshold; // prob scaled to [0, 2^32]
     private final int[] alias;
 
     AliasTable(int[] w) {
@@ -16,7 +17,9 @@ final class AliasTable {
             u &= x == w[0];
         }
         this.uniform = u;
-        this.prob = new double[n];
+        this.n = n;
+        double[] prob = new double[n];
+        this.threshold = new long[n];
         this.alias = new int[n];
         if (u || n == 0) {
             return;
@@ -56,6 +59,9 @@ final class AliasTable {
         while (ns > 0) {
             prob[small[--ns]] = 1.0;
         }
+        for (int i = 0; i < n; i++) {
+            threshold[i] = prob[i] >= 1.0 ? 1L << 32 : (long) (prob[i] * 4294967296.0);
+        }
     }
 
     boolean uniform() {
@@ -64,10 +70,11 @@ final class AliasTable {
 
     /** An index drawn with probability proportional to its weight. */
     int draw(Rng rng) {
-        int i = rng.nextInt(prob.length);
+        long r = rng.nextLong();
+        int i = (int) (((r >>> 32) * n) >>> 32);   // high bits pick the column
         if (uniform) {
             return i;
         }
-        return rng.nextDouble() < prob[i] ? i : alias[i];
+        return (r & 0xFFFFFFFFL) < threshold[i] ? i : alias[i];   // low bits pick within it
     }
 }

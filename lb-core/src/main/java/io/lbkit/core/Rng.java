@@ -11,10 +11,14 @@ abstract class Rng {
     /** Uniform in [0, 1). */
     abstract double nextDouble();
 
+    /** 64 uniform bits. */
+    abstract long nextLong();
+
     static Rng threadLocal() {
         return new Rng() {
             @Override int nextInt(int bound) { return ThreadLocalRandom.current().nextInt(bound); }
             @Override double nextDouble() { return ThreadLocalRandom.current().nextDouble(); }
+            @Override long nextLong() { return ThreadLocalRandom.current().nextLong(); }
         };
     }
 
@@ -36,6 +40,10 @@ abstract class Rng {
 
             @Override double nextDouble() {
                 return (next() >>> 11) * 0x1.0p-53;
+            }
+
+            @Override long nextLong() {
+                return next();
             }
         };
     }

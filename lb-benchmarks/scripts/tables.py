@@ -2,6 +2,7 @@
 """Turns JMH JSON results (-rf json) into the markdown tables of docs/benchmarks.md.
 
 usage: tables.py results-t1.json [results-t2.json ...]
+A result for the same benchmark, parameters and threads in a later file replaces an earlier one.
 """
 import json
 import sys
@@ -60,6 +61,7 @@ def main():
     pick = {}
     peers = {}
     jump = {}
+    blocks = {}
     threads_seen = set()
     for r in rows:
         cls, method, params, t = key(r)
@@ -70,6 +72,8 @@ def main():
             peers[(method, params["endpoints"], t)] = r
         elif cls == "JumpBenchmark":
             jump[(method, params["endpoints"], t)] = r
+        elif cls == "BuildingBlocksBenchmark":
+            blocks[(method, t)] = r
     threads = sorted(threads_seen)
     cols = [(t, n) for t in threads for n in SIZES
             if any(k[1] == n and k[3] == t for k in pick) or any(k[1] == n and k[2] == t for k in peers)]
@@ -121,6 +125,14 @@ def main():
             cells.append("" if r is None else "%s ns / %s B" % (fmt_ns(ns(r)), fmt_b(alloc(r))))
         print("| %s | %s |" % (m, " | ".join(cells)))
     print()
+
+    if blocks:
+        print("### Building blocks: ns/op (throughput of independent repetitions)\n")
+        print("| step | ns/op |")
+        print("|---|---:|")
+        for (m, t), r in blocks.items():
+            print("| %s | %.1f ± %.1f |" % (m, ns(r)[0], ns(r)[1]))
+        print()
 
     print("### Raw (score ± 99.9% error)\n")
     print("| benchmark | params | threads | ns/op | ± | B/op |")

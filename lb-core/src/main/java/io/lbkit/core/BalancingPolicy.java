@@ -46,6 +46,14 @@ public abstract class BalancingPolicy {
         return false;
     }
 
+    /**
+     * Whether the picker compares in-flight counts. When it does not, the upstream keeps them in
+     * striped counters (one cell per contending thread), which scale across threads.
+     */
+    boolean readsInFlight() {
+        return tracksTotalInFlight();
+    }
+
     /** Whether completes must update nginx's least_time response-time average. */
     boolean needsResponseTime() {
         return false;

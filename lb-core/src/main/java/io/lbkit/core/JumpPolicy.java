@@ -66,7 +66,7 @@ final class JumpPolicy extends BalancingPolicy {
                 for (int k = 0; k < n; k++) {
                     int i = (b + k) % n;
                     Member mm = all[i];
-                    if (usable[i] && Candidates.eligible(mm, req) && bounded.hasRoom(i, mm.inFlight, total)) {
+                    if (usable[i] && Candidates.eligible(mm, req) && bounded.hasRoom(i, mm.inFlight(), total)) {
                         return mm;
                     }
                 }

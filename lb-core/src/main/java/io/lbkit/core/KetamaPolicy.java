@@ -185,7 +185,7 @@ final class KetamaPolicy extends BalancingPolicy {
                 }
                 int p = owner[point];
                 if (eligible(p, req)
-                        && (bounded == null || bounded.hasRoom(p, all[p].inFlight, totalInFlight))) {
+                        && (bounded == null || bounded.hasRoom(p, all[p].inFlight(), totalInFlight))) {
                     return all[p];
                 }
                 point++;

@@ -23,6 +23,11 @@ final class LeastConnPolicy extends BalancingPolicy {
     }
 
     @Override
+    boolean readsInFlight() {
+        return true;
+    }
+
+    @Override
     Picker newPicker(Candidates c) {
         return new LeastPicker(c, time);
     }
@@ -44,7 +49,7 @@ final class LeastConnPolicy extends BalancingPolicy {
         }
 
         private long cost(Member mm) {
-            long conns = mm.inFlight;
+            long conns = mm.inFlight();
             if (!time) {
                 return conns;
             }

@@ -23,6 +23,11 @@ final class LeastRequestPolicy extends BalancingPolicy {
     }
 
     @Override
+    boolean readsInFlight() {
+        return true;
+    }
+
+    @Override
     Picker newPicker(Candidates c) {
         return new TwoChoicePicker(c, rng, choices) {
             private final boolean uniform = uniformWeights(c.weights);
@@ -30,7 +35,7 @@ final class LeastRequestPolicy extends BalancingPolicy {
             @Override
             double score(int i, long now, boolean slowStart) {
                 Member mm = m[i];
-                double active = mm.inFlight;
+                double active = mm.inFlight();
                 if (uniform && !slowStart) {
                     return -active;
                 }

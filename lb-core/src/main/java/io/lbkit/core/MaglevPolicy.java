@@ -105,7 +105,7 @@ final class MaglevPolicy extends BalancingPolicy {
             for (int tries = 0; tries <= limit; tries++) {
                 int i = table[slot];
                 Member mm = m[i];
-                if (Candidates.eligible(mm, req) && (bounded == null || bounded.hasRoom(i, mm.inFlight, total))) {
+                if (Candidates.eligible(mm, req) && (bounded == null || bounded.hasRoom(i, mm.inFlight(), total))) {
                     return mm;
                 }
                 slot = slot + 1 == size ? 0 : slot + 1;

@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * latency averages and failure counters carry over. It is also the {@link Selection} returned by
  * a pick, which is why pick + complete allocate nothing.
  */
-final class Member implements Selection {
+final class Member extends MemberPadAfter implements Selection {
 
     private static final VarHandle IN_FLIGHT;
     private static final VarHandle FAILS;
@@ -21,7 +21,7 @@ final class Member implements Selection {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            IN_FLIGHT = l.findVarHandle(Member.class, "inFlight", int.class);
+            IN_FLIGHT = l.findVarHandle(MemberCounter.class, "inFlight", int.class);
             FAILS = l.findVarHandle(Member.class, "fails", int.class);
             EFFECTIVE = l.findVarHandle(Member.class, "effectiveWeight", int.class);
             EWMA_MS = l.findVarHandle(Member.class, "responseTimeMs", long.class);
@@ -49,7 +49,13 @@ final class Member implements Selection {
     long failTimeoutNanos;
 
     // ---- live state, written by requests ----
-    volatile int inFlight;
+    // inFlight lives in MemberCounter, on a cache line of its own (see the classes at the end).
+    /**
+     * Striped in-flight count for upstreams whose policy never reads it while picking (round robin,
+     * the hashes, random, first…): each thread adds to its own cell, so threads do not contend on
+     * one counter. Null when the policy compares in-flight counts; then {@code inFlight} is used.
+     */
+    final java.util.concurrent.atomic.LongAdder striped;
     volatile int fails;
     volatile long checked;   // nginx peer->checked (ticker nanos)
     volatile long accessed;  // nginx peer->accessed (ticker nanos)
@@ -59,8 +65,9 @@ final class Member implements Selection {
     volatile long peakStamp;        // ticker nanos of the last peak EWMA update
     volatile long requests;         // completed attempts, for status pages (plain add, benign races)
 
-    Member(Upstream upstream, Endpoint endpoint) {
+    Member(Upstream upstream, Endpoint endpoint, boolean stripedInFlight) {
         this.upstream = upstream;
+        this.striped = stripedInFlight ? new java.util.concurrent.atomic.LongAdder() : null;
         this.id = endpoint.id();
         setEndpoint(endpoint);
         this.effectiveWeight = endpoint.weight();
@@ -115,9 +122,15 @@ final class Member implements Selection {
         return mf != 0 && fails >= mf && upstream.ticker.nanos() - checked <= failTimeoutNanos;
     }
 
+    /** Requests in flight now. */
+    int inFlight() {
+        java.util.concurrent.atomic.LongAdder a = striped;
+        return a == null ? inFlight : (int) a.sum();
+    }
+
     boolean atConnectionCap() {
         int mc = maxConns;
-        return mc != 0 && inFlight >= mc;
+        return mc != 0 && inFlight() >= mc;
     }
 
     /** nginx's post-pick update: {@code if (now - checked > fail_timeout) checked = now}. */
@@ -200,10 +213,10 @@ final class Member implements Selection {
 
     void syncCapped() {
         for (;;) {
-            int c = inFlight;
+            int c = inFlight();
             int mc = maxConns;
             setBit(CAPPED, mc != 0 && c >= mc);
-            if (inFlight == c) {
+            if (inFlight() == c) {
                 return;
             }
         }
@@ -214,6 +227,24 @@ final class Member implements Selection {
     /** Counts one more request in flight; false when the connection cap is reached. */
     boolean acquire() {
         int mc = maxConns;
+        java.util.concurrent.atomic.LongAdder a = striped;
+        if (a != null) {
+            a.increment();
+            if (mc != 0) {
+                // optimistic: count first, then back off if that went over the cap. Cell updates and
+                // sums are volatile, so of several threads racing for the last slots at most the cap
+                // keep one (the last of them to sum sees every earlier increment).
+                long sum = a.sum();
+                if (sum > mc) {
+                    a.decrement();
+                    return false;
+                }
+                if (sum >= mc) {
+                    syncCapped();
+                }
+            }
+            return true;
+        }
         if (mc == 0) {
             IN_FLIGHT.getAndAdd(this, 1);
             return true;
@@ -234,16 +265,32 @@ final class Member implements Selection {
 
     /** Increments in flight without a cap check (nginx {@code conns++}). */
     void forceAcquire() {
-        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
         int mc = maxConns;
+        java.util.concurrent.atomic.LongAdder a = striped;
+        if (a != null) {
+            a.increment();
+            if (mc != 0) {
+                syncCapped();
+            }
+            return;
+        }
+        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
         if (mc != 0 && after >= mc) {
             syncCapped();
         }
     }
 
     void release() {
-        int before = (int) IN_FLIGHT.getAndAdd(this, -1);
         int mc = maxConns;
+        java.util.concurrent.atomic.LongAdder a = striped;
+        if (a != null) {
+            a.decrement();
+            if (mc != 0) {
+                syncCapped();
+            }
+            return;
+        }
+        int before = (int) IN_FLIGHT.getAndAdd(this, -1);
         if (mc != 0 && before >= mc) {
             syncCapped();
         }
@@ -362,4 +409,22 @@ final class Member implements Selection {
         double td = Math.max(0, now - peakStamp);
         return cost * Math.exp(-td / decayNanos);
     }
+}
+
+/** Padding before {@link MemberCounter#inFlight} (a cache line). */
+abstract class MemberPadBefore {
+    long p00, p01, p02, p03, p04, p05, p06, p07;
+}
+
+/** The exact in-flight counter, written by every pick and complete of load-aware policies. */
+abstract class MemberCounter extends MemberPadBefore {
+    volatile int inFlight;
+}
+
+/**
+ * Padding after the counter, so that the fields other threads read on every pick (weight, caps,
+ * failure state) do not share its cache line: the JVM lays out superclass fields first.
+ */
+abstract class MemberPadAfter extends MemberCounter {
+    long p10, p11, p12, p13, p14, p15, p16, p17;
 }

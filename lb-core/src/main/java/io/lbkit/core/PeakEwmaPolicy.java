@@ -28,13 +28,18 @@ final class PeakEwmaPolicy extends BalancingPolicy {
     }
 
     @Override
+    boolean readsInFlight() {
+        return true;
+    }
+
+    @Override
     Picker newPicker(Candidates c) {
         return new TwoChoicePicker(c, rng, choices) {
             @Override
             double score(int i, long now, boolean slowStart) {
                 Member mm = m[i];
                 double cost = mm.peakCost(now, decayNanos, defaultRttNanos);
-                return -(cost * (mm.inFlight + 1.0)) / w[i];
+                return -(cost * (mm.inFlight() + 1.0)) / w[i];
             }
 
             @Override

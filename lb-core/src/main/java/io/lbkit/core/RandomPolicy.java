@@ -22,6 +22,11 @@ final class RandomPolicy extends BalancingPolicy {
     }
 
     @Override
+    boolean readsInFlight() {
+        return two;
+    }
+
+    @Override
     Picker newPicker(Candidates c) {
         return new RandomPicker(c, rng, two);
     }
@@ -79,7 +84,7 @@ final class RandomPolicy extends BalancingPolicy {
                 Member p = m[prev];
                 long wi = w[i];
                 long wp = w[prev];
-                return (long) mm.inFlight * wp > (long) p.inFlight * wi ? p : mm;
+                return (long) mm.inFlight() * wp > (long) p.inFlight() * wi ? p : mm;
             }
             if (prev >= 0 && n == 1) {
                 return m[prev];

@@ -50,7 +50,7 @@ final class RendezvousPolicy extends BalancingPolicy {
             for (int i = 0; i < m.length; i++) {
                 Member mm = m[i];
                 if (!Candidates.eligible(mm, req)
-                        || (bounded != null && !bounded.hasRoom(i, mm.inFlight, total))) {
+                        || (bounded != null && !bounded.hasRoom(i, mm.inFlight(), total))) {
                     continue;
                 }
                 double score = -w[i] / Math.log(unit(Hashing.fmix64(key ^ seed[i])));

@@ -85,7 +85,7 @@ public final class Upstream {
         this.peakDecay = policy.peakDecayNanos();
         synchronized (lock) {
             for (Endpoint e : b.endpoints) {
-                members.put(e.id(), new Member(this, e));
+                members.put(e.id(), new Member(this, e, !policy.readsInFlight()));
             }
             publish();
         }
@@ -237,7 +237,7 @@ public final class Upstream {
                 throw new IllegalArgumentException(
                         "upstream '" + name + "': duplicate endpoint id '" + endpoint.id() + "'");
             }
-            Member m = new Member(this, endpoint);
+            Member m = new Member(this, endpoint, !policy.readsInFlight());
             if (slowStart != null) {
                 m.slowStartSince = ticker.nanos();
             }
@@ -352,7 +352,7 @@ public final class Upstream {
         if (m == null) {
             return Optional.empty();
         }
-        return Optional.of(new EndpointStatus(m.endpoint, m.state, m.healthy, m.inFlight, m.fails,
+        return Optional.of(new EndpointStatus(m.endpoint, m.state, m.healthy, m.inFlight(), m.fails,
                 m.effectiveWeight, !m.banned(ticker.nanos())));
     }
 

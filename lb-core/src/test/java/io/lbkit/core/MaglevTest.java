@@ -30,7 +30,7 @@ class MaglevTest {
         Upstream holder = Upstream.builder("holder").allowEmpty(true).build();
         Member[] m = new Member[n];
         for (int i = 0; i < n; i++) {
-            m[i] = new Member(holder, Endpoint.parse(id(i)));
+            m[i] = new Member(holder, Endpoint.parse(id(i)), false);
         }
         return m;
     }

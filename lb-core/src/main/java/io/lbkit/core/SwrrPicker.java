@@ -33,7 +33,7 @@ final class SwrrPicker implements Picker {
     /** Longest period (picks) recorded for the O(1) path shared by all threads. */
     static final int MAX_PERIOD = 1 << 20;
     /** Longest cycle a thread records for itself after an irregular episode. */
-    static final int MAX_PRIVATE_PERIOD = 1 << 16;
+    static final int MAX_PRIVATE_PERIOD = 1 << 14;
     /** Largest n × period spent building the period for one snapshot. */
     static final long MAX_BUILD_WORK = 200_000_000L;
 

@@ -135,7 +135,7 @@ public final class Upstream {
             Member m = null;
             String preferred = request.preferredId();
             if (preferred != null) {
-                m = s.preferred(preferred, request, this);
+                m = s.preferred(preferred, request);
             }
             if (m == null) {
                 m = s.primary == null ? null : s.primary.pick(request, slow);
@@ -457,12 +457,12 @@ public final class Upstream {
         }
 
         /** The preferred member if it may serve this request (up or draining, healthy, eligible). */
-        Member preferred(String id, PickRequest req, Upstream u) {
+        Member preferred(String id, PickRequest req) {
             Member m = byId.get(id);
             if (m == null || m.state == EndpointState.DOWN || !(m.healthy || panic) || m.weightPercent == 0) {
                 return null;
             }
-            return Candidates.eligible(m, req, u.ticker.nanos()) ? m : null;
+            return Candidates.eligible(m, req) ? m : null;
         }
     }
 

@@ -44,13 +44,16 @@ final class Candidates {
         return Math.max(1, (int) ((long) m.weight * pct / 100));
     }
 
-    /** Weight of {@code m} at time {@code now}, after slow start (never below 1). */
-    int weightNow(Member m, int weight, long now) {
+    /**
+     * Weight of {@code m} at time {@code now} in hundredths ({@link SlowStart#SCALE}), after slow
+     * start; never below 1. Only compare it with other values of this method.
+     */
+    long weightNow(Member m, int weight, long now) {
         SlowStart ss = slowStart;
         if (ss == null) {
-            return weight;
+            return (long) weight * SlowStart.SCALE;
         }
-        return ss.weight(weight, m.slowStartSince, now);
+        return ss.rampedWeight(weight, m.slowStartSince, now);
     }
 
     /** A usable member's index drawn in proportion to its slow-start ramped weight (O(n)). */

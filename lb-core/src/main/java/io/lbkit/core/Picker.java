@@ -12,7 +12,7 @@ interface Picker {
      * are {@link Member#banned banned} by max_fails, or at their connection cap.
      *
      * @param slowStart true while some member of the snapshot ramps up (slow start); policies
-     *                  that honour slow start then read {@link Candidates#weightNow}
+     *                  that honour slow start then read {@link Candidates#weightNow} (in hundredths)
      */
     Member pick(PickRequest req, boolean slowStart);
 }

@@ -54,11 +54,17 @@ public record SlowStart(Duration window, double aggression, double minWeightPerc
         return Math.min(1.0, Math.max(minWeightPercent / 100.0, f));
     }
 
-    /** {@code weight} scaled by {@link #factor}, at least 1. */
-    int weight(int weight, long since, long now) {
+    /** Weights are ramped in hundredths, so that even weight 1 can start at a fraction of itself. */
+    static final int SCALE = 100;
+
+    /**
+     * {@code weight × SCALE} ramped by {@link #factor}, at least 1: weights during slow start are
+     * compared in hundredths, every endpoint's (ramping or not) scaled alike.
+     */
+    long rampedWeight(int weight, long since, long now) {
         if (since == Long.MIN_VALUE) {
-            return weight;
+            return (long) weight * SCALE;
         }
-        return (int) Math.max(1, Math.round(weight * factor(since, now)));
+        return Math.max(1, Math.round(weight * (double) SCALE * factor(since, now)));
     }
 }

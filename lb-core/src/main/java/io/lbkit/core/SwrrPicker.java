@@ -62,6 +62,7 @@ final class SwrrPicker implements Picker {
     }
 
     static final class State {
+        boolean ramped;  // the explicit state holds slow-start weights (hundredths)
         Cycle cycle;
         int pos;
         boolean explicit;
@@ -149,12 +150,29 @@ final class SwrrPicker implements Picker {
 
     /** nginx's loop, verbatim, on the thread's explicit state. */
     private Member explicitPick(State s, PickRequest req, boolean slowStart) {
+        if (s.ramped && !slowStart) {
+            // slow start is over: its weights were in hundredths, so its state means nothing now;
+            // start afresh from the all-zero state, as a reloaded nginx would
+            s.ramped = false;
+            s.recLength = -1;
+            if (canonical != null) {
+                s.cycle = canonical;
+                s.pos = 0;
+                s.explicit = false;
+                return pick(req, false);
+            }
+            java.util.Arrays.fill(s.cur, 0);
+        }
         if (!s.explicit) {
             s.cur = materialize(s.cycle, s.pos, s.cur);
             s.explicit = true;
             s.recLength = -1;
         } else if (s.cur == null) {
             s.cur = new long[n];
+        }
+        if (slowStart && !s.ramped) {
+            s.ramped = true;
+            java.util.Arrays.fill(s.cur, 0);
         }
         long[] cur = s.cur;
         long now = u.ticker.nanos();
@@ -167,14 +185,14 @@ final class SwrrPicker implements Picker {
                 regular = false;
                 continue;
             }
-            int eff = mm.effectiveWeight;
+            long eff = mm.effectiveWeight;
             if (w[i] != mm.weight) {
-                eff = (int) ((long) eff * w[i] / Math.max(1, mm.weight));
+                eff = eff * w[i] / Math.max(1, mm.weight);
             }
             if (slowStart) {
-                eff = eff == 0 ? 0 : c.weightNow(mm, eff, now);
+                eff = eff == 0 ? 0 : c.weightNow(mm, (int) eff, now);
             }
-            if (eff != w[i]) {
+            if (slowStart || eff != w[i]) {
                 regular = false;
             }
             cur[i] += eff;

@@ -1,0 +1,140 @@
+package io.lbkit.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The control plane of {@link Upstream}: health, weights, panic, listeners, live state across snapshots. */
+class ControlPlaneTest {
+
+    private static Map<String, Integer> picks(Upstream u, int n) {
+        Map<String, Integer> out = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            Selection s = u.pick();
+            if (s.found()) {
+                out.merge(s.endpoint().id(), 1, Integer::sum);
+                s.complete(200, 0);
+            } else {
+                out.merge("<none>", 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    private static Upstream.Builder four() {
+        return Upstream.builder("u").endpoint(Endpoint.parse("a:1")).endpoint(Endpoint.parse("b:1"))
+                .endpoint(Endpoint.parse("c:1")).endpoint(Endpoint.parse("d:1"));
+    }
+
+    @Test
+    void unhealthyEndpointsAreSkippedUntilPanic() {
+        Upstream u = four().panicThresholdPercent(50).build();
+        u.setHealthy("a:1", false);
+        assertEquals(Map.of("b:1", 100, "c:1", 100, "d:1", 100), picks(u, 300));
+        u.setHealthy("b:1", false); // 2 of 4 healthy = 50%: not below the threshold
+        assertEquals(Map.of("c:1", 150, "d:1", 150), picks(u, 300));
+        u.setHealthy("c:1", false); // 1 of 4 healthy = 25% < 50%: panic, balance over all
+        assertEquals(Map.of("a:1", 100, "b:1", 100, "c:1", 100, "d:1", 100), picks(u, 400));
+        u.setHealthy("c:1", true);
+        assertEquals(Map.of("c:1", 150, "d:1", 150), picks(u, 300));
+    }
+
+    @Test
+    void withoutPanicThresholdAllUnhealthyMeansNoEndpoint() {
+        Upstream u = four().build();
+        for (String id : List.of("a:1", "b:1", "c:1", "d:1")) {
+            u.setHealthy(id, false);
+        }
+        Selection s = u.pick();
+        assertFalse(s.found());
+        assertEquals(Selection.NoEndpointReason.NONE_AVAILABLE, s.reason());
+    }
+
+    @Test
+    void recoveredEndpointReentersWithSlowStart() {
+        ManualTicker t = new ManualTicker();
+        Upstream u = four().ticker(t).slowStart(SlowStart.of(Duration.ofSeconds(100))).build();
+        u.setHealthy("a:1", false);
+        u.setHealthy("a:1", true);
+        int early = picks(u, 4000).getOrDefault("a:1", 0);
+        assertTrue(early < 200, "ramping from 10%: " + early);
+        t.advance(Duration.ofSeconds(101));
+        assertEquals(1000, picks(u, 4000).get("a:1"));
+    }
+
+    @Test
+    void weightPercentScalesTheShare() {
+        Upstream u = Upstream.builder("u").endpoint(Endpoint.parseBuilder("a:1").weight(4).build())
+                .endpoint(Endpoint.parseBuilder("b:1").weight(4).build()).build();
+        u.setWeightPercent("a:1", 25); // weight 4 -> 1
+        assertEquals(Map.of("a:1", 100, "b:1", 400), picks(u, 500));
+        u.setWeightPercent("a:1", 0); // out of rotation
+        assertEquals(Map.of("b:1", 500), picks(u, 500));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> u.setWeightPercent("a:1", -1));
+        assertTrue(e.getMessage().contains("weightPercent") && e.getMessage().contains("-1"), e.getMessage());
+    }
+
+    @Test
+    void outcomeListenerSeesEveryAttemptWithTheFailureVerdict() {
+        Upstream u = Upstream.builder("u").failureStatuses(Set.of(502, 503))
+                .endpoint(Endpoint.parseBuilder("a:1").maxFails(0).build())
+                .endpoint(Endpoint.parseBuilder("b:1").maxFails(0).build()).build();
+        List<String> seen = new ArrayList<>();
+        u.setOutcomeListener((ep, outcome, status, latency, failure) ->
+                seen.add(outcome + "/" + status + "/" + latency + "/" + failure));
+        u.pick().complete(200, 5);
+        u.pick().complete(503, 6);
+        u.pick().complete(404, 7);
+        u.pick().complete(Outcome.CONNECT_FAILURE, 999, 8);
+        u.pick().complete(Outcome.CANCELLED, 0, 9);
+        assertEquals(List.of("RESPONSE/200/5/false", "RESPONSE/503/6/true", "RESPONSE/404/7/false",
+                "CONNECT_FAILURE/0/8/true", "CANCELLED/0/9/false"), seen);
+    }
+
+    @Test
+    void liveStateSurvivesSnapshots() {
+        Upstream u = four().policy(BalancingPolicy.leastConn()).build();
+        PickRequest req = PickRequest.create().preferred("a:1");
+        Selection held = u.pick(req);
+        assertEquals("a:1", held.endpoint().id());
+        u.setWeight("a:1", 3);                       // new snapshot
+        u.setState("b:1", EndpointState.DRAINING);   // and another
+        u.add(Endpoint.parse("e:1"));
+        assertEquals(1, u.status("a:1").orElseThrow().inFlight());
+        assertEquals(3, u.status("a:1").orElseThrow().endpoint().weight());
+        held.complete(200, 0);
+        assertEquals(0, u.status("a:1").orElseThrow().inFlight());
+    }
+
+    @Test
+    void defaultTriesCountsEndpointsNotDown() {
+        Upstream u = four().endpoint(Endpoint.parseBuilder("z:1").backup(true).build()).build();
+        assertEquals(5, u.defaultTries());
+        u.setState("a:1", EndpointState.DOWN);
+        u.setState("b:1", EndpointState.DRAINING);
+        assertEquals(4, u.defaultTries());
+    }
+
+    @Test
+    void removedEndpointIsGoneAndUnknownIdsAreNamed() {
+        Upstream u = four().build();
+        assertTrue(u.remove("a:1"));
+        assertFalse(u.remove("a:1"));
+        assertTrue(u.status("a:1").isEmpty());
+        assertFalse(picks(u, 100).containsKey("a:1"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> u.setWeight("zz", 2));
+        assertTrue(e.getMessage().contains("'zz'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Upstream.builder("x").failureStatuses(Set.of(404)).endpoint(Endpoint.parse("a:1")).build());
+        assertTrue(e.getMessage().contains("404"), e.getMessage());
+    }
+}

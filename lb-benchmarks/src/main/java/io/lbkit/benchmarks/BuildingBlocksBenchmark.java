@@ -1,5 +1,7 @@
 package io.lbkit.benchmarks;
 
+import io.lbkit.core.BenchmarkAccess;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -17,14 +19,16 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32;
 
 /**
  * Diagnostic: what the pieces of a pick cost on this machine, to explain {@link PickBenchmark}.
- * Each benchmark re-implements one step the way lb-core does it (lb-core's helpers are package
- * private): the two atomic in-flight updates of every pick + complete, the clock read of the
- * nginx-style pickers, the byte-at-a-time FNV-1a and table CRC-32 over the same text keys, and the
- * bounded random draw. Nothing here is a balancer.
+ * The hash functions are lb-core's own (through {@link BenchmarkAccess}); the counters and the
+ * JDK calls are the ones lb-core makes: the two atomics of every pick + complete on an exact
+ * in-flight counter (load-aware policies) or on a {@link LongAdder} (policies that never compare
+ * in-flight counts), the clock read, the JDK CRC-32 that {@code PickRequest} caches per key, the
+ * 8-byte-wide {@code hash64}, and the random draws. Nothing here is a balancer.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +40,6 @@ import java.util.zip.CRC32;
 public class BuildingBlocksBenchmark {
 
     private static final VarHandle IN_FLIGHT;
-    private static final int[] CRC_TABLE = new int[256];
 
     static {
         try {
@@ -44,16 +47,10 @@ public class BuildingBlocksBenchmark {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        for (int n = 0; n < 256; n++) {
-            int c = n;
-            for (int k = 0; k < 8; k++) {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >>> 1) : c >>> 1;
-            }
-            CRC_TABLE[n] = c;
-        }
     }
 
     volatile int inFlight;
+    final LongAdder striped = new LongAdder();
     byte[][] keys;
     int next;
     final CRC32 crc = new CRC32();
@@ -63,49 +60,43 @@ public class BuildingBlocksBenchmark {
         keys = Fixtures.utf8(Fixtures.textKeys(0x5EED));
     }
 
-    /** Member.forceAcquire + Member.release: the two atomics of every pick + complete. */
+    /** Member.forceAcquire + Member.release on the exact counter: the two atomics of every pick + complete. */
     @Benchmark
     public int inFlightIncrementDecrement() {
         IN_FLIGHT.getAndAdd(this, 1);
         return (int) IN_FLIGHT.getAndAdd(this, -1);
     }
 
-    /** Candidates.now() / Ticker.system(): one clock read per pick in hash, ip-hash, consistent-hash, least-conn. */
+    /** The same on the striped counter (LongAdder): uncontended, each is a CAS on its base. */
+    @Benchmark
+    public LongAdder longAdderIncrementDecrement() {
+        LongAdder a = striped;
+        a.increment();
+        a.decrement();
+        return a;
+    }
+
+    /** Ticker.system(): read by peak-ewma, least-time's completion, slow start, and bans with failures. */
     @Benchmark
     public long systemNanoTime() {
         return System.nanoTime();
     }
 
-    /** Hashing.hash64: FNV-1a one byte at a time, then fmix64 (maglev, jump, rendezvous byte keys). */
+    /** lb-core Hashing.hash64 (8 bytes per step, then fmix64): maglev, jump (byte keys), rendezvous. */
     @Benchmark
-    public long fnv1aFmix64() {
+    public long lbkitHash64() {
         byte[] k = keys[next++ & Fixtures.MASK];
-        long h = 0xcbf29ce484222325L;
-        for (byte b : k) {
-            h ^= b & 0xFF;
-            h *= 0x100000001b3L;
-        }
-        h ^= k.length;
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
+        return BenchmarkAccess.hash64(k, 0, k.length);
     }
 
-    /** Hashing.crc32: table-driven CRC-32 one byte at a time (hash, consistent-hash). */
+    /** lb-core Hashing.crc32, byte by byte from a table (ring points, hash's rehash steps). */
     @Benchmark
-    public long crc32Table() {
+    public long lbkitCrc32Table() {
         byte[] k = keys[next++ & Fixtures.MASK];
-        int c = 0xFFFFFFFF;
-        for (byte b : k) {
-            c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >>> 8);
-        }
-        return (c ^ 0xFFFFFFFF) & 0xFFFFFFFFL;
+        return BenchmarkAccess.crc32(k, 0, k.length);
     }
 
-    /** The same CRC-32 (IEEE, identical to ngx_crc32_long) through the JDK's intrinsic. */
+    /** java.util.zip.CRC32 (intrinsic), as PickRequest.keyCrc32 computes it once per key (hash, consistent-hash). */
     @Benchmark
     public long crc32Jdk() {
         byte[] k = keys[next++ & Fixtures.MASK];
@@ -115,15 +106,15 @@ public class BuildingBlocksBenchmark {
         return c.getValue();
     }
 
-    /** Long.remainderUnsigned(h, 65537): maglev's slot. */
-    @Benchmark
-    public long remainderUnsigned() {
-        return Long.remainderUnsigned(0x9E3779B97F4A7C15L * (next++), 65537);
-    }
-
-    /** ThreadLocalRandom.nextInt(bound) for a non-power-of-two bound (random, least-request draws). */
+    /** ThreadLocalRandom.nextInt(bound) for a non-power-of-two bound (least-request, random-two draws). */
     @Benchmark
     public int tlrNextInt() {
         return ThreadLocalRandom.current().nextInt(1000);
+    }
+
+    /** ThreadLocalRandom.nextLong(): the one draw of an alias-table pick (random). */
+    @Benchmark
+    public long tlrNextLong() {
+        return ThreadLocalRandom.current().nextLong();
     }
 }

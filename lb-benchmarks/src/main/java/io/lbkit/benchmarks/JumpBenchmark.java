@@ -3,6 +3,7 @@ package io.lbkit.benchmarks;
 import com.google.common.hash.Hashing;
 
 import io.lbkit.core.BalancingPolicy;
+import io.lbkit.core.BenchmarkAccess;
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.PickRequest;
 import io.lbkit.core.Selection;
@@ -27,8 +28,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * lbkit {@code jump} against Guava's {@code Hashing.consistentHash(long, int)}, which implements
- * the same algorithm (Lamping &amp; Veach), for the same 64-bit keys.
+ * the same algorithm (Lamping &amp; Veach), for the same 64-bit keys and bucket counts.
  *
+ * <p>Function level, like for like (both return the bucket, nothing else):
+ * <ul>
+ *   <li>{@code lbkitJumpFunction}: lb-core's {@code JumpPolicy.jump(long, int)}, the loop the
+ *       {@code jump} policy runs (reached through {@link BenchmarkAccess}).
+ *   <li>{@code guavaJumpFunction}: {@code Hashing.consistentHash(long, int)}.
+ *   <li>{@code lbkitJumpArray}: lbkit's function, then the endpoint from an array: the exact
+ *       counterpart of {@code guavaConsistentHash} below (same shape, only the function differs).
+ * </ul>
+ *
+ * <p>Full hot path against Guava's bare function plus the array read of the endpoint:
  * <ul>
  *   <li>{@code lbkitJump}: the real hot path with the numeric key API: {@code hashKey(long)},
  *       pick, complete, endpoint.
@@ -63,6 +74,15 @@ public class JumpBenchmark {
                 .endpoints(Fixtures.endpoints(endpoints, "mixed"))
                 .build();
         array = upstream.endpoints().toArray(new Endpoint[0]);
+        // Both functions must compute the same thing for the comparison to mean anything.
+        long[] keys = Fixtures.longKeys(0x10AD);
+        for (long k : keys) {
+            int a = BenchmarkAccess.jump(k, endpoints);
+            int b = Hashing.consistentHash(k, endpoints);
+            if (a != b) {
+                throw new IllegalStateException("jump(" + k + ", " + endpoints + ") = " + a + " but Guava says " + b);
+            }
+        }
     }
 
     @State(Scope.Thread)
@@ -84,6 +104,21 @@ public class JumpBenchmark {
                         (byte) (k >>> 24), (byte) (k >>> 16), (byte) (k >>> 8), (byte) k};
             }
         }
+    }
+
+    @Benchmark
+    public int lbkitJumpFunction(Caller c) {
+        return BenchmarkAccess.jump(c.keys[c.next++ & Fixtures.MASK], endpoints);
+    }
+
+    @Benchmark
+    public int guavaJumpFunction(Caller c) {
+        return Hashing.consistentHash(c.keys[c.next++ & Fixtures.MASK], endpoints);
+    }
+
+    @Benchmark
+    public Endpoint lbkitJumpArray(Caller c) {
+        return array[BenchmarkAccess.jump(c.keys[c.next++ & Fixtures.MASK], array.length)];
     }
 
     @Benchmark

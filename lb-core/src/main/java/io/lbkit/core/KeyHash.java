@@ -6,7 +6,7 @@ final class KeyHash {
 
     /** Whether the request has something to hash: a key, else a client address. */
     static boolean present(PickRequest req) {
-        return req.keyLength() > 0 || req.keyIsLong() || req.addressLength() > 0;
+        return req.keyIsLong() || req.keyLength() > 0 || req.addressLength() > 0; // keyIsLong first: keyLength() would write the decimal text
     }
 
     /**

@@ -237,6 +237,8 @@ final class Member extends MemberPadAfter implements Selection {
                 long sum = a.sum();
                 if (sum > mc) {
                     a.decrement();
+                    // a release may have synced the flag while this increment was still counted
+                    syncCapped();
                     return false;
                 }
                 if (sum >= mc) {

@@ -192,6 +192,11 @@ public final class PickRequest {
         return keyLength < 0 ? 0 : keyLength;
     }
 
+    /** Whether a numeric key's decimal text has not been written (tests). */
+    boolean keyTextPending() {
+        return keyTextPending;
+    }
+
     /** CRC-32 of the key bytes (nginx {@code ngx_crc32_long}), computed once per key. */
     long keyCrc32() {
         long c = keyCrc;

@@ -56,4 +56,21 @@ class PickRequestTest {
         assertEquals(null, r.preferredId());
         s.complete(200, 0);
     }
+
+    /** jump, maglev and rendezvous use a numeric key as a number: no decimal text is written. */
+    @Test
+    void numericKeyStaysANumberForJumpMaglevAndRendezvous() {
+        for (String policy : new String[] {"jump", "maglev", "rendezvous"}) {
+            Upstream u = Upstream.builder("u").policy(BalancingPolicy.builder(policy).build())
+                    .endpoint(Endpoint.parse("a:1")).endpoint(Endpoint.parse("b:1")).build();
+            PickRequest r = PickRequest.create().hashKey(123456789L);
+            u.pick(r).complete(200, 0);
+            assertTrue(r.keyTextPending(), policy);
+        }
+        Upstream h = Upstream.builder("h").policy(BalancingPolicy.hash())
+                .endpoint(Endpoint.parse("a:1")).endpoint(Endpoint.parse("b:1")).build();
+        PickRequest r = PickRequest.create().hashKey(123456789L);
+        h.pick(r).complete(200, 0);
+        assertEquals(false, r.keyTextPending(), "hash reads the text");
+    }
 }

@@ -1,5 +1,6 @@
 package io.lbkit.core.limit;
 
+import io.lbkit.core.internal.Utf8;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -172,7 +173,7 @@ public final class ConcurrencyLimiter {
         if (key == null || key.isEmpty()) {
             return true;
         }
-        if (key.length() > MAX_KEY_BYTES / 3 && RateLimiter.utf8Length(key) > MAX_KEY_BYTES) {
+        if (key.length() > MAX_KEY_BYTES / 3 && Utf8.length(key) > MAX_KEY_BYTES) {
             log.warn("concurrency limit key is more than {} bytes, not limited: {}...", MAX_KEY_BYTES,
                     key.substring(0, 64));
             return true;

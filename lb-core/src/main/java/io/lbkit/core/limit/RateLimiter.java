@@ -1,5 +1,6 @@
 package io.lbkit.core.limit;
 
+import io.lbkit.core.internal.Utf8;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lbkit.core.Ticker;
@@ -140,7 +141,7 @@ public final class RateLimiter {
         if (key == null || key.isEmpty()) {
             return Decision.allowed();
         }
-        if (key.length() > MAX_KEY_BYTES / 3 && utf8Length(key) > MAX_KEY_BYTES) {
+        if (key.length() > MAX_KEY_BYTES / 3 && Utf8.length(key) > MAX_KEY_BYTES) {
             log.warn("rate limit key is more than {} bytes, not limited: {}...", MAX_KEY_BYTES,
                     key.substring(0, 64));
             return Decision.allowed();
@@ -258,27 +259,6 @@ public final class RateLimiter {
     static Duration defaultExpiry(long rate, long burst) {
         long drainMs = ((burst + 1000) * 1000 + rate - 1) / rate + 1;
         return Duration.ofMillis(Math.max(MIN_DEFAULT_EXPIRY.toMillis(), drainMs));
-    }
-
-    static int utf8Length(CharSequence s) {
-        int n = s.length();
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                bytes += 1; // a lone surrogate is encoded as '?'
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes;
     }
 
     /** Per-key state, guarded by its own monitor. */

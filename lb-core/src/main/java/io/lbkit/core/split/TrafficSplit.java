@@ -1,5 +1,6 @@
 package io.lbkit.core.split;
 
+import io.lbkit.core.internal.Utf8;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -184,7 +185,7 @@ public final class TrafficSplit<T> {
      */
     public static int murmurHash2(CharSequence s) {
         int n = s.length();
-        int h = utf8Length(s);
+        int h = Utf8.length(s);
         int k = 0;
         int shift = 0;
         for (int i = 0; i < n; i++) {
@@ -233,27 +234,6 @@ public final class TrafficSplit<T> {
         h *= M;
         h ^= h >>> 15;
         return h;
-    }
-
-    private static int utf8Length(CharSequence s) {
-        int n = s.length();
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                bytes += 1;
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes;
     }
 
     /**

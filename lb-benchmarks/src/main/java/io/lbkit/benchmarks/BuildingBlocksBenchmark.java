@@ -60,7 +60,7 @@ public class BuildingBlocksBenchmark {
         keys = Fixtures.utf8(Fixtures.textKeys(0x5EED));
     }
 
-    /** Member.forceAcquire + Member.release on the exact counter: the two atomics of every pick + complete. */
+    /** Member.acquire + Member.release on the exact counter: the two atomics of every pick + complete. */
     @Benchmark
     public int inFlightIncrementDecrement() {
         IN_FLIGHT.getAndAdd(this, 1);

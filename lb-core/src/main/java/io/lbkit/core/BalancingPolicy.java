@@ -64,10 +64,6 @@ public abstract class BalancingPolicy {
         return 0;
     }
 
-    /** Whether the hash-based nginx policies keep unusable members in their tables. */
-    boolean keepsUnusableMembers() {
-        return false;
-    }
 
     // ---- factories ----
 

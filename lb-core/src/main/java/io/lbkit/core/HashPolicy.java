@@ -18,10 +18,6 @@ final class HashPolicy extends BalancingPolicy {
         super("hash");
     }
 
-    @Override
-    boolean keepsUnusableMembers() {
-        return true;
-    }
 
     @Override
     Picker newPicker(Candidates c) {

@@ -19,10 +19,6 @@ final class IpHashPolicy extends BalancingPolicy {
         super("ip-hash");
     }
 
-    @Override
-    boolean keepsUnusableMembers() {
-        return true;
-    }
 
     @Override
     Picker newPicker(Candidates c) {

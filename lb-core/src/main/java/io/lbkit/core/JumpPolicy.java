@@ -23,10 +23,6 @@ final class JumpPolicy extends BalancingPolicy {
         return balanceFactor > 0;
     }
 
-    @Override
-    boolean keepsUnusableMembers() {
-        return true;
-    }
 
     /** The paper's jump consistent hash. */
     static int jump(long key, int buckets) {

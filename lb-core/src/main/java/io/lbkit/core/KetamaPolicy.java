@@ -31,10 +31,6 @@ final class KetamaPolicy extends BalancingPolicy {
         return balanceFactor > 0;
     }
 
-    @Override
-    boolean keepsUnusableMembers() {
-        return true;
-    }
 
     @Override
     Picker newPicker(Candidates c) {

@@ -68,14 +68,14 @@ final class LeastConnPolicy extends BalancingPolicy {
             if (n == 0) {
                 return null;
             }
-            long now = c.now();
+            long now = slowStart ? c.now() : 0; // eligibility reads the clock only if a ban matters
             int best = -1;
             long bestCost = 0;
             long bestWeight = 0;
             boolean many = false;
             for (int i = 0; i < n; i++) {
                 Member mm = m[i];
-                if (!Candidates.eligible(mm, req, now)) {
+                if (!Candidates.eligible(mm, req)) {
                     continue;
                 }
                 long cost = cost(mm);
@@ -100,7 +100,7 @@ final class LeastConnPolicy extends BalancingPolicy {
                 long tieWeight = bestWeight;
                 for (int i = first; i < n; i++) {
                     Member mm = m[i];
-                    if (!Candidates.eligible(mm, req, now)) {
+                    if (!Candidates.eligible(mm, req)) {
                         continue;
                     }
                     long wi = slowStart ? c.weightNow(mm, w[i], now) : w[i];

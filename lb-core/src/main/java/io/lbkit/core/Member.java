@@ -63,7 +63,6 @@ final class Member extends MemberPadAfter implements Selection {
     volatile long responseTimeMs;   // nginx least_time average, in ms
     volatile long peakCostBits;     // peak EWMA cost in ns (double bits)
     volatile long peakStamp;        // ticker nanos of the last peak EWMA update
-    volatile long requests;         // completed attempts, for status pages (plain add, benign races)
 
     Member(Upstream upstream, Endpoint endpoint, boolean stripedInFlight) {
         this.upstream = upstream;
@@ -262,23 +261,6 @@ final class Member extends MemberPadAfter implements Selection {
                 }
                 return true;
             }
-        }
-    }
-
-    /** Increments in flight without a cap check (nginx {@code conns++}). */
-    void forceAcquire() {
-        int mc = maxConns;
-        java.util.concurrent.atomic.LongAdder a = striped;
-        if (a != null) {
-            a.increment();
-            if (mc != 0) {
-                syncCapped();
-            }
-            return;
-        }
-        int after = (int) IN_FLIGHT.getAndAdd(this, 1) + 1;
-        if (mc != 0 && after >= mc) {
-            syncCapped();
         }
     }
 

@@ -131,6 +131,7 @@ public final class Upstream {
                 SLOW_UNTIL.compareAndSet(this, ssu, Long.MIN_VALUE);
             }
         }
+        boolean lostRace = false;
         for (int attempt = 0; attempt < 4; attempt++) {
             Member m = null;
             String preferred = request.preferredId();
@@ -146,7 +147,8 @@ public final class Upstream {
             if (m == null) {
                 break;
             }
-            if (m.maxConns != 0 ? !m.acquire() : !acquireUncapped(m)) {
+            if (!m.acquire()) {
+                lostRace = true;
                 continue; // lost a race for the last connection slot: choose again
             }
             if (trackTotal) {
@@ -157,19 +159,16 @@ public final class Upstream {
             }
             return m;
         }
-        // nginx: "all peers failed, mark them as live for quick recovery"
-        for (Member m : s.all) {
-            if (m.fails != 0) {
-                m.clearFails();
+        if (!lostRace) {
+            // nginx: "all peers failed, mark them as live for quick recovery"
+            for (Member m : s.all) {
+                if (m.fails != 0) {
+                    m.clearFails();
+                }
             }
         }
         return request.triedCount() > 0 ? Selection.NoEndpointReason.ALL_TRIED.selection
                 : Selection.NoEndpointReason.NONE_AVAILABLE.selection;
-    }
-
-    private static boolean acquireUncapped(Member m) {
-        m.forceAcquire();
-        return true;
     }
 
     void completed(Member m, Outcome outcome, int status, long latencyNanos) {
@@ -205,10 +204,6 @@ public final class Upstream {
         if (l != null) {
             l.onOutcome(m.endpoint, outcome, outcome == Outcome.RESPONSE ? status : 0, latencyNanos, failure);
         }
-    }
-
-    Snapshot snapshotForTest() {
-        return snapshot;
     }
 
     /** The current primary picker (tests and diagnostics). */

@@ -1,5 +1,7 @@
 /**
- * lbkit session module. The public API of this module arrives with its own issue; until then it only
- * builds, so that the module graph of DESIGN.md holds from the first commit.
+ * Session stores: the {@link io.lbkit.session.SessionStore} SPI, an in-memory store on Caffeine
+ * and a Redis store on Redisson, with server-generated ids, idle and absolute expiry, atomic
+ * attribute-level saves, id rotation and events. Attribute values are JSON (Jackson, no
+ * polymorphic default typing).
  */
 package io.lbkit.session;

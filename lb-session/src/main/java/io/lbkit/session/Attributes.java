@@ -1,0 +1,96 @@
+package io.lbkit.session;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Shared attribute logic of every store: applying {@link SessionChanges} (RFC 7386 merge for
+ * {@code MERGE}), limit checks, and the one JSON mapper (plain tree model, no default typing).
+ */
+final class Attributes {
+
+    /** The mapper every store uses: no polymorphic typing, big numbers kept exact. */
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private Attributes() {
+    }
+
+    /** The attributes after {@code changes}; {@code current} is not modified. */
+    static Map<String, JsonNode> apply(Map<String, JsonNode> current, SessionChanges changes) {
+        Map<String, JsonNode> next = new LinkedHashMap<>(current);
+        for (SessionChanges.AttributeChange c : changes.changes()) {
+            switch (c.kind()) {
+                case SET -> next.put(c.name(), c.value());
+                case REMOVE -> next.remove(c.name());
+                case MERGE -> {
+                    JsonNode merged = mergePatch(next.get(c.name()), c.value());
+                    next.put(c.name(), merged);
+                }
+                default -> throw new AssertionError(c.kind());
+            }
+        }
+        return next;
+    }
+
+    /**
+     * RFC 7386 MergePatch(target, patch). {@code target} is not modified; a missing or non-object
+     * target is treated as {@code {}} when the patch is an object.
+     */
+    static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+        if (patch == null || !patch.isObject()) {
+            return patch;
+        }
+        ObjectNode result = target != null && target.isObject()
+                ? ((ObjectNode) target).deepCopy()
+                : JsonNodeFactory.instance.objectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getValue().isNull()) {
+                result.remove(e.getKey());
+            } else {
+                result.set(e.getKey(), mergePatch(result.get(e.getKey()), e.getValue()));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Checks attribute count and encoded size against the settings.
+     *
+     * @return the encoded size in bytes of the attributes as one JSON object
+     * @throws SessionLimitException naming the limit and the value that broke it
+     */
+    static int checkLimits(SessionSettings settings, Map<String, JsonNode> attributes) {
+        if (attributes.size() > settings.maxAttributes()) {
+            throw new SessionLimitException("session has " + attributes.size()
+                    + " attributes, more than maxAttributes=" + settings.maxAttributes());
+        }
+        int size = encodedSize(attributes);
+        if (size > settings.maxSessionBytes()) {
+            throw new SessionLimitException("session attributes take " + size
+                    + " bytes as JSON, more than maxSessionBytes=" + settings.maxSessionBytes());
+        }
+        return size;
+    }
+
+    static int encodedSize(Map<String, JsonNode> attributes) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.setAll(attributes);
+        try {
+            return MAPPER.writeValueAsBytes(o).length;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode session attributes", e);
+        }
+    }
+}

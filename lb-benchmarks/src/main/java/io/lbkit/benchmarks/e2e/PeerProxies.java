@@ -1,0 +1,81 @@
+package io.lbkit.benchmarks.e2e;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The servlet proxies lbkit is measured against, each in its own Jetty 12 server and process:
+ * {@code PeerProxies jetty <port> <backendPort>...} runs Jetty's {@link AsyncProxyServlet}
+ * (non-blocking servlet I/O, Jetty's HttpClient) rotating round robin over the backends;
+ * {@code PeerProxies smiley <port> <backendPort>} runs MITRE's smiley-http-proxy-servlet, which
+ * proxies to one target only (it has no balancing), on Apache HttpClient 4.
+ * Both get the same container thread pool (200 max) as lbkit's serve.
+ */
+public final class PeerProxies {
+
+    private PeerProxies() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String kind = args[0];
+        int port = Integer.parseInt(args[1]);
+        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
+        pool.setName("peer-" + kind);
+        Server server = new Server(pool);
+        ServerConnector c = new ServerConnector(server);
+        c.setHost("127.0.0.1");
+        c.setPort(port);
+        c.setAcceptQueueSize(1024);
+        server.addConnector(c);
+        ServletContextHandler ctx = new ServletContextHandler("/");
+        switch (kind) {
+            case "jetty" -> {
+                String[] targets = new String[args.length - 2];
+                for (int i = 2; i < args.length; i++) {
+                    targets[i - 2] = "http://127.0.0.1:" + args[i];
+                }
+                ServletHolder h = new ServletHolder(new RoundRobinAsyncProxy(targets));
+                h.setAsyncSupported(true);
+                h.setInitParameter("maxThreads", "16");
+                h.setInitParameter("maxConnections", "256");
+                ctx.addServlet(h, "/*");
+            }
+            case "smiley" -> {
+                ServletHolder h = new ServletHolder(new org.mitre.dsmiley.httpproxy.ProxyServlet());
+                h.setInitParameter("targetUri", "http://127.0.0.1:" + args[2]);
+                h.setInitParameter("log", "false");
+                h.setInitParameter("http.maxConnections", "256");
+                ctx.addServlet(h, "/*");
+            }
+            default -> throw new IllegalArgumentException("unknown peer " + kind + " (jetty or smiley)");
+        }
+        server.setHandler(ctx);
+        server.start();
+        System.out.println(kind + " proxy ready on " + port);
+        server.join();
+    }
+
+    /** Jetty's AsyncProxyServlet with the target rotated round robin per request. */
+    static final class RoundRobinAsyncProxy extends AsyncProxyServlet {
+        private static final long serialVersionUID = 1L;
+        private final String[] targets;
+        private final AtomicInteger next = new AtomicInteger();
+
+        RoundRobinAsyncProxy(String[] targets) {
+            this.targets = targets.clone();
+        }
+
+        @Override
+        protected String rewriteTarget(HttpServletRequest request) {
+            String base = targets[Math.floorMod(next.getAndIncrement(), targets.length)];
+            String query = request.getQueryString();
+            return base + request.getRequestURI() + (query == null ? "" : "?" + query);
+        }
+    }
+}

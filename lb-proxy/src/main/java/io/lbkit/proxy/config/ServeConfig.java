@@ -1,0 +1,127 @@
+package io.lbkit.proxy.config;
+
+import io.lbkit.core.BalancingPolicy;
+import io.lbkit.core.Endpoint;
+import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.limit.Rate;
+import io.lbkit.core.retry.RetryPolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What {@code lb-proxy serve --config FILE} runs: the parsed and validated form of the file
+ * (the nginx.conf of lbkit). Read with {@link ConfigLoader}; the format is documented in
+ * {@code docs/configuration.md}.
+ *
+ * @param listeners       where to accept connections
+ * @param upstreams       named pools, in file order
+ * @param routes          first match wins; a request no route matches gets 404
+ * @param sessions        the session store and its API, or {@code null} for none
+ * @param trust           which peers' forwarding headers are believed, and the Via name
+ * @param shutdownTimeout how long a graceful stop waits for in-flight requests
+ */
+public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes,
+                          SessionSpec sessions, TrustSpec trust, Duration shutdownTimeout) {
+
+    public ServeConfig {
+        listeners = List.copyOf(listeners);
+        upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
+        routes = List.copyOf(routes);
+    }
+
+    /** nginx {@code listen}; {@code large_client_header_buffers} as the total request header limit. */
+    public record Listener(String host, int port, int maxRequestHeaderBytes) {
+    }
+
+    /** Where a hash policy takes its key from (nginx {@code hash $...} / {@code ip_hash}). */
+    public record HashKey(Source source, String name) {
+        public enum Source { NONE, CLIENT_IP, HEADER, COOKIE, QUERY, URI }
+    }
+
+    /**
+     * An nginx {@code upstream} block with lbkit's additions.
+     *
+     * @param activeCheck active health check, or {@code null} for passive only
+     * @param outlier     outlier detection, or {@code null} when off
+     */
+    public record UpstreamSpec(String name, String policyName, BalancingPolicy policy, HashKey hashKey,
+                               List<Endpoint> endpoints, Duration slowStart, Set<Integer> failureStatuses,
+                               int panicThresholdPercent, ActiveCheckSpec activeCheck, OutlierSpec outlier,
+                               int keepaliveConnections, Duration keepaliveTimeout) {
+        public UpstreamSpec {
+            endpoints = List.copyOf(endpoints);
+            failureStatuses = Set.copyOf(failureStatuses);
+        }
+    }
+
+    /** HAProxy-style active check ({@code option httpchk} / {@code check inter rise fall}). */
+    public record ActiveCheckSpec(Type type, String method, String path, String hostHeader,
+                                  List<int[]> expectStatus, String bodyContains, Duration interval,
+                                  Duration timeout, int rise, int fall, Duration fastInterval,
+                                  Duration downInterval, int jitterPercent, boolean startHealthy) {
+        public enum Type { HTTP, TCP }
+    }
+
+    /** Envoy outlier detection. */
+    public record OutlierSpec(int consecutive5xx, int consecutiveGatewayFailure, Duration interval,
+                              Duration baseEjectionTime, Duration maxEjectionTime, int maxEjectionPercent,
+                              boolean successRate, boolean failurePercentage) {
+    }
+
+    /** A {@code location} with its {@code proxy_*} settings. */
+    public record RouteSpec(String name, MatchSpec match, String upstream, Mode mode, RetryPolicy retry,
+                            TimeoutSpec timeouts, StickySpec sticky, RateLimitSpec rateLimit,
+                            long maxBodyBytes, String hostHeader, boolean servedBy, boolean forwardSession,
+                            FanOutSpec fanOut, TargetSpec target) {
+        public enum Mode { PROXY, BROADCAST, TARGETED }
+    }
+
+    /** Route predicates; all given ones must match. */
+    public record MatchSpec(String pathPrefix, String host, Set<String> methods, Map<String, String> headers) {
+        public MatchSpec {
+            methods = Set.copyOf(methods);
+            headers = Map.copyOf(headers);
+        }
+    }
+
+    /** {@code proxy_connect_timeout}, {@code proxy_read_timeout}, {@code proxy_send_timeout}, plus a total. */
+    public record TimeoutSpec(Duration connect, Duration read, Duration send, Duration total) {
+    }
+
+    /** The {@code srv_id}-style sticky cookie (seed 002). */
+    public record StickySpec(String cookie, Duration maxAge, String key) {
+        @Override
+        public String toString() {
+            return "StickySpec[cookie=" + cookie + ", maxAge=" + maxAge + ", key=(hidden)]";
+        }
+    }
+
+    /** nginx {@code limit_req}. */
+    public record RateLimitSpec(Rate rate, int burst, int delay, boolean nodelay, HashKey key, int status) {
+    }
+
+    /** Fan-out (seed 003). */
+    public record FanOutSpec(Aggregate aggregate, int quorum, String primary, boolean summary) {
+        public enum Aggregate { ALL, FIRST, QUORUM }
+    }
+
+    /** Targeted routing: the request value that names the endpoint. */
+    public record TargetSpec(HashKey.Source source, String name) {
+    }
+
+    /** Session store and its API (seed 000). */
+    public record SessionSpec(String store, Duration idleTimeout, Duration absoluteTimeout, String cookie,
+                              boolean api, String apiPath, CidrRules apiAllow, String apiToken) {
+        @Override
+        public String toString() {
+            return "SessionSpec[store=" + (store.startsWith("redis") ? "redis" : store) + ", idleTimeout="
+                    + idleTimeout + ", cookie=" + cookie + ", api=" + api + "]";
+        }
+    }
+
+    /** Trusted proxies (X-Forwarded-*, Forwarded) and the Via name. */
+    public record TrustSpec(CidrRules trustedProxies, String via) {
+    }
+}

@@ -52,7 +52,7 @@ public final class Upstream {
     final Ticker ticker;
     private final boolean[] failureStatus = new boolean[600];
     private final SlowStart slowStart;
-    private final int panicThresholdPercent;
+    private volatile int panicThresholdPercent; // written under lock
     private final boolean trackTotal;
     private final boolean needsResponseTime;
     private final double peakDecay;
@@ -316,6 +316,34 @@ public final class Upstream {
                 publish();
             }
         }
+    }
+
+    /**
+     * Changes the Envoy panic threshold at runtime (0 = off): when fewer than {@code percent} of the
+     * endpoints are healthy, balance over all of them. Publishes a new snapshot when it changes.
+     *
+     * @throws IllegalArgumentException when {@code percent} is outside 0..100
+     */
+    public void setPanicThresholdPercent(int percent) {
+        if (percent < 0 || percent > 100) {
+            throw new IllegalArgumentException("panicThresholdPercent must be 0..100, got " + percent);
+        }
+        synchronized (lock) {
+            if (panicThresholdPercent != percent) {
+                panicThresholdPercent = percent;
+                publish();
+            }
+        }
+    }
+
+    /** The current panic threshold in percent (0 = off). */
+    public int panicThresholdPercent() {
+        return panicThresholdPercent;
+    }
+
+    /** Whether the current snapshot balances over all endpoints because too few are healthy. */
+    public boolean inPanic() {
+        return snapshot.panic;
     }
 
     /** Registers the listener that sees every completed attempt (replacing any earlier one). */

@@ -49,6 +49,28 @@ class ControlPlaneTest {
     }
 
     @Test
+    void panicThresholdChangesAtRuntime() {
+        Upstream u = four().build();
+        assertEquals(0, u.panicThresholdPercent());
+        u.setHealthy("a:1", false);
+        u.setHealthy("b:1", false);
+        u.setHealthy("c:1", false); // 1 of 4 healthy, no threshold: only d
+        assertFalse(u.inPanic());
+        assertEquals(Map.of("d:1", 300), picks(u, 300));
+        u.setPanicThresholdPercent(50); // 25% < 50%: panic now
+        assertEquals(50, u.panicThresholdPercent());
+        assertTrue(u.inPanic());
+        assertEquals(Map.of("a:1", 100, "b:1", 100, "c:1", 100, "d:1", 100), picks(u, 400));
+        u.setPanicThresholdPercent(25); // 25% is not below 25%
+        assertFalse(u.inPanic());
+        assertEquals(Map.of("d:1", 300), picks(u, 300));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> u.setPanicThresholdPercent(101));
+        assertEquals("panicThresholdPercent must be 0..100, got 101", e.getMessage());
+        assertEquals(25, u.panicThresholdPercent());
+    }
+
+    @Test
     void withoutPanicThresholdAllUnhealthyMeansNoEndpoint() {
         Upstream u = four().build();
         for (String id : List.of("a:1", "b:1", "c:1", "d:1")) {

@@ -1,0 +1,810 @@
+package io.lbkit.health;
+
+import io.lbkit.core.Endpoint;
+import io.lbkit.core.EndpointState;
+import io.lbkit.core.Outcome;
+import io.lbkit.core.OutcomeListener;
+import io.lbkit.core.Ticker;
+import io.lbkit.core.Upstream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The health state machine of one {@link Upstream}: joins active checks ({@link CheckListener}),
+ * Envoy-style outlier detection (it installs itself as the upstream's {@link OutcomeListener}), and
+ * the operator's drain and maintenance into one {@link EndpointHealthState} per endpoint, and drives
+ * the balancer only through the upstream's public control plane ({@code setHealthy},
+ * {@code setState}, {@code setPanicThresholdPercent}).
+ *
+ * <pre>{@code
+ * Upstream upstream = Upstream.builder("api").endpoints(list).slowStart(SlowStart.of(Duration.ofSeconds(30))).build();
+ * HealthMonitor health = HealthMonitor.builder(upstream)
+ *         .outlierDetection(OutlierDetection.envoyDefaults())
+ *         .listener(event -> metrics.record(event))
+ *         .build()
+ *         .start();                          // the sweep thread; tests call sweep() instead
+ * activeChecker.addListener(health);         // active results (the CheckListener side)
+ * health.drain("10.0.0.7:8080");             // operator
+ * health.awaitIdle("10.0.0.7:8080", Duration.ofSeconds(30)).join();
+ * }</pre>
+ *
+ * <p><b>Threads.</b> State changes run one at a time on a serialized context (as gRPC's
+ * synchronization context); events are published from it, in order. Recording an outcome
+ * ({@link #onOutcome}) is lock-free and allocation-free: it bumps per-endpoint counters, and only
+ * when a consecutive-failure streak reaches its threshold does it hand a task to the context.
+ * Before {@link #start()} (and after {@link #close()}) such tasks run on the calling thread, which
+ * keeps tests deterministic; after {@code start()} they run on the monitor's thread.
+ *
+ * <p><b>Time.</b> Ejection times and the ejection back-off decay read the injected {@link Ticker};
+ * {@link #sweep()} runs one outlier-detection interval now.
+ */
+public final class HealthMonitor implements CheckListener, OutcomeListener, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
+
+    private final Upstream upstream;
+    private final Ticker ticker;
+    private final OutlierDetection od;
+    private final boolean odEnabled;
+    private final EndpointHealthState initialActive;
+    private final Duration pollInterval;
+    private final List<HealthEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final SerialContext context = new SerialContext();
+    private final ScheduledExecutorService scheduler;
+    private final AtomicLong sequence = new AtomicLong();
+    private final Runnable drainTask;
+
+    /** Copy-on-write map read by request threads; replaced in the context. */
+    private volatile Map<String, EndpointTracker> trackers = Map.of();
+    /** Context-only: trackers in membership order. */
+    private final LinkedHashMap<String, EndpointTracker> ordered = new LinkedHashMap<>();
+    /** Context-only: waiters for passing active checks. */
+    private final Map<String, List<PassWaiter>> passWaiters = new HashMap<>();
+    private volatile boolean started;
+    private volatile boolean closed;
+    private ScheduledFuture<?> sweepFuture;
+
+    private HealthMonitor(Builder b) {
+        this.upstream = b.upstream;
+        this.ticker = b.ticker;
+        this.od = b.outlierDetection;
+        this.odEnabled = od.enabled();
+        this.initialActive = b.initialState;
+        this.pollInterval = b.pollInterval;
+        this.listeners.addAll(b.listeners);
+        String threadName = "lbkit-health-" + upstream.name();
+        ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        });
+        ex.setRemoveOnCancelPolicy(true);
+        ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.scheduler = ex;
+        this.drainTask = context::drain;
+        upstream.setPanicThresholdPercent(b.panicThresholdPercent);
+        context.executeAndWait(this::syncNow);
+        upstream.setOutcomeListener(this);
+    }
+
+    /** A builder for a monitor of {@code upstream}. */
+    public static Builder builder(Upstream upstream) {
+        return new Builder(upstream);
+    }
+
+    /** The monitored upstream. */
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    /** The outlier detection settings. */
+    public OutlierDetection outlierDetection() {
+        return od;
+    }
+
+    /**
+     * Starts the monitor's thread (daemon, named {@code lbkit-health-<upstream>}): it sweeps every
+     * {@link OutlierDetection#interval()} and from now on runs the state changes that request and
+     * checker threads trigger. Returns this.
+     */
+    public synchronized HealthMonitor start() {
+        if (closed) {
+            throw new IllegalStateException("health monitor of '" + upstream.name() + "' is closed");
+        }
+        if (!started) {
+            started = true;
+            if (odEnabled) {
+                long every = od.interval().toNanos();
+                sweepFuture = scheduler.scheduleWithFixedDelay(this::sweepSafely, every, every, TimeUnit.NANOSECONDS);
+            }
+        }
+        return this;
+    }
+
+    /** Stops the thread and detaches from the upstream's outcome listener. Endpoint states stay as they are. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        started = false;
+        if (sweepFuture != null) {
+            sweepFuture.cancel(false);
+        }
+        scheduler.shutdownNow();
+        upstream.setOutcomeListener(null);
+        context.drain();
+    }
+
+    /** Adds a listener of state transitions. */
+    public void addListener(HealthEventListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    // =====================================================================================
+    // passive: the request path
+    // =====================================================================================
+
+    /**
+     * Records one completed attempt (called by the upstream). Lock-free and allocation-free; a
+     * consecutive-failure streak that reaches its threshold queues an ejection.
+     */
+    @Override
+    public void onOutcome(Endpoint endpoint, Outcome outcome, int status, long latencyNanos, boolean failure) {
+        if (!odEnabled) {
+            return;
+        }
+        EndpointTracker t = trackers.get(endpoint.id());
+        if (t == null) {
+            return;
+        }
+        int code;
+        switch (outcome) {
+            case RESPONSE:
+                code = status;
+                break;
+            case CANCELLED:
+                return;
+            case TIMEOUT:
+                code = 504;
+                break;
+            case INVALID_RESPONSE:
+                code = 502;
+                break;
+            default: // CONNECT_FAILURE, RESET: Envoy's LocalOriginConnectFailed = 503
+                code = 503;
+                break;
+        }
+        t.total.increment();
+        if (code >= 500 && code <= 599) {
+            if (code >= 502 && code <= 504) {
+                if (t.addGateway() == od.consecutiveGatewayFailure()) {
+                    queue(() -> onConsecutive(t, false));
+                }
+            } else {
+                t.clearGateway();
+            }
+            if (t.add5xx() == od.consecutive5xx()) {
+                queue(() -> onConsecutive(t, true));
+            }
+        } else {
+            t.successes.increment();
+            t.clear5xx();
+            t.clearGateway();
+        }
+    }
+
+    /** Queues a task for the context: on the monitor's thread once started, else on this thread. */
+    private void queue(Runnable task) {
+        context.executeLater(task);
+        if (started) {
+            try {
+                scheduler.execute(drainTask);
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile: fall through
+            }
+        }
+        context.drain();
+    }
+
+    // =====================================================================================
+    // active: check results
+    // =====================================================================================
+
+    /** Applies one active check result (called on the checker's threads). */
+    @Override
+    public void onResult(CheckResult result) {
+        queue(() -> applyResult(result));
+    }
+
+    private void applyResult(CheckResult r) {
+        EndpointTracker t = ordered.get(r.endpointId());
+        if (t == null) {
+            return;
+        }
+        if (r.healthy()) {
+            t.active = EndpointHealthState.UP;
+        } else if (t.active == EndpointHealthState.CHECKING && r.passed()) {
+            t.active = EndpointHealthState.CHECKING; // passing, not yet risen
+        } else {
+            t.active = EndpointHealthState.UNHEALTHY;
+        }
+        String reason = "active check " + (r.passed() ? "passed" : "failed") + ": " + r.detail();
+        if (t.ejected && r.passed() && r.healthy() && od.successfulActiveCheckUnejects()) {
+            uneject(t);
+            reason = "active check passed: " + r.detail() + "; ejection ended";
+        }
+        t.passesSinceMark = r.passed() ? t.passesSinceMark + 1 : 0;
+        List<PassWaiter> ws = passWaiters.get(t.id);
+        if (ws != null) {
+            for (PassWaiter w : ws) {
+                w.passes = r.passed() ? w.passes + 1 : 0;
+                if (w.passes >= w.required) {
+                    w.future.complete(true);
+                }
+            }
+            ws.removeIf(w -> w.future.isDone());
+        }
+        apply(t, reason, false); // publishes only when the joined state changed
+    }
+
+    // =====================================================================================
+    // operator
+    // =====================================================================================
+
+    /** Drains the endpoint keeping sticky-bound requests (nginx {@code drain}). */
+    public void drain(String id) {
+        drain(id, true);
+    }
+
+    /**
+     * Drains the endpoint: no new requests; with {@code keepSticky}, requests that prefer it
+     * ({@code PickRequest.preferred}) still reach it, as nginx's {@code drain}; without, nothing
+     * new reaches it. Requests in flight finish normally (see {@link #awaitIdle}). Returns once
+     * the balancer applies it.
+     */
+    public void drain(String id, boolean keepSticky) {
+        admin(id, keepSticky ? EndpointTracker.Admin.DRAINING : EndpointTracker.Admin.DRAINING_STRICT,
+                keepSticky ? "drained by operator (sticky clients kept)" : "drained by operator");
+    }
+
+    /** Maintenance (HAProxy MAINT, nginx {@code down}): no requests at all. Returns once applied. */
+    public void maintenance(String id) {
+        admin(id, EndpointTracker.Admin.MAINTENANCE, "maintenance by operator");
+    }
+
+    /** Ends drain or maintenance: the endpoint serves again as far as its health allows. */
+    public void enable(String id) {
+        admin(id, EndpointTracker.Admin.ENABLED, "enabled by operator");
+    }
+
+    private void admin(String id, EndpointTracker.Admin admin, String reason) {
+        requireKnown(id);
+        context.executeAndWait(() -> {
+            EndpointTracker t = ordered.get(id);
+            if (t != null && t.admin != admin) {
+                t.admin = admin;
+                apply(t, reason, false);
+            }
+        });
+    }
+
+    /**
+     * Completes with {@code true} once the endpoint has no request in flight, or with
+     * {@code false} when {@code timeout} (measured on the monitor's ticker) passes first or the
+     * endpoint leaves the upstream. Polls every few milliseconds on the monitor's thread.
+     */
+    public CompletableFuture<Boolean> awaitIdle(String id, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        long deadline = ticker.nanos() + timeout.toNanos();
+        Runnable[] poll = new Runnable[1];
+        poll[0] = () -> {
+            Optional<Upstream.EndpointStatus> s = upstream.status(id);
+            if (s.isEmpty()) {
+                f.complete(false);
+            } else if (s.get().inFlight() == 0) {
+                f.complete(true);
+            } else if (ticker.nanos() - deadline >= 0) {
+                f.complete(false);
+            } else {
+                schedule(poll[0], f);
+            }
+        };
+        poll[0].run();
+        return f;
+    }
+
+    private void schedule(Runnable r, CompletableFuture<?> f) {
+        try {
+            scheduler.schedule(r, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            f.completeExceptionally(new IllegalStateException("health monitor of '" + upstream.name() + "' is closed"));
+        }
+    }
+
+    /**
+     * Completes with {@code true} once {@code required} passing active checks in a row arrive for the
+     * endpoint after this call, {@code false} after {@code timeout} (the monitor's ticker).
+     */
+    CompletableFuture<Boolean> awaitPasses(String id, int required, Duration timeout) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        PassWaiter w = new PassWaiter(required, f);
+        context.executeAndWait(() -> passWaiters.computeIfAbsent(id, k -> new ArrayList<>()).add(w));
+        long deadline = ticker.nanos() + timeout.toNanos();
+        Runnable[] poll = new Runnable[1];
+        poll[0] = () -> {
+            if (f.isDone()) {
+                return;
+            }
+            if (ticker.nanos() - deadline >= 0) {
+                f.complete(false);
+            } else {
+                schedule(poll[0], f);
+            }
+        };
+        schedule(poll[0], f);
+        f.whenComplete((v, e) -> context.execute(() -> {
+            List<PassWaiter> ws = passWaiters.get(id);
+            if (ws != null) {
+                ws.remove(w);
+                if (ws.isEmpty()) {
+                    passWaiters.remove(id);
+                }
+            }
+        }));
+        return f;
+    }
+
+    /** Puts the endpoint's active view back to CHECKING (a deployment replaced the process). */
+    void resetToChecking(String id, String reason) {
+        context.executeAndWait(() -> {
+            EndpointTracker t = ordered.get(id);
+            if (t != null) {
+                t.active = EndpointHealthState.CHECKING;
+                if (t.ejected) {
+                    uneject(t);
+                }
+                t.backoff = 0;
+                t.clear5xx();
+                t.clearGateway();
+                apply(t, reason, false);
+            }
+        });
+    }
+
+    /** Readmits a checked endpoint: active view UP, enabled, slow start restarted. */
+    void readmit(String id, String reason) {
+        context.executeAndWait(() -> {
+            EndpointTracker t = ordered.get(id);
+            if (t != null) {
+                t.active = EndpointHealthState.UP;
+                t.admin = EndpointTracker.Admin.ENABLED;
+                apply(t, reason, true);
+            }
+        });
+    }
+
+    // =====================================================================================
+    // membership
+    // =====================================================================================
+
+    /**
+     * Brings the monitor in line with {@code upstream.endpoints()}: new endpoints start in the
+     * configured initial state, removed ones are forgotten (an event with {@code to == null}).
+     * Returns once done.
+     */
+    public void syncMembership() {
+        context.executeAndWait(this::syncNow);
+    }
+
+    /**
+     * Adds {@code endpoint} to the upstream and to the monitor, which then applies the configured
+     * initial state. lb-core adds an endpoint as up, so with {@link EndpointHealthState#CHECKING}
+     * a pick in the instant between the two steps can still reach it.
+     */
+    public void add(Endpoint endpoint) {
+        upstream.add(endpoint);
+        syncMembership();
+    }
+
+    /** Removes the endpoint from the upstream and from the monitor; false when there was none. */
+    public boolean remove(String id) {
+        boolean removed = upstream.remove(id);
+        syncMembership();
+        return removed;
+    }
+
+    private void syncNow() {
+        List<Endpoint> now = upstream.endpoints();
+        Set<String> ids = new HashSet<>();
+        boolean changed = false;
+        for (Endpoint e : now) {
+            ids.add(e.id());
+            if (!ordered.containsKey(e.id())) {
+                EndpointTracker t = new EndpointTracker(e.id(), initialActive);
+                Upstream.EndpointStatus s = upstream.status(e.id()).orElse(null);
+                if (s != null) {
+                    t.admin = s.state() == EndpointState.DOWN ? EndpointTracker.Admin.MAINTENANCE
+                            : s.state() == EndpointState.DRAINING ? EndpointTracker.Admin.DRAINING
+                            : EndpointTracker.Admin.ENABLED;
+                    t.appliedCoreState = s.state();
+                    t.appliedHealthy = s.healthy();
+                }
+                ordered.put(e.id(), t);
+                changed = true;
+                apply(t, "joined", false);
+            }
+        }
+        for (var it = ordered.values().iterator(); it.hasNext(); ) {
+            EndpointTracker t = it.next();
+            if (!ids.contains(t.id)) {
+                it.remove();
+                t.removed = true;
+                changed = true;
+                List<PassWaiter> ws = passWaiters.remove(t.id);
+                if (ws != null) {
+                    ws.forEach(w -> w.future.complete(false));
+                }
+                publish(t, t.state, null, "removed from upstream");
+            }
+        }
+        if (changed) {
+            trackers = Map.copyOf(ordered);
+        }
+    }
+
+    // =====================================================================================
+    // views
+    // =====================================================================================
+
+    /** The joined state of the endpoint, if the monitor knows it. */
+    public Optional<EndpointHealthState> state(String id) {
+        EndpointTracker t = trackers.get(id);
+        return t == null ? Optional.empty() : Optional.of(t.view.state());
+    }
+
+    /** A view of the endpoint's health, if the monitor knows it. */
+    public Optional<EndpointHealth> health(String id) {
+        EndpointTracker t = trackers.get(id);
+        return t == null ? Optional.empty() : Optional.of(t.view);
+    }
+
+    /** Every endpoint's state, in the upstream's order. */
+    public Map<String, EndpointHealthState> states() {
+        Map<String, EndpointHealthState> out = new LinkedHashMap<>();
+        for (Endpoint e : upstream.endpoints()) {
+            EndpointTracker t = trackers.get(e.id());
+            if (t != null) {
+                out.put(e.id(), t.view.state());
+            }
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void requireKnown(String id) {
+        if (!trackers.containsKey(id)) {
+            throw new IllegalArgumentException("upstream '" + upstream.name() + "': no endpoint with id '" + id + "'");
+        }
+    }
+
+    // =====================================================================================
+    // outlier detection (context only)
+    // =====================================================================================
+
+    /**
+     * Runs one outlier-detection interval now: ends ejections whose time has passed, evaluates
+     * success rate and failure percentage over the requests since the last sweep, and decays the
+     * ejection back-off of endpoints that stayed in. Returns once done.
+     */
+    public void sweep() {
+        context.executeAndWait(this::sweepNow);
+    }
+
+    private void sweepSafely() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            LOG.error("upstream '{}': outlier sweep failed", upstream.name(), e);
+        }
+    }
+
+    private void sweepNow() {
+        if (!odEnabled) {
+            return;
+        }
+        long now = ticker.nanos();
+        for (EndpointTracker t : ordered.values()) {
+            if (t.ejected && now - t.ejectedAt >= od.ejectionTime(t.backoff).toNanos()) {
+                uneject(t);
+                apply(t, "ejection time " + od.ejectionTime(t.backoff).toSeconds() + " s elapsed", false);
+            }
+        }
+        int n = ordered.size();
+        EndpointTracker[] hosts = new EndpointTracker[n];
+        double[] rates = new double[n];
+        long[] volumes = new long[n];
+        int i = 0;
+        for (EndpointTracker t : ordered.values()) {
+            long total = t.total.sum();
+            long ok = t.successes.sum();
+            long dt = total - t.lastTotal;
+            long ds = ok - t.lastSuccesses;
+            t.lastTotal = total;
+            t.lastSuccesses = ok;
+            hosts[i] = t;
+            volumes[i] = dt;
+            rates[i] = dt == 0 ? -1 : Math.min(100.0, Math.max(0.0, ds * 100.0 / dt));
+            i++;
+        }
+        if (n >= od.successRateMinimumHosts() || n >= od.failurePercentageMinimumHosts()) {
+            detectStatistical(hosts, rates, volumes);
+        }
+        long interval = od.interval().toNanos();
+        for (EndpointTracker t : ordered.values()) {
+            if (!t.ejected && t.lastUnejectedAt != Long.MIN_VALUE && now - t.lastUnejectedAt >= interval
+                    && t.backoff != 0) {
+                t.backoff--;
+                t.publishView();
+            }
+        }
+    }
+
+    private void detectStatistical(EndpointTracker[] hosts, double[] rates, long[] volumes) {
+        List<Integer> sr = new ArrayList<>();
+        List<Integer> fp = new ArrayList<>();
+        double sum = 0;
+        for (int i = 0; i < hosts.length; i++) {
+            if (hosts[i].ejected || rates[i] < 0) {
+                continue;
+            }
+            if (volumes[i] >= od.successRateRequestVolume()) {
+                sr.add(i);
+                sum += rates[i];
+            }
+            if (volumes[i] >= od.failurePercentageRequestVolume()) {
+                fp.add(i);
+            }
+        }
+        if (!sr.isEmpty() && sr.size() >= od.successRateMinimumHosts()) {
+            double mean = sum / sr.size();
+            double var = 0;
+            for (int i : sr) {
+                var += (rates[i] - mean) * (rates[i] - mean);
+            }
+            double stdev = Math.sqrt(var / sr.size());
+            double threshold = mean - od.successRateStdevFactor() / 1000.0 * stdev;
+            for (int i : sr) {
+                if (rates[i] < threshold) {
+                    eject(hosts[i], od.enforcingSuccessRate(), String.format(java.util.Locale.ROOT,
+                            "success rate %.1f%% below threshold %.1f%% (mean %.1f%%)", rates[i], threshold, mean));
+                }
+            }
+        }
+        if (!fp.isEmpty() && fp.size() >= od.failurePercentageMinimumHosts()) {
+            for (int i : fp) {
+                if (!hosts[i].ejected && 100.0 - rates[i] >= od.failurePercentageThreshold()) {
+                    eject(hosts[i], od.enforcingFailurePercentage(), String.format(java.util.Locale.ROOT,
+                            "failure percentage %.1f%% >= %d%%", 100.0 - rates[i], od.failurePercentageThreshold()));
+                }
+            }
+        }
+    }
+
+    private void onConsecutive(EndpointTracker t, boolean fiveXx) {
+        if (t.removed || t.ejected) {
+            return;
+        }
+        if (fiveXx) {
+            eject(t, od.enforcingConsecutive5xx(), "consecutive 5xx: " + od.consecutive5xx());
+            t.consecutive5xx = 0;
+        } else {
+            eject(t, od.enforcingConsecutiveGatewayFailure(),
+                    "consecutive gateway failures: " + od.consecutiveGatewayFailure());
+            t.consecutiveGateway = 0;
+        }
+    }
+
+    /** Envoy's ejectHost: respects max ejection percent, then the enforcement chance. */
+    private void eject(EndpointTracker t, int enforcingPercent, String reason) {
+        int ejectedNow = 0;
+        for (EndpointTracker o : ordered.values()) {
+            if (o.ejected) {
+                ejectedNow++;
+            }
+        }
+        double percentAfter = 100.0 * (ejectedNow + 1) / ordered.size();
+        boolean allowed = percentAfter <= od.maxEjectionPercent() || (od.alwaysEjectOneHost() && ejectedNow == 0);
+        if (!allowed) {
+            LOG.info("upstream '{}' endpoint '{}': outlier detected ({}) but not ejected: {} of {} already ejected, "
+                    + "maxEjectionPercent {}", upstream.name(), t.id, reason, ejectedNow, ordered.size(),
+                    od.maxEjectionPercent());
+            return;
+        }
+        if (!(enforcingPercent >= 100 || (enforcingPercent > 0
+                && ThreadLocalRandom.current().nextInt(100) < enforcingPercent))) {
+            LOG.info("upstream '{}' endpoint '{}': outlier detected ({}) but not enforced (enforcing {}%)",
+                    upstream.name(), t.id, reason, enforcingPercent);
+            return;
+        }
+        t.ejected = true;
+        t.ejectedAt = ticker.nanos();
+        t.ejections++;
+        if ((long) t.backoff * od.baseEjectionTime().toNanos()
+                < od.maxEjectionTime().toNanos() + od.baseEjectionTime().toNanos()) {
+            t.backoff++;
+        }
+        apply(t, reason + "; ejected for " + od.ejectionTime(t.backoff).toSeconds() + " s", false);
+    }
+
+    private void uneject(EndpointTracker t) {
+        t.ejected = false;
+        t.lastUnejectedAt = ticker.nanos();
+        t.consecutive5xx = 0;
+        t.consecutiveGateway = 0;
+    }
+
+    // =====================================================================================
+    // applying to lb-core and publishing (context only)
+    // =====================================================================================
+
+    private void apply(EndpointTracker t, String reason, boolean restartSlowStart) {
+        if (t.removed) {
+            return;
+        }
+        EndpointState core = t.coreState();
+        boolean healthy = t.coreHealthy();
+        try {
+            if (core != EndpointState.UP && core != t.appliedCoreState) {
+                upstream.setState(t.id, core); // restrictive first
+                t.appliedCoreState = core;
+            }
+            if (restartSlowStart && healthy && t.appliedHealthy) {
+                upstream.setHealthy(t.id, false); // still not UP in lb-core: nobody sees this
+                t.appliedHealthy = false;
+            }
+            if (healthy != t.appliedHealthy) {
+                upstream.setHealthy(t.id, healthy); // healthy again: lb-core restarts slow start
+                t.appliedHealthy = healthy;
+            }
+            if (core != t.appliedCoreState) {
+                upstream.setState(t.id, core);
+                t.appliedCoreState = core;
+            }
+        } catch (IllegalArgumentException gone) {
+            // removed from the upstream meanwhile; the next syncMembership forgets it
+            LOG.debug("upstream '{}' endpoint '{}' vanished while applying health", upstream.name(), t.id);
+        }
+        EndpointHealthState to = t.joined();
+        EndpointHealthState from = t.state;
+        t.state = to;
+        t.publishView();
+        if (from != to) {
+            publish(t, from, to, reason);
+        }
+    }
+
+    private void publish(EndpointTracker t, EndpointHealthState from, EndpointHealthState to, String reason) {
+        HealthEvent e = new HealthEvent(upstream.name(), t.id, from, to, reason, sequence.incrementAndGet(),
+                ticker.nanos());
+        LOG.info("upstream '{}' endpoint '{}': {} -> {} ({})", upstream.name(), t.id,
+                from == null ? "(new)" : from, to == null ? "(removed)" : to, reason);
+        for (HealthEventListener l : listeners) {
+            try {
+                l.onEvent(e);
+            } catch (RuntimeException ex) {
+                LOG.warn("health event listener failed on {}", e, ex);
+            }
+        }
+    }
+
+    /** Waits for passing checks. */
+    private static final class PassWaiter {
+        final int required;
+        final CompletableFuture<Boolean> future;
+        int passes;
+
+        PassWaiter(int required, CompletableFuture<Boolean> future) {
+            this.required = required;
+            this.future = future;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HealthMonitor[" + upstream.name() + ", " + trackers.size() + " endpoints]";
+    }
+
+    /** Builder for {@link HealthMonitor}. */
+    public static final class Builder {
+        private final Upstream upstream;
+        private Ticker ticker = Ticker.system();
+        private OutlierDetection outlierDetection = OutlierDetection.envoyDefaults();
+        private int panicThresholdPercent = 50;
+        private EndpointHealthState initialState = EndpointHealthState.UP;
+        private Duration pollInterval = Duration.ofMillis(10);
+        private final List<HealthEventListener> listeners = new ArrayList<>();
+
+        private Builder(Upstream upstream) {
+            this.upstream = Objects.requireNonNull(upstream, "upstream");
+        }
+
+        /** Time source for ejection times and timeouts; use the upstream's ticker (default system). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Outlier detection settings (default {@link OutlierDetection#envoyDefaults()}). */
+        public Builder outlierDetection(OutlierDetection settings) {
+            this.outlierDetection = Objects.requireNonNull(settings, "outlierDetection");
+            return this;
+        }
+
+        /**
+         * Envoy panic threshold in percent applied to the upstream (default 50; 0 = never panic):
+         * below that share of healthy endpoints, the upstream balances over all of them.
+         */
+        public Builder panicThresholdPercent(int percent) {
+            this.panicThresholdPercent = percent;
+            return this;
+        }
+
+        /**
+         * How endpoints start: {@link EndpointHealthState#UP} (default, Envoy's and HAProxy's
+         * behaviour without checks) or {@link EndpointHealthState#CHECKING} (no traffic until an
+         * active check reports them healthy; use only with an active checker attached).
+         */
+        public Builder initialState(EndpointHealthState state) {
+            this.initialState = state;
+            return this;
+        }
+
+        /** How often {@link #awaitIdle} polls the in-flight count (default 10 ms). */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = interval;
+            return this;
+        }
+
+        /** Adds a transition listener (also possible later, {@link HealthMonitor#addListener}). */
+        public Builder listener(HealthEventListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** Validates, applies the panic threshold, installs the outcome listener and returns the monitor. */
+        public HealthMonitor build() {
+            if (panicThresholdPercent < 0 || panicThresholdPercent > 100) {
+                throw new IllegalArgumentException("panicThresholdPercent must be 0..100, got " + panicThresholdPercent);
+            }
+            if (initialState != EndpointHealthState.UP && initialState != EndpointHealthState.CHECKING) {
+                throw new IllegalArgumentException("initialState must be UP or CHECKING, got " + initialState);
+            }
+            if (pollInterval == null || pollInterval.isZero() || pollInterval.isNegative()) {
+                throw new IllegalArgumentException("pollInterval must be > 0, got " + pollInterval);
+            }
+            return new HealthMonitor(this);
+        }
+    }
+}

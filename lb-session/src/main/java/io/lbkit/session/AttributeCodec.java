@@ -13,7 +13,6 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -268,8 +267,7 @@ public final class AttributeCodec {
                     return typed(name, type, node.get(VALUE_KEY));
                 }
                 Map<String, Object> map = new LinkedHashMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : node.properties()) {
                     Object v = decode(name, e.getValue(), depth + 1);
                     if (v == UNAVAILABLE) {
                         return UNAVAILABLE;

@@ -140,11 +140,11 @@ public final class SessionApiServlet extends HttpServlet {
             return;
         }
         Map<String, JsonNode> attrs = new LinkedHashMap<>();
-        body.fields().forEachRemaining(e -> {
+        for (Map.Entry<String, JsonNode> e : body.properties()) {
             if (!e.getValue().isNull()) {
                 attrs.put(e.getKey(), e.getValue());
             }
-        });
+        }
         Session s = store.create(attrs);
         resp.setHeader("Location", req.getRequestURI() + "?session_id=" + s.id());
         write(resp, 201, s);

@@ -30,6 +30,16 @@ final class AppServlet extends HttpServlet {
             case "set" -> req.getSession().setAttribute(k, v);
             case "remove" -> req.getSession().removeAttribute(k);
             case "none" -> { }
+            case "append" -> {
+                HttpSession s = req.getSession();
+                @SuppressWarnings("unchecked")
+                List<Object> list = (List<Object>) s.getAttribute(k);
+                if (list == null) {
+                    s.setAttribute(k, new java.util.ArrayList<>(List.of(v)));
+                } else {
+                    list.add(v); // in-place mutation, no setAttribute
+                }
+            }
             case "invalidate" -> {
                 HttpSession s = req.getSession(false);
                 if (s != null) {

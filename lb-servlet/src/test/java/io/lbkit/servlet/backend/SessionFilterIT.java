@@ -46,9 +46,12 @@ class SessionFilterIT {
             var t = ctx.addFilter("trusted", SessionFilter.builder(store).trustedProxies("127.0.0.1", "::1").build());
             t.setAsyncSupported(true);
             t.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/t/*");
+            var g = ctx.addFilter("on-get", SessionFilter.builder(store)
+                    .saveMode(SessionFilter.SaveMode.ON_GET_ATTRIBUTE).build());
+            g.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/g/*");
             var app = ctx.addServlet("app", new AppServlet());
             app.setAsyncSupported(true);
-            app.addMapping("/u/app", "/t/app");
+            app.addMapping("/u/app", "/t/app", "/g/app");
         });
         return container;
     }
@@ -276,5 +279,22 @@ class SessionFilterIT {
         assertEquals("session too large\n", big.body());
         assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body(),
                 "nothing written");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=append&k=list&v=a")));
+        Http.get(u("op=append&k=list&v=b"), "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={list=[a]}", Http.get(u("op=get"), "Cookie", cookie(id)).body(),
+                "ON_SET_ATTRIBUTE: mutation without setAttribute is not saved");
+        URI g = container.uri("/g/app?op=append&k=list&v=c");
+        Http.get(g, "Cookie", cookie(id));
+        Http.get(g, "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={list=[a, c, c]}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        long version = store.load(id).orElseThrow().version();
+        Http.get(container.uri("/g/app?op=get"), "Cookie", cookie(id));
+        assertEquals(version, store.load(id).orElseThrow().version(), "an unchanged read value is not written back");
     }
 }

@@ -1,0 +1,240 @@
+package io.lbkit.servlet.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lbkit.servlet.testing.TestContainer;
+import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.SessionIds;
+import io.lbkit.session.SessionSettings;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The seed-000 session API in real Jetty 12 and Tomcat 11: {@code /session} (loopback only, no
+ * token), {@code /secure/session} (token), {@code /remote/session} (only 10.0.0.0/8: the test
+ * client is denied).
+ */
+class SessionApiIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "s3cret-token-0123456789";
+    private final ManualTicker ticker = new ManualTicker();
+    private final FaultyStore store = new FaultyStore(InMemorySessionStore.builder().ticker(ticker)
+            .wallClockOrigin(Instant.parse("2026-03-01T10:00:00Z"))
+            .settings(SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(1024).build())
+            .build());
+    private TestContainer container;
+
+    private void start(TestContainer.Kind kind) {
+        container = TestContainer.start(kind, ctx -> {
+            ctx.addServlet("api", SessionApiServlet.builder(store).loopbackOnly().build()).addMapping("/session");
+            ctx.addServlet("secure", SessionApiServlet.builder(store).token(TOKEN).build()).addMapping("/secure/session");
+            ctx.addServlet("remote", SessionApiServlet.builder(store).allowFrom("10.0.0.0/8").build())
+                    .addMapping("/remote/session");
+        });
+    }
+
+    @AfterEach
+    void stop() {
+        if (container != null) {
+            container.close();
+        }
+    }
+
+    private URI api(String q) {
+        return container.uri("/session" + (q.isEmpty() ? "" : "?" + q));
+    }
+
+    private static HttpResponse<String> post(URI uri, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return Http.send(b);
+    }
+
+    private static HttpResponse<String> put(URI uri, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).PUT(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return Http.send(b);
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws Exception {
+        assertEquals("application/json;charset=utf-8",
+                r.headers().firstValue("Content-Type").orElse("").replace(" ", "").toLowerCase(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode tree(String s) throws Exception {
+        return JSON.readTree(s);
+    }
+
+    private String create(String data) throws Exception {
+        HttpResponse<String> r = post(api(""), data);
+        assertEquals(201, r.statusCode(), r.body());
+        return json(r).get("session_id").textValue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void postCreatesWithAServerIdAndGetReturnsTheSameShape(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        HttpResponse<String> r = post(api(""), "{\"username\":\"test\",\"data\":\"session_data\"}");
+        assertEquals(201, r.statusCode());
+        JsonNode b = json(r);
+        String id = b.get("session_id").textValue();
+        assertTrue(SessionIds.isWellFormed(id));
+        assertEquals(tree("{\"data\":\"session_data\",\"username\":\"test\"}"), b.get("data"));
+        assertEquals(1, b.get("version").intValue());
+        assertEquals("2026-03-01T10:00:00Z", b.get("created_at").textValue());
+        assertEquals("2026-03-01T10:30:00Z", b.get("expires_at").textValue());
+        assertEquals("/session?session_id=" + id, r.headers().firstValue("Location").orElse(null));
+        assertEquals("\"1\"", r.headers().firstValue("ETag").orElse(null));
+        assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(null));
+        assertEquals(java.util.List.of(), r.headers().allValues("Set-Cookie"));
+
+        ticker.advance(Duration.ofMinutes(10));
+        HttpResponse<String> g = Http.get(api("session_id=" + id));
+        assertEquals(200, g.statusCode());
+        JsonNode gb = json(g);
+        assertEquals(id, gb.get("session_id").textValue());
+        assertEquals(b.get("data"), gb.get("data"));
+        assertEquals("2026-03-01T10:10:00Z", gb.get("last_accessed_at").textValue());
+        assertEquals("2026-03-01T10:40:00Z", gb.get("expires_at").textValue(), "GET slides the idle expiry");
+
+        HttpResponse<String> byCookie = Http.get(api(""), "Cookie", "LBSESSION=" + id);
+        assertEquals(200, byCookie.statusCode());
+        assertEquals(id, json(byCookie).get("session_id").textValue());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void putAppliesAMergePatchWithOptionalIfMatch(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        String id = create("{\"user\":{\"name\":\"ann\",\"roles\":[\"a\"],\"tmp\":1},\"cart\":3,\"gone\":true}");
+        HttpResponse<String> r = put(api("session_id=" + id),
+                "{\"user\":{\"tmp\":null,\"email\":\"a@x\"},\"gone\":null,\"cart\":4}",
+                "Content-Type", "application/merge-patch+json");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(tree("{\"cart\":4,\"user\":{\"name\":\"ann\",\"roles\":[\"a\"],\"email\":\"a@x\"}}"), json(r).get("data"));
+        assertEquals("\"2\"", r.headers().firstValue("ETag").orElse(null));
+
+        HttpResponse<String> stale = put(api("session_id=" + id), "{\"cart\":5}",
+                "Content-Type", "application/json", "If-Match", "\"1\"");
+        assertEquals(412, stale.statusCode());
+        assertTrue(json(stale).get("error").textValue().contains("version conflict"));
+        assertEquals("\"2\"", stale.headers().firstValue("ETag").orElse(null));
+        assertEquals(4, json(Http.get(api("session_id=" + id))).get("data").get("cart").intValue(), "nothing written");
+
+        HttpResponse<String> fresh = put(api("session_id=" + id), "{\"cart\":5}",
+                "Content-Type", "application/json", "If-Match", "\"2\"");
+        assertEquals(200, fresh.statusCode());
+        assertEquals(5, json(fresh).get("data").get("cart").intValue());
+
+        assertEquals(400, put(api("session_id=" + id), "{\"cart\":6}", "If-Match", "W/\"3\"").statusCode());
+        HttpResponse<String> wrongType = put(api("session_id=" + id), "cart=6", "Content-Type", "text/plain");
+        assertEquals(415, wrongType.statusCode());
+        assertEquals("application/merge-patch+json", wrongType.headers().firstValue("Accept-Patch").orElse(null));
+        assertEquals(404, put(api("session_id=" + SessionIds.generate()), "{\"a\":1}").statusCode());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void deleteAnswers204ThenNotFound(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        String id = create("{}");
+        HttpResponse<String> d = Http.send(HttpRequest.newBuilder(api("session_id=" + id)).DELETE());
+        assertEquals(204, d.statusCode());
+        assertEquals("", d.body());
+        HttpResponse<String> again = Http.send(HttpRequest.newBuilder(api("session_id=" + id)).DELETE());
+        assertEquals(404, again.statusCode());
+        assertEquals(tree("{\"error\":\"session not found\"}"), json(again));
+        assertEquals(404, Http.get(api("session_id=" + id)).statusCode());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void badInputAnswers400WithAJsonError(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        for (String q : new String[] {"session_id=short", "session_id=" + "x".repeat(500), "session_id=" + "a".repeat(30) + "%2F%2F",
+                "session_id=" + "a".repeat(31) + "%21", ""}) {
+            HttpResponse<String> r = Http.get(api(q));
+            assertEquals(400, r.statusCode(), q);
+            assertTrue(json(r).get("error").isTextual());
+        }
+        for (String body : new String[] {"{", "[1,2]", "\"text\"", "42", "{\"a\":1} {\"b\":2}", "{\"a\":1,\"a\":2}", ""}) {
+            HttpResponse<String> r = post(api(""), body);
+            assertEquals(400, r.statusCode(), body);
+            assertTrue(json(r).get("error").textValue().length() > 0);
+        }
+        assertEquals(400, post(api("session_id=" + SessionIds.generate()), "{}").statusCode(), "client-chosen id refused");
+        String id = create("{\"a\":1}");
+        assertEquals(400, put(api("session_id=" + id), "[]").statusCode());
+        assertEquals(1, json(Http.get(api("session_id=" + id))).get("data").get("a").intValue());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void oversizedBodiesAndSessionsAnswer413(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        String huge = "{\"a\":\"" + "x".repeat(64 * 1024) + "\"}";
+        HttpResponse<String> declared = post(api(""), huge);
+        assertEquals(413, declared.statusCode());
+        HttpResponse<String> chunked = Http.send(HttpRequest.newBuilder(api(""))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge.getBytes())))); // no length
+        assertEquals(413, chunked.statusCode());
+        String overSession = "{\"a\":\"" + "x".repeat(1500) + "\"}"; // under the body limit, over maxSessionBytes
+        HttpResponse<String> tooBig = post(api(""), overSession);
+        assertEquals(413, tooBig.statusCode());
+        assertTrue(json(tooBig).get("error").textValue().contains("maxSessionBytes=1024"));
+        String id = create("{\"a\":1}");
+        assertEquals(413, put(api("session_id=" + id), overSession).statusCode());
+        assertEquals(tree("{\"a\":1}"), json(Http.get(api("session_id=" + id))).get("data"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void accessControlByTokenAndAddress(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        URI secure = container.uri("/secure/session");
+        HttpResponse<String> missing = post(secure, "{}");
+        assertEquals(401, missing.statusCode());
+        assertEquals("Bearer realm=\"lbkit-session-api\"", missing.headers().firstValue("WWW-Authenticate").orElse(null));
+        assertEquals(403, post(secure, "{}", "Authorization", "Bearer wrong-token-0123456789").statusCode());
+        assertEquals(403, post(secure, "{}", "X-Session-Api-Token", TOKEN + "x").statusCode());
+        assertEquals(201, post(secure, "{}", "Authorization", "Bearer " + TOKEN).statusCode());
+        assertEquals(201, post(secure, "{}", "X-Session-Api-Token", TOKEN).statusCode());
+        HttpResponse<String> remote = post(container.uri("/remote/session"), "{}");
+        assertEquals(403, remote.statusCode());
+        assertEquals(tree("{\"error\":\"forbidden\"}"), json(remote));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void storeDownAnswers503(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        String id = create("{}");
+        store.down.set(true);
+        HttpResponse<String> g = Http.get(api("session_id=" + id));
+        assertEquals(503, g.statusCode());
+        assertEquals("1", g.headers().firstValue("Retry-After").orElse(null));
+        assertEquals(tree("{\"error\":\"session store unavailable\"}"), json(g));
+        assertEquals(503, post(api(""), "{}").statusCode());
+        store.down.set(false);
+        assertEquals(200, Http.get(api("session_id=" + id)).statusCode());
+    }
+}

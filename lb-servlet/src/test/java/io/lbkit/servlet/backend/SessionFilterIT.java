@@ -1,0 +1,300 @@
+package io.lbkit.servlet.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lbkit.servlet.testing.TestContainer;
+import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.SessionIds;
+import io.lbkit.session.SessionSettings;
+import jakarta.servlet.DispatcherType;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The session filter in real Jetty 12 and Tomcat 11. {@code /u/*}: a filter that trusts no proxy;
+ * {@code /t/*}: a filter that trusts 127.0.0.1 (the test client's address) for X-Session-ID and
+ * X-Forwarded-Proto.
+ */
+class SessionFilterIT {
+
+    private final ManualTicker ticker = new ManualTicker();
+    private final FaultyStore store = new FaultyStore(InMemorySessionStore.builder().ticker(ticker)
+            .settings(SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(4096).build())
+            .build());
+    private TestContainer container;
+
+    private TestContainer start(TestContainer.Kind kind) {
+        container = TestContainer.start(kind, ctx -> {
+            var u = ctx.addFilter("untrusted", SessionFilter.builder(store).build());
+            u.setAsyncSupported(true);
+            u.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/u/*");
+            var t = ctx.addFilter("trusted", SessionFilter.builder(store).trustedProxies("127.0.0.1", "::1").build());
+            t.setAsyncSupported(true);
+            t.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/t/*");
+            var g = ctx.addFilter("on-get", SessionFilter.builder(store)
+                    .saveMode(SessionFilter.SaveMode.ON_GET_ATTRIBUTE).build());
+            g.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/g/*");
+            var app = ctx.addServlet("app", new AppServlet());
+            app.setAsyncSupported(true);
+            app.addMapping("/u/app", "/t/app", "/g/app");
+        });
+        return container;
+    }
+
+    @AfterEach
+    void stop() {
+        if (container != null) {
+            container.close();
+        }
+    }
+
+    private URI u(String q) {
+        return container.uri("/u/app?" + q);
+    }
+
+    private static String idOf(HttpResponse<String> r) {
+        String body = r.body();
+        assertTrue(body.startsWith("id="), body);
+        int sp = body.indexOf(' ');
+        return body.substring(3, sp < 0 ? body.length() : sp);
+    }
+
+    private static String cookie(String id) {
+        return "LBSESSION=" + id;
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void newSessionGetsAServerIdAndAStrictCookie(TestContainer.Kind kind) {
+        start(kind);
+        HttpResponse<String> r = Http.get(u("op=set&k=a&v=1"));
+        assertEquals(200, r.statusCode());
+        String id = idOf(r);
+        assertTrue(SessionIds.isWellFormed(id), id);
+        assertTrue(r.body().contains("new=true"), r.body());
+        assertEquals(List.of("LBSESSION=" + id + "; Path=/; HttpOnly; SameSite=Lax"), Http.setCookies(r));
+        HttpResponse<String> none = Http.get(u("op=none"));
+        assertEquals("id=none", none.body());
+        assertEquals(List.of(), Http.setCookies(none), "no session, no cookie");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void secureOnlyWhenHttpsIsForwardedByATrustedProxy(TestContainer.Kind kind) {
+        start(kind);
+        HttpResponse<String> untrusted = Http.get(u("op=set&k=a&v=1"), "X-Forwarded-Proto", "https");
+        assertEquals(List.of("LBSESSION=" + idOf(untrusted) + "; Path=/; HttpOnly; SameSite=Lax"),
+                Http.setCookies(untrusted));
+        HttpResponse<String> trusted = Http.get(container.uri("/t/app?op=set&k=a&v=1"), "X-Forwarded-Proto", "https");
+        assertEquals(List.of("LBSESSION=" + idOf(trusted) + "; Path=/; Secure; HttpOnly; SameSite=Lax"),
+                Http.setCookies(trusted));
+        HttpResponse<String> plain = Http.get(container.uri("/t/app?op=set&k=a&v=1"), "X-Forwarded-Proto", "http");
+        assertFalse(Http.setCookies(plain).get(0).contains("Secure"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void attributesPersistAcrossRequests(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        HttpResponse<String> second = Http.get(u("op=set&k=b&v=2"), "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={a=1, b=2}", second.body());
+        assertEquals(List.of(), Http.setCookies(second), "an existing session sends no cookie again");
+        HttpResponse<String> removed = Http.get(u("op=remove&k=a"), "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={b=2}", removed.body());
+        assertEquals("id=" + id + " new=false attrs={b=2}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void invalidateDeletesTheSessionAndTheCookie(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        HttpResponse<String> inv = Http.get(u("op=invalidate"), "Cookie", cookie(id));
+        assertEquals("id=none", inv.body());
+        assertEquals(List.of("LBSESSION=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"),
+                Http.setCookies(inv));
+        assertEquals("id=none", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void changeSessionIdRotatesAndTheOldIdStopsWorking(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        HttpResponse<String> rot = Http.get(u("op=rotate&k=login"), "Cookie", cookie(id));
+        String newId = idOf(rot);
+        assertNotEquals(id, newId);
+        assertTrue(SessionIds.isWellFormed(newId));
+        assertEquals(List.of("LBSESSION=" + newId + "; Path=/; HttpOnly; SameSite=Lax"), Http.setCookies(rot));
+        assertEquals("id=none", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        assertEquals("id=" + newId + " new=false attrs={a=1, login=yes}",
+                Http.get(u("op=get"), "Cookie", cookie(newId)).body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void forgedUnknownMalformedOrOversizedIdsNeverBecomeTheSessionId(TestContainer.Kind kind) {
+        start(kind);
+        String unknown = SessionIds.generate();
+        List<String> forged = List.of(unknown, "attacker-chosen", "x".repeat(4000), "../../etc/passwd",
+                unknown.substring(0, 31) + "!", "");
+        int loadsBefore = store.loads.get();
+        for (String f : forged) {
+            HttpResponse<String> r = Http.get(u("op=set&k=a&v=1"), "Cookie", "LBSESSION=" + f);
+            assertEquals(200, r.statusCode(), f);
+            String id = idOf(r);
+            assertNotEquals(f, id);
+            assertTrue(SessionIds.isWellFormed(id));
+            assertEquals(id, Http.cookieValue(r, "LBSESSION"));
+            assertTrue(r.body().contains("new=true"));
+        }
+        assertEquals(loadsBefore + 1, store.loads.get(), "only the well-formed unknown id reached the store");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void sessionIdHeaderOnlyFromATrustedPeer(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        assertEquals("id=none", Http.get(u("op=get"), "X-Session-ID", id).body(), "untrusted peer: header ignored");
+        assertEquals("id=" + id + " new=false attrs={a=1}",
+                Http.get(container.uri("/t/app?op=get"), "X-Session-ID", id).body(), "trusted peer: header honoured");
+        HttpResponse<String> forged = Http.get(container.uri("/t/app?op=set&k=b&v=2"), "X-Session-ID", SessionIds.generate());
+        assertTrue(forged.body().contains("new=true"), "unknown id from a trusted proxy is still not adopted");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void concurrentRequestsSettingDifferentAttributesAllPersist(TestContainer.Kind kind) throws Exception {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=start&v=0")));
+        int threads = 4;
+        int perThread = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int tt = t;
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    int ok = 0;
+                    for (int i = 0; i < perThread; i++) {
+                        if (Http.get(u("op=set&k=t" + tt + "_" + i + "&v=" + i), "Cookie", cookie(id)).statusCode() == 200) {
+                            ok++;
+                        }
+                    }
+                    return ok;
+                }));
+            }
+            go.countDown();
+            for (Future<Integer> f : fs) {
+                assertEquals(perThread, f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        String body = Http.get(u("op=get"), "Cookie", cookie(id)).body();
+        for (int t = 0; t < threads; t++) {
+            for (int i = 0; i < perThread; i++) {
+                assertTrue(body.contains("t" + t + "_" + i + "=" + i), "missing t" + t + "_" + i + " in " + body);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void asyncRequestChangesAreSavedWhenTheAsyncContextCompletes(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        HttpResponse<String> r = Http.get(u("op=async&k=b&v=2"), "Cookie", cookie(id));
+        assertEquals(200, r.statusCode());
+        assertEquals("id=" + id + " new=false attrs={a=1, b=2}", r.body());
+        assertEquals("id=" + id + " new=false attrs={a=1, b=2}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        // a new session created in an async request
+        HttpResponse<String> fresh = Http.get(u("op=async&k=c&v=3"));
+        String freshId = Http.cookieValue(fresh, "LBSESSION");
+        assertNotNull(freshId);
+        assertEquals("id=" + freshId + " new=false attrs={c=3}", Http.get(u("op=get"), "Cookie", cookie(freshId)).body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void changesAreSavedBeforeAStreamedResponseCommits(TestContainer.Kind kind) {
+        start(kind);
+        HttpResponse<String> r = Http.get(u("op=big&k=a&v=1"));
+        assertEquals(200, r.statusCode());
+        assertEquals(256 * 1024, r.body().length());
+        String id = Http.cookieValue(r, "LBSESSION");
+        assertNotNull(id, "cookie set before the body was flushed");
+        assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        ticker.advance(Duration.ofMinutes(29));
+        assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        ticker.advance(Duration.ofMinutes(30));
+        assertEquals("id=none", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        HttpResponse<String> again = Http.get(u("op=set&k=b&v=2"), "Cookie", cookie(id));
+        String newId = idOf(again);
+        assertNotEquals(id, newId);
+        assertEquals("id=" + newId + " new=true attrs={b=2}", again.body());
+        assertEquals(newId, Http.cookieValue(again, "LBSESSION"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void storeDownAnswers503AndOversizedSession413(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=set&k=a&v=1")));
+        store.down.set(true);
+        HttpResponse<String> down = Http.get(u("op=get"), "Cookie", cookie(id));
+        assertEquals(503, down.statusCode());
+        assertEquals("1", down.headers().firstValue("Retry-After").orElse(null));
+        assertEquals("session store unavailable\n", down.body());
+        assertEquals("id=none", Http.get(u("op=none")).body(), "requests without a session still work");
+        store.down.set(false);
+        HttpResponse<String> big = Http.get(u("op=set&k=big&v=" + "x".repeat(5000)), "Cookie", cookie(id));
+        assertEquals(413, big.statusCode());
+        assertEquals("session too large\n", big.body());
+        assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body(),
+                "nothing written");
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind) {
+        start(kind);
+        String id = idOf(Http.get(u("op=append&k=list&v=a")));
+        Http.get(u("op=append&k=list&v=b"), "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={list=[a]}", Http.get(u("op=get"), "Cookie", cookie(id)).body(),
+                "ON_SET_ATTRIBUTE: mutation without setAttribute is not saved");
+        URI g = container.uri("/g/app?op=append&k=list&v=c");
+        Http.get(g, "Cookie", cookie(id));
+        Http.get(g, "Cookie", cookie(id));
+        assertEquals("id=" + id + " new=false attrs={list=[a, c, c]}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
+        long version = store.load(id).orElseThrow().version();
+        Http.get(container.uri("/g/app?op=get"), "Cookie", cookie(id));
+        assertEquals(version, store.load(id).orElseThrow().version(), "an unchanged read value is not written back");
+    }
+}

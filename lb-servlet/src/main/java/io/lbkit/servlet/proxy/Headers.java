@@ -1,0 +1,174 @@
+package io.lbkit.servlet.proxy;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Header rules shared by the request and response sides. Stateless. */
+final class Headers {
+
+    private Headers() {
+    }
+
+    /** RFC 9110 hop-by-hop headers, lower case (plus the non-standard Proxy-Connection). */
+    static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection");
+
+    /** Request headers the proxy regenerates or handles itself, lower case. */
+    static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
+            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "via");
+
+    /** RFC 9110 token. */
+    static boolean isToken(CharSequence s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code name} is a session-forwarding header that a client must never set: it starts
+     * with {@code x-session-} or {@code x-new-session-}, in any case and with {@code _} for
+     * {@code -} (servers such as nginx with underscores_in_headers, and CGI-style frameworks, treat
+     * {@code X_Session_Id} as {@code X-Session-Id}).
+     */
+    static boolean isSessionHeader(String name) {
+        return startsWithNormalized(name, "x-session-") || startsWithNormalized(name, "x-new-session-")
+                || equalsNormalized(name, "x-session") || equalsNormalized(name, "x-new-session");
+    }
+
+    private static boolean startsWithNormalized(String name, String prefix) {
+        if (name.length() < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (normalize(name.charAt(i)) != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean equalsNormalized(String name, String target) {
+        return name.length() == target.length() && startsWithNormalized(name, target);
+    }
+
+    private static char normalize(char c) {
+        if (c == '_') {
+            return '-';
+        }
+        return c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+    }
+
+    /**
+     * The lower-case names listed in {@code Connection} header values (RFC 9110 §7.6.1), which are
+     * hop-by-hop too; null when there are none.
+     */
+    static Set<String> connectionTokens(Iterable<String> connectionValues) {
+        Set<String> out = null;
+        for (String v : connectionValues) {
+            if (v == null) {
+                continue;
+            }
+            for (String t : v.split(",")) {
+                String n = t.trim().toLowerCase(Locale.ROOT);
+                if (!n.isEmpty()) {
+                    if (out == null) {
+                        out = new TreeSet<>();
+                    }
+                    out.add(n);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The address as X-Forwarded-For writes it: dotted IPv4, or IPv6 without brackets. */
+    static String xffAddress(InetAddress a) {
+        String s = a.getHostAddress();
+        int pct = s.indexOf('%');
+        return pct >= 0 ? s.substring(0, pct) : s;
+    }
+
+    /** The RFC 7239 node for an address: bare IPv4, quoted and bracketed IPv6. */
+    static String forwardedNode(InetAddress a) {
+        if (a instanceof Inet6Address) {
+            return "\"[" + xffAddress(a) + "]\"";
+        }
+        return a.getHostAddress();
+    }
+
+    /** An RFC 7239 value: as is when a token, else a quoted-string with {@code "} and {@code \} escaped. */
+    static String forwardedValue(String v) {
+        if (!v.isEmpty() && isToken(v)) {
+            return v;
+        }
+        StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.append('"').toString();
+    }
+
+    /**
+     * Whether {@code host} is a valid Host header value: reg-name or IPv4 or bracketed IPv6,
+     * optionally {@code :port} (RFC 9110 §7.2, RFC 3986 §3.2.2).
+     */
+    static boolean isValidHost(String host) {
+        if (host == null || host.isEmpty() || host.length() > 255 + 6) {
+            return false;
+        }
+        int i = 0;
+        int n = host.length();
+        if (host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 2) {
+                return false;
+            }
+            for (int k = 1; k < close; k++) {
+                char c = host.charAt(k);
+                if (!(c == ':' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            while (i < n && host.charAt(i) != ':') {
+                char c = host.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "-._~%!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+                i++;
+            }
+            if (i == 0) {
+                return false;
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (host.charAt(i) != ':' || i + 1 == n || n - i - 1 > 5) {
+            return false;
+        }
+        for (int k = i + 1; k < n; k++) {
+            char c = host.charAt(k);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,262 @@
+package io.lbkit.servlet.proxy;
+
+import io.lbkit.core.Ticker;
+import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.retry.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The configuration of a {@link ProxyFilter}: routes, timeouts, retries, header rules, limits and
+ * the upstream connection pool. Immutable; built with {@link #builder()}, validated in
+ * {@link Builder#build()} with messages that name the field and the bad value.
+ *
+ * <h2>Defaults (nginx equivalent in brackets)</h2>
+ * <ul>
+ *   <li>connectTimeout 60 s [{@code proxy_connect_timeout 60s}]</li>
+ *   <li>readTimeout 60 s: no byte from the backend for this long → 504
+ *       [{@code proxy_read_timeout 60s}]</li>
+ *   <li>totalTimeout 0 = none: the whole exchange, response body included</li>
+ *   <li>retryPolicy {@link RetryPolicy#defaults()} [{@code proxy_next_upstream error timeout}]</li>
+ *   <li>maxRequestBodyBytes 1 MiB, 0 = unlimited → 413 [{@code client_max_body_size 1m}]</li>
+ *   <li>maxRequestHeaderBytes 32 KiB → 431 [{@code large_client_header_buffers 4 8k}]</li>
+ *   <li>trustedProxies: none; inbound X-Forwarded-* and Forwarded are replaced
+ *       [{@code set_real_ip_from}]</li>
+ *   <li>hostHeader {@link HostHeader#CLIENT} [{@code proxy_set_header Host $host}; nginx's own
+ *       default is {@code $proxy_host}, {@link HostHeader#ENDPOINT} here]</li>
+ *   <li>via "lbkit" (Via: 1.1 lbkit), servedByHeader "X-Served-By" (seed 001)</li>
+ *   <li>xForwarded true, forwarded (RFC 7239) true, forwardedFor {@link ForwardedFor#ADDRESS}</li>
+ *   <li>maxConnectionsPerEndpoint 256, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
+ *   <li>bufferSize 16 KiB: the copy buffer per direction per request</li>
+ * </ul>
+ */
+public final class ProxyConfig {
+
+    /** Which Host header the backend gets. */
+    public enum HostHeader {
+        /** The client's Host header, as received (nginx {@code proxy_set_header Host $http_host}). */
+        CLIENT,
+        /** The endpoint's {@code host:port} (nginx's default {@code $proxy_host}). */
+        ENDPOINT
+    }
+
+    /** What the {@code for=} parameter of {@code Forwarded} says about the client. */
+    public enum ForwardedFor {
+        /** The client address ({@code for=192.0.2.1}, {@code for="[2001:db8::1]"}). */
+        ADDRESS,
+        /**
+         * An obfuscated identifier (RFC 7239 §6.3): {@code _} and 12 hex digits of a keyed hash of
+         * the address, stable for one filter instance, so a backend can correlate without seeing
+         * the address.
+         */
+        OBFUSCATED,
+        /** {@code for=unknown}. */
+        UNKNOWN
+    }
+
+    private final List<Route> routes;
+    private final Duration connectTimeout;
+    private final Duration readTimeout;
+    private final Duration totalTimeout;
+    private final RetryPolicy retryPolicy;
+    private final long maxRequestBodyBytes;
+    private final int maxRequestHeaderBytes;
+    private final CidrRules trustedProxies;
+    private final HostHeader hostHeader;
+    private final String via;
+    private final String servedByHeader;
+    private final boolean xForwarded;
+    private final boolean forwarded;
+    private final ForwardedFor forwardedFor;
+    private final String forwardedBy;
+    private final int maxConnectionsPerEndpoint;
+    private final Duration keepAliveTimeout;
+    private final int bufferSize;
+    private final Ticker ticker;
+
+    private ProxyConfig(Builder b) {
+        this.routes = List.copyOf(b.routes);
+        this.connectTimeout = b.connectTimeout;
+        this.readTimeout = b.readTimeout;
+        this.totalTimeout = b.totalTimeout;
+        this.retryPolicy = b.retryPolicy;
+        this.maxRequestBodyBytes = b.maxRequestBodyBytes;
+        this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
+        this.trustedProxies = b.trustedProxies;
+        this.hostHeader = b.hostHeader;
+        this.via = b.via;
+        this.servedByHeader = b.servedByHeader;
+        this.xForwarded = b.xForwarded;
+        this.forwarded = b.forwarded;
+        this.forwardedFor = b.forwardedFor;
+        this.forwardedBy = b.forwardedBy;
+        this.maxConnectionsPerEndpoint = b.maxConnectionsPerEndpoint;
+        this.keepAliveTimeout = b.keepAliveTimeout;
+        this.bufferSize = b.bufferSize;
+        this.ticker = b.ticker;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public List<Route> routes() { return routes; }
+    public Duration connectTimeout() { return connectTimeout; }
+    public Duration readTimeout() { return readTimeout; }
+    public Duration totalTimeout() { return totalTimeout; }
+    public RetryPolicy retryPolicy() { return retryPolicy; }
+    public long maxRequestBodyBytes() { return maxRequestBodyBytes; }
+    public int maxRequestHeaderBytes() { return maxRequestHeaderBytes; }
+    public CidrRules trustedProxies() { return trustedProxies; }
+    public HostHeader hostHeader() { return hostHeader; }
+    /** The Via pseudonym, or null when no Via is added. */
+    public String via() { return via; }
+    /** The response header naming the endpoint, or null when none is added. */
+    public String servedByHeader() { return servedByHeader; }
+    public boolean xForwarded() { return xForwarded; }
+    public boolean forwarded() { return forwarded; }
+    public ForwardedFor forwardedFor() { return forwardedFor; }
+    /** The {@code by=} value of {@code Forwarded}, or null for none. */
+    public String forwardedBy() { return forwardedBy; }
+    public int maxConnectionsPerEndpoint() { return maxConnectionsPerEndpoint; }
+    public Duration keepAliveTimeout() { return keepAliveTimeout; }
+    public int bufferSize() { return bufferSize; }
+    public Ticker ticker() { return ticker; }
+
+    /** Builder for {@link ProxyConfig}. */
+    public static final class Builder {
+        private final List<Route> routes = new ArrayList<>();
+        private Duration connectTimeout = Duration.ofSeconds(60);
+        private Duration readTimeout = Duration.ofSeconds(60);
+        private Duration totalTimeout = Duration.ZERO;
+        private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private long maxRequestBodyBytes = 1L << 20;
+        private int maxRequestHeaderBytes = 32 * 1024;
+        private CidrRules trustedProxies = CidrRules.parse("deny all;");
+        private HostHeader hostHeader = HostHeader.CLIENT;
+        private String via = "lbkit";
+        private String servedByHeader = "X-Served-By";
+        private boolean xForwarded = true;
+        private boolean forwarded = true;
+        private ForwardedFor forwardedFor = ForwardedFor.ADDRESS;
+        private String forwardedBy;
+        private int maxConnectionsPerEndpoint = 256;
+        private Duration keepAliveTimeout = Duration.ofSeconds(60);
+        private int bufferSize = 16 * 1024;
+        private Ticker ticker = Ticker.system();
+
+        private Builder() {
+        }
+
+        /** Adds a route; routes are tried in the order added. */
+        public Builder route(Route route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) { this.connectTimeout = d; return this; }
+
+        /** Read-idle timeout: the longest pause between two reads from the backend. */
+        public Builder readTimeout(Duration d) { this.readTimeout = d; return this; }
+
+        /** Whole-exchange timeout; {@link Duration#ZERO} = none. */
+        public Builder totalTimeout(Duration d) { this.totalTimeout = d; return this; }
+
+        public Builder retryPolicy(RetryPolicy p) { this.retryPolicy = p; return this; }
+
+        /** Largest request body; 0 = unlimited. */
+        public Builder maxRequestBodyBytes(long n) { this.maxRequestBodyBytes = n; return this; }
+
+        /** Largest total size of the request header fields (names + values). */
+        public Builder maxRequestHeaderBytes(int n) { this.maxRequestHeaderBytes = n; return this; }
+
+        /**
+         * Peers whose X-Forwarded-* / Forwarded / Via headers are believed (appended to) instead
+         * of replaced, e.g. {@code CidrRules.parse("allow 10.0.0.0/8; deny all;")}.
+         */
+        public Builder trustedProxies(CidrRules rules) { this.trustedProxies = rules; return this; }
+
+        public Builder hostHeader(HostHeader h) { this.hostHeader = h; return this; }
+
+        /** The Via pseudonym (a token); null for no Via header. */
+        public Builder via(String name) { this.via = name; return this; }
+
+        /** The response header that names the endpoint; null for none. */
+        public Builder servedByHeader(String name) { this.servedByHeader = name; return this; }
+
+        /** Whether to send X-Forwarded-For, -Proto, -Host and -Port. */
+        public Builder xForwarded(boolean on) { this.xForwarded = on; return this; }
+
+        /** Whether to send RFC 7239 {@code Forwarded}. */
+        public Builder forwarded(boolean on) { this.forwarded = on; return this; }
+
+        public Builder forwardedFor(ForwardedFor f) { this.forwardedFor = f; return this; }
+
+        /** The {@code by=} of {@code Forwarded}: an obfuscated node name such as {@code _proxy1}. */
+        public Builder forwardedBy(String by) { this.forwardedBy = by; return this; }
+
+        /** The most connections to one endpoint (the pool cap per destination). */
+        public Builder maxConnectionsPerEndpoint(int n) { this.maxConnectionsPerEndpoint = n; return this; }
+
+        /** How long an idle pooled backend connection is kept. */
+        public Builder keepAliveTimeout(Duration d) { this.keepAliveTimeout = d; return this; }
+
+        /** The copy buffer size in bytes (1 KiB .. 1 MiB). */
+        public Builder bufferSize(int n) { this.bufferSize = n; return this; }
+
+        /** The time source for retry budgets ({@link RetryPolicy#timeout()}). */
+        public Builder ticker(Ticker t) { this.ticker = t; return this; }
+
+        public ProxyConfig build() {
+            if (routes.isEmpty()) {
+                throw new IllegalArgumentException("routes must not be empty, got 0 routes");
+            }
+            positive("connectTimeout", connectTimeout);
+            positive("readTimeout", readTimeout);
+            notNegative("totalTimeout", totalTimeout);
+            positive("keepAliveTimeout", keepAliveTimeout);
+            Objects.requireNonNull(retryPolicy, "retryPolicy");
+            if (maxRequestBodyBytes < 0) {
+                throw new IllegalArgumentException("maxRequestBodyBytes must be >= 0, got " + maxRequestBodyBytes);
+            }
+            if (maxRequestHeaderBytes < 1024) {
+                throw new IllegalArgumentException("maxRequestHeaderBytes must be >= 1024, got " + maxRequestHeaderBytes);
+            }
+            Objects.requireNonNull(trustedProxies, "trustedProxies");
+            Objects.requireNonNull(hostHeader, "hostHeader");
+            Objects.requireNonNull(forwardedFor, "forwardedFor");
+            Objects.requireNonNull(ticker, "ticker");
+            if (via != null && (via.isEmpty() || !Headers.isToken(via))) {
+                throw new IllegalArgumentException("via must be a token, got '" + via + "'");
+            }
+            if (servedByHeader != null && (servedByHeader.isEmpty() || !Headers.isToken(servedByHeader))) {
+                throw new IllegalArgumentException("servedByHeader must be a header name, got '" + servedByHeader + "'");
+            }
+            if (forwardedBy != null && (forwardedBy.isEmpty() || !Headers.isToken(forwardedBy))) {
+                throw new IllegalArgumentException("forwardedBy must be a token such as _proxy1, got '" + forwardedBy + "'");
+            }
+            if (maxConnectionsPerEndpoint < 1) {
+                throw new IllegalArgumentException(
+                        "maxConnectionsPerEndpoint must be >= 1, got " + maxConnectionsPerEndpoint);
+            }
+            if (bufferSize < 1024 || bufferSize > (1 << 20)) {
+                throw new IllegalArgumentException("bufferSize must be 1024..1048576, got " + bufferSize);
+            }
+            return new ProxyConfig(this);
+        }
+
+        private static void positive(String field, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(field + " must be > 0, got " + d);
+            }
+        }
+
+        private static void notNegative(String field, Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException(field + " must be >= 0, got " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,883 @@
+package io.lbkit.servlet.proxy;
+
+import io.lbkit.core.Endpoint;
+import io.lbkit.core.Outcome;
+import io.lbkit.core.PickRequest;
+import io.lbkit.core.Selection;
+import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.ConcurrencyLimiter;
+import io.lbkit.core.limit.Decision;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.core.retry.RetryPolicy;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpResponseException;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.Content;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied request: the retry loop over endpoints, the client-side async I/O and the copy of
+ * the chosen response. All callbacks may run on any thread; the response pump is serialized.
+ */
+final class ProxyExchange implements AsyncListener, WriteListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final Throwable RETRY = new CancellationException("lbkit: retrying on another endpoint");
+
+    private final ProxyFilter filter;
+    private final HttpClient client;
+    private final ProxyConfig config;
+    private final Route route;
+    private final Upstream upstream;
+    private final RetryPolicy policy;
+    private final HttpServletRequest req;
+    private final HttpServletResponse resp;
+    private final PickRequest pick = PickRequest.create();
+
+    private RetryPolicy.Attempts attempts;
+    private AsyncContext async;
+    private RequestBody body;
+    private HttpFields.Mutable forwardHeaders;
+    private String clientHost;
+    private InetAddress peer;
+    private boolean trustedPeer;
+    private boolean secure;
+    private StickyCodec sticky;
+    private String limitKey;
+    private boolean concurrencyHeld;
+    private String pathAndQuery;
+
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile boolean clientGone;
+    private volatile Attempt current;
+
+    // response pump state, serialized by wip
+    private final AtomicInteger wip = new AtomicInteger();
+    private volatile Content.Source source;
+    private volatile ServletOutputStream out;
+    private volatile boolean demanding;
+    private boolean eofRead;
+    private boolean needFlush;
+    private byte[] copyBuffer;
+
+    ProxyExchange(ProxyFilter filter, HttpClient client, Route route, HttpServletRequest req,
+                  HttpServletResponse resp) {
+        this.filter = filter;
+        this.client = client;
+        this.config = filter.config();
+        this.route = route;
+        this.upstream = route.upstream();
+        this.policy = route.retryPolicy() != null ? route.retryPolicy() : config.retryPolicy();
+        this.req = req;
+        this.resp = resp;
+    }
+
+    // =====================================================================================
+    // start: checks on the container thread, then async
+    // =====================================================================================
+
+    void start() throws IOException {
+        if (headerBytes() > config.maxRequestHeaderBytes()) {
+            answerNow(431, "request header fields too large");
+            return;
+        }
+        Enumeration<String> hosts = req.getHeaders("Host");
+        String host = hosts.hasMoreElements() ? hosts.nextElement() : null;
+        if ((host != null && (!Headers.isValidHost(host) || hosts.hasMoreElements()))
+                || (host == null && "HTTP/1.1".equals(req.getProtocol()))) {
+            answerNow(400, "invalid Host header");
+            return;
+        }
+        long length = req.getContentLengthLong();
+        long limit = config.maxRequestBodyBytes();
+        if (limit > 0 && length > limit) {
+            answerNow(413, "request body too large");
+            return;
+        }
+        peer = literalAddress(req.getRemoteAddr());
+        trustedPeer = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
+        String xfp = trustedPeer ? firstToken(req.getHeader("X-Forwarded-Proto")) : null;
+        secure = req.isSecure() || "https".equalsIgnoreCase(xfp);
+        clientHost = host != null ? host : hostPort(req.getServerName(), req.getServerPort());
+
+        ConcurrencyLimiter cl = route.concurrencyLimiter();
+        RateLimiter rl = route.rateLimiter();
+        Decision decision = null;
+        if (cl != null || rl != null) {
+            limitKey = peer != null ? peer.getHostAddress() : req.getRemoteAddr();
+            if (cl != null) {
+                if (!cl.tryAcquire(limitKey)) {
+                    answerNow(cl.rejectStatus(), "too many concurrent requests");
+                    return;
+                }
+                concurrencyHeld = true;
+            }
+            if (rl != null) {
+                decision = rl.tryAcquire(limitKey);
+                if (decision.isRejected()) {
+                    releaseLimits();
+                    answerNow(decision.status(), "request rate limit exceeded");
+                    return;
+                }
+            }
+        }
+
+        async = req.startAsync(req, resp);
+        async.setTimeout(0); // the proxy's own timeouts apply
+        async.addListener(this);
+        boolean hasBody = length > 0 || (length < 0 && req.getHeader("Transfer-Encoding") != null);
+        if (hasBody) {
+            ServletInputStream in = req.getInputStream();
+            body = new RequestBody(in, limit, length, req.getContentType(), config.bufferSize());
+            in.setReadListener(body);
+        }
+        String q = req.getQueryString();
+        pathAndQuery = q == null ? req.getRequestURI() : req.getRequestURI() + "?" + q;
+        if (peer != null) {
+            pick.clientAddress(peer.getAddress());
+        }
+        sticky = filter.sticky(route);
+        if (sticky != null) {
+            String bound = sticky.decode(cookie(sticky.settings().name()));
+            if (bound != null) {
+                pick.preferred(bound);
+            }
+        }
+        forwardHeaders = requestHeaders();
+        CompletionStage<?> hookStage = filter.hook().beforeSend(req, forwardHeaders);
+        if (decision != null && decision.isDelayed()) {
+            long delay = decision.delayMillis();
+            client.getScheduler().schedule(() -> afterHook(hookStage), delay, TimeUnit.MILLISECONDS);
+        } else {
+            afterHook(hookStage);
+        }
+    }
+
+    private void afterHook(CompletionStage<?> stage) {
+        if (stage == null) {
+            begin();
+        } else {
+            stage.whenComplete((v, x) -> {
+                if (x != null) {
+                    log.warn("proxy {} {}: request hook failed: {}", req.getMethod(), req.getRequestURI(), x.toString());
+                    sendError(502);
+                } else {
+                    begin();
+                }
+            });
+        }
+    }
+
+    private void begin() {
+        attempts = policy.start(req.getMethod(), config.ticker().nanos(), upstream.defaultTries());
+        attempt(null);
+    }
+
+    // =====================================================================================
+    // attempts
+    // =====================================================================================
+
+    private void attempt(Attempt previous) {
+        if (clientGone) {
+            attempts.finish();
+            finishQuietly();
+            return;
+        }
+        Selection s = upstream.pick(pick);
+        if (!s.found()) {
+            int status;
+            if (previous == null) {
+                attempts.finish();
+                status = 503;
+                log.warn("proxy {} {} route={}: no endpoint available in upstream {} ({})", req.getMethod(),
+                        req.getRequestURI(), route.name(), upstream.name(), s.reason());
+            } else {
+                status = RetryPolicy.statusOnGiveUp(previous.outcome, previous.status);
+                attempts.noEndpoint();
+                log.warn("proxy {} {} route={}: every endpoint of {} tried, last {} on {}", req.getMethod(),
+                        req.getRequestURI(), route.name(), upstream.name(), previous.outcome,
+                        previous.endpoint.id());
+            }
+            sendError(status);
+            return;
+        }
+        Attempt a = new Attempt(s);
+        current = a;
+        a.send();
+    }
+
+    /** One attempt against one endpoint. */
+    private final class Attempt implements Response.Listener {
+        final Selection selection;
+        final Endpoint endpoint;
+        final long startNanos = System.nanoTime();
+        volatile boolean committed;
+        volatile boolean retrying;
+        volatile boolean forwarding;
+        private final AtomicBoolean selectionCompleted = new AtomicBoolean();
+        long headerNanos = -1;
+        Outcome outcome;
+        int status;
+        Request request;
+        Request.Content content;
+
+        Attempt(Selection selection) {
+            this.selection = selection;
+            this.endpoint = selection.endpoint();
+        }
+
+        void send() {
+            try {
+                Request r = client.newRequest(endpoint.host(), endpoint.port())
+                        .scheme("http")
+                        .method(req.getMethod())
+                        .path(pathAndQuery)
+                        .version(HttpVersion.HTTP_1_1)
+                        .idleTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                String backendHost = config.hostHeader() == ProxyConfig.HostHeader.ENDPOINT
+                        ? hostPort(endpoint.host(), endpoint.port()) : clientHost;
+                r.headers(h -> {
+                    h.add(forwardHeaders);
+                    h.put(HttpHeader.HOST, backendHost);
+                });
+                long total = config.totalTimeout().toMillis();
+                if (total > 0) {
+                    long spent = TimeUnit.NANOSECONDS.toMillis(config.ticker().nanos() - attempts.startNanos());
+                    r.timeout(Math.max(1, total - spent), TimeUnit.MILLISECONDS);
+                }
+                if (body != null) {
+                    content = body.forAttempt();
+                    r.body(content);
+                }
+                r.onRequestCommit(x -> committed = true);
+                request = r;
+                r.send(this);
+            } catch (RuntimeException e) {
+                // e.g. a path the client cannot encode
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                log.warn("proxy {} {}: cannot build the backend request: {}", req.getMethod(), req.getRequestURI(),
+                        e.toString());
+                sendError(400);
+            }
+        }
+
+        void completeSelection(Outcome o, int st) {
+            if (selectionCompleted.compareAndSet(false, true)) {
+                long latency = headerNanos >= 0 ? headerNanos : System.nanoTime() - startNanos;
+                selection.complete(o, st, latency);
+            }
+        }
+
+        @Override
+        public void onHeaders(Response response) {
+            headerNanos = System.nanoTime() - startNanos;
+            int st = response.getStatus();
+            if (clientGone) {
+                response.abort(new CancellationException("client gone"));
+                return;
+            }
+            RetryPolicy.Decision d = attempts.next(Outcome.RESPONSE, st, true, false, config.ticker().nanos());
+            if (d == RetryPolicy.Decision.RETRY) {
+                retrying = true;
+                outcome = Outcome.RESPONSE;
+                status = st;
+                completeSelection(Outcome.RESPONSE, st);
+                pick.markTried(selection);
+                log.debug("proxy {} {}: {} answered {}, retrying", req.getMethod(), req.getRequestURI(), endpoint.id(), st);
+                response.abort(RETRY);
+                return;
+            }
+            forwarding = true;
+            try {
+                startClientResponse(this, response);
+            } catch (RuntimeException | IOException e) {
+                log.warn("proxy {} {}: cannot start the client response: {}", req.getMethod(), req.getRequestURI(),
+                        e.toString());
+                response.abort(e);
+            }
+        }
+
+        @Override
+        public void onContentSource(Response response, Content.Source src) {
+            if (!forwarding) {
+                return; // aborted for a retry
+            }
+            source = src;
+            pump();
+        }
+
+        @Override
+        public void onComplete(Result result) {
+            if (content != null) {
+                content.fail(new CancellationException("attempt over"));
+            }
+            if (retrying) {
+                attempt(this);
+                return;
+            }
+            Throwable responseFailure = result.getResponseFailure();
+            if (forwarding) {
+                if (responseFailure == null) {
+                    completeSelection(Outcome.RESPONSE, result.getResponse().getStatus());
+                    return; // the pump completes the client side
+                }
+                completeSelection(clientGone ? Outcome.CANCELLED
+                        : classify(responseFailure, true) == Outcome.TIMEOUT ? Outcome.TIMEOUT : Outcome.RESET, 0);
+                if (!clientGone) {
+                    log.warn("proxy {} {}: response from {} failed after it started: {}", req.getMethod(),
+                            req.getRequestURI(), endpoint.id(), responseFailure.toString());
+                }
+                abortClient();
+                return;
+            }
+            Throwable failure = result.getFailure();
+            if (failure == null) {
+                failure = new IOException("no response");
+            }
+            Throwable bodyFailure = body == null ? null : body.failure();
+            if (clientGone || (bodyFailure != null && !(bodyFailure instanceof RequestBody.TooLargeException))) {
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                abortClient();
+                return;
+            }
+            if (bodyFailure instanceof RequestBody.TooLargeException) {
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                log.warn("proxy {} {}: request body larger than {} bytes", req.getMethod(), req.getRequestURI(),
+                        config.maxRequestBodyBytes());
+                sendError(413);
+                return;
+            }
+            Outcome o = classify(failure, committed);
+            outcome = o;
+            status = 0;
+            completeSelection(o, 0);
+            pick.markTried(selection);
+            if (body != null && body.consumedAny()) {
+                attempts.bodyReplayable(false);
+            }
+            RetryPolicy.Decision d = attempts.next(o, 0, committed, false, config.ticker().nanos());
+            if (d == RetryPolicy.Decision.RETRY) {
+                log.debug("proxy {} {}: {} on {}, retrying", req.getMethod(), req.getRequestURI(), o, endpoint.id());
+                attempt(this);
+                return;
+            }
+            int st = attempts.statusOnGiveUp();
+            log.warn("proxy {} {} route={}: {} on {} ({}), giving up ({}) with {}", req.getMethod(), req.getRequestURI(),
+                    route.name(), o, endpoint.id(), failure.toString(), attempts.giveUpReason(), st);
+            sendError(st);
+        }
+    }
+
+    static Outcome classify(Throwable t, boolean committed) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c instanceof SocketTimeoutException) {
+                return Outcome.TIMEOUT;
+            }
+            if (c instanceof ConnectException || c instanceof NoRouteToHostException
+                    || c instanceof UnknownHostException || c instanceof UnresolvedAddressException) {
+                return Outcome.CONNECT_FAILURE;
+            }
+            if (c instanceof HttpResponseException || c instanceof HttpException) {
+                return Outcome.INVALID_RESPONSE;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return Outcome.RESET;
+    }
+
+    // =====================================================================================
+    // the client response
+    // =====================================================================================
+
+    private void startClientResponse(Attempt a, Response r) throws IOException {
+        HttpFields h = r.getHeaders();
+        resp.setStatus(r.getStatus());
+        Set<String> conn = Headers.connectionTokens(h.getValuesList(HttpHeader.CONNECTION));
+        List<String> vias = null;
+        for (HttpField f : h) {
+            String name = f.getName();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
+                    || lower.equals("content-length") || Headers.isSessionHeader(name)) {
+                continue;
+            }
+            if (lower.equals("via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(2);
+                }
+                vias.add(f.getValue());
+                continue;
+            }
+            resp.addHeader(name, f.getValue());
+        }
+        if (config.via() != null) {
+            String mine = versionOf(r.getVersion()) + " " + config.via();
+            resp.setHeader("Via", vias == null ? mine : String.join(", ", vias) + ", " + mine);
+        } else if (vias != null) {
+            resp.setHeader("Via", String.join(", ", vias));
+        }
+        long cl = h.getLongField(HttpHeader.CONTENT_LENGTH);
+        if (cl >= 0) {
+            resp.setContentLengthLong(cl);
+        }
+        if (config.servedByHeader() != null) {
+            resp.setHeader(config.servedByHeader(), a.endpoint.id());
+        }
+        if (sticky != null) {
+            resp.addHeader("Set-Cookie", sticky.setCookie(a.endpoint.id(), secure));
+        }
+        filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
+        copyBuffer = new byte[config.bufferSize()];
+        ServletOutputStream o = resp.getOutputStream();
+        out = o;
+        o.setWriteListener(this);
+    }
+
+    @Override
+    public void onWritePossible() {
+        pump();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        clientFailed(t);
+    }
+
+    private void pump() {
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        do {
+            try {
+                pumpOnce();
+            } catch (Throwable t) {
+                clientFailed(t);
+            }
+        } while (wip.decrementAndGet() != 0);
+    }
+
+    private void pumpOnce() throws IOException {
+        Content.Source src = source;
+        ServletOutputStream o = out;
+        if (src == null || o == null || finished.get()) {
+            return;
+        }
+        while (true) {
+            if (!o.isReady()) {
+                return; // onWritePossible resumes
+            }
+            if (eofRead) {
+                if (needFlush) {
+                    needFlush = false;
+                    o.flush();
+                    continue;
+                }
+                completeClient();
+                return;
+            }
+            if (demanding) {
+                return;
+            }
+            Content.Chunk c = src.read();
+            if (c == null) {
+                if (needFlush) {
+                    needFlush = false; // nothing more right now: push what we have (SSE, slow streams)
+                    o.flush();
+                    continue;
+                }
+                demanding = true;
+                src.demand(() -> {
+                    demanding = false;
+                    pump();
+                });
+                return;
+            }
+            if (Content.Chunk.isFailure(c)) {
+                if (c.isLast()) {
+                    return; // the attempt's onComplete aborts the client
+                }
+                continue; // transient failure (idle timeout of a read): Jetty fails the exchange itself
+            }
+            ByteBuffer bb = c.getByteBuffer();
+            int n = bb.remaining();
+            if (n > 0) {
+                if (copyBuffer.length < n) {
+                    copyBuffer = new byte[n];
+                }
+                bb.get(copyBuffer, 0, n);
+                o.write(copyBuffer, 0, n);
+                needFlush = true;
+            }
+            boolean last = c.isLast();
+            c.release();
+            if (last) {
+                eofRead = true;
+            }
+        }
+    }
+
+    private void completeClient() {
+        if (finished.compareAndSet(false, true)) {
+            releaseLimits();
+            async.complete();
+        }
+    }
+
+    private void clientFailed(Throwable t) {
+        clientGone = true;
+        log.debug("proxy {} {}: client went away: {}", req.getMethod(), req.getRequestURI(), t.toString());
+        Attempt a = current;
+        if (a != null && a.request != null) {
+            a.request.abort(t);
+        }
+        finishQuietly();
+    }
+
+    // AsyncListener
+    @Override
+    public void onComplete(AsyncEvent event) {
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        clientFailed(new TimeoutException("async timeout"));
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        Throwable t = event.getThrowable();
+        clientFailed(t == null ? new IOException("client error") : t);
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+    }
+
+    // =====================================================================================
+    // error answers
+    // =====================================================================================
+
+    /** Answers before async started (container thread). */
+    private void answerNow(int status, String why) throws IOException {
+        log.warn("proxy {} {}: {} ({})", req.getMethod(), req.getRequestURI(), status, why);
+        writeErrorBody(status);
+    }
+
+    private void writeErrorBody(int status) throws IOException {
+        byte[] b = (status + " " + reason(status) + "\n").getBytes(StandardCharsets.US_ASCII);
+        resp.setStatus(status);
+        resp.setContentType("text/plain;charset=utf-8");
+        resp.setContentLength(b.length);
+        if (status == 413 || status == 400 || status == 431) {
+            resp.setHeader("Connection", "close");
+        }
+        resp.getOutputStream().write(b);
+    }
+
+    /** Answers with an error status after async started, or aborts if the response began. */
+    private void sendError(int status) {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        releaseLimits();
+        try {
+            if (resp.isCommitted() || out != null) {
+                ClientAbort.abort(resp);
+            } else {
+                writeErrorBody(status);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot send {}: {}", status, e.toString());
+        } finally {
+            try {
+                async.complete();
+            } catch (RuntimeException e) {
+                log.debug("async complete failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void abortClient() {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        releaseLimits();
+        try {
+            if (!clientGone) {
+                ClientAbort.abort(resp);
+            }
+        } finally {
+            try {
+                async.complete();
+            } catch (RuntimeException e) {
+                log.debug("async complete failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void finishQuietly() {
+        if (finished.compareAndSet(false, true)) {
+            releaseLimits();
+            try {
+                async.complete();
+            } catch (RuntimeException e) {
+                log.debug("async complete failed: {}", e.toString());
+            }
+        }
+    }
+
+    private void releaseLimits() {
+        if (concurrencyHeld) {
+            concurrencyHeld = false;
+            route.concurrencyLimiter().release(limitKey);
+        }
+    }
+
+    static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 413 -> "Content Too Large";
+            case 429 -> "Too Many Requests";
+            case 431 -> "Request Header Fields Too Large";
+            case 499 -> "Client Closed Request";
+            case 500 -> "Internal Server Error";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            default -> "Error";
+        };
+    }
+
+    // =====================================================================================
+    // request headers
+    // =====================================================================================
+
+    private long headerBytes() {
+        long n = 0;
+        Enumeration<String> names = req.getHeaderNames();
+        while (names.hasMoreElements()) {
+            String name = names.nextElement();
+            Enumeration<String> values = req.getHeaders(name);
+            while (values.hasMoreElements()) {
+                String v = values.nextElement();
+                n += name.length() + (v == null ? 0 : v.length()) + 4;
+            }
+        }
+        return n;
+    }
+
+    private HttpFields.Mutable requestHeaders() {
+        HttpFields.Mutable h = HttpFields.build();
+        Set<String> conn = Headers.connectionTokens(iterable(req.getHeaders("Connection")));
+        Enumeration<String> names = req.getHeaderNames();
+        while (names.hasMoreElements()) {
+            String name = names.nextElement();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (Headers.HOP_BY_HOP.contains(lower) || Headers.REGENERATED.contains(lower)
+                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name)) {
+                continue;
+            }
+            Enumeration<String> values = req.getHeaders(name);
+            while (values.hasMoreElements()) {
+                h.add(name, values.nextElement());
+            }
+        }
+        String inboundVia = joined("Via");
+        if (config.via() != null) {
+            String mine = versionOf(req.getProtocol()) + " " + config.via();
+            h.put("Via", inboundVia == null ? mine : inboundVia + ", " + mine);
+        } else if (inboundVia != null) {
+            h.put("Via", inboundVia);
+        }
+        String peerText = peer != null ? Headers.xffAddress(peer) : req.getRemoteAddr();
+        if (config.xForwarded()) {
+            String inXff = trustedPeer ? joined("X-Forwarded-For") : null;
+            h.put("X-Forwarded-For", inXff == null || inXff.isBlank() ? peerText : inXff + ", " + peerText);
+            h.put("X-Forwarded-Proto", trustedOr("X-Forwarded-Proto", req.getScheme()));
+            h.put("X-Forwarded-Host", trustedOr("X-Forwarded-Host", clientHost));
+            h.put("X-Forwarded-Port", trustedOr("X-Forwarded-Port", String.valueOf(req.getServerPort())));
+        } else if (trustedPeer) {
+            for (String n : new String[] {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port"}) {
+                String v = joined(n);
+                if (v != null) {
+                    h.put(n, v);
+                }
+            }
+        }
+        if (config.forwarded()) {
+            StringBuilder e = new StringBuilder(64);
+            if (config.forwardedBy() != null) {
+                e.append("by=").append(Headers.forwardedValue(config.forwardedBy())).append(';');
+            }
+            e.append("for=").append(forNode());
+            e.append(";host=").append(Headers.forwardedValue(clientHost));
+            e.append(";proto=").append(req.getScheme().toLowerCase(Locale.ROOT));
+            String inbound = trustedPeer ? joined("Forwarded") : null;
+            h.put("Forwarded", inbound == null || inbound.isBlank() ? e.toString() : inbound + ", " + e);
+        } else if (trustedPeer) {
+            String v = joined("Forwarded");
+            if (v != null) {
+                h.put("Forwarded", v);
+            }
+        }
+        return h;
+    }
+
+    private String forNode() {
+        if (peer == null) {
+            return "unknown";
+        }
+        return switch (config.forwardedFor()) {
+            case ADDRESS -> Headers.forwardedNode(peer);
+            case UNKNOWN -> "unknown";
+            case OBFUSCATED -> {
+                try {
+                    Mac m = Mac.getInstance("HmacSHA256");
+                    m.init(new SecretKeySpec(filter.obfuscationKey(), "HmacSHA256"));
+                    byte[] d = m.doFinal(peer.getAddress());
+                    yield "_" + HexFormat.of().formatHex(d, 0, 6);
+                } catch (GeneralSecurityException x) {
+                    yield "unknown";
+                }
+            }
+        };
+    }
+
+    private String trustedOr(String header, String own) {
+        if (trustedPeer) {
+            String v = joined(header);
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return own;
+    }
+
+    private String joined(String header) {
+        Enumeration<String> e = req.getHeaders(header);
+        if (e == null || !e.hasMoreElements()) {
+            return null;
+        }
+        String first = e.nextElement();
+        if (!e.hasMoreElements()) {
+            return first;
+        }
+        StringBuilder sb = new StringBuilder(first);
+        while (e.hasMoreElements()) {
+            sb.append(", ").append(e.nextElement());
+        }
+        return sb.toString();
+    }
+
+    private String cookie(String name) {
+        Cookie[] cookies = req.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        for (Cookie c : cookies) {
+            if (name.equals(c.getName())) {
+                return c.getValue();
+            }
+        }
+        return null;
+    }
+
+    private static Iterable<String> iterable(Enumeration<String> e) {
+        List<String> l = new ArrayList<>(1);
+        while (e != null && e.hasMoreElements()) {
+            l.add(e.nextElement());
+        }
+        return l;
+    }
+
+    private static String firstToken(String v) {
+        if (v == null) {
+            return null;
+        }
+        int c = v.indexOf(',');
+        return (c < 0 ? v : v.substring(0, c)).trim();
+    }
+
+    static String versionOf(String protocol) {
+        if (protocol != null && protocol.startsWith("HTTP/")) {
+            return protocol.substring(5);
+        }
+        return "1.1";
+    }
+
+    private static String versionOf(HttpVersion v) {
+        return v == null ? "1.1" : versionOf(v.asString());
+    }
+
+    static String hostPort(String host, int port) {
+        boolean v6 = host.indexOf(':') >= 0 && !host.startsWith("[");
+        String h = v6 ? "[" + host + "]" : host;
+        return port > 0 ? h + ":" + port : h;
+    }
+
+    /** Parses an address literal as containers report it (IPv6 with or without brackets); never resolves. */
+    static InetAddress literalAddress(String addr) {
+        if (addr == null || addr.isEmpty()) {
+            return null;
+        }
+        String a = addr;
+        if (a.startsWith("[") && a.endsWith("]")) {
+            a = a.substring(1, a.length() - 1);
+        }
+        boolean literal = a.indexOf(':') >= 0 || a.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        if (!literal) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(a);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package io.lbkit.servlet.proxy;
+
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A servlet filter that makes the application a reverse proxy: requests matching one of the
+ * configured {@link Route routes} are proxied to an endpoint of the route's
+ * {@link io.lbkit.core.Upstream}; all other requests go down the filter chain.
+ *
+ * <pre>{@code
+ * Upstream backend = Upstream.builder("backend")
+ *         .endpoint(Endpoint.of("10.0.0.1", 8080)).endpoint(Endpoint.of("10.0.0.2", 8080))
+ *         .build();
+ * ProxyFilter proxy = new ProxyFilter(ProxyConfig.builder()
+ *         .route(Route.builder("all", backend).build())
+ *         .build());
+ * servletContext.addFilter("proxy", proxy).addMappingForUrlPatterns(null, false, "/*");
+ * // the registration must allow async: dynamic.setAsyncSupported(true)
+ * }</pre>
+ *
+ * <p>Proxying is non-blocking from end to end: the filter starts async processing, reads the
+ * request body with a {@code ReadListener} only as fast as the backend takes it, and writes the
+ * response with a {@code WriteListener}, demanding more from the backend only once the client
+ * took the previous chunk. No container thread waits on a backend. The upstream side is one
+ * pooled, keep-alive Jetty {@link HttpClient} per filter, started in {@link #init} and stopped in
+ * {@link #destroy}; it never follows redirects, never decodes content, keeps no cookies and adds
+ * no User-Agent.
+ *
+ * <p>See {@code docs/proxy.md} for every rule (headers, retries, statuses, timeouts, sticky
+ * cookies) and its nginx equivalent.
+ */
+public final class ProxyFilter implements Filter {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyFilter.class);
+
+    private final ProxyConfig config;
+    private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
+    private final byte[] obfuscationKey = new byte[32];
+    private volatile HttpClient client;
+    private volatile ExchangeHook hook = ExchangeHook.NONE;
+
+    /** A filter for {@code config}; the HTTP client starts in {@link #init} (or {@link #start}). */
+    public ProxyFilter(ProxyConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        for (Route r : config.routes()) {
+            if (r.sticky() != null) {
+                sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
+            }
+        }
+        new SecureRandom().nextBytes(obfuscationKey);
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    @Override
+    public void init(FilterConfig filterConfig) throws ServletException {
+        try {
+            start();
+        } catch (Exception e) {
+            throw new ServletException("cannot start the proxy HTTP client", e);
+        }
+    }
+
+    /** Starts the HTTP client; {@link #init} calls it. Idempotent. */
+    public synchronized void start() throws Exception {
+        if (client != null) {
+            return;
+        }
+        QueuedThreadPool pool = new QueuedThreadPool();
+        pool.setName("lbkit-proxy");
+        pool.setDaemon(true);
+        ClientConnector connector = new ClientConnector();
+        connector.setExecutor(pool);
+        connector.setConnectTimeout(config.connectTimeout());
+        connector.setIdleTimeout(config.keepAliveTimeout());
+        HttpClient c = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        c.setExecutor(pool);
+        c.setFollowRedirects(false);
+        c.getContentDecoderFactories().clear();       // Content-Encoding passes through untouched
+        c.getProtocolHandlers().clear();              // no redirects, auth or 100-continue handling
+        c.setUserAgentField(null);
+        c.setHttpCookieStore(new HttpCookieStore.Empty());
+        c.setConnectTimeout(config.connectTimeout().toMillis());
+        c.setIdleTimeout(config.keepAliveTimeout().toMillis());
+        c.setMaxConnectionsPerDestination(config.maxConnectionsPerEndpoint());
+        c.setMaxRequestsQueuedPerDestination(Math.max(1024, config.maxConnectionsPerEndpoint() * 4));
+        c.setRequestBufferSize(Math.max(4096, config.bufferSize()));
+        c.setResponseBufferSize(Math.max(4096, config.bufferSize()));
+        c.start();
+        client = c;
+    }
+
+    @Override
+    public void destroy() {
+        stop();
+    }
+
+    /** Stops the HTTP client; in-flight exchanges fail. {@link #destroy} calls it. */
+    public synchronized void stop() {
+        HttpClient c = client;
+        client = null;
+        if (c != null) {
+            try {
+                c.stop();
+            } catch (Exception e) {
+                log.warn("error stopping the proxy HTTP client", e);
+            }
+        }
+    }
+
+    /** Installs the session-forwarding hook (same package: lb-servlet's session slice). */
+    void hook(ExchangeHook hook) {
+        this.hook = hook == null ? ExchangeHook.NONE : hook;
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (!(request instanceof HttpServletRequest req) || !(response instanceof HttpServletResponse resp)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        Route route = match(req);
+        if (route == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        HttpClient c = client;
+        if (c == null) {
+            throw new ServletException("ProxyFilter is not started (init was not called)");
+        }
+        new ProxyExchange(this, c, route, req, resp).start();
+    }
+
+    private Route match(HttpServletRequest req) {
+        String path = req.getServletPath();
+        String info = req.getPathInfo();
+        if (info != null) {
+            path = path.isEmpty() ? info : path + info;
+        }
+        if (path.isEmpty()) {
+            path = "/";
+        }
+        List<Route> routes = config.routes();
+        for (int i = 0; i < routes.size(); i++) {
+            Route r = routes.get(i);
+            if (r.matches(req, path)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    StickyCodec sticky(Route route) {
+        return sticky.get(route);
+    }
+
+    byte[] obfuscationKey() {
+        return obfuscationKey;
+    }
+
+    ExchangeHook hook() {
+        return hook;
+    }
+}

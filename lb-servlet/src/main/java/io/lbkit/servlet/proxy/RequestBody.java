@@ -1,0 +1,226 @@
+package io.lbkit.servlet.proxy;
+
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.io.Content;
+
+/**
+ * The client's request body as the backend request's content, with back-pressure: the servlet
+ * input is read (non-blocking, through a {@link ReadListener}) only when the HTTP client demands
+ * the next chunk, and the HttpClient demands it only after it wrote the previous one to the
+ * backend. One buffer per request; a chunk's bytes stay valid until the client releases the chunk
+ * (its sender reads the next chunk only after writing the previous one).
+ *
+ * <p>Each attempt gets its own {@link #forAttempt view}: failing an attempt does not fail the
+ * servlet input, so a retry can start over as long as no byte was consumed ({@link #consumedAny()}).
+ */
+final class RequestBody implements ReadListener {
+
+    /** The body was longer than the limit. */
+    static final class TooLargeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TooLargeException(long limit) {
+            super("request body larger than " + limit + " bytes");
+        }
+    }
+
+    private final ServletInputStream in;
+    private final long limit;
+    private final long contentLength;
+    private final String contentType;
+    private final byte[] buffer;
+    private final Object lock = new Object();
+
+    // guarded by lock
+    private Runnable demand;
+    private boolean available;
+    private boolean eof;
+    private Throwable failure;
+
+    // touched only by the reading thread (one read at a time by contract)
+    private long count;
+    private volatile boolean consumedAny;
+
+    RequestBody(ServletInputStream in, long limit, long contentLength, String contentType, int bufferSize) {
+        this.in = in;
+        this.limit = limit;
+        this.contentLength = contentLength;
+        this.contentType = contentType;
+        this.buffer = new byte[bufferSize];
+    }
+
+    boolean consumedAny() {
+        return consumedAny;
+    }
+
+    long bytesRead() {
+        return count;
+    }
+
+    Throwable failure() {
+        synchronized (lock) {
+            return failure;
+        }
+    }
+
+    Request.Content forAttempt() {
+        return new AttemptContent();
+    }
+
+    Content.Chunk read() {
+        synchronized (lock) {
+            if (failure != null) {
+                return Content.Chunk.from(failure, true);
+            }
+            if (eof) {
+                return Content.Chunk.EOF;
+            }
+        }
+        try {
+            if (in.isFinished()) {
+                markEof();
+                return Content.Chunk.EOF;
+            }
+            if (!in.isReady()) {
+                return null; // the container calls onDataAvailable or onAllDataRead later
+            }
+            int n = in.read(buffer);
+            if (n < 0) {
+                markEof();
+                return Content.Chunk.EOF;
+            }
+            if (n == 0) {
+                return null;
+            }
+            count += n;
+            consumedAny = true;
+            if (limit > 0 && count > limit) {
+                TooLargeException x = new TooLargeException(limit);
+                fail(x);
+                return Content.Chunk.from(x, true);
+            }
+            boolean last = in.isFinished();
+            if (last) {
+                markEof();
+            }
+            return Content.Chunk.from(ByteBuffer.wrap(buffer, 0, n), last);
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+            return Content.Chunk.from(e, true);
+        }
+    }
+
+    private void markEof() {
+        synchronized (lock) {
+            eof = true;
+        }
+    }
+
+    void demand(Runnable r) {
+        boolean now;
+        synchronized (lock) {
+            now = available || eof || failure != null;
+            if (now) {
+                available = false;
+            } else {
+                demand = r;
+            }
+        }
+        if (now) {
+            r.run();
+        }
+    }
+
+    private void fireDemand() {
+        Runnable r;
+        synchronized (lock) {
+            r = demand;
+            demand = null;
+            if (r == null) {
+                available = true;
+            }
+        }
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    private void fail(Throwable t) {
+        synchronized (lock) {
+            if (failure == null) {
+                failure = t;
+            }
+        }
+    }
+
+    @Override
+    public void onDataAvailable() {
+        fireDemand();
+    }
+
+    @Override
+    public void onAllDataRead() {
+        fireDemand();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        fail(t);
+        fireDemand();
+    }
+
+    /** One attempt's view of the body. */
+    private final class AttemptContent implements Request.Content {
+        private volatile Throwable attemptFailure;
+
+        @Override
+        public long getLength() {
+            return contentLength;
+        }
+
+        @Override
+        public String getContentType() {
+            return contentType;
+        }
+
+        @Override
+        public Content.Chunk read() {
+            Throwable f = attemptFailure;
+            if (f != null) {
+                return Content.Chunk.from(f, true);
+            }
+            return RequestBody.this.read();
+        }
+
+        @Override
+        public void demand(Runnable demandCallback) {
+            if (attemptFailure != null) {
+                demandCallback.run();
+                return;
+            }
+            RequestBody.this.demand(() -> {
+                if (attemptFailure != null) {
+                    fireDemand(); // this attempt is over: pass the signal on to the next one
+                } else {
+                    demandCallback.run();
+                }
+            });
+        }
+
+        @Override
+        public void fail(Throwable failure) {
+            if (attemptFailure == null) {
+                attemptFailure = failure;
+            }
+        }
+
+        @Override
+        public boolean rewind() {
+            return !consumedAny;
+        }
+    }
+}

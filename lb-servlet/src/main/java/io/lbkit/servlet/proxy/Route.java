@@ -1,0 +1,209 @@
+package io.lbkit.servlet.proxy;
+
+import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.ConcurrencyLimiter;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.core.retry.RetryPolicy;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One proxy rule: which requests it takes (path prefix, host, methods, a header) and the
+ * {@link Upstream} that serves them, the equivalent of an nginx {@code location} with
+ * {@code proxy_pass}. A {@link ProxyFilter} tries its routes in order; the first that matches
+ * wins. A request no route matches goes down the filter chain, so the application serves it.
+ *
+ * <pre>{@code
+ * Route api = Route.builder("api", upstream)
+ *         .pathPrefix("/api/")          // nginx: location /api/ { proxy_pass http://backend; }
+ *         .methods("GET", "POST")
+ *         .sticky(StickyCookie.builder(key).build())
+ *         .build();
+ * }</pre>
+ *
+ * <p>Every condition left unset matches everything. Path prefixes are compared as plain string
+ * prefixes (as nginx's prefix {@code location}) against the decoded, normalized path inside the
+ * web application ({@code servletPath + pathInfo}); the raw request URI is what is forwarded.
+ * Hosts are compared without the port and ignoring case. Instances are immutable.
+ */
+public final class Route {
+
+    private final String name;
+    private final Upstream upstream;
+    private final String pathPrefix;
+    private final String host;
+    private final Set<String> methods;
+    private final String headerName;
+    private final String headerValue;
+    private final RetryPolicy retryPolicy;
+    private final StickyCookie sticky;
+    private final RateLimiter rateLimiter;
+    private final ConcurrencyLimiter concurrencyLimiter;
+
+    private Route(Builder b) {
+        this.name = b.name;
+        this.upstream = b.upstream;
+        this.pathPrefix = b.pathPrefix;
+        this.host = b.host;
+        this.methods = Set.copyOf(b.methods);
+        this.headerName = b.headerName;
+        this.headerValue = b.headerValue;
+        this.retryPolicy = b.retryPolicy;
+        this.sticky = b.sticky;
+        this.rateLimiter = b.rateLimiter;
+        this.concurrencyLimiter = b.concurrencyLimiter;
+    }
+
+    /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
+    public static Builder builder(String name, Upstream upstream) {
+        return new Builder(name, upstream);
+    }
+
+    public String name() { return name; }
+
+    public Upstream upstream() { return upstream; }
+
+    /** The path prefix, or null for any path. */
+    public String pathPrefix() { return pathPrefix; }
+
+    /** The host (lower case, no port), or null for any host. */
+    public String host() { return host; }
+
+    /** The methods (upper case); empty for any method. */
+    public Set<String> methods() { return methods; }
+
+    /** The header that must be present, or null. */
+    public String headerName() { return headerName; }
+
+    /** The value that header must have (exact), or null for "present with any value". */
+    public String headerValue() { return headerValue; }
+
+    /** The retry policy of this route, or null to use the filter's. */
+    public RetryPolicy retryPolicy() { return retryPolicy; }
+
+    /** The sticky cookie settings, or null when the route is not sticky. */
+    public StickyCookie sticky() { return sticky; }
+
+    /** The request rate limit (nginx {@code limit_req}) keyed by client address, or null. */
+    public RateLimiter rateLimiter() { return rateLimiter; }
+
+    /** The concurrency limit (nginx {@code limit_conn}) keyed by client address, or null. */
+    public ConcurrencyLimiter concurrencyLimiter() { return concurrencyLimiter; }
+
+    /** Whether {@code request}, whose in-application path is {@code path}, matches this route. */
+    boolean matches(HttpServletRequest request, String path) {
+        if (pathPrefix != null && !path.startsWith(pathPrefix)) {
+            return false;
+        }
+        if (!methods.isEmpty() && !methods.contains(request.getMethod())) {
+            return false;
+        }
+        if (host != null && !host.equalsIgnoreCase(request.getServerName())) {
+            return false;
+        }
+        if (headerName != null) {
+            String v = request.getHeader(headerName);
+            if (v == null || (headerValue != null && !headerValue.equals(v))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Route[" + name + " -> " + upstream.name() + "]";
+    }
+
+    /** Builder for {@link Route}; validation happens in {@link #build()}. */
+    public static final class Builder {
+        private final String name;
+        private final Upstream upstream;
+        private String pathPrefix;
+        private String host;
+        private final Set<String> methods = new TreeSet<>();
+        private String headerName;
+        private String headerValue;
+        private RetryPolicy retryPolicy;
+        private StickyCookie sticky;
+        private RateLimiter rateLimiter;
+        private ConcurrencyLimiter concurrencyLimiter;
+
+        private Builder(String name, Upstream upstream) {
+            this.name = name;
+            this.upstream = upstream;
+        }
+
+        /** Matches paths starting with {@code prefix}, which must start with {@code /}. */
+        public Builder pathPrefix(String prefix) { this.pathPrefix = prefix; return this; }
+
+        /** Matches requests for this host name (case-insensitive, port ignored). */
+        public Builder host(String host) { this.host = host; return this; }
+
+        /** Matches these methods (case-sensitive as HTTP methods are; given upper case). */
+        public Builder methods(String... methods) {
+            for (String m : methods) {
+                this.methods.add(Objects.requireNonNull(m, "method"));
+            }
+            return this;
+        }
+
+        /** Matches requests carrying header {@code name} (any value). */
+        public Builder header(String name) { return header(name, null); }
+
+        /** Matches requests whose header {@code name} equals {@code value} (null: any value). */
+        public Builder header(String name, String value) {
+            this.headerName = name;
+            this.headerValue = value;
+            return this;
+        }
+
+        /** Overrides the filter's retry policy for this route. */
+        public Builder retryPolicy(RetryPolicy policy) { this.retryPolicy = policy; return this; }
+
+        /** Makes the route sticky with a signed cookie naming the endpoint (seed 002). */
+        public Builder sticky(StickyCookie sticky) { this.sticky = sticky; return this; }
+
+        /** nginx {@code limit_req} per client address: reject or delay as the limiter decides. */
+        public Builder rateLimiter(RateLimiter limiter) { this.rateLimiter = limiter; return this; }
+
+        /** nginx {@code limit_conn} per client address. */
+        public Builder concurrencyLimiter(ConcurrencyLimiter limiter) {
+            this.concurrencyLimiter = limiter;
+            return this;
+        }
+
+        public Route build() {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("route name must not be blank, got '" + name + "'");
+            }
+            if (upstream == null) {
+                throw new IllegalArgumentException("route '" + name + "': upstream must not be null");
+            }
+            if (pathPrefix != null && !pathPrefix.startsWith("/")) {
+                throw new IllegalArgumentException(
+                        "route '" + name + "': pathPrefix must start with '/', got '" + pathPrefix + "'");
+            }
+            if (host != null) {
+                if (host.isBlank() || host.indexOf(':') >= 0 && !host.startsWith("[")) {
+                    throw new IllegalArgumentException(
+                            "route '" + name + "': host must be a host name without port, got '" + host + "'");
+                }
+                host = host.toLowerCase(Locale.ROOT);
+            }
+            for (String m : methods) {
+                if (m.isEmpty() || !Headers.isToken(m)) {
+                    throw new IllegalArgumentException("route '" + name + "': method must be a token, got '" + m + "'");
+                }
+            }
+            if (headerName != null && (headerName.isEmpty() || !Headers.isToken(headerName))) {
+                throw new IllegalArgumentException(
+                        "route '" + name + "': header name must be a token, got '" + headerName + "'");
+            }
+            return new Route(this);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.lbkit.servlet.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.CidrRules;
+import io.lbkit.servlet.testing.TestContainer;
+import java.net.http.HttpResponse;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Header rules in both containers: hop-by-hop, forwarding headers and spoofing, Via, Host, session headers. */
+class ProxyHeadersIT {
+
+    static TestBackend a;
+
+    @BeforeAll
+    static void backends() throws Exception {
+        a = new TestBackend("a");
+    }
+
+    @AfterAll
+    static void stop() {
+        a.close();
+    }
+
+    private static ProxyFixture proxy(TestContainer.Kind kind, ProxyConfig.Builder b) {
+        Upstream up = Upstream.builder("backend").endpoint(ProxyFixture.endpoint(a)).build();
+        return new ProxyFixture(kind, b.route(Route.builder("all", up).build()).build());
+    }
+
+    private static String backendSaw(ProxyFixture p, String... extraHeaders) throws Exception {
+        String[] lines = new String[extraHeaders.length + 3];
+        lines[0] = "GET /headers HTTP/1.1";
+        lines[1] = "Host: front.example:8080";
+        lines[2] = "Connection: close";
+        System.arraycopy(extraHeaders, 0, lines, 3, extraHeaders.length);
+        String raw = RawHttp.exchange(p.container.port(), lines);
+        assertEquals(200, RawHttp.status(raw), raw);
+        return RawHttp.body(raw);
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void hopByHopRequestHeadersAreRemovedIncludingConnectionTokens(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String raw = RawHttp.exchange(p.container.port(), "GET /headers HTTP/1.1", "Host: front.example",
+                    "Connection: close, X-Foo", "X-Foo: secret", "Keep-Alive: timeout=5", "TE: trailers",
+                    "Proxy-Authorization: Basic abc", "Proxy-Connection: keep-alive",
+                    "Trailer: X-T", "X-Keep: yes");
+            String saw = RawHttp.body(raw);
+            assertTrue(saw.contains("\nx-keep: yes\n"), saw);
+            for (String gone : new String[] {"x-foo", "keep-alive", "te", "proxy-authorization", "proxy-connection",
+                    "upgrade", "trailer"}) {
+                assertFalse(saw.contains("\n" + gone + ":"), gone + " reached the backend:\n" + saw);
+            }
+            assertFalse(saw.toLowerCase(Locale.ROOT).contains("x-foo"), saw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void hopByHopAndSessionResponseHeadersAreRemoved(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String raw = RawHttp.exchange(p.container.port(), "GET /setheaders HTTP/1.1", "Host: front.example",
+                    "Connection: close");
+            String head = RawHttp.head(raw).toLowerCase(Locale.ROOT);
+            assertEquals(200, RawHttp.status(raw));
+            assertTrue(head.contains("\r\nx-custom: kept\r\n"), head);
+            assertTrue(head.contains("\r\nserver: backend-a\r\n"), head);
+            assertTrue(head.contains("\r\nvia: 1.1 inner, 1.1 lbkit\r\n"), head);
+            assertTrue(head.contains("\r\nx-served-by: a\r\n"), head);
+            assertTrue(head.contains("\r\ndate: "), head);
+            for (String gone : new String[] {"x-drop-me", "keep-alive", "proxy-authenticate", "x-new-session-data"}) {
+                assertFalse(head.contains("\r\n" + gone + ":"), gone + " reached the client:\n" + head);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void forwardingHeadersFromAnUntrustedPeerAreReplaced(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String saw = backendSaw(p, "X-Forwarded-For: 6.6.6.6", "X-Forwarded-Proto: https",
+                    "X-Forwarded-Host: evil.example", "X-Forwarded-Port: 1", "Forwarded: for=6.6.6.6;proto=https",
+                    "X-Real-IP-Ignored: 1");
+            assertTrue(saw.contains("\nx-forwarded-for: 127.0.0.1\n"), saw);
+            assertTrue(saw.contains("\nx-forwarded-proto: http\n"), saw);
+            assertTrue(saw.contains("\nx-forwarded-host: front.example:8080\n"), saw);
+            assertTrue(saw.contains("\nx-forwarded-port: 8080\n"), saw);
+            assertTrue(saw.contains("\nforwarded: for=127.0.0.1;host=\"front.example:8080\";proto=http\n"), saw);
+            assertTrue(saw.contains("\nvia: 1.1 lbkit\n"), saw);
+            assertTrue(saw.contains("\nhost: front.example:8080\n"), saw);
+            assertFalse(saw.contains("6.6.6.6"), saw);
+            assertFalse(saw.contains("evil"), saw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void forwardingHeadersFromATrustedProxyAreAppendedTo(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder()
+                .trustedProxies(CidrRules.parse("allow 127.0.0.0/8; deny all;")).forwardedBy("_edge"))) {
+            String saw = backendSaw(p, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https",
+                    "X-Forwarded-Host: shop.example", "Forwarded: for=\"[2001:db8::7]\";proto=https",
+                    "Via: 1.1 cdn");
+            assertTrue(saw.contains("\nx-forwarded-for: 203.0.113.7, 127.0.0.1\n"), saw);
+            assertTrue(saw.contains("\nx-forwarded-proto: https\n"), saw);
+            assertTrue(saw.contains("\nx-forwarded-host: shop.example\n"), saw);
+            assertTrue(saw.contains("\nforwarded: for=\"[2001:db8::7]\";proto=https, "
+                    + "by=_edge;for=127.0.0.1;host=\"front.example:8080\";proto=http\n"), saw);
+            assertTrue(saw.contains("\nvia: 1.1 cdn, 1.1 lbkit\n"), saw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void obfuscatedAndUnknownForwardedFor(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder().forwardedFor(ProxyConfig.ForwardedFor.OBFUSCATED))) {
+            String saw1 = backendSaw(p);
+            String saw2 = backendSaw(p);
+            String line = saw1.lines().filter(l -> l.startsWith("forwarded: ")).findFirst().orElseThrow();
+            assertTrue(line.matches("forwarded: for=_[0-9a-f]{12};host=\"front.example:8080\";proto=http"), line);
+            assertTrue(saw2.contains(line), "the identifier is stable per client: " + saw2);
+        }
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder().forwardedFor(ProxyConfig.ForwardedFor.UNKNOWN)
+                .xForwarded(false))) {
+            String saw = backendSaw(p, "X-Forwarded-For: 6.6.6.6");
+            assertTrue(saw.contains("\nforwarded: for=unknown;"), saw);
+            assertFalse(saw.contains("x-forwarded-for"), saw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void sessionHeadersAreStrippedInEverySpelling(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String saw = backendSaw(p, "X-Session-ID: forged", "x-session-data: {\"admin\":true}",
+                    "X_Session_Id: forged2", "X-NEW-SESSION-DATA: {}", "x_new_session_data: {}", "X-Session: x",
+                    "X-Sessionless: kept");
+            String lower = saw.toLowerCase(Locale.ROOT);
+            assertFalse(lower.contains("forged"), saw);
+            assertFalse(lower.contains("admin"), saw);
+            assertFalse(lower.contains("new-session") || lower.contains("new_session"), saw);
+            assertFalse(lower.contains("x-session:") || lower.contains("x-session-") || lower.contains("x_session"), saw);
+            assertTrue(lower.contains("\nx-sessionless: kept\n"), saw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void hostHeaderCanBeTheEndpointsAndServedByCanBeOff(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder().hostHeader(ProxyConfig.HostHeader.ENDPOINT)
+                .servedByHeader(null).via(null))) {
+            HttpResponse<String> r = p.get("/headers");
+            assertTrue(r.body().contains("\nhost: 127.0.0.1:" + a.port() + "\n"), r.body());
+            assertFalse(r.body().contains("\nvia:"), r.body());
+            assertTrue(r.headers().firstValue("X-Served-By").isEmpty());
+            assertTrue(r.headers().firstValue("Via").isEmpty());
+        }
+    }
+}

@@ -302,6 +302,9 @@ public final class RedisServers {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            Process started = process;
+            // a crashed or killed test JVM must not leave servers behind
+            Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
             if (!await(20_000, () -> "PONG".equals(cli("PING")))) {
                 throw new IllegalStateException("redis-server on port " + port + " did not start");
             }
@@ -440,6 +443,8 @@ public final class RedisServers {
                 Sentinel s = new Sentinel(master, replica, port, dir);
                 s.sentinel = new ProcessBuilder(binary("redis-server"), conf.toString(), "--sentinel")
                         .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+                Process started = s.sentinel;
+                Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
                 boolean up = await(20_000, () -> cli("127.0.0.1", port, "SENTINEL", "replicas", MASTER)
                         .contains(Integer.toString(replica.port())))
                         && await(20_000, () -> replica.cli("INFO", "replication").contains("master_link_status:up"));

@@ -1,0 +1,126 @@
+package io.lbkit.session;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.lbkit.core.Ticker;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The optional near cache of {@link RedisSessionStore}: decoded sessions keyed by id on Caffeine
+ * (bounded size, expire-after-write cap), kept coherent by invalidation messages.
+ *
+ * <p>Races between a round trip that fetched a session and an invalidation that arrived while it
+ * was in flight are closed by stamps: before the round trip the caller takes {@link #stamp}
+ * (a striped per-id invalidation counter plus the global clear epoch); {@link #put} stores the
+ * result only if neither moved, and re-checks after storing. Until the invalidation channel is
+ * known to be subscribed ({@link #setCoherent}), the cache neither serves nor stores.
+ */
+final class NearCache {
+
+    private static final int STRIPES = 1024;
+
+    /** A cached session plus when it was last touched in Redis and when it must stop serving. */
+    static final class Entry {
+        final Session session;
+        /** Ticker nanos after which this entry is past its absolute lifetime. */
+        final long deadlineNanos;
+        final long touchIntervalNanos;
+        final AtomicLong touchedNanos;
+
+        Entry(Session session, long deadlineNanos, long touchIntervalNanos, long touchedNanos) {
+            this.session = session;
+            this.deadlineNanos = deadlineNanos;
+            this.touchIntervalNanos = touchIntervalNanos;
+            this.touchedNanos = new AtomicLong(touchedNanos);
+        }
+    }
+
+    private final Cache<String, Entry> cache;
+    private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
+    private final AtomicLong epoch = new AtomicLong();
+    private final Ticker ticker;
+    private volatile boolean coherent;
+
+    NearCache(long maxSize, Duration ttl, Ticker ticker) {
+        this.ticker = ticker;
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxSize)
+                .expireAfterWrite(ttl)
+                .ticker(ticker::nanos)
+                .build();
+    }
+
+    /** The live entry for {@code id}, or {@code null} (also while not coherent). */
+    Entry get(String id) {
+        if (!coherent) {
+            return null;
+        }
+        Entry e = cache.getIfPresent(id);
+        if (e == null) {
+            return null;
+        }
+        if (ticker.nanos() - e.deadlineNanos >= 0) {
+            cache.asMap().remove(id, e);
+            return null;
+        }
+        return e;
+    }
+
+    /** Whether the entry is due for a sliding-expiry touch; true for exactly one caller. */
+    boolean claimTouch(Entry e) {
+        long now = ticker.nanos();
+        long last = e.touchedNanos.get();
+        return now - last >= e.touchIntervalNanos && e.touchedNanos.compareAndSet(last, now);
+    }
+
+    long stamp(String id) {
+        // epoch in the high bits can only grow; stripe counters in the low 40 bits
+        return (epoch.get() << 40) ^ stripes.get(stripe(id));
+    }
+
+    void put(String id, Session session, long stamp, long absoluteRemainingNanos) {
+        if (!coherent || stamp(id) != stamp) {
+            return;
+        }
+        long now = ticker.nanos();
+        long idleNanos = session.maxInactiveInterval().toNanos();
+        long deadline = now + Math.min(absoluteRemainingNanos, idleNanos);
+        Entry e = new Entry(session, deadline, Math.max(1, idleNanos / 10), now);
+        cache.put(id, e);
+        if (!coherent || stamp(id) != stamp) {
+            cache.asMap().remove(id, e);
+        }
+    }
+
+    void invalidate(String id) {
+        stripes.incrementAndGet(stripe(id));
+        cache.invalidate(id);
+    }
+
+    /** Drops everything (reconnect, resubscribe, failure). */
+    void clear() {
+        epoch.incrementAndGet();
+        cache.invalidateAll();
+    }
+
+    void setCoherent(boolean coherent) {
+        this.coherent = coherent;
+        clear();
+    }
+
+    boolean isCoherent() {
+        return coherent;
+    }
+
+    long size() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+
+    private static int stripe(String id) {
+        int h = id.hashCode();
+        return (h ^ (h >>> 16)) & (STRIPES - 1);
+    }
+}

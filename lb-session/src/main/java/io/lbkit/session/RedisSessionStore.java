@@ -1,0 +1,1111 @@
+package io.lbkit.session;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lbkit.core.Ticker;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import org.redisson.Redisson;
+import org.redisson.api.RPatternTopic;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.api.listener.StatusListener;
+import org.redisson.api.redisnode.RedisNodes;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.ClusterServersConfig;
+import org.redisson.config.Config;
+import org.redisson.config.ConstantDelay;
+import org.redisson.config.ReadMode;
+import org.redisson.config.SentinelServersConfig;
+import org.redisson.config.SingleServerConfig;
+import org.redisson.config.SubscriptionMode;
+import org.redisson.connection.ConnectionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SessionStore} in Redis through Redisson 4: standalone, Sentinel or Cluster.
+ *
+ * <p>Each session is one hash {@code <keyPrefix>{<id>}} (the braces are a Cluster hash tag, so
+ * every key of a session stays in one slot) holding metadata fields ({@code #c} creation,
+ * {@code #a} last access, {@code #i} max inactive, {@code #v} version, {@code #x} absolute
+ * expiry, {@code #n}/{@code #s} attribute count and size, {@code #t} last write token) and one
+ * field {@code a:<name>} per attribute holding its JSON text. Every operation is one Lua script
+ * (one round trip; two for a {@code MERGE} that the store cannot check against a cached value,
+ * three for {@link #changeId}); data and TTL always change together. Events and near-cache
+ * invalidations are published on the channel {@code <keyPrefix>events} from inside the same
+ * scripts.
+ *
+ * <pre>{@code
+ * try (RedisSessionStore store = RedisSessionStore.builder()
+ *         .uri("redis://127.0.0.1:6379/0")
+ *         .settings(SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).build())
+ *         .nearCache(true)
+ *         .build()) {
+ *     Session s = store.create(Map.of());
+ * }
+ * }</pre>
+ * See {@code docs/sessions.md} for every setting, the key layout and the failure behaviour.
+ */
+public final class RedisSessionStore implements SessionStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisSessionStore.class);
+    private static final String ATTR = "a:";
+    private static final int MERGE_ATTEMPTS = 16;
+
+    private final RedissonClient client;
+    private final boolean ownsClient;
+    private final SessionSettings settings;
+    private final String keyPrefix;
+    private final String channel;
+    private final String origin;
+    private final RedisScripts scripts;
+    private final NearCache nearCache;
+    private final Ticker ticker;
+    private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
+    private final RTopic topic;
+    private final int topicListenerId;
+    private final int topicStatusId;
+    private final RPatternTopic expiredTopic;
+    private final int expiredListenerId;
+    private volatile boolean closed;
+
+    private RedisSessionStore(Builder b, RedissonClient client, boolean ownsClient, NearCache nearCache) {
+        this.client = client;
+        this.ownsClient = ownsClient;
+        this.settings = b.settings;
+        this.keyPrefix = b.keyPrefix;
+        this.channel = b.keyPrefix + "events";
+        this.origin = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        this.scripts = new RedisScripts(client);
+        this.ticker = b.ticker;
+        this.nearCache = nearCache;
+        try {
+            this.topic = client.getTopic(channel, StringCodec.INSTANCE);
+            this.topicStatusId = topic.addListener(new StatusListener() {
+                @Override
+                public void onSubscribe(String ch) {
+                    if (nearCache != null) {
+                        // first subscription or a resubscription after a reconnect: anything
+                        // cached may have missed invalidations
+                        nearCache.setCoherent(true);
+                    }
+                }
+
+                @Override
+                public void onUnsubscribe(String ch) {
+                    if (nearCache != null) {
+                        nearCache.setCoherent(false);
+                    }
+                }
+            });
+            this.topicListenerId = topic.addListener(String.class, (ch, msg) -> onMessage(msg));
+            if (b.configureKeyspaceNotifications) {
+                enableExpiredNotifications(client);
+            }
+            if (b.expiredEvents) {
+                this.expiredTopic = client.getPatternTopic("__keyevent@" + b.database + "__:expired",
+                        StringCodec.INSTANCE);
+                this.expiredListenerId = expiredTopic.addListener(String.class, (pattern, ch, key) -> onExpired(key));
+            } else {
+                this.expiredTopic = null;
+                this.expiredListenerId = -1;
+            }
+        } catch (RuntimeException e) {
+            if (ownsClient) {
+                client.shutdown();
+            }
+            throw failure("subscribe to the session channel", e);
+        }
+        if (nearCache != null) {
+            // addListener returns once subscribed; the status callback may run on another thread
+            nearCache.setCoherent(true);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- operations
+
+    @Override
+    public Session create(Map<String, JsonNode> attributes) {
+        Objects.requireNonNull(attributes, "attributes");
+        checkOpen();
+        Attributes.checkLimits(settings, attributes);
+        List<Object> args = new ArrayList<>(8 + 2 * attributes.size());
+        String token = token();
+        long size = 0;
+        args.add(token);
+        args.add(channel);
+        args.add(null); // message, set per id
+        args.add(settings.absoluteTimeout() == null ? "" : Long.toString(settings.absoluteTimeout().toMillis()));
+        args.add("#i");
+        args.add(Long.toString(settings.idleTimeout().toMillis()));
+        args.add("#v");
+        args.add("1");
+        for (Map.Entry<String, JsonNode> e : attributes.entrySet()) {
+            String text = encode(e.getValue());
+            args.add(ATTR + e.getKey());
+            args.add(text);
+            size += nameCost(e.getKey()) + utf8Length(text);
+        }
+        args.add("#n");
+        args.add(Integer.toString(attributes.size()));
+        args.add("#s");
+        args.add(Long.toString(size));
+        for (int attempt = 0; attempt < 3; attempt++) {
+            String id = SessionIds.generate();
+            args.set(2, message('C', id, null));
+            long stamp = nearCache == null ? 0 : nearCache.stamp(id);
+            List<Object> r = call("create", () -> scripts.create(hashSlot(id), keys(id), args.toArray()));
+            String status = (String) r.get(0);
+            if ("ok".equals(status)) {
+                Session s = decodeOrThrow(id, r.get(1));
+                cache(id, s, stamp, r.get(1));
+                fire(new SessionEvent(SessionEvent.Type.CREATED, id, null));
+                return s;
+            }
+            if ("gone".equals(status)) {
+                throw new IllegalStateException("absoluteTimeout expired the session at creation");
+            }
+            // "exists": a 192-bit collision, astronomically unlikely; take another id
+        }
+        throw new SessionStoreException("could not find a free session id after 3 attempts");
+    }
+
+    @Override
+    public Optional<Session> load(String id) {
+        if (!SessionIds.isWellFormed(id)) {
+            return Optional.empty();
+        }
+        checkOpen();
+        if (nearCache != null) {
+            NearCache.Entry e = nearCache.get(id);
+            if (e != null) {
+                if (nearCache.claimTouch(e)) {
+                    touchAsync(id);
+                }
+                return Optional.of(e.session);
+            }
+        }
+        long stamp = nearCache == null ? 0 : nearCache.stamp(id);
+        List<Object> r = call("load", () -> scripts.load(hashSlot(id), keys(id), "0"));
+        if (r == null || r.isEmpty()) {
+            return Optional.empty();
+        }
+        Session s = decode(id, r);
+        if (s != null) {
+            cache(id, s, stamp, r);
+        }
+        return Optional.ofNullable(s);
+    }
+
+    @Override
+    public Optional<Session> save(String id, SessionChanges changes) {
+        Objects.requireNonNull(changes, "changes");
+        if (!SessionIds.isWellFormed(id)) {
+            return Optional.empty();
+        }
+        checkOpen();
+        Map<String, PendingChange> ops = collapse(changes);
+        // merge bases: from the near cache when it holds the session, else probe in the script
+        Map<String, String> known = new LinkedHashMap<>();
+        if (nearCache != null && ops.values().stream().anyMatch(p -> p.merges != null)) {
+            NearCache.Entry e = nearCache.get(id);
+            if (e != null) {
+                for (PendingChange p : ops.values()) {
+                    if (p.merges != null) {
+                        JsonNode cur = e.session.attribute(p.name);
+                        known.put(ATTR + p.name, cur == null ? "" : encode(cur));
+                    }
+                }
+            }
+        }
+        boolean anyAttribute = !ops.isEmpty();
+        boolean publish = anyAttribute || changes.maxInactiveInterval() != null;
+        String message = publish ? message('U', id, null) : "";
+        String token = token();
+        for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
+            List<Object> args = new ArrayList<>(8 + 5 * ops.size());
+            args.add(token);
+            args.add(changes.expectedVersion().isPresent() ? Long.toString(changes.expectedVersion().getAsLong()) : "");
+            args.add(changes.maxInactiveInterval() == null ? "" : Long.toString(changes.maxInactiveInterval().toMillis()));
+            args.add(Integer.toString(settings.maxAttributes()));
+            args.add(Integer.toString(settings.maxSessionBytes()));
+            args.add(channel);
+            args.add(message);
+            args.add(Integer.toString(ops.size()));
+            for (PendingChange p : ops.values()) {
+                String field = ATTR + p.name;
+                String cost = Integer.toString(nameCost(p.name));
+                if (p.merges == null) {
+                    args.add(p.value == null ? "R" : "S");
+                    args.add(field);
+                    args.add(p.value == null ? "" : encode(p.value));
+                    args.add("");
+                } else if (known.containsKey(field)) {
+                    String old = known.get(field);
+                    // a stored text that does not parse cannot be merged into: the merge replaces it
+                    JsonNode merged = old.isEmpty() ? null : parse(old);
+                    for (JsonNode patch : p.merges) {
+                        merged = Attributes.mergePatch(merged, patch);
+                    }
+                    args.add("M");
+                    args.add(field);
+                    args.add(encode(merged));
+                    args.add(old);
+                } else {
+                    args.add("P");
+                    args.add(field);
+                    args.add("");
+                    args.add("");
+                }
+                args.add(cost);
+            }
+            long stamp = nearCache == null ? 0 : nearCache.stamp(id);
+            List<Object> r = call("save", () -> scripts.save(hashSlot(id), keys(id), args.toArray()));
+            String status = (String) r.get(0);
+            switch (status) {
+                case "ok" -> {
+                    Session s = decode(id, r.get(1));
+                    if (nearCache != null) {
+                        if (s == null) {
+                            nearCache.invalidate(id);
+                        } else {
+                            cache(id, s, stamp, r.get(1));
+                        }
+                    }
+                    if (publish && s != null) {
+                        fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
+                    }
+                    return Optional.ofNullable(s);
+                }
+                case "gone" -> {
+                    if (nearCache != null) {
+                        nearCache.invalidate(id);
+                    }
+                    return Optional.empty();
+                }
+                case "conflict" -> {
+                    if (nearCache != null) {
+                        nearCache.invalidate(id);
+                    }
+                    throw new VersionConflictException(changes.expectedVersion().getAsLong(),
+                            Long.parseLong((String) r.get(1)));
+                }
+                case "limit" -> throw new SessionLimitException("count".equals(r.get(1))
+                        ? "session would have " + r.get(2) + " attributes, more than maxAttributes="
+                                + settings.maxAttributes()
+                        : "session attributes would take " + r.get(2) + " bytes as JSON, more than maxSessionBytes="
+                                + settings.maxSessionBytes());
+                case "merge" -> {
+                    @SuppressWarnings("unchecked")
+                    List<Object> stale = (List<Object>) r.get(1);
+                    for (int i = 0; i + 1 < stale.size(); i += 2) {
+                        known.put((String) stale.get(i), (String) stale.get(i + 1));
+                    }
+                }
+                default -> throw new SessionStoreException("unexpected reply from the save script");
+            }
+        }
+        throw new SessionStoreException("merge kept conflicting with concurrent writers after "
+                + MERGE_ATTEMPTS + " attempts");
+    }
+
+    @Override
+    public boolean delete(String id) {
+        if (!SessionIds.isWellFormed(id)) {
+            return false;
+        }
+        checkOpen();
+        if (nearCache != null) {
+            nearCache.invalidate(id);
+        }
+        Long n = call("delete", () -> scripts.delete(hashSlot(id), keys(id), channel, message('D', id, null)));
+        if (nearCache != null) {
+            nearCache.invalidate(id);
+        }
+        boolean existed = n != null && n == 1L;
+        if (existed) {
+            fire(new SessionEvent(SessionEvent.Type.DELETED, id, null));
+        }
+        return existed;
+    }
+
+    @Override
+    public Optional<Session> changeId(String id) {
+        if (!SessionIds.isWellFormed(id)) {
+            return Optional.empty();
+        }
+        checkOpen();
+        if (nearCache != null) {
+            nearCache.invalidate(id);
+        }
+        // 1: read the old session (slides it too)
+        List<Object> r = call("changeId", () -> scripts.load(hashSlot(id), keys(id), "0"));
+        if (r == null || r.isEmpty() || decode(id, r) == null) {
+            return Optional.empty();
+        }
+        List<Object> copy = new ArrayList<>(r.size() + 4);
+        for (int i = 0; i + 1 < r.size(); i += 2) {
+            String f = (String) r.get(i);
+            if (!"#a".equals(f) && !"#t".equals(f)) {
+                copy.add(f);
+                copy.add(r.get(i + 1));
+            }
+        }
+        // 2: write it under a new id (different slot in Cluster: no RENAME), 3: drop the old one
+        for (int attempt = 0; attempt < 3; attempt++) {
+            String newId = SessionIds.generate();
+            List<Object> args = new ArrayList<>(copy.size() + 4);
+            args.add(token());
+            args.add(channel);
+            args.add("");
+            args.add("");
+            args.addAll(copy);
+            long stamp = nearCache == null ? 0 : nearCache.stamp(newId);
+            List<Object> c = call("changeId", () -> scripts.create(hashSlot(newId), keys(newId), args.toArray()));
+            String status = (String) c.get(0);
+            if ("exists".equals(status)) {
+                continue;
+            }
+            if ("gone".equals(status)) {
+                call("changeId", () -> scripts.delete(hashSlot(id), keys(id), channel, message('D', id, null)));
+                return Optional.empty();
+            }
+            Session s = decodeOrThrow(newId, c.get(1));
+            call("changeId", () -> scripts.delete(hashSlot(id), keys(id), channel, message('R', newId, id)));
+            if (nearCache != null) {
+                nearCache.invalidate(id);
+                cache(newId, s, stamp, c.get(1));
+            }
+            fire(new SessionEvent(SessionEvent.Type.ROTATED, newId, id));
+            return Optional.of(s);
+        }
+        throw new SessionStoreException("could not find a free session id after 3 attempts");
+    }
+
+    @Override
+    public Registration addListener(SessionListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public SessionSettings settings() {
+        return settings;
+    }
+
+    /** Whether this store keeps a near cache. */
+    public boolean hasNearCache() {
+        return nearCache != null;
+    }
+
+    /**
+     * Whether a near-cached copy of {@code id} would be served right now without a round trip
+     * (diagnostics and tests; never touches Redis).
+     */
+    public boolean isNearCached(String id) {
+        return nearCache != null && id != null && nearCache.get(id) != null;
+    }
+
+    /** The Redis key of a session id (for tools and tests; ids are not validated). */
+    public String keyOf(String id) {
+        return keyPrefix + "{" + id + "}";
+    }
+
+    /** The pub/sub channel carrying this store's events and invalidations. */
+    public String channel() {
+        return channel;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (nearCache != null) {
+            nearCache.setCoherent(false);
+        }
+        try {
+            if (!client.isShutdown()) {
+                topic.removeListener(topicListenerId, topicStatusId);
+                if (expiredTopic != null) {
+                    expiredTopic.removeListener(expiredListenerId);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("removing session channel listeners failed: {}", e.getClass().getSimpleName());
+        }
+        if (ownsClient) {
+            client.shutdown();
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /** One attribute's net change: SET (value), REMOVE (value null, merges null) or merges. */
+    private static final class PendingChange {
+        final String name;
+        JsonNode value;
+        List<JsonNode> merges;
+
+        PendingChange(String name) {
+            this.name = name;
+        }
+    }
+
+    private static Map<String, PendingChange> collapse(SessionChanges changes) {
+        Map<String, PendingChange> ops = new LinkedHashMap<>();
+        for (SessionChanges.AttributeChange c : changes.changes()) {
+            PendingChange p = ops.get(c.name());
+            if (p == null) {
+                p = new PendingChange(c.name());
+                ops.put(c.name(), p);
+                if (c.kind() == SessionChanges.AttributeChange.Kind.MERGE) {
+                    p.merges = new ArrayList<>(2);
+                    p.merges.add(c.value());
+                    continue;
+                }
+            }
+            switch (c.kind()) {
+                case SET -> {
+                    p.value = c.value();
+                    p.merges = null;
+                }
+                case REMOVE -> {
+                    p.value = null;
+                    p.merges = null;
+                }
+                case MERGE -> {
+                    if (p.merges != null) {
+                        p.merges.add(c.value());
+                    } else {
+                        // after a SET or REMOVE of the same name the base is known: no round trip
+                        p.value = Attributes.mergePatch(p.value, c.value());
+                    }
+                }
+                default -> throw new AssertionError(c.kind());
+            }
+        }
+        return ops;
+    }
+
+    private void touchAsync(String id) {
+        String key = keyOf(id);
+        scripts.touchAsync(hashSlot(id), List.of(key)).whenComplete((n, e) -> {
+            if (e != null || n == null || n != 1L) {
+                // gone, expired or Redis failing: stop serving the cached copy
+                nearCache.invalidate(id);
+            }
+        });
+    }
+
+    private void cache(String id, Session s, long stamp, Object raw) {
+        if (nearCache == null) {
+            return;
+        }
+        long absRemaining = Long.MAX_VALUE;
+        String x = field(raw, "#x");
+        if (x != null) {
+            try {
+                absRemaining = Math.multiplyExact(Long.parseLong(x) - s.lastAccessedTime().toEpochMilli(), 1_000_000L);
+            } catch (ArithmeticException | NumberFormatException e) {
+                return;
+            }
+        }
+        nearCache.put(id, s, stamp, absRemaining);
+    }
+
+    private static String field(Object raw, String name) {
+        @SuppressWarnings("unchecked")
+        List<Object> l = (List<Object>) raw;
+        for (int i = 0; i + 1 < l.size(); i += 2) {
+            if (name.equals(l.get(i))) {
+                return (String) l.get(i + 1);
+            }
+        }
+        return null;
+    }
+
+    private void onMessage(String msg) {
+        // T|origin|id|previous
+        String[] p = msg.split("\\|", -1);
+        if (p.length != 4 || p[0].length() != 1 || !SessionIds.isWellFormed(p[2])) {
+            return;
+        }
+        if (origin.equals(p[1])) {
+            return; // our own write: already applied to our near cache, events already fired
+        }
+        String id = p[2];
+        String prev = p[3].isEmpty() ? null : p[3];
+        if (nearCache != null) {
+            nearCache.invalidate(id);
+            if (prev != null) {
+                nearCache.invalidate(prev);
+            }
+        }
+        SessionEvent.Type type = switch (p[0].charAt(0)) {
+            case 'C' -> SessionEvent.Type.CREATED;
+            case 'U' -> SessionEvent.Type.UPDATED;
+            case 'D' -> SessionEvent.Type.DELETED;
+            case 'R' -> SessionEvent.Type.ROTATED;
+            default -> null;
+        };
+        if (type != null && (type != SessionEvent.Type.ROTATED || prev != null)) {
+            fire(new SessionEvent(type, id, prev));
+        }
+    }
+
+    private void onExpired(String key) {
+        if (key == null || !key.startsWith(keyPrefix + "{") || !key.endsWith("}")) {
+            return;
+        }
+        String id = key.substring(keyPrefix.length() + 1, key.length() - 1);
+        if (!SessionIds.isWellFormed(id)) {
+            return;
+        }
+        if (nearCache != null) {
+            nearCache.invalidate(id);
+        }
+        fire(new SessionEvent(SessionEvent.Type.EXPIRED, id, null));
+    }
+
+    private void fire(SessionEvent event) {
+        for (SessionListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException e) {
+                LOG.warn("session listener {} failed on {}: {}", l.getClass().getName(), event, e.toString());
+            }
+        }
+    }
+
+    private String message(char type, String id, String previous) {
+        return type + "|" + origin + "|" + id + "|" + (previous == null ? "" : previous);
+    }
+
+    private List<Object> keys(String id) {
+        return Collections.singletonList(keyOf(id));
+    }
+
+    /** Routing key for Redisson: the session key itself (its hash tag picks the slot). */
+    private String hashSlot(String id) {
+        return keyOf(id);
+    }
+
+    private Session decodeOrThrow(String id, Object raw) {
+        Session s = decode(id, raw);
+        if (s == null) {
+            throw new SessionStoreException("the session just written does not decode");
+        }
+        return s;
+    }
+
+    /** The session from a flat HGETALL reply, or null (logged) when it does not decode. */
+    private Session decode(String id, Object raw) {
+        @SuppressWarnings("unchecked")
+        List<Object> l = (List<Object>) raw;
+        Long created = null;
+        Long accessed = null;
+        Long inactive = null;
+        Long version = null;
+        Map<String, JsonNode> attributes = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < l.size(); i += 2) {
+            String f = (String) l.get(i);
+            String v = (String) l.get(i + 1);
+            if (f.startsWith(ATTR)) {
+                JsonNode node = parse(v);
+                if (node == null) {
+                    LOG.warn("session id#{}: attribute is not valid JSON; treating the session as absent",
+                            SessionIds.logHash(id));
+                    return null;
+                }
+                attributes.put(f.substring(ATTR.length()), node);
+                continue;
+            }
+            try {
+                switch (f) {
+                    case "#c" -> created = Long.parseLong(v);
+                    case "#a" -> accessed = Long.parseLong(v);
+                    case "#i" -> inactive = Long.parseLong(v);
+                    case "#v" -> version = Long.parseLong(v);
+                    default -> {
+                        // other metadata (#x, #n, #s, #t) or fields of a newer version: ignored
+                    }
+                }
+            } catch (NumberFormatException e) {
+                LOG.warn("session id#{}: metadata field {} is not a number; treating the session as absent",
+                        SessionIds.logHash(id), f);
+                return null;
+            }
+        }
+        if (created == null || accessed == null || inactive == null || version == null) {
+            LOG.warn("session id#{}: metadata is missing; treating the session as absent", SessionIds.logHash(id));
+            return null;
+        }
+        return new Session(id, attributes, Instant.ofEpochMilli(created), Instant.ofEpochMilli(accessed),
+                Duration.ofMillis(inactive), version);
+    }
+
+    private static JsonNode parse(String text) {
+        try {
+            return Attributes.MAPPER.readTree(text);
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String encode(JsonNode value) {
+        try {
+            return Attributes.MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("attribute value cannot be encoded as JSON", e);
+        }
+    }
+
+    /** Bytes the attribute name adds to the session's JSON object: quoted name, colon. */
+    static int nameCost(String name) {
+        return utf8Length(encode(Attributes.MAPPER.getNodeFactory().textNode(name))) + 1;
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static String token() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("session store is closed");
+        }
+    }
+
+    private <T> T call(String op, java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (SessionStoreException | SessionLimitException | VersionConflictException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (nearCache != null) {
+                // Redis trouble may mean missed invalidations: serve nothing cached from before
+                nearCache.clear();
+            }
+            throw failure(op, e);
+        }
+    }
+
+    private static SessionStoreException failure(String op, RuntimeException e) {
+        // Redisson's messages can quote command arguments (ids, data): only the type goes out
+        return new SessionStoreException("Redis " + op + " failed (" + e.getClass().getSimpleName() + ")");
+    }
+
+    private static void enableExpiredNotifications(RedissonClient client) {
+        Config config = client.getConfig();
+        if (config.isClusterConfig()) {
+            client.getRedisNodes(RedisNodes.CLUSTER).getMasters().forEach(m -> addExpiredFlag(m));
+        } else if (config.isSentinelConfig()) {
+            addExpiredFlag(client.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster());
+        } else {
+            addExpiredFlag(client.getRedisNodes(RedisNodes.SINGLE).getInstance());
+        }
+    }
+
+    private static void addExpiredFlag(org.redisson.api.redisnode.RedisNode node) {
+        String flags = node.getConfig("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
+        boolean hasE = flags.indexOf('E') >= 0;
+        boolean hasX = flags.indexOf('x') >= 0 || flags.indexOf('A') >= 0;
+        if (!hasE || !hasX) {
+            node.setConfig("notify-keyspace-events", flags + (hasE ? "" : "E") + (hasX ? "" : "x"));
+        }
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    /**
+     * Configuration of a {@link RedisSessionStore}. Exactly one of {@link #client},
+     * {@link #uri}, {@link #sentinel} or {@link #cluster} names the server(s).
+     */
+    public static final class Builder {
+        private RedissonClient client;
+        private String uri;
+        private String sentinelMaster;
+        private List<String> sentinelAddresses;
+        private List<String> clusterNodes;
+        private String username;
+        private String password;
+        private int database;
+        private boolean databaseSet;
+        private Duration commandTimeout = Duration.ofSeconds(2);
+        private Duration connectTimeout = Duration.ofSeconds(2);
+        private int retryAttempts = 1;
+        private Duration retryDelay = Duration.ofMillis(200);
+        private String keyPrefix = "lbkit:session:";
+        private SessionSettings settings = SessionSettings.defaults();
+        private boolean nearCache;
+        private long nearCacheMaxSize = 10_000;
+        private Duration nearCacheTtl = Duration.ofSeconds(30);
+        private boolean expiredEvents;
+        private boolean configureKeyspaceNotifications;
+        private Ticker ticker = Ticker.system();
+
+        private Builder() {
+        }
+
+        /** Use a client the caller owns (and closes); its configuration is used as is. */
+        public Builder client(RedissonClient client) {
+            this.client = client;
+            return this;
+        }
+
+        /**
+         * A standalone server: {@code redis://[[user]:password@]host:port[/db]} or
+         * {@code rediss://...} for TLS. The store owns and closes the client it creates.
+         */
+        public Builder uri(String uri) {
+            this.uri = uri;
+            return this;
+        }
+
+        /** Sentinel: master name and sentinel addresses ({@code host:port} or {@code redis://host:port}). */
+        public Builder sentinel(String masterName, List<String> sentinelAddresses) {
+            this.sentinelMaster = masterName;
+            this.sentinelAddresses = sentinelAddresses == null ? null : List.copyOf(sentinelAddresses);
+            return this;
+        }
+
+        /** Cluster: some node addresses ({@code host:port} or {@code redis://host:port}). */
+        public Builder cluster(List<String> nodeAddresses) {
+            this.clusterNodes = nodeAddresses == null ? null : List.copyOf(nodeAddresses);
+            return this;
+        }
+
+        /** ACL user name for sentinel or cluster connections (a URI carries its own). */
+        public Builder username(String username) {
+            this.username = username;
+            return this;
+        }
+
+        /** Password for sentinel or cluster connections (a URI carries its own). */
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /**
+         * Database number: for sentinel, and for the expired-events channel of a client passed in
+         * (a URI carries its own); default 0. Cluster has only database 0.
+         */
+        public Builder database(int database) {
+            this.database = database;
+            this.databaseSet = true;
+            return this;
+        }
+
+        /** Time to wait for a reply before a retry or failure; default 2 s. */
+        public Builder commandTimeout(Duration commandTimeout) {
+            this.commandTimeout = commandTimeout;
+            return this;
+        }
+
+        /** Time to establish a connection; default 2 s. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        /** Retries of a command that failed to send or timed out; default 1. */
+        public Builder retryAttempts(int retryAttempts) {
+            this.retryAttempts = retryAttempts;
+            return this;
+        }
+
+        /** Pause before a retry; default 200 ms. */
+        public Builder retryDelay(Duration retryDelay) {
+            this.retryDelay = retryDelay;
+            return this;
+        }
+
+        /** Namespace of keys and the event channel; default {@code lbkit:session:}. */
+        public Builder keyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
+            return this;
+        }
+
+        /** Timeouts and limits; default {@link SessionSettings#defaults()}. */
+        public Builder settings(SessionSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        /** Keep decoded sessions in a local Caffeine cache kept coherent by pub/sub; default off. */
+        public Builder nearCache(boolean nearCache) {
+            this.nearCache = nearCache;
+            return this;
+        }
+
+        /** Most sessions in the near cache; default 10,000. */
+        public Builder nearCacheMaxSize(long nearCacheMaxSize) {
+            this.nearCacheMaxSize = nearCacheMaxSize;
+            return this;
+        }
+
+        /** Longest a near-cached session is served before a round trip; default 30 s. */
+        public Builder nearCacheTtl(Duration nearCacheTtl) {
+            this.nearCacheTtl = nearCacheTtl;
+            return this;
+        }
+
+        /**
+         * Deliver {@link SessionEvent.Type#EXPIRED} from Redis keyspace notifications
+         * ({@code __keyevent@<db>__:expired}); needs {@code notify-keyspace-events} to contain
+         * {@code Ex} on the server. Default off.
+         */
+        public Builder expiredEvents(boolean expiredEvents) {
+            this.expiredEvents = expiredEvents;
+            return this;
+        }
+
+        /**
+         * Opt-in: run {@code CONFIG SET notify-keyspace-events} (adding {@code Ex} to what is set)
+         * on the master(s) at build. Managed Redis services often refuse CONFIG. Default off.
+         */
+        public Builder configureKeyspaceNotifications(boolean configure) {
+            this.configureKeyspaceNotifications = configure;
+            return this;
+        }
+
+        /** Clock of the near cache; default {@link Ticker#system()}. */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = ticker;
+            return this;
+        }
+
+        /**
+         * Validates and builds; connects when the store owns its client.
+         *
+         * @throws IllegalArgumentException naming the bad setting
+         * @throws SessionStoreException when Redis cannot be reached
+         */
+        public RedisSessionStore build() {
+            int sources = (client != null ? 1 : 0) + (uri != null ? 1 : 0) + (sentinelMaster != null
+                    || sentinelAddresses != null ? 1 : 0) + (clusterNodes != null ? 1 : 0);
+            if (sources != 1) {
+                throw new IllegalArgumentException("exactly one of client, uri, sentinel or cluster must be set, got "
+                        + sources);
+            }
+            Objects.requireNonNull(settings, "settings");
+            Objects.requireNonNull(ticker, "ticker");
+            if (keyPrefix == null || keyPrefix.isEmpty() || keyPrefix.contains("{") || keyPrefix.contains("}")) {
+                throw new IllegalArgumentException("keyPrefix must be non-empty without braces, got '" + keyPrefix + "'");
+            }
+            positive("commandTimeout", commandTimeout);
+            positive("connectTimeout", connectTimeout);
+            if (retryDelay == null || retryDelay.isNegative()) {
+                throw new IllegalArgumentException("retryDelay must not be negative, got " + retryDelay);
+            }
+            if (retryAttempts < 0) {
+                throw new IllegalArgumentException("retryAttempts must be >= 0, got " + retryAttempts);
+            }
+            if (nearCacheMaxSize < 1) {
+                throw new IllegalArgumentException("nearCacheMaxSize must be >= 1, got " + nearCacheMaxSize);
+            }
+            positive("nearCacheTtl", nearCacheTtl);
+            if (database < 0) {
+                throw new IllegalArgumentException("database must be >= 0, got " + database);
+            }
+            NearCache near = nearCache ? new NearCache(nearCacheMaxSize, nearCacheTtl, ticker) : null;
+            if (client != null) {
+                return new RedisSessionStore(this, client, false, near);
+            }
+            Config config = config();
+            if (near != null) {
+                // any connection event may mean missed invalidations: drop everything cached
+                config.setConnectionListener(new ConnectionListener() {
+                    @Override
+                    public void onConnect(InetSocketAddress addr) {
+                        near.clear();
+                    }
+
+                    @Override
+                    public void onDisconnect(InetSocketAddress addr) {
+                        near.clear();
+                    }
+                });
+            }
+            RedissonClient created;
+            try {
+                created = Redisson.create(config);
+            } catch (RuntimeException e) {
+                throw failure("connect", e);
+            }
+            return new RedisSessionStore(this, created, true, near);
+        }
+
+        private Config config() {
+            Config config = new Config();
+            config.setCodec(StringCodec.INSTANCE);
+            config.setUseScriptCache(true);
+            config.setNettyThreads(4);
+            if (uri != null) {
+                ParsedUri p = ParsedUri.parse(uri);
+                if (p.user != null) {
+                    config.setUsername(p.user);
+                }
+                if (p.password != null) {
+                    config.setPassword(p.password);
+                }
+                database = p.database;
+                SingleServerConfig s = config.useSingleServer()
+                        .setAddress(p.address)
+                        .setDatabase(p.database)
+                        .setConnectionMinimumIdleSize(2)
+                        .setConnectionPoolSize(32)
+                        .setSubscriptionConnectionPoolSize(4);
+                common(s);
+                return config;
+            }
+            if (username != null) {
+                config.setUsername(username);
+            }
+            if (password != null) {
+                config.setPassword(password);
+            }
+            if (clusterNodes != null) {
+                if (clusterNodes.isEmpty()) {
+                    throw new IllegalArgumentException("cluster needs at least one node address, got none");
+                }
+                if (databaseSet && database != 0) {
+                    throw new IllegalArgumentException("database must be 0 in Cluster, got " + database);
+                }
+                ClusterServersConfig c = config.useClusterServers()
+                        .setReadMode(ReadMode.MASTER)
+                        .setSubscriptionMode(SubscriptionMode.MASTER)
+                        .setScanInterval(1000)
+                        .setMasterConnectionMinimumIdleSize(2)
+                        .setMasterConnectionPoolSize(32);
+                clusterNodes.forEach(a -> c.addNodeAddress(address(a)));
+                common(c);
+                return config;
+            }
+            if (sentinelMaster == null || sentinelMaster.isBlank()) {
+                throw new IllegalArgumentException("sentinel master name must be non-empty, got '" + sentinelMaster + "'");
+            }
+            if (sentinelAddresses == null || sentinelAddresses.isEmpty()) {
+                throw new IllegalArgumentException("sentinel needs at least one sentinel address, got none");
+            }
+            SentinelServersConfig s = config.useSentinelServers()
+                    .setMasterName(sentinelMaster)
+                    .setDatabase(database)
+                    .setReadMode(ReadMode.MASTER)
+                    .setSubscriptionMode(SubscriptionMode.MASTER)
+                    .setCheckSentinelsList(false)
+                    .setScanInterval(1000)
+                    .setMasterConnectionMinimumIdleSize(2)
+                    .setMasterConnectionPoolSize(32);
+            sentinelAddresses.forEach(a -> s.addSentinelAddress(address(a)));
+            common(s);
+            return config;
+        }
+
+        private void common(org.redisson.config.BaseConfig<?> c) {
+            c.setTimeout((int) commandTimeout.toMillis())
+                    .setConnectTimeout((int) connectTimeout.toMillis())
+                    .setRetryAttempts(retryAttempts)
+                    .setRetryDelay(new ConstantDelay(retryDelay))
+                    .setReconnectionDelay(new ConstantDelay(Duration.ofMillis(200)))
+                    .setPingConnectionInterval(1000)
+                    .setSubscriptionTimeout((int) Math.max(2000, commandTimeout.toMillis()));
+        }
+
+        private static String address(String a) {
+            if (a == null || a.isBlank()) {
+                throw new IllegalArgumentException("Redis node address must be host:port, got '" + a + "'");
+            }
+            return a.startsWith("redis://") || a.startsWith("rediss://") ? a : "redis://" + a;
+        }
+
+        private static void positive(String name, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + d);
+            }
+        }
+    }
+
+    /** {@code redis://[[user]:password@]host:port[/db]} split into Redisson's parts. */
+    record ParsedUri(String address, String user, String password, int database) {
+        static ParsedUri parse(String text) {
+            URI u;
+            try {
+                u = URI.create(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("uri must be redis://[[user]:password@]host:port[/db], got a "
+                        + "value that does not parse");
+            }
+            String scheme = u.getScheme();
+            if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
+                throw new IllegalArgumentException("uri scheme must be redis or rediss, got " + scheme);
+            }
+            if (u.getHost() == null) {
+                throw new IllegalArgumentException("uri must name a host: redis://host:port");
+            }
+            int port = u.getPort() < 0 ? 6379 : u.getPort();
+            String user = null;
+            String password = null;
+            if (u.getRawUserInfo() != null) {
+                String info = u.getRawUserInfo();
+                int colon = info.indexOf(':');
+                if (colon < 0) {
+                    password = decode(info);
+                } else {
+                    user = colon == 0 ? null : decode(info.substring(0, colon));
+                    password = decode(info.substring(colon + 1));
+                }
+            }
+            int db = 0;
+            String path = u.getPath();
+            if (path != null && path.length() > 1) {
+                try {
+                    db = Integer.parseInt(path.substring(1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("uri database must be a number, got '" + path.substring(1) + "'");
+                }
+                if (db < 0) {
+                    throw new IllegalArgumentException("uri database must be >= 0, got " + db);
+                }
+            }
+            String host = u.getHost().contains(":") && !u.getHost().startsWith("[") ? "[" + u.getHost() + "]" : u.getHost();
+            return new ParsedUri(scheme + "://" + host + ":" + port, user, password, db);
+        }
+
+        private static String decode(String s) {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String toString() {
+            return "ParsedUri[" + address + ", db " + database + (password == null ? "" : ", password set") + "]";
+        }
+    }
+
+}

@@ -673,9 +673,13 @@ public final class RedisSessionStore implements SessionStore {
         }
     }
 
+    /**
+     * JSON text of a value exactly as {@link Attributes#encodedSize} counts it (the byte
+     * generator, which escapes characters outside the BMP), so the script's size sums agree.
+     */
     static String encode(JsonNode value) {
         try {
-            return Attributes.MAPPER.writeValueAsString(value);
+            return new String(Attributes.MAPPER.writeValueAsBytes(value), StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("attribute value cannot be encoded as JSON", e);
         }

@@ -1,0 +1,84 @@
+package io.lbkit.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Builder validation and URI parsing: no server needed, none contacted. */
+class RedisSessionStoreBuilderTest {
+
+    private static String message(Runnable r) {
+        return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+    }
+
+    @Test
+    void exactlyOneSourceIsRequired() {
+        assertEquals("exactly one of client, uri, sentinel or cluster must be set, got 0",
+                message(() -> RedisSessionStore.builder().build()));
+        assertEquals("exactly one of client, uri, sentinel or cluster must be set, got 2",
+                message(() -> RedisSessionStore.builder().uri("redis://h:1").cluster(List.of("h:2")).build()));
+    }
+
+    @Test
+    void badSettingsAreNamed() {
+        assertEquals("commandTimeout must be positive, got PT0S", message(() ->
+                RedisSessionStore.builder().uri("redis://h:1").commandTimeout(Duration.ZERO).build()));
+        assertEquals("retryAttempts must be >= 0, got -1", message(() ->
+                RedisSessionStore.builder().uri("redis://h:1").retryAttempts(-1).build()));
+        assertEquals("nearCacheMaxSize must be >= 1, got 0", message(() ->
+                RedisSessionStore.builder().uri("redis://h:1").nearCacheMaxSize(0).build()));
+        assertEquals("keyPrefix must be non-empty without braces, got 'a{b'", message(() ->
+                RedisSessionStore.builder().uri("redis://h:1").keyPrefix("a{b").build()));
+        assertEquals("cluster needs at least one node address, got none", message(() ->
+                RedisSessionStore.builder().cluster(List.of()).build()));
+        assertEquals("sentinel master name must be non-empty, got ''", message(() ->
+                RedisSessionStore.builder().sentinel("", List.of("h:1")).build()));
+        assertEquals("database must be 0 in Cluster, got 3", message(() ->
+                RedisSessionStore.builder().cluster(List.of("h:1")).database(3).build()));
+        assertEquals("uri scheme must be redis or rediss, got http", message(() ->
+                RedisSessionStore.builder().uri("http://h:1").build()));
+        assertEquals("uri database must be a number, got 'x'", message(() ->
+                RedisSessionStore.builder().uri("redis://h:1/x").build()));
+    }
+
+    @Test
+    void uriParts() {
+        RedisSessionStore.ParsedUri p = RedisSessionStore.ParsedUri.parse("redis://127.0.0.1:6380/2");
+        assertEquals("redis://127.0.0.1:6380", p.address());
+        assertEquals(2, p.database());
+        assertNull(p.password());
+        RedisSessionStore.ParsedUri q = RedisSessionStore.ParsedUri.parse("rediss://:p%40ss@cache.example:6390");
+        assertEquals("rediss://cache.example:6390", q.address());
+        assertEquals("p@ss", q.password());
+        assertNull(q.user());
+        assertFalse(q.toString().contains("p@ss"), "toString hides the password");
+        RedisSessionStore.ParsedUri r = RedisSessionStore.ParsedUri.parse("redis://app:secret@h");
+        assertEquals("app", r.user());
+        assertEquals("secret", r.password());
+        assertEquals("redis://h:6379", r.address());
+        assertEquals(0, r.database());
+    }
+
+    @Test
+    void nameCostMatchesJacksonEncoding() {
+        for (String name : List.of("a", "q\"\\", "\u0001\n\t", "é€😀", "")) {
+            int expected = Attributes.encodedSize(Map.of(name, JsonNodeFactory.instance.numberNode(1))) - 2 - 1;
+            assertEquals(expected, RedisSessionStore.nameCost(name), name);
+        }
+    }
+
+    @Test
+    void luaScriptsAreStableText() {
+        assertEquals(40, RedisScripts.sha1(RedisScripts.SAVE).length());
+        assertTrue(RedisScripts.SAVE.contains("PEXPIRE") && RedisScripts.CREATE.contains("PEXPIRE")
+                && RedisScripts.LOAD.contains("PEXPIRE"), "every writing script sets the TTL");
+    }
+}

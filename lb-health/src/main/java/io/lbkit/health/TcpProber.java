@@ -138,7 +138,12 @@ final class TcpProber {
             }
         }
 
-        void afterConnect() {
+        void afterConnect() throws IOException {
+            if (channel.getLocalAddress() != null && channel.getLocalAddress().equals(channel.getRemoteAddress())) {
+                // TCP self-connect: the closed port was picked as our own ephemeral port
+                done(ProbeOutcome.fail(0, "connection refused"));
+                return;
+            }
             byte[] expect = spec.expectBytes();
             if (expect.length == 0) {
                 done(ProbeOutcome.pass(0, "connected"));

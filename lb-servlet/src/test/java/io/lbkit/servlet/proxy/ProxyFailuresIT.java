@@ -1,0 +1,292 @@
+package io.lbkit.servlet.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lbkit.core.EndpointState;
+import io.lbkit.core.Outcome;
+import io.lbkit.core.Upstream;
+import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.servlet.testing.TestContainer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Failures, timeouts, retries and error statuses, in both containers. */
+class ProxyFailuresIT {
+
+    static TestBackend a;
+
+    @BeforeAll
+    static void backends() throws Exception {
+        a = new TestBackend("a");
+    }
+
+    @AfterAll
+    static void stop() {
+        a.close();
+    }
+
+    /** A port on loopback where nothing listens. */
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static ProxyFixture proxy(TestContainer.Kind kind, Upstream up, ProxyConfig.Builder b) {
+        return new ProxyFixture(kind, b.route(Route.builder("all", up).build()).build());
+    }
+
+    /** Records every completed attempt: endpoint id → outcomes. */
+    static Map<String, List<String>> record(Upstream up) {
+        Map<String, List<String>> seen = new ConcurrentHashMap<>();
+        up.setOutcomeListener((endpoint, outcome, status, latencyNanos, failure) -> seen
+                .computeIfAbsent(endpoint.id(), k -> new CopyOnWriteArrayList<>())
+                .add(outcome == Outcome.RESPONSE ? outcome + " " + status : outcome.toString()));
+        return seen;
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void connectFailureMovesToTheNextEndpointEvenForPost(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("dead", closedPort()))
+                .endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+            HttpResponse<String> post = p.send(p.request("/echo").POST(HttpRequest.BodyPublishers.ofString("once")).build());
+            assertEquals(200, post.statusCode());
+            assertEquals("once", post.body());
+            assertEquals("a", post.headers().firstValue("X-Served-By").orElseThrow());
+            for (int i = 0; i < 10; i++) {
+                assertEquals(200, p.get("/id").statusCode());
+            }
+        }
+        assertEquals("CONNECT_FAILURE", seen.get("dead").get(0));
+        assertTrue(seen.get("a").stream().allMatch(s -> s.equals("RESPONSE 200")), seen.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void postThatReachedABackendIsNotResentButGetIs(TestContainer.Kind kind) throws Exception {
+        try (RawBackend reset = new RawBackend(RawBackend.Mode.CLOSE_AFTER_REQUEST)) {
+            // maxFails 0: the resetting endpoint is not banned by passive health, so picks keep reaching it
+            Upstream up = Upstream.builder("u").endpoint(io.lbkit.core.Endpoint.builder("reset").host("127.0.0.1")
+                    .port(reset.port()).maxFails(0).build()).endpoint(ProxyFixture.endpoint(a)).build();
+            Map<String, List<String>> seen = record(up);
+            int echoBefore = a.hits("/echo");
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                // round robin starts with the first endpoint: the resetting one
+                HttpResponse<String> post = p.send(p.request("/echo").POST(HttpRequest.BodyPublishers.ofString("x")).build());
+                assertEquals(502, post.statusCode());
+                assertEquals(1, reset.requests());
+                assertEquals(echoBefore, a.hits("/echo"), "the POST must not be re-sent");
+
+                for (int i = 0; i < 2; i++) { // one of the next two picks starts at the resetting endpoint
+                    HttpResponse<String> get = p.get("/id");
+                    assertEquals(200, get.statusCode());
+                    assertEquals("a", get.body());
+                }
+                assertTrue(reset.requests() >= 2, "a GET reached the resetting endpoint and was retried on a, got "
+                        + reset.requests());
+            }
+            assertTrue(seen.get("reset").stream().allMatch(s -> s.equals("RESET")), seen.toString());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void readIdleAndTotalTimeoutsGive504(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().readTimeout(Duration.ofMillis(300)))) {
+            assertEquals(504, p.get("/hang").statusCode());
+        }
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().totalTimeout(Duration.ofMillis(300)))) {
+            assertEquals(504, p.get("/hang").statusCode());
+        }
+        assertEquals(List.of("TIMEOUT", "TIMEOUT"), seen.get("a"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void connectTimeoutGives504(TestContainer.Kind kind) throws Exception {
+        // a listener whose accept queue is full: further SYNs are dropped and connect() hangs
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> fillers = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    java.net.Socket s = new java.net.Socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 200);
+                        fillers.add(s);
+                    } catch (IOException e) {
+                        s.close();
+                        break; // the queue is full now
+                    }
+                }
+                Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("full", full.getLocalPort())).build();
+                Map<String, List<String>> seen = record(up);
+                try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().connectTimeout(Duration.ofMillis(300)))) {
+                    assertEquals(504, p.get("/id").statusCode());
+                }
+                assertEquals(List.of("TIMEOUT"), seen.get("full"));
+            } finally {
+                for (java.net.Socket s : fillers) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void nothingEligibleGives503AndAllFailedGives502(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+            up.setState("a", EndpointState.DOWN);
+            HttpResponse<String> r = p.get("/id");
+            assertEquals(503, r.statusCode());
+            assertEquals("503 Service Unavailable\n", r.body());
+            up.setState("a", EndpointState.UP);
+            assertEquals(200, p.get("/id").statusCode());
+        }
+        Upstream dead = Upstream.builder("d").endpoint(ProxyFixture.endpoint("d1", closedPort()))
+                .endpoint(ProxyFixture.endpoint("d2", closedPort())).build();
+        try (ProxyFixture p = proxy(kind, dead, ProxyConfig.builder())) {
+            HttpResponse<String> r = p.get("/id");
+            assertEquals(502, r.statusCode());
+            assertEquals("502 Bad Gateway\n", r.body());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void invalidResponseGives502AndConfiguredStatusIsRetried(TestContainer.Kind kind) throws Exception {
+        try (RawBackend garbage = new RawBackend(RawBackend.Mode.GARBAGE)) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("g", garbage.port())).build();
+            Map<String, List<String>> seen = record(up);
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                assertEquals(502, p.get("/id").statusCode());
+            }
+            assertEquals(List.of("INVALID_RESPONSE"), seen.get("g"));
+        }
+        try (TestBackend b = new TestBackend("b")) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(b)).build();
+            int before = a.hits("/status") + b.hits("/status");
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder()
+                    .retryPolicy(RetryPolicy.parse("error timeout http_503")))) {
+                HttpResponse<String> r = p.get("/status?code=503");
+                assertEquals(503, r.statusCode(), "the last 503 passes through once tries are used up");
+                assertTrue(r.body().startsWith("status from "), r.body());
+                assertEquals(before + 2, a.hits("/status") + b.hits("/status"));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void bodyLimitGives413UpFrontAndWhileStreaming(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestBodyBytes(1000))) {
+            int before = a.hits("/upload");
+            HttpResponse<String> declared = p.send(p.request("/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(2000))).build());
+            assertEquals(413, declared.statusCode());
+            assertEquals(before, a.hits("/upload"), "a declared oversize body never reaches a backend");
+            HttpResponse<String> streamed = p.send(p.request("/upload")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> ProxyFixture.patternStream(200_000))).build());
+            assertEquals(413, streamed.statusCode());
+            HttpResponse<String> ok = p.send(p.request("/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(1000))).build());
+            assertEquals(200, ok.statusCode());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void oversizedHeadersGive431AndBadHostGives400(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestHeaderBytes(2048))) {
+            HttpResponse<String> r = p.send(p.request("/id").header("X-Big", "y".repeat(3000)).build());
+            assertEquals(431, r.statusCode());
+            String raw = RawHttp.exchange(p.container.port(), "GET /id HTTP/1.1", "Host: bad host!", "Connection: close");
+            assertEquals(400, RawHttp.status(raw));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void responseFailingAfterItStartedAbortsTheClientConnection(TestContainer.Kind kind) throws Exception {
+        try (RawBackend partial = new RawBackend(RawBackend.Mode.PARTIAL_CHUNKED)) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("p", partial.port())).build();
+            Map<String, List<String>> seen = record(up);
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                HttpResponse<InputStream> r = p.stream(p.request("/id").GET().build());
+                assertEquals(200, r.statusCode());
+                // the client must not take the truncated body for a complete one
+                assertThrows(IOException.class, () -> {
+                    try (InputStream in = r.body()) {
+                        in.readAllBytes();
+                    }
+                });
+            }
+            assertEquals(List.of("RESET"), seen.get("p"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void backendKilledUnderLoadFailsNoIdempotentRequest(TestContainer.Kind kind) throws Exception {
+        TestBackend victim = new TestBackend("victim");
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(victim)).build();
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+            AtomicInteger done = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Integer>> results = new java.util.ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    results.add(pool.submit(() -> {
+                        int failures = 0;
+                        for (int i = 0; i < 100; i++) {
+                            // small responses: the kill falls between or before responses, never inside a
+                            // body (a body cut after it started is aborted, as nginx does, and not retried)
+                            HttpResponse<String> r = p.get("/id");
+                            if (r.statusCode() != 200 || !r.body().equals(r.headers().firstValue("X-Served-By").orElse(""))) {
+                                failures++;
+                            }
+                            if (done.incrementAndGet() == 100) {
+                                victim.close(); // killed while the others keep going
+                            }
+                        }
+                        return failures;
+                    }));
+                }
+                int failures = 0;
+                for (Future<Integer> f : results) {
+                    failures += f.get();
+                }
+                assertEquals(0, failures);
+                assertEquals(400, done.get());
+            } finally {
+                pool.shutdownNow();
+                victim.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.lbkit.servlet.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A socket-level backend that misbehaves on purpose, one connection at a time per thread. */
+final class RawBackend implements AutoCloseable {
+
+    enum Mode {
+        /** Reads the whole request, then closes without answering (a reset after the request was sent). */
+        CLOSE_AFTER_REQUEST,
+        /** Answers with bytes that are not HTTP. */
+        GARBAGE,
+        /** Sends chunked headers and one chunk, then closes (a response failing after it started). */
+        PARTIAL_CHUNKED
+    }
+
+    private final ServerSocket server;
+    private final Mode mode;
+    private final AtomicInteger requests = new AtomicInteger();
+    private final Thread thread;
+
+    RawBackend(Mode mode) throws IOException {
+        this.mode = mode;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.thread = new Thread(this::run, "raw-backend-" + mode);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    int requests() {
+        return requests.get();
+    }
+
+    private void run() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Thread t = new Thread(() -> serve(s), "raw-backend-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s) {
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            if (head == null) {
+                return;
+            }
+            requests.incrementAndGet();
+            long length = 0;
+            boolean chunked = false;
+            for (String line : head.split("\r\n")) {
+                String l = line.toLowerCase(Locale.ROOT);
+                if (l.startsWith("content-length:")) {
+                    length = Long.parseLong(l.substring(15).trim());
+                } else if (l.startsWith("transfer-encoding:") && l.contains("chunked")) {
+                    chunked = true;
+                }
+            }
+            if (chunked) {
+                readChunked(in);
+            } else {
+                in.readNBytes((int) length);
+            }
+            OutputStream out = s.getOutputStream();
+            switch (mode) {
+                case CLOSE_AFTER_REQUEST -> s.setSoLinger(true, 0); // RST on close
+                case GARBAGE -> out.write("this is not http\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                case PARTIAL_CHUNKED -> {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + "5\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(200); // let the proxy forward the first chunk, then die
+                    s.setSoLinger(true, 0);
+                }
+                default -> throw new AssertionError();
+            }
+            out.flush();
+        } catch (IOException | InterruptedException e) {
+            // the test decides what matters
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int state = 0;
+        int c;
+        while ((c = in.read()) >= 0) {
+            b.write(c);
+            state = switch (state) {
+                case 0, 2 -> c == '\r' ? state + 1 : 0;
+                case 1 -> c == '\n' ? 2 : 0;
+                case 3 -> c == '\n' ? 4 : 0;
+                default -> 0;
+            };
+            if (state == 4) {
+                return b.toString(StandardCharsets.ISO_8859_1);
+            }
+        }
+        return null;
+    }
+
+    private static void readChunked(InputStream in) throws IOException {
+        while (true) {
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            int semi = line.indexOf(";");
+            int size = Integer.parseInt((semi < 0 ? line.toString() : line.substring(0, semi)).trim(), 16);
+            if (size == 0) {
+                readHead(prefixCrLf(in)); // trailers + final CRLF
+                return;
+            }
+            in.readNBytes(size + 2);
+        }
+    }
+
+    private static InputStream prefixCrLf(InputStream in) {
+        return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream("\r\n".getBytes(StandardCharsets.US_ASCII)), in);
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}

@@ -15,13 +15,19 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Main {
 
-    static final String USAGE = "usage: java -jar lb-proxy.jar <simulate|split> [options]  (--help for details)";
+    static final String USAGE = "usage: java -jar lb-proxy.jar <serve|simulate|split> [options]  (--help for details)";
 
     static final String HELP = String.join("\n",
             "lbkit command-line tools",
             "",
+            ServeCommand.USAGE,
             SimulateCommand.USAGE,
             SplitCommand.USAGE.replace("usage:", "      "),
+            "",
+            "serve: runs the proxy tier that FILE (YAML, or JSON when it ends in .json) declares: listeners,",
+            "upstreams with health checks, routes, sticky cookies, rate limits, the session store and its API.",
+            "The format is in docs/configuration.md. A bad file exits with status 2 and one line naming the",
+            "file, the path inside it and the problem. SIGTERM or Ctrl-C stops gracefully.",
             "",
             "simulate: runs picks through an lb-core Upstream and prints the chosen endpoint id, one line",
             "per pick (each pick is completed at once with status 200), or with --summary a table.",
@@ -75,7 +81,7 @@ public final class Main {
     static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length == 0) {
-                throw new UsageException(USAGE, "missing command (simulate or split)");
+                throw new UsageException(USAGE, "missing command (serve, simulate or split)");
             }
             String command = args[0];
             if (command.equals("--help") || command.equals("-h") || command.equals("help")
@@ -92,8 +98,11 @@ public final class Main {
                 case "split":
                     status = SplitCommand.run(args, out);
                     break;
+                case "serve":
+                    status = ServeCommand.run(args, out, err);
+                    break;
                 default:
-                    throw new UsageException(USAGE, "unknown command '" + command + "' (simulate or split)");
+                    throw new UsageException(USAGE, "unknown command '" + command + "' (serve, simulate or split)");
             }
             out.flush();
             return status;

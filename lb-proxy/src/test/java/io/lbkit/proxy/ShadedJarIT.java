@@ -91,6 +91,17 @@ class ShadedJarIT {
 
         Run none = java();
         assertEquals(2, none.status());
-        assertEquals(List.of("error: missing command (simulate or split)", Main.USAGE), none.err().lines().toList());
+        assertEquals(List.of("error: missing command (serve, simulate or split)", Main.USAGE), none.err().lines().toList());
+    }
+
+    @Test
+    void serveWithABadConfigExitsTwoNamingTheFileAndPath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = Cli.write(dir, "lbkit.yaml",
+                "upstreams: { app: { endpoints: ['127.0.0.1:1'], healthCheck: { rise: 0 } } }");
+        Run r = java("serve", "--config", file.toString());
+        assertEquals(2, r.status(), r.err());
+        assertEquals(List.of("error: " + file + ": upstreams.app.healthCheck.rise: must be between 1 and 1000, got 0"),
+                r.err().lines().toList());
     }
 }

@@ -22,7 +22,7 @@ import io.lbkit.proxy.config.ServeConfig.RouteSpec;
 import io.lbkit.proxy.config.ServeConfig.SessionSpec;
 import io.lbkit.proxy.config.ServeConfig.StickySpec;
 import io.lbkit.proxy.config.ServeConfig.TargetSpec;
-import io.lbkit.proxy.config.ServeConfig.TimeoutSpec;
+import io.lbkit.proxy.config.ServeConfig.ProxySpec;
 import io.lbkit.proxy.config.ServeConfig.TrustSpec;
 import io.lbkit.proxy.config.ServeConfig.UpstreamSpec;
 import java.io.IOException;
@@ -90,15 +90,21 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("listen", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
-        return new Reader().read(root);
+        root.allowOnly("listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
+        return new Reader(name).read(root);
     }
 
     /** One read of one file; keeps what later sections refer to. */
     private static final class Reader {
+        private final String source;
+
+        Reader(String source) {
+            this.source = source;
+        }
 
         ServeConfig read(Node root) {
             List<Listener> listeners = listeners(root.get("listen"));
+            ProxySpec proxy = proxy(root.get("proxy"));
             Node ups = root.get("upstreams");
             if (ups.isMissing() || ups.entries().isEmpty()) {
                 throw ups.error("at least one upstream is required");
@@ -135,7 +141,26 @@ public final class ConfigLoader {
             }
             TrustSpec trust = trust(root.get("trust"));
             Duration shutdown = root.get("shutdownTimeout").duration(Duration.ofSeconds(30));
-            return new ServeConfig(listeners, upstreams, routes, sessions, trust, shutdown);
+            return new ServeConfig(source, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
+        }
+
+        ProxySpec proxy(Node n) {
+            n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "maxBodySize", "hostHeader", "servedByHeader",
+                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout");
+            String servedBy = n.get("servedByHeader").string("X-Served-By");
+            if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
+                servedBy = null;
+            } else if (!servedBy.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+                throw n.get("servedByHeader").error("must be a header name or off, got '" + servedBy + "'");
+            }
+            return new ProxySpec(n.get("connectTimeout").positiveDuration(Duration.ofSeconds(60)),
+                    n.get("readTimeout").positiveDuration(Duration.ofSeconds(60)),
+                    n.get("totalTimeout").duration(Duration.ZERO),
+                    n.get("maxBodySize").size(MAX_BODY_DEFAULT),
+                    n.get("hostHeader").choice(ProxySpec.HostHeaderMode.class, ProxySpec.HostHeaderMode.CLIENT),
+                    servedBy, n.get("forwarded").bool(true),
+                    n.get("maxConnectionsPerEndpoint").integer(256, 1, 100_000),
+                    n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)));
         }
 
         List<Listener> listeners(Node n) {
@@ -182,8 +207,7 @@ public final class ConfigLoader {
 
         UpstreamSpec upstream(String name, Node n) {
             n.allowOnly("policy", "hashKey", "balanceFactor", "tableSize", "choiceCount", "endpoints",
-                    "slowStart", "failureStatuses", "panicThreshold", "healthCheck", "outlierDetection",
-                    "keepalive", "keepaliveTimeout");
+                    "slowStart", "failureStatuses", "panicThreshold", "healthCheck", "outlierDetection");
             String policyName = n.get("policy").string("round-robin").trim();
             if (!BalancingPolicy.NAMES.contains(policyName)) {
                 throw n.get("policy").error("unknown policy '" + policyName + "' (one of " + BalancingPolicy.NAMES + ")");
@@ -236,10 +260,8 @@ public final class ConfigLoader {
             int panic = n.get("panicThreshold").integer(50, 0, 100);
             ActiveCheckSpec check = n.has("healthCheck") ? activeCheck(n.get("healthCheck")) : null;
             OutlierSpec outlier = outlier(n.get("outlierDetection"));
-            int keepalive = n.get("keepalive").integer(32, 0, 100_000);
-            Duration keepaliveTimeout = n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60));
             return new UpstreamSpec(name, policyName, policy, key, endpoints, slowStart, failureStatuses, panic,
-                    check, outlier, keepalive, keepaliveTimeout);
+                    check, outlier);
         }
 
         Endpoint endpoint(Node e) {
@@ -378,16 +400,12 @@ public final class ConfigLoader {
 
         RouteSpec defaultRoute(String upstream) {
             return new RouteSpec("default", new MatchSpec("/", null, Set.of(), Map.of()), upstream, RouteSpec.Mode.PROXY,
-                    RetryPolicy.defaults(), defaultTimeouts(), null, null, MAX_BODY_DEFAULT, null, true, false, null, null);
-        }
-
-        static TimeoutSpec defaultTimeouts() {
-            return new TimeoutSpec(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ZERO);
+                    RetryPolicy.defaults(), null, null, false, null, null);
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly("name", "match", "upstream", "mode", "retry", "timeouts", "sticky", "rateLimit",
-                    "maxBodySize", "hostHeader", "servedBy", "forwardSession", "fanOut", "target");
+            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "forwardSession",
+                    "fanOut", "target");
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {
                 throw r.get("upstream").error("no upstream named '" + upstream + "' (defined: " + upstreams.keySet() + ")");
@@ -413,10 +431,8 @@ public final class ConfigLoader {
             MatchSpec match = new MatchSpec(prefix, m.get("host").string(null), methods, headers);
             RouteSpec.Mode mode = r.get("mode").choice(RouteSpec.Mode.class, RouteSpec.Mode.PROXY);
             RetryPolicy retry = retry(r.get("retry"));
-            TimeoutSpec timeouts = timeouts(r.get("timeouts"));
             StickySpec sticky = sticky(r.get("sticky"));
             RateLimitSpec rate = rateLimit(r.get("rateLimit"));
-            long maxBody = r.get("maxBodySize").size(MAX_BODY_DEFAULT);
             FanOutSpec fanOut = null;
             TargetSpec target = null;
             Node f = r.get("fanOut");
@@ -445,8 +461,7 @@ public final class ConfigLoader {
             } else if (!t.isMissing()) {
                 throw t.error("applies only to mode: targeted");
             }
-            return new RouteSpec(name, match, upstream, mode, retry, timeouts, sticky, rate, maxBody,
-                    r.get("hostHeader").string(null), r.get("servedBy").bool(true), r.get("forwardSession").bool(false),
+            return new RouteSpec(name, match, upstream, mode, retry, sticky, rate, r.get("forwardSession").bool(false),
                     fanOut, target);
         }
 
@@ -467,16 +482,6 @@ public final class ConfigLoader {
             } catch (IllegalArgumentException e) {
                 throw n.get("on").error(e.getMessage());
             }
-        }
-
-        TimeoutSpec timeouts(Node n) {
-            if (n.isMissing()) {
-                return defaultTimeouts();
-            }
-            n.allowOnly("connect", "read", "send", "total");
-            TimeoutSpec d = defaultTimeouts();
-            return new TimeoutSpec(n.get("connect").positiveDuration(d.connect()), n.get("read").positiveDuration(d.read()),
-                    n.get("send").positiveDuration(d.send()), n.get("total").duration(d.total()));
         }
 
         StickySpec sticky(Node n) {
@@ -532,7 +537,7 @@ public final class ConfigLoader {
             Node api = n.get("api");
             boolean apiOn;
             String apiPath = "/session";
-            CidrRules allow = CidrRules.parse("allow 127.0.0.0/8; allow ::1; deny all;");
+            List<String> allow = List.of("127.0.0.0/8", "::1");
             String token = null;
             if (api.isMissing() || !isObject(api)) {
                 apiOn = api.bool(false);
@@ -548,10 +553,11 @@ public final class ConfigLoader {
                     }
                     rules.append("deny all;");
                     try {
-                        allow = CidrRules.parse(rules.toString());
+                        CidrRules.parse(rules.toString());
                     } catch (IllegalArgumentException e) {
                         throw api.get("allow").error(e.getMessage());
                     }
+                    allow = cidrs;
                 }
                 token = api.get("token").string(null);
             }

@@ -15,15 +15,17 @@ import java.util.Set;
  * (the nginx.conf of lbkit). Read with {@link ConfigLoader}; the format is documented in
  * {@code docs/configuration.md}.
  *
+ * @param source          the file it was read from (for error messages)
  * @param listeners       where to accept connections
+ * @param proxy           settings shared by every route (timeouts, body limit, headers, pool)
  * @param upstreams       named pools, in file order
  * @param routes          first match wins; a request no route matches gets 404
  * @param sessions        the session store and its API, or {@code null} for none
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
  */
-public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes,
-                          SessionSpec sessions, TrustSpec trust, Duration shutdownTimeout) {
+public record ServeConfig(String source, List<Listener> listeners, ProxySpec proxy, Map<String, UpstreamSpec> upstreams,
+                          List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust, Duration shutdownTimeout) {
 
     public ServeConfig {
         listeners = List.copyOf(listeners);
@@ -33,6 +35,17 @@ public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> up
 
     /** nginx {@code listen}; {@code large_client_header_buffers} as the total request header limit. */
     public record Listener(String host, int port, int maxRequestHeaderBytes) {
+    }
+
+    /**
+     * The {@code proxy_*} settings shared by every route.
+     *
+     * @param servedByHeader response header naming the endpoint, or {@code null} for none
+     */
+    public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, long maxBodyBytes,
+                            HostHeaderMode hostHeader, String servedByHeader, boolean forwarded,
+                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout) {
+        public enum HostHeaderMode { CLIENT, ENDPOINT }
     }
 
     /** Where a hash policy takes its key from (nginx {@code hash $...} / {@code ip_hash}). */
@@ -48,8 +61,7 @@ public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> up
      */
     public record UpstreamSpec(String name, String policyName, BalancingPolicy policy, HashKey hashKey,
                                List<Endpoint> endpoints, Duration slowStart, Set<Integer> failureStatuses,
-                               int panicThresholdPercent, ActiveCheckSpec activeCheck, OutlierSpec outlier,
-                               int keepaliveConnections, Duration keepaliveTimeout) {
+                               int panicThresholdPercent, ActiveCheckSpec activeCheck, OutlierSpec outlier) {
         public UpstreamSpec {
             endpoints = List.copyOf(endpoints);
             failureStatuses = Set.copyOf(failureStatuses);
@@ -72,8 +84,7 @@ public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> up
 
     /** A {@code location} with its {@code proxy_*} settings. */
     public record RouteSpec(String name, MatchSpec match, String upstream, Mode mode, RetryPolicy retry,
-                            TimeoutSpec timeouts, StickySpec sticky, RateLimitSpec rateLimit,
-                            long maxBodyBytes, String hostHeader, boolean servedBy, boolean forwardSession,
+                            StickySpec sticky, RateLimitSpec rateLimit, boolean forwardSession,
                             FanOutSpec fanOut, TargetSpec target) {
         public enum Mode { PROXY, BROADCAST, TARGETED }
     }
@@ -84,10 +95,6 @@ public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> up
             methods = Set.copyOf(methods);
             headers = Map.copyOf(headers);
         }
-    }
-
-    /** {@code proxy_connect_timeout}, {@code proxy_read_timeout}, {@code proxy_send_timeout}, plus a total. */
-    public record TimeoutSpec(Duration connect, Duration read, Duration send, Duration total) {
     }
 
     /** The {@code srv_id}-style sticky cookie (seed 002). */
@@ -113,7 +120,11 @@ public record ServeConfig(List<Listener> listeners, Map<String, UpstreamSpec> up
 
     /** Session store and its API (seed 000). */
     public record SessionSpec(String store, Duration idleTimeout, Duration absoluteTimeout, String cookie,
-                              boolean api, String apiPath, CidrRules apiAllow, String apiToken) {
+                              boolean api, String apiPath, List<String> apiAllow, String apiToken) {
+        public SessionSpec {
+            apiAllow = List.copyOf(apiAllow);
+        }
+
         @Override
         public String toString() {
             return "SessionSpec[store=" + (store.startsWith("redis") ? "redis" : store) + ", idleTimeout="

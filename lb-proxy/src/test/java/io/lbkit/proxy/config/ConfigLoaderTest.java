@@ -26,6 +26,11 @@ class ConfigLoaderTest {
               - port: 8080
                 host: 127.0.0.1
                 maxRequestHeaderSize: 16k
+            proxy:
+              connectTimeout: 2s
+              readTimeout: 30s
+              maxBodySize: 10m
+              hostHeader: endpoint
             upstreams:
               app:
                 policy: least-conn
@@ -56,10 +61,8 @@ class ConfigLoaderTest {
                 match: { pathPrefix: /api, methods: [get, post] }
                 upstream: app
                 retry: { on: [error, timeout, http_503], tries: 3, timeout: 10s }
-                timeouts: { connect: 2s, read: 30s }
                 sticky: { key: "${STICKY_KEY}" }
                 rateLimit: { rate: 10r/s, burst: 20, nodelay: true }
-                maxBodySize: 10m
                 forwardSession: true
               - name: everything
                 upstream: cache
@@ -115,25 +118,25 @@ class ConfigLoaderTest {
         assertEquals(java.util.Set.of("GET", "POST"), api.match().methods());
         assertEquals(3, api.retry().tries());
         assertEquals(Duration.ofSeconds(10), api.retry().timeout());
-        assertEquals(Duration.ofSeconds(2), api.timeouts().connect());
-        assertEquals(Duration.ofSeconds(30), api.timeouts().read());
-        assertEquals(Duration.ofSeconds(60), api.timeouts().send());
+        assertEquals(Duration.ofSeconds(2), c.proxy().connectTimeout());
+        assertEquals(Duration.ofSeconds(30), c.proxy().readTimeout());
+        assertEquals(Duration.ZERO, c.proxy().totalTimeout());
+        assertEquals(ServeConfig.ProxySpec.HostHeaderMode.ENDPOINT, c.proxy().hostHeader());
+        assertEquals("X-Served-By", c.proxy().servedByHeader());
         assertEquals("srv_id", api.sticky().cookie());
         assertEquals(Duration.ofSeconds(300), api.sticky().maxAge());
         assertEquals("0123456789abcdef-key", api.sticky().key());
         assertFalse(api.sticky().toString().contains("0123456789abcdef"), "the key never appears in toString");
         assertEquals(20, api.rateLimit().burst());
         assertTrue(api.rateLimit().nodelay());
-        assertEquals(10L << 20, api.maxBodyBytes());
+        assertEquals(10L << 20, c.proxy().maxBodyBytes());
         assertTrue(api.forwardSession());
         assertEquals(RouteSpec.Mode.PROXY, c.routes().get(1).mode());
-        assertEquals(1 << 20, c.routes().get(1).maxBodyBytes(), "nginx client_max_body_size default 1m");
 
         assertEquals("memory", c.sessions().store());
         assertEquals(Duration.ofHours(24), c.sessions().idleTimeout());
         assertEquals("s3cret", c.sessions().apiToken());
-        assertTrue(c.sessions().apiAllow().isAllowed(new byte[] {10, 1, 2, 3}));
-        assertFalse(c.sessions().apiAllow().isAllowed(new byte[] {127, 0, 0, 1}));
+        assertEquals(List.of("10.0.0.0/8"), c.sessions().apiAllow());
         assertTrue(c.trust().trustedProxies().isAllowed(new byte[] {127, 0, 0, 1}));
         assertFalse(c.trust().trustedProxies().isAllowed(new byte[] {127, 0, 0, 2}));
         assertEquals(Duration.ofSeconds(30), c.shutdownTimeout());
@@ -143,6 +146,8 @@ class ConfigLoaderTest {
     void minimalFileGetsOneCatchAllRoute() {
         ServeConfig c = parse("min.yaml", "upstreams: { app: { endpoints: [127.0.0.1:9001] } }");
         assertEquals(8080, c.listeners().get(0).port());
+        assertEquals(1 << 20, c.proxy().maxBodyBytes(), "nginx client_max_body_size default 1m");
+        assertEquals(Duration.ofSeconds(60), c.proxy().readTimeout(), "nginx proxy_read_timeout default 60s");
         assertEquals(1, c.routes().size());
         assertEquals("app", c.routes().get(0).upstream());
         assertEquals("/", c.routes().get(0).match().pathPrefix());

@@ -1,0 +1,384 @@
+package io.lbkit.proxy;
+
+import io.lbkit.core.SlowStart;
+import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.health.ActiveCheck;
+import io.lbkit.health.ActiveChecker;
+import io.lbkit.health.EndpointHealthState;
+import io.lbkit.health.HealthMonitor;
+import io.lbkit.health.HttpCheck;
+import io.lbkit.health.InitialState;
+import io.lbkit.health.OutlierDetection;
+import io.lbkit.health.TcpCheck;
+import io.lbkit.proxy.config.ConfigException;
+import io.lbkit.proxy.config.ServeConfig;
+import io.lbkit.proxy.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.proxy.config.ServeConfig.OutlierSpec;
+import io.lbkit.proxy.config.ServeConfig.RouteSpec;
+import io.lbkit.proxy.config.ServeConfig.UpstreamSpec;
+import io.lbkit.servlet.backend.SessionApiServlet;
+import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.servlet.proxy.ProxyConfig;
+import io.lbkit.servlet.proxy.ProxyFilter;
+import io.lbkit.servlet.proxy.Route;
+import io.lbkit.servlet.proxy.StickyCookie;
+import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.RedisSessionStore;
+import io.lbkit.session.SessionSettings;
+import io.lbkit.session.SessionStore;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standalone proxy tier: an embedded Jetty 12 running lb-servlet's {@link ProxyFilter} from a
+ * {@link ServeConfig}, with lb-health monitoring every upstream and, when configured, a session
+ * store and the session API. {@link #stop()} is graceful: listeners stop accepting, in-flight
+ * requests get up to {@code shutdownTimeout} to finish, then health checks and the store close.
+ *
+ * <p>The proxy filter is mapped to the context's default servlet by name, so a servlet with its
+ * own mapping (the session API at {@code /session}) is served locally and never proxied.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    static final String DEFAULT_SERVLET = "lbkit-default";
+
+    private final ServeConfig config;
+    private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
+    private final List<HealthMonitor> monitors = new ArrayList<>();
+    private final List<ActiveChecker> checkers = new ArrayList<>();
+    private final Server server;
+    private final List<ServerConnector> connectors = new ArrayList<>();
+    private SessionStore store;
+
+    private ProxyServer(ServeConfig config) {
+        this.config = config;
+        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
+        pool.setName("lbkit-proxy");
+        this.server = new Server(pool);
+    }
+
+    /**
+     * Builds everything the configuration declares and starts listening.
+     *
+     * @throws ConfigException when a declared feature cannot be built (naming the config path)
+     * @throws Exception       when a listener cannot bind or a component fails to start
+     */
+    public static ProxyServer start(ServeConfig config) throws Exception {
+        ProxyServer s = new ProxyServer(config);
+        try {
+            s.build();
+            s.server.start();
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        LOG.info("lbkit proxy listening on {}", s.uris());
+        return s;
+    }
+
+    /** The base URI of each listener, with the port actually bound. */
+    public List<URI> uris() {
+        List<URI> out = new ArrayList<>();
+        for (ServerConnector c : connectors) {
+            String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
+            if (host.contains(":")) {
+                host = "[" + host + "]";
+            }
+            out.add(URI.create("http://" + host + ":" + c.getLocalPort() + "/"));
+        }
+        return out;
+    }
+
+    /** The upstreams by name, live (their status shows health and in-flight counts). */
+    public Map<String, Upstream> upstreams() {
+        return java.util.Collections.unmodifiableMap(upstreams);
+    }
+
+    /** The session store, or {@code null} when none is configured. */
+    public SessionStore sessionStore() {
+        return store;
+    }
+
+    private void build() {
+        // upstreams, with the failure statuses of every retry policy that uses them
+        Map<String, Set<Integer>> failureStatuses = new LinkedHashMap<>();
+        for (UpstreamSpec u : config.upstreams().values()) {
+            failureStatuses.put(u.name(), new LinkedHashSet<>(u.failureStatuses()));
+        }
+        for (RouteSpec r : config.routes()) {
+            failureStatuses.get(r.upstream()).addAll(r.retry().failureStatuses());
+        }
+        for (UpstreamSpec u : config.upstreams().values()) {
+            Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
+                    .failureStatuses(failureStatuses.get(u.name()));
+            if (!u.slowStart().isZero()) {
+                b.slowStart(SlowStart.of(u.slowStart()));
+            }
+            Upstream upstream = b.build();
+            upstreams.put(u.name(), upstream);
+            monitor(u, upstream);
+        }
+
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < config.routes().size(); i++) {
+            try {
+                routes.add(route(i, config.routes().get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(config.source(), "routes[" + i + "]", e.getMessage());
+            }
+        }
+        ServeConfig.ProxySpec p = config.proxy();
+        int maxHeader = config.listeners().stream().mapToInt(ServeConfig.Listener::maxRequestHeaderBytes).max().orElse(8192);
+        ProxyConfig.Builder pc = ProxyConfig.builder()
+                .connectTimeout(p.connectTimeout())
+                .readTimeout(p.readTimeout())
+                .maxRequestBodyBytes(p.maxBodyBytes())
+                .maxRequestHeaderBytes(maxHeader)
+                .trustedProxies(config.trust().trustedProxies())
+                .hostHeader(p.hostHeader() == ServeConfig.ProxySpec.HostHeaderMode.CLIENT
+                        ? ProxyConfig.HostHeader.CLIENT : ProxyConfig.HostHeader.ENDPOINT)
+                .via(config.trust().via())
+                .servedByHeader(p.servedByHeader())
+                .forwarded(p.forwarded())
+                .maxConnectionsPerEndpoint(p.maxConnectionsPerEndpoint())
+                .keepAliveTimeout(p.keepaliveTimeout());
+        if (!p.totalTimeout().isZero()) {
+            pc.totalTimeout(p.totalTimeout());
+        }
+        routes.forEach(pc::route);
+        ProxyFilter filter = new ProxyFilter(pc.build());
+
+        ServeConfig.SessionSpec ss = config.sessions();
+        SessionApiServlet api = null;
+        if (ss != null) {
+            store = store(ss);
+            if (ss.api()) {
+                SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
+                        .allowFrom(ss.apiAllow().toArray(String[]::new));
+                if (ss.apiToken() != null) {
+                    ab.token(ss.apiToken());
+                }
+                api = ab.build();
+            }
+        }
+
+        for (ServeConfig.Listener l : config.listeners()) {
+            HttpConfiguration hc = new HttpConfiguration();
+            hc.setRequestHeaderSize(l.maxRequestHeaderBytes());
+            hc.setSendServerVersion(false);
+            hc.setSendXPoweredBy(false);
+            ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(hc));
+            c.setHost(l.host());
+            c.setPort(l.port());
+            c.setAcceptQueueSize(1024);
+            server.addConnector(c);
+            connectors.add(c);
+        }
+        ServletContextHandler context = new ServletContextHandler("/");
+        if (store != null) {
+            context.setAttribute(SessionFilter.STORE_ATTRIBUTE, store);
+        }
+        SessionApiServlet apiServlet = api;
+        String apiPath = ss == null ? null : ss.apiPath();
+        context.addServletContainerInitializer((classes, ctx) -> {
+            var fallback = ctx.addServlet(DEFAULT_SERVLET, new NotFound());
+            fallback.addMapping("/");
+            fallback.setAsyncSupported(true);
+            if (apiServlet != null) {
+                var reg = ctx.addServlet("lbkit-session-api", apiServlet);
+                reg.addMapping(apiPath);
+                reg.setAsyncSupported(true);
+            }
+            var f = ctx.addFilter("lbkit-proxy", filter);
+            f.setAsyncSupported(true);
+            f.addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST), false, DEFAULT_SERVLET);
+        });
+        GracefulHandler graceful = new GracefulHandler(context);
+        server.setHandler(graceful);
+        server.setStopTimeout(config.shutdownTimeout().toMillis());
+        server.setStopAtShutdown(false);
+    }
+
+    private void monitor(UpstreamSpec u, Upstream upstream) {
+        ActiveCheckSpec a = u.activeCheck();
+        HealthMonitor.Builder mb = HealthMonitor.builder(upstream)
+                .outlierDetection(outlier(u.outlier()))
+                .panicThresholdPercent(u.panicThresholdPercent())
+                .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
+        HealthMonitor monitor = mb.build().start();
+        monitors.add(monitor);
+        if (a != null) {
+            ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
+                    .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
+                    .jitterPercent(a.jitterPercent())
+                    .initialState(a.startHealthy() ? InitialState.UP : InitialState.CHECKING);
+            if (a.type() == ActiveCheckSpec.Type.TCP) {
+                cb.tcp(TcpCheck.connect());
+            } else {
+                HttpCheck.Builder hb = HttpCheck.builder().method(a.method()).path(a.path());
+                if (a.hostHeader() != null) {
+                    hb.host(a.hostHeader());
+                }
+                StringBuilder statuses = new StringBuilder();
+                for (int[] r : a.expectStatus()) {
+                    if (statuses.length() > 0) {
+                        statuses.append(',');
+                    }
+                    statuses.append(r[0]);
+                    if (r[1] != r[0]) {
+                        statuses.append('-').append(r[1]);
+                    }
+                }
+                hb.expectStatuses(statuses.toString());
+                if (a.bodyContains() != null) {
+                    hb.expectBodyContains(a.bodyContains());
+                }
+                cb.http(hb.build());
+            }
+            ActiveChecker checker = ActiveChecker.builder().check(cb.build()).listener(monitor).build();
+            checker.watch(upstream);
+            checker.start();
+            checkers.add(checker);
+        }
+    }
+
+    private static OutlierDetection outlier(OutlierSpec o) {
+        if (o == null) {
+            return OutlierDetection.disabled();
+        }
+        return OutlierDetection.envoyDefaults().toBuilder()
+                .consecutive5xx(o.consecutive5xx())
+                .consecutiveGatewayFailure(o.consecutiveGatewayFailure())
+                .interval(o.interval())
+                .baseEjectionTime(o.baseEjectionTime())
+                .maxEjectionTime(o.maxEjectionTime())
+                .maxEjectionPercent(o.maxEjectionPercent())
+                .enforcingSuccessRate(o.successRate() ? 100 : 0)
+                .enforcingFailurePercentage(o.failurePercentage() ? 100 : 0)
+                .build();
+    }
+
+    private Route route(int index, RouteSpec r) {
+        String at = "routes[" + index + "]";
+        if (r.mode() != RouteSpec.Mode.PROXY) {
+            throw new ConfigException(config.source(), at + ".mode", r.mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + " is not available in this version of lb-proxy serve (only proxy)");
+        }
+        if (r.forwardSession()) {
+            throw new ConfigException(config.source(), at + ".forwardSession",
+                    "session forwarding is not available in this version of lb-proxy serve");
+        }
+        UpstreamSpec u = config.upstreams().get(r.upstream());
+        if (u.hashKey().source() != ServeConfig.HashKey.Source.NONE
+                && u.hashKey().source() != ServeConfig.HashKey.Source.CLIENT_IP) {
+            throw new ConfigException(config.source(), "upstreams." + u.name() + ".hashKey",
+                    "only client-ip is available as a hash key in this version of lb-proxy serve");
+        }
+        Route.Builder b = Route.builder(r.name(), upstreams.get(r.upstream()))
+                .pathPrefix(r.match().pathPrefix())
+                .retryPolicy(r.retry());
+        if (r.match().host() != null) {
+            b.host(r.match().host());
+        }
+        if (!r.match().methods().isEmpty()) {
+            b.methods(r.match().methods().toArray(String[]::new));
+        }
+        if (r.match().headers().size() > 1) {
+            throw new ConfigException(config.source(), at + ".match.headers", "at most one header can be matched");
+        }
+        r.match().headers().forEach(b::header);
+        if (r.sticky() != null) {
+            b.sticky(StickyCookie.builder(r.sticky().key().getBytes(StandardCharsets.UTF_8))
+                    .name(r.sticky().cookie()).maxAge(r.sticky().maxAge()).build());
+        }
+        if (r.rateLimit() != null) {
+            ServeConfig.RateLimitSpec rl = r.rateLimit();
+            RateLimiter.Builder lb = RateLimiter.builder().rate(rl.rate()).burst(rl.burst()).rejectStatus(rl.status());
+            if (rl.nodelay()) {
+                lb.noDelay();
+            } else if (rl.delay() > 0) {
+                lb.delay(rl.delay());
+            }
+            b.rateLimiter(lb.build());
+        }
+        return b.build();
+    }
+
+    private static SessionStore store(ServeConfig.SessionSpec ss) {
+        SessionSettings.Builder settings = SessionSettings.builder().idleTimeout(ss.idleTimeout());
+        if (ss.absoluteTimeout() != null) {
+            settings.absoluteTimeout(ss.absoluteTimeout());
+        }
+        if (ss.store().equals("memory")) {
+            return InMemorySessionStore.builder().settings(settings.build()).build();
+        }
+        return RedisSessionStore.builder().uri(ss.store()).settings(settings.build()).build();
+    }
+
+    /** Stops gracefully: no new connections, in-flight requests get the shutdown timeout. */
+    public void stop() {
+        close();
+    }
+
+    /** Waits until the server has stopped. */
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            if (server.isStarted() || server.isStarting()) {
+                server.stop();
+            }
+        } catch (Exception e) {
+            LOG.warn("stopping the server: {}", e.toString());
+        }
+        for (ActiveChecker c : checkers) {
+            c.close();
+        }
+        checkers.clear();
+        for (HealthMonitor m : monitors) {
+            m.close();
+        }
+        monitors.clear();
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** The fallback servlet: answers 404 for paths no route and no local servlet serves. */
+    static final class NotFound extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setStatus(404);
+            resp.setContentType("text/plain;charset=utf-8");
+            resp.getWriter().write("no route\n");
+        }
+    }
+}

@@ -20,6 +20,15 @@ final class ClientAbort {
     private ClientAbort() {
     }
 
+    /** Whether {@code response} belongs to Jetty (which adds its own Date and Server headers). */
+    static boolean isJetty(ServletResponse response) {
+        ServletResponse r = response;
+        while (r instanceof ServletResponseWrapper w) {
+            r = w.getResponse();
+        }
+        return r.getClass().getName().startsWith("org.eclipse.jetty.");
+    }
+
     /** Returns true when the container closed the connection. */
     static boolean abort(ServletResponse response) {
         ServletResponse r = response;

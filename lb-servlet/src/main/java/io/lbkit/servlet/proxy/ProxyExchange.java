@@ -440,11 +440,15 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         resp.setStatus(r.getStatus());
         Set<String> conn = Headers.connectionTokens(h.getValuesList(HttpHeader.CONNECTION));
         List<String> vias = null;
+        boolean containerAddsDate = ClientAbort.isJetty(resp); // Jetty always writes its own Date
         for (HttpField f : h) {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
             if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
                     || lower.equals("content-length") || Headers.isSessionHeader(name)) {
+                continue;
+            }
+            if (containerAddsDate && lower.equals("date")) {
                 continue;
             }
             if (lower.equals("via")) {

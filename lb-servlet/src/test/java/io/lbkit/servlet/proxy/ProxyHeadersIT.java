@@ -76,9 +76,25 @@ class ProxyHeadersIT {
             assertTrue(head.contains("\r\nvia: 1.1 inner, 1.1 lbkit\r\n"), head);
             assertTrue(head.contains("\r\nx-served-by: a\r\n"), head);
             assertTrue(head.contains("\r\ndate: "), head);
+            // Jetty adds its own Server header too unless HttpConfiguration.setSendServerVersion(false)
+            assertEquals(kind == TestContainer.Kind.TOMCAT ? 1 : 2, head.split("\r\nserver:", -1).length - 1, head);
+            assertEquals(1, head.split("\r\ndate:", -1).length - 1, "one Date header: " + head);
             for (String gone : new String[] {"x-drop-me", "keep-alive", "proxy-authenticate", "x-new-session-data"}) {
                 assertFalse(head.contains("\r\n" + gone + ":"), gone + " reached the client:\n" + head);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void expectContinueIsAnsweredByTheContainerAndNotForwarded(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String raw = RawHttp.exchange(p.container.port(), "POST /headers HTTP/1.1", "Host: front.example",
+                    "Connection: close", "Expect: 100-continue", "Content-Length: 5", "", "hello");
+            assertTrue(raw.contains("HTTP/1.1 200"), raw);
+            String body = raw.substring(raw.indexOf("POST /headers"));
+            assertFalse(body.contains("\nexpect:"), body);
+            assertTrue(body.contains("\ncontent-length: 5\n"), body);
         }
     }
 

@@ -13,13 +13,18 @@ final class RawHttp {
     private RawHttp() {
     }
 
-    /** Sends {@code request} (CRLF line ends added) and reads until the server closes. */
+    /** Sends header lines (CRLF added), then after an empty line the body as is; reads until the server closes. */
     static String exchange(int port, String... lines) throws IOException {
         StringBuilder sb = new StringBuilder();
-        for (String l : lines) {
-            sb.append(l).append("\r\n");
+        int blank = java.util.Arrays.asList(lines).indexOf("");
+        int headEnd = blank < 0 ? lines.length : blank;
+        for (int i = 0; i < headEnd; i++) {
+            sb.append(lines[i]).append("\r\n");
         }
         sb.append("\r\n");
+        for (int i = headEnd + 1; i < lines.length; i++) {
+            sb.append(lines[i]); // body, sent as is
+        }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.setSoTimeout(30_000);

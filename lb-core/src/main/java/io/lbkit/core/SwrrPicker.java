@@ -24,9 +24,13 @@ import java.util.Arrays;
  * longer than {@link #MAX_PERIOD} (shared) or {@link #MAX_PRIVATE_PERIOD} (per thread, after an
  * episode) are not recorded: such upstreams run nginx's O(n) loop, as nginx always does.
  *
- * <p>State is per thread, as nginx's is per worker process: each thread sees exactly nginx's
- * sequence, and threads never contend on a shared cursor. Effective weights and failure counters
- * are shared (nginx with a {@code zone}).
+ * <p>In the steady state all threads walk the recorded period with one shared cursor (a CAS on
+ * its own cache line), so the sequence the upstream hands out is nginx's with one worker process,
+ * whichever threads ask: three equal endpoints are served 1, 2, 3, 1, 2, 3 even when every
+ * request arrives on a different container thread. During and after an irregular episode the
+ * explicit state is per thread, as nginx's is per worker process: a thread claims the shared
+ * position it leaves from, so threads entering an episode together start from different states.
+ * Effective weights and failure counters are shared (nginx with a {@code zone}).
  */
 final class SwrrPicker implements Picker {
 
@@ -93,21 +97,13 @@ final class SwrrPicker implements Picker {
         this.local = ThreadLocal.withInitial(this::newState);
     }
 
-    private final java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+    /** The shared position in {@link #canonical}: every thread walks the same sequence. */
+    private final SharedCursor cursor = new SharedCursor();
 
-    /**
-     * The first thread starts at position 0, exactly like a fresh nginx worker; later threads start
-     * further along the same cycle (still an exact nginx sequence, as if that worker had already
-     * served some requests), so that threads do not all hit the same endpoint at the same moment.
-     */
     private State newState() {
         State s = new State();
         s.cycle = canonical;
         s.explicit = canonical == null;
-        int t = threads.getAndIncrement();
-        if (canonical != null && t > 0) {
-            s.pos = (int) Long.remainderUnsigned(Hashing.fmix64(t), canonical.length);
-        }
         return s;
     }
 
@@ -137,12 +133,27 @@ final class SwrrPicker implements Picker {
         State s = local.get();
         if (!s.explicit && !slowStart && req.triedCount() == 0 && u.irregular <= 0) {
             Cycle cy = s.cycle;
-            int pos = s.pos;
-            Member mm = m[cy.seq[pos]];
-            int mf = mm.maxFails;
-            if ((mf == 0 || mm.fails < mf) && !mm.atConnectionCap()) {
-                s.pos = pos + 1 == cy.length ? 0 : pos + 1;
-                return mm;
+            if (cy == canonical) {
+                SharedCursor sc = cursor;
+                for (;;) {
+                    int pos = sc.get();
+                    Member mm = m[cy.seq[pos]];
+                    int mf = mm.maxFails;
+                    if ((mf != 0 && mm.fails >= mf) || mm.atConnectionCap()) {
+                        break;
+                    }
+                    if (sc.advance(pos, pos + 1 == cy.length ? 0 : pos + 1)) {
+                        return mm;
+                    }
+                }
+            } else {
+                int pos = s.pos;
+                Member mm = m[cy.seq[pos]];
+                int mf = mm.maxFails;
+                if ((mf == 0 || mm.fails < mf) && !mm.atConnectionCap()) {
+                    s.pos = pos + 1 == cy.length ? 0 : pos + 1;
+                    return mm;
+                }
             }
         }
         return explicitPick(s, req, slowStart);
@@ -157,14 +168,17 @@ final class SwrrPicker implements Picker {
             s.recLength = -1;
             if (canonical != null) {
                 s.cycle = canonical;
-                s.pos = 0;
                 s.explicit = false;
+                cursor.set(0);
                 return pick(req, false);
             }
             java.util.Arrays.fill(s.cur, 0);
         }
         if (!s.explicit) {
-            s.cur = materialize(s.cycle, s.pos, s.cur);
+            // leaving the shared walk claims its position, so that threads entering an episode
+            // together start from different states instead of all picking the same endpoint
+            int pos = s.cycle == canonical ? cursor.claim(canonical.length) : s.pos;
+            s.cur = materialize(s.cycle, pos, s.cur);
             s.explicit = true;
             s.recLength = -1;
         } else if (s.cur == null) {
@@ -255,6 +269,53 @@ final class SwrrPicker implements Picker {
     /** Whether the calling thread currently runs nginx's O(n) loop rather than the O(1) walk. */
     boolean explicitForCurrentThread() {
         return local.get().explicit;
+    }
+
+    /** Position shared by all threads in the canonical cycle, on its own cache line. */
+    static final class SharedCursor extends CursorValue {
+        long q1, q2, q3, q4, q5, q6, q7;
+
+        int get() {
+            return (int) POS.getVolatile(this);
+        }
+
+        boolean advance(int expect, int next) {
+            return POS.compareAndSet(this, expect, next);
+        }
+
+        void set(int value) {
+            POS.setVolatile(this, value);
+        }
+
+        /** Takes the current position and moves past it. */
+        int claim(int length) {
+            for (;;) {
+                int p = get();
+                if (advance(p, p + 1 == length ? 0 : p + 1)) {
+                    return p;
+                }
+            }
+        }
+
+        private static final java.lang.invoke.VarHandle POS;
+
+        static {
+            try {
+                POS = java.lang.invoke.MethodHandles.lookup().findVarHandle(CursorValue.class, "pos", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    /** Padding before the cursor. */
+    abstract static class CursorPad {
+        long p1, p2, p3, p4, p5, p6, p7;
+    }
+
+    /** The cursor's value, between two pads. */
+    abstract static class CursorValue extends CursorPad {
+        volatile int pos;
     }
 
     /** The exact current-weight vector at position {@code k} of {@code cycle}. */

@@ -34,6 +34,28 @@ class RoundRobinTest {
         assertEquals("aabacaaaabacaa", sb.toString());
     }
 
+    /**
+     * A proxy serves each request on whichever container thread is free: the upstream must still
+     * hand out nginx's sequence (one worker), not one sequence per thread.
+     */
+    @Test
+    void picksFromManyThreadsFollowOneSequence() throws Exception {
+        Upstream u = upstream(new ManualTicker(), 1, 5, 1, 1);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 14; i++) {
+            String[] id = new String[1];
+            Thread t = new Thread(() -> {
+                Selection s = u.pick();
+                id[0] = s.endpoint().id();
+                s.complete(200, 1_000_000);
+            });
+            t.start();
+            t.join();
+            sb.append(id[0].equals("e0") ? 'a' : id[0].equals("e1") ? 'b' : 'c');
+        }
+        assertEquals("aabacaaaabacaa", sb.toString());
+    }
+
     @Test
     void eachPeriodPicksEachPeerWeightTimes() {
         int[] weights = {3, 7, 1, 4, 4, 10};

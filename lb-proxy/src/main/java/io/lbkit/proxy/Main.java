@@ -15,14 +15,18 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Main {
 
-    static final String USAGE = "usage: java -jar lb-proxy.jar <serve|simulate|split> [options]  (--help for details)";
+    static final String USAGE = "usage: java -jar lb-proxy.jar <demo|serve|simulate|split> [options]  (--help for details)";
 
     static final String HELP = String.join("\n",
             "lbkit command-line tools",
             "",
-            ServeCommand.USAGE,
+            DemoCommand.USAGE,
+            ServeCommand.USAGE.replace("usage:", "      "),
             SimulateCommand.USAGE,
             SplitCommand.USAGE.replace("usage:", "      "),
+            "",
+            "demo: starts three session-aware backends and the proxy tier in front of them in one JVM (in-memory",
+            "session store) and prints curl lines showing round robin, sessions, stickiness, SSE and the session API.",
             "",
             "serve: runs the proxy tier that FILE (YAML, or JSON when it ends in .json) declares: listeners,",
             "upstreams with health checks, routes, sticky cookies, rate limits, the session store and its API.",
@@ -81,7 +85,7 @@ public final class Main {
     static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length == 0) {
-                throw new UsageException(USAGE, "missing command (serve, simulate or split)");
+                throw new UsageException(USAGE, "missing command (demo, serve, simulate or split)");
             }
             String command = args[0];
             if (command.equals("--help") || command.equals("-h") || command.equals("help")
@@ -101,8 +105,11 @@ public final class Main {
                 case "serve":
                     status = ServeCommand.run(args, out, err);
                     break;
+                case "demo":
+                    status = DemoCommand.run(args, out);
+                    break;
                 default:
-                    throw new UsageException(USAGE, "unknown command '" + command + "' (serve, simulate or split)");
+                    throw new UsageException(USAGE, "unknown command '" + command + "' (demo, serve, simulate or split)");
             }
             out.flush();
             return status;

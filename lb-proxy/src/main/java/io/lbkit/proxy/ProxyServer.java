@@ -72,6 +72,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
     private SessionStore store;
+    private SessionStore sharedStore;
 
     private ProxyServer(ServeConfig config) {
         this.config = config;
@@ -87,7 +88,16 @@ public final class ProxyServer implements AutoCloseable {
      * @throws Exception       when a listener cannot bind or a component fails to start
      */
     public static ProxyServer start(ServeConfig config) throws Exception {
+        return start(config, null);
+    }
+
+    /**
+     * Like {@link #start(ServeConfig)} but with a session store the caller owns (used instead of
+     * the one the configuration names; not closed by this server).
+     */
+    public static ProxyServer start(ServeConfig config, SessionStore sharedStore) throws Exception {
         ProxyServer s = new ProxyServer(config);
+        s.sharedStore = sharedStore;
         try {
             s.build();
             s.server.start();
@@ -174,7 +184,7 @@ public final class ProxyServer implements AutoCloseable {
         ServeConfig.SessionSpec ss = config.sessions();
         SessionApiServlet api = null;
         if (ss != null) {
-            store = store(ss);
+            store = sharedStore != null ? sharedStore : store(ss);
             if (ss.api()) {
                 SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
@@ -365,7 +375,7 @@ public final class ProxyServer implements AutoCloseable {
             m.close();
         }
         monitors.clear();
-        if (store != null) {
+        if (store != null && store != sharedStore) {
             store.close();
         }
     }

@@ -42,7 +42,7 @@ class BadArgumentsTest {
 
     @Test
     void noCommand() {
-        fails(Main.USAGE, "error: missing command (serve, simulate or split)");
+        fails(Main.USAGE, "error: missing command (demo, serve, simulate or split)");
     }
 
     @Test

@@ -91,7 +91,7 @@ class ShadedJarIT {
 
         Run none = java();
         assertEquals(2, none.status());
-        assertEquals(List.of("error: missing command (serve, simulate or split)", Main.USAGE), none.err().lines().toList());
+        assertEquals(List.of("error: missing command (demo, serve, simulate or split)", Main.USAGE), none.err().lines().toList());
     }
 
     @Test

@@ -75,6 +75,14 @@ public final class ConfigLoader {
         return parse(name, text, env);
     }
 
+    /**
+     * Parses configuration text; {@code name} names it in error messages and picks the syntax
+     * (JSON when it ends in {@code .json}, else YAML).
+     */
+    public static ServeConfig parse(String name, String text) {
+        return parse(name, text, System::getenv);
+    }
+
     static ServeConfig parse(String name, String text, Function<String, String> env) {
         JsonNode tree;
         try {

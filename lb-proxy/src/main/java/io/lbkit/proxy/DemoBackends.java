@@ -1,0 +1,151 @@
+package io.lbkit.proxy;
+
+import io.lbkit.servlet.backend.InstanceIdFilter;
+import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.session.SessionStore;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The demo's backends: Jetty 12 servers on 127.0.0.1, each a session-aware app built only from
+ * lb-servlet's backend filters ({@link SessionFilter} on a shared store, {@link InstanceIdFilter})
+ * and one servlet: {@code /} and {@code /cart} count visits in the session, {@code /events} is
+ * a server-sent event stream, {@code /health} answers {@code ok}.
+ */
+final class DemoBackends implements AutoCloseable {
+
+    private final List<Server> servers = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lbkit-demo-sse");
+        t.setDaemon(true);
+        return t;
+    });
+
+    DemoBackends(int count, SessionStore store) throws Exception {
+        for (int i = 1; i <= count; i++) {
+            String name = "backend-" + i;
+            QueuedThreadPool pool = new QueuedThreadPool(50, 4);
+            pool.setName(name);
+            Server server = new Server(pool);
+            ServerConnector c = new ServerConnector(server);
+            c.setHost("127.0.0.1");
+            server.addConnector(c);
+            ServletContextHandler ctx = new ServletContextHandler("/");
+            ctx.addServletContainerInitializer((classes, sc) -> {
+                var id = sc.addFilter("instance-id", new InstanceIdFilter(name, null));
+                id.setAsyncSupported(true);
+                id.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+                var sessions = sc.addFilter("sessions", SessionFilter.builder(store).trustedProxies("127.0.0.0/8").build());
+                sessions.setAsyncSupported(true);
+                sessions.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+                var app = sc.addServlet("demo", new DemoServlet(name, ticker));
+                app.setAsyncSupported(true);
+                app.addMapping("/");
+            });
+            server.setHandler(ctx);
+            server.start();
+            servers.add(server);
+            ports.add(c.getLocalPort());
+        }
+    }
+
+    List<Integer> ports() {
+        return List.copyOf(ports);
+    }
+
+    @Override
+    public void close() {
+        for (Server s : servers) {
+            try {
+                s.stop();
+            } catch (Exception e) {
+                // best effort on the way out
+            }
+        }
+        ticker.shutdownNow();
+    }
+
+    /** The demo application. */
+    static final class DemoServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final String name;
+        private final transient ScheduledExecutorService ticker;
+
+        DemoServlet(String name, ScheduledExecutorService ticker) {
+            this.name = name;
+            this.ticker = ticker;
+        }
+
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            String path = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
+            switch (path) {
+                case "/health" -> {
+                    resp.setContentType("text/plain;charset=utf-8");
+                    resp.getWriter().write("ok\n");
+                }
+                case "/events" -> events(req, resp);
+                default -> {
+                    HttpSession session = req.getSession(true);
+                    Object v = session.getAttribute("visits");
+                    long visits = v instanceof Number n ? n.longValue() + 1 : 1;
+                    session.setAttribute("visits", visits);
+                    resp.setContentType("application/json");
+                    resp.getWriter().write("{\"instance\":\"" + name + "\",\"path\":\"" + jsonEscape(path)
+                            + "\",\"visits\":" + visits + "}\n");
+                }
+            }
+        }
+
+        /** Five events, one a second, each written and flushed as it happens. */
+        private void events(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setContentType("text/event-stream");
+            resp.setHeader("Cache-Control", "no-cache");
+            resp.flushBuffer();
+            AsyncContext async = req.startAsync();
+            async.setTimeout(0);
+            PrintWriter w = resp.getWriter();
+            for (int i = 1; i <= 5; i++) {
+                int n = i;
+                ticker.schedule(() -> {
+                    w.write("id: " + n + "\ndata: {\"instance\":\"" + name + "\",\"event\":" + n + "}\n\n");
+                    w.flush();
+                    if (n == 5) {
+                        async.complete();
+                    }
+                }, i - 1L, TimeUnit.SECONDS);
+            }
+        }
+
+        private static String jsonEscape(String s) {
+            StringBuilder sb = new StringBuilder();
+            for (char c : s.toCharArray()) {
+                if (c == '"' || c == '\\') {
+                    sb.append('\\').append(c);
+                } else if (c < 0x20 || c > 0x7e) {
+                    sb.append(String.format("\\u%04x", (int) c));
+                } else {
+                    sb.append(c);
+                }
+            }
+            return sb.toString();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.lbkit.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import java.net.CookieManager;
+import java.net.HttpCookie;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The demo does what its guide says, through real sockets. */
+class DemoIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private DemoCommand.Demo demo;
+    private URI base;
+
+    @BeforeEach
+    void start() throws Exception {
+        demo = DemoCommand.Demo.start("127.0.0.1", 0);
+        base = demo.proxy().uris().get(0);
+    }
+
+    @AfterEach
+    void stop() {
+        demo.close();
+    }
+
+    private static HttpResponse<String> get(HttpClient c, URI uri) throws Exception {
+        return c.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void roundRobinReachesEveryBackendAndTheSessionFollowsTheClient() throws Exception {
+        HttpClient c = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        Set<String> servedBy = new HashSet<>();
+        List<Long> visits = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> r = get(c, base.resolve("/"));
+            assertEquals(200, r.statusCode(), r.body());
+            String by = r.headers().firstValue("X-Served-By").orElseThrow();
+            assertEquals(by, r.headers().firstValue("X-Instance-ID").orElseThrow());
+            JsonNode body = JSON.readTree(r.body());
+            assertEquals(by, body.get("instance").asText());
+            servedBy.add(by);
+            visits.add(body.get("visits").asLong());
+        }
+        assertEquals(Set.of("backend-1", "backend-2", "backend-3"), servedBy);
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), visits, "one session shared by all three backends");
+
+        HttpCookie session = ((CookieManager) c.cookieHandler().orElseThrow()).getCookieStore().getCookies().stream()
+                .filter(k -> k.getName().equals("LBSESSION")).findFirst().orElseThrow();
+        HttpResponse<String> api = get(HttpClient.newHttpClient(), base.resolve("/session?session_id=" + session.getValue()));
+        assertEquals(200, api.statusCode(), api.body());
+        assertEquals(6, JSON.readTree(api.body()).get("data").get("visits").asLong());
+    }
+
+    @Test
+    void cartIsStickyAndEventsStream() throws Exception {
+        HttpClient c = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        String first = get(c, base.resolve("/cart")).headers().firstValue("X-Served-By").orElseThrow();
+        for (int i = 0; i < 5; i++) {
+            assertEquals(first, get(c, base.resolve("/cart")).headers().firstValue("X-Served-By").orElseThrow());
+        }
+        HttpResponse<InputStream> sse = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(base.resolve("/events")).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, sse.statusCode());
+        assertTrue(sse.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+        List<String> data = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(sse.body(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("data: ")) {
+                    data.add(line);
+                }
+            }
+        }
+        assertEquals(5, data.size(), data.toString());
+        assertTrue(data.get(4).contains("\"event\":5"), data.get(4));
+    }
+
+    @Test
+    void guideNamesTheProxyUrl() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        DemoCommand.printGuide(out, base, demo.backends().ports());
+        String guide = bytes.toString(StandardCharsets.UTF_8);
+        String url = base.toString().replaceAll("/$", "");
+        assertTrue(guide.contains("curl -N " + url + "/events"), guide);
+        assertTrue(guide.contains("curl -s -X POST " + url + "/session"), guide);
+    }
+}

@@ -148,6 +148,7 @@ public final class ProxyServer implements AutoCloseable {
                 b.slowStart(SlowStart.of(u.slowStart()));
             }
             Upstream upstream = b.build();
+            u.states().forEach(upstream::setState);
             upstreams.put(u.name(), upstream);
             monitor(u, upstream);
         }

@@ -248,6 +248,7 @@ public final class ConfigLoader {
                 throw eps.error("at least one endpoint is required");
             }
             List<Endpoint> endpoints = new ArrayList<>();
+            Map<String, io.lbkit.core.EndpointState> states = new LinkedHashMap<>();
             Set<String> ids = new HashSet<>();
             for (Node e : eps.items()) {
                 Endpoint ep = endpoint(e);
@@ -255,6 +256,15 @@ public final class ConfigLoader {
                     throw e.error("duplicate endpoint id '" + ep.id() + "'");
                 }
                 endpoints.add(ep);
+                if (e.isMapping()) {
+                    Node stn = e.get("state");
+                    io.lbkit.core.EndpointState st = "drain".equalsIgnoreCase(stn.string("").trim())
+                            ? io.lbkit.core.EndpointState.DRAINING  // nginx's keyword
+                            : stn.choice(io.lbkit.core.EndpointState.class, io.lbkit.core.EndpointState.UP);
+                    if (st != io.lbkit.core.EndpointState.UP) {
+                        states.put(ep.id(), st);
+                    }
+                }
             }
             Duration slowStart = n.get("slowStart").duration(Duration.ZERO);
             Set<Integer> failureStatuses = new LinkedHashSet<>();
@@ -269,7 +279,7 @@ public final class ConfigLoader {
             ActiveCheckSpec check = n.has("healthCheck") ? activeCheck(n.get("healthCheck")) : null;
             OutlierSpec outlier = outlier(n.get("outlierDetection"));
             return new UpstreamSpec(name, policyName, policy, key, endpoints, slowStart, failureStatuses, panic,
-                    check, outlier);
+                    check, outlier, states);
         }
 
         Endpoint endpoint(Node e) {
@@ -279,7 +289,8 @@ public final class ConfigLoader {
                 address = e.requiredString().trim();
                 b = parseAddress(e, address, null);
             } else {
-                e.allowOnly("address", "id", "weight", "backup", "maxConnections", "maxFails", "failTimeout", "metadata");
+                e.allowOnly("address", "id", "weight", "backup", "maxConnections", "maxFails", "failTimeout", "metadata",
+                        "state");
                 address = e.get("address").requiredString().trim();
                 b = parseAddress(e.get("address"), address, e.get("id").string(null));
                 b.weight(e.get("weight").integer(1, 1, 1_000_000));

@@ -58,12 +58,15 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
      *
      * @param activeCheck active health check, or {@code null} for passive only
      * @param outlier     outlier detection, or {@code null} when off
+     * @param states      endpoints that start down or draining (nginx {@code down} / {@code drain})
      */
     public record UpstreamSpec(String name, String policyName, BalancingPolicy policy, HashKey hashKey,
                                List<Endpoint> endpoints, Duration slowStart, Set<Integer> failureStatuses,
-                               int panicThresholdPercent, ActiveCheckSpec activeCheck, OutlierSpec outlier) {
+                               int panicThresholdPercent, ActiveCheckSpec activeCheck, OutlierSpec outlier,
+                               Map<String, io.lbkit.core.EndpointState> states) {
         public UpstreamSpec {
             endpoints = List.copyOf(endpoints);
+            states = Map.copyOf(states);
             failureStatuses = Set.copyOf(failureStatuses);
         }
     }

@@ -45,6 +45,7 @@ class ConfigLoaderTest {
                   - 127.0.0.1:9002
                   - address: "[::1]:9003"
                     backup: true
+                  - { address: 127.0.0.1:9004, state: drain }
                 healthCheck:
                   path: /health
                   expectStatus: [200-299, 304]
@@ -100,6 +101,7 @@ class ConfigLoaderTest {
         assertEquals("127.0.0.1:9002", app.endpoints().get(1).id());
         assertEquals("::1", app.endpoints().get(2).host());
         assertTrue(app.endpoints().get(2).backup());
+        assertEquals(Map.of("127.0.0.1:9004", io.lbkit.core.EndpointState.DRAINING), app.states());
         assertEquals("/health", app.activeCheck().path());
         assertEquals(2, app.activeCheck().expectStatus().size());
         assertArrayEquals(new int[] {200, 299}, app.activeCheck().expectStatus().get(0));

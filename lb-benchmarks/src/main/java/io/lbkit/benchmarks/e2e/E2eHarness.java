@@ -23,9 +23,10 @@ import java.util.regex.Pattern;
 /**
  * End-to-end load harness: the same backends, the same wrk client settings, one run, each proxy
  * measured in turn with nothing else of the harness active: backends direct, nginx, Jetty's
- * AsyncProxyServlet, MITRE's smiley-http-proxy-servlet, and lbkit {@code serve} when
- * {@code --lbkit-config-template} is given (a file whose {@code {{port}}} and
- * {@code {{backendN}}} placeholders are filled in; the lbkit jar from {@code --lbkit-jar}).
+ * AsyncProxyServlet, MITRE's smiley-http-proxy-servlet, and lbkit {@code serve} (the jar from
+ * {@code --lbkit-jar}, default {@code lb-proxy/target/lb-proxy.jar}; the configuration from
+ * {@code --lbkit-config-template}, default the bundled {@code e2e/lbkit.yaml}, whose
+ * {@code {{port}}} and {@code {{backendN}}} placeholders are filled in).
  *
  * <pre>
  * java -cp lb-benchmarks/target/benchmarks.jar io.lbkit.benchmarks.e2e.E2eHarness \
@@ -92,7 +93,7 @@ public final class E2eHarness {
                 default -> throw new IllegalArgumentException("unknown target " + target);
             };
             if (target.equals("lbkit") && p == null) {
-                System.out.println("| lbkit | (skipped: --lbkit-jar and --lbkit-config-template not given) | | | | | |");
+                System.out.println("| lbkit | (skipped: no lb-proxy.jar; build it or pass --lbkit-jar) | | | | | |");
                 continue;
             }
             awaitHttp(port, path);
@@ -182,18 +183,27 @@ public final class E2eHarness {
     }
 
     private Process startLbkit(int port, int[] backends) throws IOException {
-        String jar = opts.get("lbkit-jar");
-        String template = opts.get("lbkit-config-template");
-        if (jar == null || template == null) {
+        String jar = opts.getOrDefault("lbkit-jar", "lb-proxy/target/lb-proxy.jar");
+        if (!Files.isRegularFile(Path.of(jar))) {
             return null;
         }
-        String conf = Files.readString(Path.of(template)).replace("{{port}}", Integer.toString(port));
+        String template = opts.get("lbkit-config-template");
+        String text;
+        if (template == null) {
+            try (var in = E2eHarness.class.getResourceAsStream("/e2e/lbkit.yaml")) {
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            template = "lbkit.yaml";
+        } else {
+            text = Files.readString(Path.of(template));
+        }
+        String conf = text.replace("{{port}}", Integer.toString(port));
         for (int i = 0; i < backends.length; i++) {
             conf = conf.replace("{{backend" + i + "}}", Integer.toString(backends[i]));
         }
         Path file = work.resolve(Path.of(template).getFileName());
         Files.writeString(file, conf);
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", jar, "serve", "--config", file.toString()));
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-jar", jar, "serve", "--config", file.toString()));
         return start("lbkit", cmd);
     }
 

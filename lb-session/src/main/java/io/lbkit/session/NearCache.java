@@ -14,8 +14,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Races between a round trip that fetched a session and an invalidation that arrived while it
  * was in flight are closed by stamps: before the round trip the caller takes {@link #stamp}
  * (a striped per-id invalidation counter plus the global clear epoch); {@link #put} stores the
- * result only if neither moved, and re-checks after storing. Until the invalidation channel is
- * known to be subscribed ({@link #setCoherent}), the cache neither serves nor stores.
+ * result only if neither moved, and re-checks after storing. A reply never replaces a cached
+ * copy of a later state (higher version): this instance's own writes invalidate nothing, so
+ * their replies may arrive out of order. Until the invalidation channel is known to be
+ * subscribed ({@link #setCoherent}), the cache neither serves nor stores.
  */
 final class NearCache {
 
@@ -88,10 +90,28 @@ final class NearCache {
         long idleNanos = session.maxInactiveInterval().toNanos();
         long deadline = now + Math.min(absoluteRemainingNanos, idleNanos);
         Entry e = new Entry(session, deadline, Math.max(1, idleNanos / 10), now);
-        cache.put(id, e);
+        // this instance's own writes do not invalidate its cache, so two replies of one session
+        // (concurrent saves, or a load racing a save) can arrive in any order: keep the newer
+        if (cache.asMap().merge(id, e, NearCache::newer) != e) {
+            return;
+        }
         if (!coherent || stamp(id) != stamp) {
             cache.asMap().remove(id, e);
         }
+    }
+
+    /**
+     * The entry holding the later state of a session: the higher version, or on equal versions
+     * the later access (a save that changes only the max inactive interval keeps the version).
+     * Redis's scripts run one at a time, so a later reply never has a lower version or access.
+     */
+    private static Entry newer(Entry cached, Entry incoming) {
+        Session c = cached.session;
+        Session n = incoming.session;
+        if (n.version() != c.version()) {
+            return n.version() > c.version() ? incoming : cached;
+        }
+        return n.lastAccessedTime().isBefore(c.lastAccessedTime()) ? cached : incoming;
     }
 
     void invalidate(String id) {

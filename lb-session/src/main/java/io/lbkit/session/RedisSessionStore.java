@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.redisson.Redisson;
+import org.redisson.api.NodeType;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -947,11 +948,25 @@ public final class RedisSessionStore implements SessionStore {
                 // any connection event may mean missed invalidations: drop everything cached
                 config.setConnectionListener(new ConnectionListener() {
                     @Override
+                    public void onConnect(InetSocketAddress addr, NodeType type) {
+                        near.clear();
+                    }
+
+                    @Override
+                    public void onDisconnect(InetSocketAddress addr, NodeType type) {
+                        near.clear();
+                    }
+
+                    // Redisson 4 still declares these abstract (deprecated) and calls the
+                    // NodeType overloads above; implemented for completeness
+                    @Override
+                    @SuppressWarnings("deprecation")
                     public void onConnect(InetSocketAddress addr) {
                         near.clear();
                     }
 
                     @Override
+                    @SuppressWarnings("deprecation")
                     public void onDisconnect(InetSocketAddress addr) {
                         near.clear();
                     }

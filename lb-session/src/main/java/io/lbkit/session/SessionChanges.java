@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +58,7 @@ public record SessionChanges(List<AttributeChange> changes, Duration maxInactive
                     + (patch == null ? "nothing" : patch.getNodeType()));
         }
         Builder b = builder();
-        for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : patch.properties()) {
             JsonNode v = e.getValue();
             if (v.isNull()) {
                 b.remove(e.getKey());

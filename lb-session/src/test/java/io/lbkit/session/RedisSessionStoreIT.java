@@ -192,6 +192,44 @@ class RedisSessionStoreIT {
     }
 
     @Test
+    void concurrentSavesThroughOneNearCachedStoreLeaveItsCacheAtTheLatestVersion() throws Exception {
+        // its own writes invalidate nothing in its cache: replies arriving out of order must not
+        // leave an older copy cached (found by lb-servlet's SessionFilterIT on Redis + near cache)
+        RedisSessionStore store = store(true);
+        int threads = 4;
+        int perThread = 3;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            for (int round = 0; round < 40; round++) {
+                Session s = store.create(Map.of());
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<?>> fs = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    fs.add(pool.submit(() -> {
+                        start.await();
+                        for (int i = 0; i < perThread; i++) {
+                            store.save(s.id(), SessionChanges.builder()
+                                    .set("t" + thread + "-" + i, F.numberNode(i)).build()).orElseThrow();
+                        }
+                        return null;
+                    }));
+                }
+                start.countDown();
+                for (Future<?> f : fs) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                assertTrue(store.isNearCached(s.id()));
+                Session cached = store.load(s.id()).orElseThrow();
+                assertEquals(1 + threads * perThread, cached.version(), "round " + round);
+                assertEquals(threads * perThread, cached.attributes().size(), "round " + round);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void concurrentMergesOfOneAttributeAllPersist() throws Exception {
         RedisSessionStore a = store(false);
         RedisSessionStore b = store(true);

@@ -1,12 +1,12 @@
 package io.lbkit.servlet.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lbkit.servlet.testing.TestContainer;
-import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import java.io.ByteArrayInputStream;
@@ -15,27 +15,37 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The seed-000 session API in real Jetty 12 and Tomcat 11: {@code /session} (loopback only, no
- * token), {@code /secure/session} (token), {@code /remote/session} (only 10.0.0.0/8: the test
- * client is denied).
+ * The seed-000 session API in real Jetty 12 and Tomcat 11, each case against the in-memory store
+ * and against {@link io.lbkit.session.RedisSessionStore} on a real redis-server: {@code /session}
+ * (loopback only, no token), {@code /secure/session} (token), {@code /remote/session} (only
+ * 10.0.0.0/8: the test client is denied).
  */
 class SessionApiIT {
 
+    private static final String CASES = "io.lbkit.servlet.backend.TestStores#cases";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOKEN = "s3cret-token-0123456789";
+    private static final Instant ORIGIN = Instant.parse("2026-03-01T10:00:00Z");
+    private static final TestStores STORES = new TestStores();
     private final ManualTicker ticker = new ManualTicker();
-    private final FaultyStore store = new FaultyStore(InMemorySessionStore.builder().ticker(ticker)
-            .wallClockOrigin(Instant.parse("2026-03-01T10:00:00Z"))
-            .settings(SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(1024).build())
-            .build());
+    private FaultyStore store;
     private TestContainer container;
 
-    private void start(TestContainer.Kind kind) {
+    @AfterAll
+    static void stopRedis() {
+        STORES.close();
+    }
+
+    private void start(TestContainer.Kind kind, TestStores.Backing backing) {
+        store = new FaultyStore(STORES.create(backing,
+                SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(1024).build(),
+                ticker, ORIGIN));
         container = TestContainer.start(kind, ctx -> {
             ctx.addServlet("api", SessionApiServlet.builder(store).loopbackOnly().build()).addMapping("/session");
             ctx.addServlet("secure", SessionApiServlet.builder(store).token(TOKEN).build()).addMapping("/secure/session");
@@ -46,8 +56,12 @@ class SessionApiIT {
 
     @AfterEach
     void stop() {
-        if (container != null) {
-            container.close();
+        try {
+            if (container != null) {
+                container.close();
+            }
+        } finally {
+            STORES.closeStores();
         }
     }
 
@@ -88,10 +102,10 @@ class SessionApiIT {
         return json(r).get("session_id").textValue();
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void postCreatesWithAServerIdAndGetReturnsTheSameShape(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void postCreatesWithAServerIdAndGetReturnsTheSameShape(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         HttpResponse<String> r = post(api(""), "{\"username\":\"test\",\"data\":\"session_data\"}");
         assertEquals(201, r.statusCode());
         JsonNode b = json(r);
@@ -99,8 +113,12 @@ class SessionApiIT {
         assertTrue(SessionIds.isWellFormed(id));
         assertEquals(tree("{\"data\":\"session_data\",\"username\":\"test\"}"), b.get("data"));
         assertEquals(1, b.get("version").intValue());
-        assertEquals("2026-03-01T10:00:00Z", b.get("created_at").textValue());
-        assertEquals("2026-03-01T10:30:00Z", b.get("expires_at").textValue());
+        Instant created = Instant.parse(b.get("created_at").textValue());
+        if (backing == TestStores.Backing.MEMORY) {
+            assertEquals(ORIGIN, created);
+        }
+        assertEquals(created, Instant.parse(b.get("last_accessed_at").textValue()));
+        assertEquals(created.plus(Duration.ofMinutes(30)), Instant.parse(b.get("expires_at").textValue()));
         assertEquals("/session?session_id=" + id, r.headers().firstValue("Location").orElse(null));
         assertEquals("\"1\"", r.headers().firstValue("ETag").orElse(null));
         assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(null));
@@ -112,18 +130,25 @@ class SessionApiIT {
         JsonNode gb = json(g);
         assertEquals(id, gb.get("session_id").textValue());
         assertEquals(b.get("data"), gb.get("data"));
-        assertEquals("2026-03-01T10:10:00Z", gb.get("last_accessed_at").textValue());
-        assertEquals("2026-03-01T10:40:00Z", gb.get("expires_at").textValue(), "GET slides the idle expiry");
+        assertEquals(created, Instant.parse(gb.get("created_at").textValue()));
+        Instant accessed = Instant.parse(gb.get("last_accessed_at").textValue());
+        if (backing == TestStores.Backing.MEMORY) {
+            assertEquals(Instant.parse("2026-03-01T10:10:00Z"), accessed);
+        } else {
+            assertFalse(accessed.isBefore(created), accessed + " before " + created); // the Redis server's clock
+        }
+        assertEquals(accessed.plus(Duration.ofMinutes(30)), Instant.parse(gb.get("expires_at").textValue()),
+                "GET slides the idle expiry");
 
         HttpResponse<String> byCookie = Http.get(api(""), "Cookie", "LBSESSION=" + id);
         assertEquals(200, byCookie.statusCode());
         assertEquals(id, json(byCookie).get("session_id").textValue());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void putAppliesAMergePatchWithOptionalIfMatch(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void putAppliesAMergePatchWithOptionalIfMatch(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         String id = create("{\"user\":{\"name\":\"ann\",\"roles\":[\"a\"],\"tmp\":1},\"cart\":3,\"gone\":true}");
         HttpResponse<String> r = put(api("session_id=" + id),
                 "{\"user\":{\"tmp\":null,\"email\":\"a@x\"},\"gone\":null,\"cart\":4}",
@@ -151,10 +176,10 @@ class SessionApiIT {
         assertEquals(404, put(api("session_id=" + SessionIds.generate()), "{\"a\":1}").statusCode());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void deleteAnswers204ThenNotFound(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void deleteAnswers204ThenNotFound(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         String id = create("{}");
         HttpResponse<String> d = Http.send(HttpRequest.newBuilder(api("session_id=" + id)).DELETE());
         assertEquals(204, d.statusCode());
@@ -165,10 +190,10 @@ class SessionApiIT {
         assertEquals(404, Http.get(api("session_id=" + id)).statusCode());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void badInputAnswers400WithAJsonError(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void badInputAnswers400WithAJsonError(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         for (String q : new String[] {"session_id=short", "session_id=" + "x".repeat(500), "session_id=" + "a".repeat(30) + "%2F%2F",
                 "session_id=" + "a".repeat(31) + "%21", ""}) {
             HttpResponse<String> r = Http.get(api(q));
@@ -186,10 +211,10 @@ class SessionApiIT {
         assertEquals(1, json(Http.get(api("session_id=" + id))).get("data").get("a").intValue());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void oversizedBodiesAndSessionsAnswer413(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void oversizedBodiesAndSessionsAnswer413(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         String huge = "{\"a\":\"" + "x".repeat(64 * 1024) + "\"}";
         HttpResponse<String> declared = post(api(""), huge);
         assertEquals(413, declared.statusCode());
@@ -206,10 +231,10 @@ class SessionApiIT {
         assertEquals(tree("{\"a\":1}"), json(Http.get(api("session_id=" + id))).get("data"));
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void accessControlByTokenAndAddress(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void accessControlByTokenAndAddress(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         URI secure = container.uri("/secure/session");
         HttpResponse<String> missing = post(secure, "{}");
         assertEquals(401, missing.statusCode());
@@ -223,10 +248,10 @@ class SessionApiIT {
         assertEquals(tree("{\"error\":\"forbidden\"}"), json(remote));
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void storeDownAnswers503(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void storeDownAnswers503(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         String id = create("{}");
         store.down.set(true);
         HttpResponse<String> g = Http.get(api("session_id=" + id));

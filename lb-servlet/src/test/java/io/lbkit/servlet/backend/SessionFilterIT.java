@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.servlet.testing.TestContainer;
-import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.RedisSessionStore;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
+import io.lbkit.session.SessionStore;
+import io.lbkit.session.testing.RedisServers;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -21,24 +23,45 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The session filter in real Jetty 12 and Tomcat 11. {@code /u/*}: a filter that trusts no proxy;
- * {@code /t/*}: a filter that trusts 127.0.0.1 (the test client's address) for X-Session-ID and
- * X-Forwarded-Proto.
+ * The session filter in real Jetty 12 and Tomcat 11, each case against the in-memory store and
+ * against {@link io.lbkit.session.RedisSessionStore} on a real redis-server. {@code /u/*}: a filter
+ * that trusts no proxy; {@code /t/*}: a filter that trusts 127.0.0.1 (the test client's address)
+ * for X-Session-ID and X-Forwarded-Proto.
  */
 class SessionFilterIT {
 
+    private static final String CASES = "io.lbkit.servlet.backend.TestStores#cases";
+    private static final Duration IDLE = Duration.ofMinutes(30);
+    private static final TestStores STORES = new TestStores();
+
     private final ManualTicker ticker = new ManualTicker();
-    private final FaultyStore store = new FaultyStore(InMemorySessionStore.builder().ticker(ticker)
-            .settings(SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(4096).build())
-            .build());
+    private SessionStore real;
+    private FaultyStore store;
     private TestContainer container;
 
-    private TestContainer start(TestContainer.Kind kind) {
+    @AfterAll
+    static void stopRedis() {
+        STORES.close();
+    }
+
+    private static SessionSettings settings() {
+        return SessionSettings.builder().idleTimeout(IDLE).maxSessionBytes(4096).build();
+    }
+
+    private TestContainer start(TestContainer.Kind kind, TestStores.Backing backing) {
+        return start(kind, STORES.create(backing, settings(), ticker, null));
+    }
+
+    private TestContainer start(TestContainer.Kind kind, SessionStore backing) {
+        real = backing;
+        store = new FaultyStore(real);
         container = TestContainer.start(kind, ctx -> {
             var u = ctx.addFilter("untrusted", SessionFilter.builder(store).build());
             u.setAsyncSupported(true);
@@ -58,8 +81,12 @@ class SessionFilterIT {
 
     @AfterEach
     void stop() {
-        if (container != null) {
-            container.close();
+        try {
+            if (container != null) {
+                container.close();
+            }
+        } finally {
+            STORES.closeStores();
         }
     }
 
@@ -78,10 +105,10 @@ class SessionFilterIT {
         return "LBSESSION=" + id;
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void newSessionGetsAServerIdAndAStrictCookie(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void newSessionGetsAServerIdAndAStrictCookie(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         HttpResponse<String> r = Http.get(u("op=set&k=a&v=1"));
         assertEquals(200, r.statusCode());
         String id = idOf(r);
@@ -93,10 +120,10 @@ class SessionFilterIT {
         assertEquals(List.of(), Http.setCookies(none), "no session, no cookie");
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void secureOnlyWhenHttpsIsForwardedByATrustedProxy(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void secureOnlyWhenHttpsIsForwardedByATrustedProxy(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         HttpResponse<String> untrusted = Http.get(u("op=set&k=a&v=1"), "X-Forwarded-Proto", "https");
         assertEquals(List.of("LBSESSION=" + idOf(untrusted) + "; Path=/; HttpOnly; SameSite=Lax"),
                 Http.setCookies(untrusted));
@@ -107,10 +134,10 @@ class SessionFilterIT {
         assertFalse(Http.setCookies(plain).get(0).contains("Secure"));
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void attributesPersistAcrossRequests(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void attributesPersistAcrossRequests(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> second = Http.get(u("op=set&k=b&v=2"), "Cookie", cookie(id));
         assertEquals("id=" + id + " new=false attrs={a=1, b=2}", second.body());
@@ -120,10 +147,10 @@ class SessionFilterIT {
         assertEquals("id=" + id + " new=false attrs={b=2}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void invalidateDeletesTheSessionAndTheCookie(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void invalidateDeletesTheSessionAndTheCookie(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> inv = Http.get(u("op=invalidate"), "Cookie", cookie(id));
         assertEquals("id=none", inv.body());
@@ -132,10 +159,10 @@ class SessionFilterIT {
         assertEquals("id=none", Http.get(u("op=get"), "Cookie", cookie(id)).body());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void changeSessionIdRotatesAndTheOldIdStopsWorking(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void changeSessionIdRotatesAndTheOldIdStopsWorking(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> rot = Http.get(u("op=rotate&k=login"), "Cookie", cookie(id));
         String newId = idOf(rot);
@@ -147,10 +174,10 @@ class SessionFilterIT {
                 Http.get(u("op=get"), "Cookie", cookie(newId)).body());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void forgedUnknownMalformedOrOversizedIdsNeverBecomeTheSessionId(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void forgedUnknownMalformedOrOversizedIdsNeverBecomeTheSessionId(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String unknown = SessionIds.generate();
         List<String> forged = List.of(unknown, "attacker-chosen", "x".repeat(4000), "../../etc/passwd",
                 unknown.substring(0, 31) + "!", "");
@@ -167,10 +194,10 @@ class SessionFilterIT {
         assertEquals(loadsBefore + 1, store.loads.get(), "only the well-formed unknown id reached the store");
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void sessionIdHeaderOnlyFromATrustedPeer(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void sessionIdHeaderOnlyFromATrustedPeer(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         assertEquals("id=none", Http.get(u("op=get"), "X-Session-ID", id).body(), "untrusted peer: header ignored");
         assertEquals("id=" + id + " new=false attrs={a=1}",
@@ -179,10 +206,10 @@ class SessionFilterIT {
         assertTrue(forged.body().contains("new=true"), "unknown id from a trusted proxy is still not adopted");
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void concurrentRequestsSettingDifferentAttributesAllPersist(TestContainer.Kind kind) throws Exception {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void concurrentRequestsSettingDifferentAttributesAllPersist(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=start&v=0")));
         int threads = 4;
         int perThread = 8;
@@ -218,10 +245,10 @@ class SessionFilterIT {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void asyncRequestChangesAreSavedWhenTheAsyncContextCompletes(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void asyncRequestChangesAreSavedWhenTheAsyncContextCompletes(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> r = Http.get(u("op=async&k=b&v=2"), "Cookie", cookie(id));
         assertEquals(200, r.statusCode());
@@ -234,10 +261,10 @@ class SessionFilterIT {
         assertEquals("id=" + freshId + " new=false attrs={c=3}", Http.get(u("op=get"), "Cookie", cookie(freshId)).body());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void changesAreSavedBeforeAStreamedResponseCommits(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void changesAreSavedBeforeAStreamedResponseCommits(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         HttpResponse<String> r = Http.get(u("op=big&k=a&v=1"));
         assertEquals(200, r.statusCode());
         assertEquals(256 * 1024, r.body().length());
@@ -246,14 +273,16 @@ class SessionFilterIT {
         assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
-        ticker.advance(Duration.ofMinutes(29));
+        if (backing == TestStores.Backing.MEMORY) {
+            ticker.advance(Duration.ofMinutes(29));
+        }
         assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
-        ticker.advance(Duration.ofMinutes(30));
+        STORES.expire(real, ticker, IDLE, id);
         assertEquals("id=none", Http.get(u("op=get"), "Cookie", cookie(id)).body());
         HttpResponse<String> again = Http.get(u("op=set&k=b&v=2"), "Cookie", cookie(id));
         String newId = idOf(again);
@@ -262,10 +291,10 @@ class SessionFilterIT {
         assertEquals(newId, Http.cookieValue(again, "LBSESSION"));
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void storeDownAnswers503AndOversizedSession413(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void storeDownAnswers503AndOversizedSession413(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         store.down.set(true);
         HttpResponse<String> down = Http.get(u("op=get"), "Cookie", cookie(id));
@@ -281,10 +310,10 @@ class SessionFilterIT {
                 "nothing written");
     }
 
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind) {
-        start(kind);
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
         String id = idOf(Http.get(u("op=append&k=list&v=a")));
         Http.get(u("op=append&k=list&v=b"), "Cookie", cookie(id));
         assertEquals("id=" + id + " new=false attrs={list=[a]}", Http.get(u("op=get"), "Cookie", cookie(id)).body(),
@@ -296,5 +325,34 @@ class SessionFilterIT {
         long version = store.load(id).orElseThrow().version();
         Http.get(container.uri("/g/app?op=get"), "Cookie", cookie(id));
         assertEquals(version, store.load(id).orElseThrow().version(), "an unchanged read value is not written back");
+    }
+
+    /** Not a test fault: the redis-server process is killed, then started again on its data. */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void redisKilledAnswers503ThenTheSessionIsBackAfterRestart(TestContainer.Kind kind) {
+        try (RedisServers.ProcessServer redis = RedisServers.process();
+             RedisSessionStore rs = RedisSessionStore.builder().uri(redis.url()).settings(settings())
+                     .commandTimeout(Duration.ofMillis(500)).connectTimeout(Duration.ofMillis(500))
+                     .retryAttempts(1).retryDelay(Duration.ofMillis(100)).build()) {
+            start(kind, rs);
+            String id = idOf(Http.get(u("op=set&k=a&v=1")));
+            redis.kill();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> down = Http.get(u("op=set&k=b&v=" + i), "Cookie", cookie(id));
+                assertEquals(503, down.statusCode(), down.body());
+                assertEquals("1", down.headers().firstValue("Retry-After").orElse(null));
+                assertEquals("session store unavailable\n", down.body());
+            }
+            assertEquals("id=none", Http.get(u("op=none")).body(), "requests without a session still work");
+            redis.start();
+            String expected = "id=" + id + " new=false attrs={a=1}";
+            assertTrue(RedisServers.await(30_000, () -> expected.equals(Http.get(u("op=get"), "Cookie", cookie(id)).body())),
+                    "the session is served again after Redis restarts");
+            long ttl = Long.parseLong(redis.cli("PTTL", rs.keyOf(id)));
+            assertTrue(ttl > 0 && ttl <= IDLE.toMillis(), "the session still has its idle TTL: " + ttl);
+            HttpResponse<String> after = Http.get(u("op=set&k=c&v=3"), "Cookie", cookie(id));
+            assertEquals("id=" + id + " new=false attrs={a=1, c=3}", after.body());
+        }
     }
 }

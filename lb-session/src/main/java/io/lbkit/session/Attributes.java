@@ -82,6 +82,53 @@ final class Attributes {
         return size;
     }
 
+    /**
+     * Checks the limits of {@code after}, the result of applying {@code changes} to {@code before}
+     * whose encoded size is {@code beforeSize}, encoding only the changed attributes: the object
+     * {@code {"a":1,"b":2}} takes 2 bytes of braces, one comma between members and each member's
+     * {@code "name":value}.
+     *
+     * @return the encoded size of {@code after}, equal to {@link #encodedSize}{@code (after)}
+     */
+    static int checkLimits(SessionSettings settings, int beforeSize, Map<String, JsonNode> before,
+                           Map<String, JsonNode> after, SessionChanges changes) {
+        if (after.size() > settings.maxAttributes()) {
+            throw new SessionLimitException("session has " + after.size()
+                    + " attributes, more than maxAttributes=" + settings.maxAttributes());
+        }
+        long members = before.isEmpty() ? 0 : beforeSize - 2L - (before.size() - 1);
+        java.util.Set<String> seen = changes.changes().size() > 1 ? new java.util.HashSet<>() : null;
+        for (SessionChanges.AttributeChange c : changes.changes()) {
+            String name = c.name();
+            if (seen != null && !seen.add(name)) {
+                continue;
+            }
+            JsonNode old = before.get(name);
+            if (old != null) {
+                members -= memberSize(name, old);
+            }
+            JsonNode now = after.get(name);
+            if (now != null) {
+                members += memberSize(name, now);
+            }
+        }
+        long size = 2 + members + Math.max(0, after.size() - 1);
+        if (size > settings.maxSessionBytes()) {
+            throw new SessionLimitException("session attributes take " + size
+                    + " bytes as JSON, more than maxSessionBytes=" + settings.maxSessionBytes());
+        }
+        return (int) size;
+    }
+
+    /** Bytes of {@code "name":value} inside the encoded attribute object. */
+    static int memberSize(String name, JsonNode value) {
+        try {
+            return MAPPER.writeValueAsBytes(name).length + 1 + MAPPER.writeValueAsBytes(value).length;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode session attribute", e);
+        }
+    }
+
     static int encodedSize(Map<String, JsonNode> attributes) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.setAll(attributes);

@@ -70,7 +70,7 @@ public final class InMemorySessionStore implements SessionStore {
     private final long absoluteNanos;
 
     /** One stored session plus the ticker readings that drive its expiry. */
-    private record Entry(Session session, long createdNanos, long accessedNanos, long idleNanos) {
+    private record Entry(Session session, long createdNanos, long accessedNanos, long idleNanos, int size) {
         long deadline(long absoluteNanos) {
             long idle = satAdd(accessedNanos, idleNanos);
             return absoluteNanos <= 0 ? idle : Math.min(idle, satAdd(createdNanos, absoluteNanos));
@@ -124,13 +124,13 @@ public final class InMemorySessionStore implements SessionStore {
     @Override
     public Session create(Map<String, JsonNode> attributes) {
         Objects.requireNonNull(attributes, "attributes");
-        Attributes.checkLimits(settings, attributes);
+        int size = Attributes.checkLimits(settings, attributes);
         long now = ticker.nanos();
         Instant at = instant(now);
         Duration idle = settings.idleTimeout();
         while (true) {
             String id = SessionIds.generate();
-            Entry e = new Entry(new Session(id, attributes, at, at, idle, 1), now, now, saturatedNanos(idle));
+            Entry e = new Entry(new Session(id, attributes, at, at, idle, 1), now, now, saturatedNanos(idle), size);
             if (map.putIfAbsent(id, e) == null) {
                 fire(new SessionEvent(SessionEvent.Type.CREATED, id, null));
                 return e.session();
@@ -153,7 +153,7 @@ public final class InMemorySessionStore implements SessionStore {
             }
             Session s = e.session();
             Entry next = new Entry(new Session(k, s.attributes(), s.creationTime(), instant(now),
-                    s.maxInactiveInterval(), s.version()), e.createdNanos(), now, e.idleNanos());
+                    s.maxInactiveInterval(), s.version()), e.createdNanos(), now, e.idleNanos(), e.size());
             out[0] = next;
             return next;
         });
@@ -182,9 +182,11 @@ public final class InMemorySessionStore implements SessionStore {
             }
             Map<String, JsonNode> attrs = s.attributes();
             long version = s.version();
+            int size = e.size();
             if (!changes.changes().isEmpty()) {
+                Map<String, JsonNode> before = attrs;
                 attrs = Attributes.apply(attrs, changes);
-                Attributes.checkLimits(settings, attrs);
+                size = Attributes.checkLimits(settings, size, before, attrs, changes);
                 version++;
             }
             Duration interval = s.maxInactiveInterval();
@@ -195,7 +197,7 @@ public final class InMemorySessionStore implements SessionStore {
             }
             updated[0] = version != s.version() || !interval.equals(s.maxInactiveInterval());
             Entry next = new Entry(new Session(k, attrs, s.creationTime(), instant(now), interval, version),
-                    e.createdNanos(), now, idleNanos);
+                    e.createdNanos(), now, idleNanos, size);
             out[0] = next;
             return next;
         });
@@ -259,7 +261,8 @@ public final class InMemorySessionStore implements SessionStore {
             long now = ticker.nanos();
             String newId = SessionIds.generate();
             Entry moved = new Entry(new Session(newId, s.attributes(), s.creationTime(), instant(now),
-                    s.maxInactiveInterval(), s.version()), old[0].createdNanos(), now, old[0].idleNanos());
+                    s.maxInactiveInterval(), s.version()), old[0].createdNanos(), now, old[0].idleNanos(),
+                    old[0].size());
             if (map.putIfAbsent(newId, moved) == null) {
                 fire(new SessionEvent(SessionEvent.Type.ROTATED, newId, id));
                 return Optional.of(moved.session());

@@ -65,7 +65,7 @@ public final class RedisSessionStore implements SessionStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisSessionStore.class);
     private static final String ATTR = "a:";
-    private static final int MERGE_ATTEMPTS = 16;
+    private static final int MERGE_ATTEMPTS = 64;
 
     private final RedissonClient client;
     private final boolean ownsClient;
@@ -320,12 +320,25 @@ public final class RedisSessionStore implements SessionStore {
                     for (int i = 0; i + 1 < stale.size(); i += 2) {
                         known.put((String) stale.get(i), (String) stale.get(i + 1));
                     }
+                    mergeBackoff(attempt);
                 }
                 default -> throw new SessionStoreException("unexpected reply from the save script");
             }
         }
         throw new SessionStoreException("merge kept conflicting with concurrent writers after "
                 + MERGE_ATTEMPTS + " attempts");
+    }
+
+    /**
+     * After a lost merge race, waits a random time that grows with the attempt (up to ~3 ms), so
+     * that writers contending for one attribute spread out instead of colliding again at once.
+     */
+    private static void mergeBackoff(int attempt) {
+        if (attempt >= 2) {
+            long bound = 50_000L << Math.min(attempt - 2, 6);
+            java.util.concurrent.locks.LockSupport.parkNanos(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(bound));
+        }
     }
 
     @Override

@@ -201,7 +201,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             stage.whenComplete((v, x) -> {
                 if (x != null) {
                     log.warn("proxy {} {}: request hook failed: {}", req.getMethod(), req.getRequestURI(), x.toString());
-                    sendError(502);
+                    sendError(ExchangeHook.statusOf(x));
                 } else {
                     begin();
                 }
@@ -472,8 +472,24 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (sticky != null) {
             resp.addHeader("Set-Cookie", sticky.setCookie(a.endpoint.id(), secure));
         }
-        filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
+        CompletionStage<?> hookStage = filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
         copyBuffer = new byte[config.bufferSize()];
+        if (hookStage == null) {
+            openOutput();
+        } else {
+            hookStage.whenComplete((v, x) -> {
+                try {
+                    if (!finished.get()) {
+                        openOutput();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    clientFailed(e);
+                }
+            });
+        }
+    }
+
+    private void openOutput() throws IOException {
         ServletOutputStream o = resp.getOutputStream();
         out = o;
         o.setWriteListener(this);

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -185,12 +186,20 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             }
         }
         forwardHeaders = requestHeaders();
-        CompletionStage<?> hookStage = filter.hook().beforeSend(req, forwardHeaders);
+        CompletionStage<?> hookStage = beforeSendHook();
         if (decision != null && decision.isDelayed()) {
             long delay = decision.delayMillis();
             client.getScheduler().schedule(() -> afterHook(hookStage), delay, TimeUnit.MILLISECONDS);
         } else {
             afterHook(hookStage);
+        }
+    }
+
+    private CompletionStage<?> beforeSendHook() {
+        try {
+            return filter.hook().beforeSend(req, forwardHeaders);
+        } catch (RuntimeException e) { // async has started: answer through the stage, never hang
+            return CompletableFuture.failedFuture(e);
         }
     }
 

@@ -3,6 +3,8 @@ package io.lbkit.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Where sessions live: the SPI every store implements (in-memory on Caffeine, Redis on Redisson)
@@ -53,6 +55,43 @@ public interface SessionStore extends AutoCloseable {
      *     is written)
      */
     Optional<Session> save(String id, SessionChanges changes);
+
+    /**
+     * {@link #create} without blocking the caller. The default runs {@link #create} on the calling
+     * thread and returns a completed stage (failed with the exception it threw); a store with an
+     * asynchronous client (Redis) overrides it so that no caller thread waits on the network.
+     */
+    default CompletionStage<Session> createAsync(Map<String, JsonNode> attributes) {
+        try {
+            return CompletableFuture.completedFuture(create(attributes));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * {@link #load} without blocking the caller; same results and failures, delivered through
+     * the stage. The default runs {@link #load} on the calling thread (see {@link #createAsync}).
+     */
+    default CompletionStage<Optional<Session>> loadAsync(String id) {
+        try {
+            return CompletableFuture.completedFuture(load(id));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * {@link #save} without blocking the caller; same results and failures, delivered through
+     * the stage. The default runs {@link #save} on the calling thread (see {@link #createAsync}).
+     */
+    default CompletionStage<Optional<Session>> saveAsync(String id, SessionChanges changes) {
+        try {
+            return CompletableFuture.completedFuture(save(id, changes));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** Deletes a session everywhere (near caches included). @return whether it existed */
     boolean delete(String id);

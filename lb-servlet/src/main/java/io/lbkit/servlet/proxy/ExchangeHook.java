@@ -23,10 +23,38 @@ interface ExchangeHook {
     }
 
     /**
-     * Sees the backend response headers before they are copied (X-New-Session-* are never
-     * copied) and may add client response headers such as a session cookie.
+     * Sees the backend response headers after they are copied (X-New-Session-* are never
+     * copied) and may add client response headers such as a session cookie. Returns null to go
+     * on at once, or a stage the exchange waits for (without blocking a thread) before it writes
+     * anything to the client; the response goes on however the stage completes.
      */
-    default void onResponseHeaders(HttpServletRequest request, HttpServletResponse response, int status,
-                                   HttpFields backendHeaders) {
+    default CompletionStage<?> onResponseHeaders(HttpServletRequest request, HttpServletResponse response,
+                                                 int status, HttpFields backendHeaders) {
+        return null;
+    }
+
+    /** Fails a {@link #beforeSend} stage to answer {@link #status()} instead of contacting a backend. */
+    final class Rejected extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        Rejected(int status, String message, Throwable cause) {
+            super(message, cause);
+            this.status = status;
+        }
+
+        int status() {
+            return status;
+        }
+    }
+
+    /** The status for a failed {@link #beforeSend} stage: a {@link Rejected}'s, else 502. */
+    static int statusOf(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Rejected r) {
+                return r.status();
+            }
+        }
+        return 502;
     }
 }

@@ -75,6 +75,7 @@ public final class ProxyConfig {
     private final Duration keepAliveTimeout;
     private final int bufferSize;
     private final Ticker ticker;
+    private final SessionForwarding sessionForwarding;
 
     private ProxyConfig(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -96,6 +97,7 @@ public final class ProxyConfig {
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.bufferSize = b.bufferSize;
         this.ticker = b.ticker;
+        this.sessionForwarding = b.sessionForwarding;
     }
 
     public static Builder builder() {
@@ -124,6 +126,8 @@ public final class ProxyConfig {
     public Duration keepAliveTimeout() { return keepAliveTimeout; }
     public int bufferSize() { return bufferSize; }
     public Ticker ticker() { return ticker; }
+    /** Session forwarding (seed 000), or null when none is configured. */
+    public SessionForwarding sessionForwarding() { return sessionForwarding; }
 
     /** Builder for {@link ProxyConfig}. */
     public static final class Builder {
@@ -146,6 +150,7 @@ public final class ProxyConfig {
         private Duration keepAliveTimeout = Duration.ofSeconds(60);
         private int bufferSize = 16 * 1024;
         private Ticker ticker = Ticker.system();
+        private SessionForwarding sessionForwarding;
 
         private Builder() {
         }
@@ -208,6 +213,15 @@ public final class ProxyConfig {
 
         /** The time source for retry budgets ({@link RetryPolicy#timeout()}). */
         public Builder ticker(Ticker t) { this.ticker = t; return this; }
+
+        /**
+         * Forwards sessions from a store to the backends and applies their updates (seed 000);
+         * null (the default) for none. See {@link SessionForwarding}.
+         */
+        public Builder sessionForwarding(SessionForwarding forwarding) {
+            this.sessionForwarding = forwarding;
+            return this;
+        }
 
         public ProxyConfig build() {
             if (routes.isEmpty()) {

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -185,12 +186,20 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             }
         }
         forwardHeaders = requestHeaders();
-        CompletionStage<?> hookStage = filter.hook().beforeSend(req, forwardHeaders);
+        CompletionStage<?> hookStage = beforeSendHook();
         if (decision != null && decision.isDelayed()) {
             long delay = decision.delayMillis();
             client.getScheduler().schedule(() -> afterHook(hookStage), delay, TimeUnit.MILLISECONDS);
         } else {
             afterHook(hookStage);
+        }
+    }
+
+    private CompletionStage<?> beforeSendHook() {
+        try {
+            return filter.hook().beforeSend(req, forwardHeaders);
+        } catch (RuntimeException e) { // async has started: answer through the stage, never hang
+            return CompletableFuture.failedFuture(e);
         }
     }
 
@@ -201,7 +210,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             stage.whenComplete((v, x) -> {
                 if (x != null) {
                     log.warn("proxy {} {}: request hook failed: {}", req.getMethod(), req.getRequestURI(), x.toString());
-                    sendError(502);
+                    sendError(ExchangeHook.statusOf(x));
                 } else {
                     begin();
                 }
@@ -476,8 +485,24 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (sticky != null) {
             resp.addHeader("Set-Cookie", sticky.setCookie(a.endpoint.id(), secure));
         }
-        filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
+        CompletionStage<?> hookStage = filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
         copyBuffer = new byte[config.bufferSize()];
+        if (hookStage == null) {
+            openOutput();
+        } else {
+            hookStage.whenComplete((v, x) -> {
+                try {
+                    if (!finished.get()) {
+                        openOutput();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    clientFailed(e);
+                }
+            });
+        }
+    }
+
+    private void openOutput() throws IOException {
         ServletOutputStream o = resp.getOutputStream();
         out = o;
         o.setWriteListener(this);

@@ -68,6 +68,9 @@ public final class ProxyFilter implements Filter {
             }
         }
         new SecureRandom().nextBytes(obfuscationKey);
+        if (config.sessionForwarding() != null) {
+            hook = config.sessionForwarding().hook(config);
+        }
     }
 
     public ProxyConfig config() {

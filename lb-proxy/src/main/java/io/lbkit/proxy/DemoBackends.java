@@ -26,7 +26,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The demo's backends: Jetty 12 servers on 127.0.0.1, each a session-aware app built only from
  * lb-servlet's backend filters ({@link SessionFilter} on a shared store, {@link InstanceIdFilter})
  * and one servlet: {@code /} and {@code /cart} count visits in the session, {@code /events} is
- * a server-sent event stream, {@code /health} answers {@code ok}.
+ * a server-sent event stream, {@code /headers} shows the session the proxy forwarded in
+ * {@code X-Session-Data}, {@code /health} answers {@code ok}.
  */
 final class DemoBackends implements AutoCloseable {
 
@@ -102,6 +103,14 @@ final class DemoBackends implements AutoCloseable {
                     resp.getWriter().write("ok\n");
                 }
                 case "/events" -> events(req, resp);
+                case "/headers" -> {
+                    // what the proxy tier forwarded: the session as seed 000's headers
+                    resp.setContentType("application/json");
+                    String sid = req.getHeader("X-Session-ID");
+                    String data = req.getHeader("X-Session-Data");
+                    resp.getWriter().write("{\"instance\":\"" + name + "\",\"x_session_id_present\":" + (sid != null)
+                            + ",\"x_session_data\":" + (data == null ? "null" : data) + "}\n");
+                }
                 default -> {
                     HttpSession session = req.getSession(true);
                     Object v = session.getAttribute("visits");

@@ -88,6 +88,8 @@ final class DemoCommand {
         out.println("  for i in 1 2 3; do curl -s -D - -o /dev/null " + base + "/ | grep -i x-served-by; done");
         out.println("Sessions shared by every backend (the visit count keeps growing whoever serves):");
         out.println("  curl -s -c jar -b jar " + base + "/ ; curl -s -c jar -b jar " + base + "/");
+        out.println("The proxy forwards the session to the backend in X-Session-Data (seed 000):");
+        out.println("  curl -s -c jar -b jar " + base + "/headers");
         out.println("Sticky sessions on /cart (cookie srv_id pins the backend):");
         out.println("  curl -s -c sjar -b sjar " + base + "/cart ; curl -s -c sjar -b sjar " + base + "/cart");
         out.println("Server-sent events streamed through the proxy (one a second):");

@@ -22,6 +22,7 @@ import io.lbkit.servlet.backend.SessionFilter;
 import io.lbkit.servlet.proxy.ProxyConfig;
 import io.lbkit.servlet.proxy.ProxyFilter;
 import io.lbkit.servlet.proxy.Route;
+import io.lbkit.servlet.proxy.SessionForwarding;
 import io.lbkit.servlet.proxy.StickyCookie;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.RedisSessionStore;
@@ -41,6 +42,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -73,6 +76,7 @@ public final class ProxyServer implements AutoCloseable {
     private final List<ServerConnector> connectors = new ArrayList<>();
     private SessionStore store;
     private SessionStore sharedStore;
+    private ExecutorService storeExecutor;
 
     private ProxyServer(ServeConfig config) {
         this.config = config;
@@ -180,12 +184,24 @@ public final class ProxyServer implements AutoCloseable {
             pc.totalTimeout(p.totalTimeout());
         }
         routes.forEach(pc::route);
-        ProxyFilter filter = new ProxyFilter(pc.build());
 
         ServeConfig.SessionSpec ss = config.sessions();
         SessionApiServlet api = null;
         if (ss != null) {
             store = sharedStore != null ? sharedStore : store(ss);
+            if (ss.forward()) {
+                SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
+                if (!(store instanceof InMemorySessionStore)) {
+                    // a networked store: its calls run off the container threads
+                    storeExecutor = Executors.newFixedThreadPool(32, r -> {
+                        Thread t = new Thread(r, "lbkit-session-store");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    fb.executor(storeExecutor);
+                }
+                pc.sessionForwarding(fb.build());
+            }
             if (ss.api()) {
                 SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
@@ -195,6 +211,8 @@ public final class ProxyServer implements AutoCloseable {
                 api = ab.build();
             }
         }
+
+        ProxyFilter filter = new ProxyFilter(pc.build());
 
         for (ServeConfig.Listener l : config.listeners()) {
             HttpConfiguration hc = new HttpConfiguration();
@@ -298,10 +316,6 @@ public final class ProxyServer implements AutoCloseable {
             throw new ConfigException(config.source(), at + ".mode", r.mode().name().toLowerCase(java.util.Locale.ROOT)
                     + " is not available in this version of lb-proxy serve (only proxy)");
         }
-        if (r.forwardSession()) {
-            throw new ConfigException(config.source(), at + ".forwardSession",
-                    "session forwarding is not available in this version of lb-proxy serve");
-        }
         UpstreamSpec u = config.upstreams().get(r.upstream());
         if (u.hashKey().source() != ServeConfig.HashKey.Source.NONE
                 && u.hashKey().source() != ServeConfig.HashKey.Source.CLIENT_IP) {
@@ -376,6 +390,9 @@ public final class ProxyServer implements AutoCloseable {
             m.close();
         }
         monitors.clear();
+        if (storeExecutor != null) {
+            storeExecutor.shutdownNow();
+        }
         if (store != null && store != sharedStore) {
             store.close();
         }

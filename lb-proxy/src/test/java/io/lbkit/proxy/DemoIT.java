@@ -66,6 +66,11 @@ class DemoIT {
         assertEquals(Set.of("backend-1", "backend-2", "backend-3"), servedBy);
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), visits, "one session shared by all three backends");
 
+        HttpResponse<String> forwarded = get(c, base.resolve("/headers"));
+        JsonNode headers = JSON.readTree(forwarded.body());
+        assertTrue(headers.get("x_session_id_present").asBoolean(), forwarded.body());
+        assertEquals(6, headers.get("x_session_data").get("visits").asLong(), "the proxy forwarded the session");
+
         HttpCookie session = ((CookieManager) c.cookieHandler().orElseThrow()).getCookieStore().getCookies().stream()
                 .filter(k -> k.getName().equals("LBSESSION")).findFirst().orElseThrow();
         HttpResponse<String> api = get(HttpClient.newHttpClient(), base.resolve("/session?session_id=" + session.getValue()));

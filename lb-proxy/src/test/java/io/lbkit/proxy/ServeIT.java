@@ -70,6 +70,15 @@ class ServeIT {
                     slowEntered.countDown();
                     release.await(30, TimeUnit.SECONDS);
                 }
+                if (path.equals("/login")) {
+                    response.getHeaders().put("X-New-Session-Data", "{\"user\":\"alice\",\"backend\":\"" + name + "\"}");
+                }
+                if (path.equals("/whoami")) {
+                    String data = request.getHeaders().get("X-Session-Data");
+                    response.getHeaders().put("Content-Type", "application/json");
+                    response.write(true, ByteBuffer.wrap(String.valueOf(data).getBytes(StandardCharsets.UTF_8)), callback);
+                    return true;
+                }
                 response.getHeaders().put("Content-Type", "text/plain");
                 response.write(true, ByteBuffer.wrap(("backend " + name + " " + path).getBytes(StandardCharsets.UTF_8)), callback);
                 return true;
@@ -167,6 +176,19 @@ class ServeIT {
         assertEquals(200, read.statusCode());
         assertEquals("session_data", new ObjectMapper().readTree(read.body()).get("data").get("data").asText());
         assertEquals(2, proxy.sessionStore().load(id).orElseThrow().attributes().size());
+
+        // seed 000: the backend sets session data in a response header, the proxy stores it and
+        // forwards it on the next request, whichever backend serves it
+        HttpResponse<String> login = get("/login");
+        assertFalse(login.headers().firstValue("X-New-Session-Data").isPresent(), "never reaches the client");
+        String session = login.headers().allValues("Set-Cookie").stream().filter(v -> v.startsWith("LBSESSION="))
+                .findFirst().orElseThrow();
+        String sessionCookie = session.substring(0, session.indexOf(';'));
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> who = get("/whoami", "Cookie", sessionCookie, "X-Session-Data", "{\"user\":\"mallory\"}");
+            JsonNode data = new ObjectMapper().readTree(who.body());
+            assertEquals("alice", data.get("user").asText(), "the stored data, not the client's header");
+        }
     }
 
     @Test

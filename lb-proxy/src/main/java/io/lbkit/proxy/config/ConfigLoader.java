@@ -142,11 +142,6 @@ public final class ConfigLoader {
                 }
             }
             SessionSpec sessions = sessions(root.get("sessions"));
-            for (int i = 0; i < routes.size(); i++) {
-                if (routes.get(i).forwardSession() && sessions == null) {
-                    throw rs.items().get(i).get("forwardSession").error("needs a 'sessions' section with a store");
-                }
-            }
             TrustSpec trust = trust(root.get("trust"));
             Duration shutdown = root.get("shutdownTimeout").duration(Duration.ofSeconds(30));
             return new ServeConfig(source, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
@@ -419,12 +414,11 @@ public final class ConfigLoader {
 
         RouteSpec defaultRoute(String upstream) {
             return new RouteSpec("default", new MatchSpec("/", null, Set.of(), Map.of()), upstream, RouteSpec.Mode.PROXY,
-                    RetryPolicy.defaults(), null, null, false, null, null);
+                    RetryPolicy.defaults(), null, null, null, null);
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "forwardSession",
-                    "fanOut", "target");
+            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut", "target");
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {
                 throw r.get("upstream").error("no upstream named '" + upstream + "' (defined: " + upstreams.keySet() + ")");
@@ -480,8 +474,7 @@ public final class ConfigLoader {
             } else if (!t.isMissing()) {
                 throw t.error("applies only to mode: targeted");
             }
-            return new RouteSpec(name, match, upstream, mode, retry, sticky, rate, r.get("forwardSession").bool(false),
-                    fanOut, target);
+            return new RouteSpec(name, match, upstream, mode, retry, sticky, rate, fanOut, target);
         }
 
         RetryPolicy retry(Node n) {
@@ -545,7 +538,7 @@ public final class ConfigLoader {
             if (n.isMissing()) {
                 return null;
             }
-            n.allowOnly("store", "idleTimeout", "absoluteTimeout", "cookie", "api");
+            n.allowOnly("store", "idleTimeout", "absoluteTimeout", "cookie", "forward", "api");
             String store = n.get("store").string("memory").trim();
             if (!store.equals("memory") && !store.startsWith("redis://") && !store.startsWith("rediss://")) {
                 throw n.get("store").error("must be 'memory' or a redis:// or rediss:// URI");
@@ -580,7 +573,7 @@ public final class ConfigLoader {
                 }
                 token = api.get("token").string(null);
             }
-            return new SessionSpec(store, idle, absolute, cookie, apiOn, apiPath, allow, token);
+            return new SessionSpec(store, idle, absolute, cookie, n.get("forward").bool(true), apiOn, apiPath, allow, token);
         }
 
         TrustSpec trust(Node n) {

@@ -87,8 +87,7 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
 
     /** A {@code location} with its {@code proxy_*} settings. */
     public record RouteSpec(String name, MatchSpec match, String upstream, Mode mode, RetryPolicy retry,
-                            StickySpec sticky, RateLimitSpec rateLimit, boolean forwardSession,
-                            FanOutSpec fanOut, TargetSpec target) {
+                            StickySpec sticky, RateLimitSpec rateLimit, FanOutSpec fanOut, TargetSpec target) {
         public enum Mode { PROXY, BROADCAST, TARGETED }
     }
 
@@ -121,9 +120,14 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
     public record TargetSpec(HashKey.Source source, String name) {
     }
 
-    /** Session store and its API (seed 000). */
+    /**
+     * Session store, forwarding to backends and the session API (seed 000).
+     *
+     * @param forward send {@code X-Session-ID} / {@code X-Session-Data} to backends and apply their
+     *                {@code X-New-Session-Data}
+     */
     public record SessionSpec(String store, Duration idleTimeout, Duration absoluteTimeout, String cookie,
-                              boolean api, String apiPath, List<String> apiAllow, String apiToken) {
+                              boolean forward, boolean api, String apiPath, List<String> apiAllow, String apiToken) {
         public SessionSpec {
             apiAllow = List.copyOf(apiAllow);
         }

@@ -64,7 +64,6 @@ class ConfigLoaderTest {
                 retry: { on: [error, timeout, http_503], tries: 3, timeout: 10s }
                 sticky: { key: "${STICKY_KEY}" }
                 rateLimit: { rate: 10r/s, burst: 20, nodelay: true }
-                forwardSession: true
               - name: everything
                 upstream: cache
             sessions:
@@ -132,7 +131,7 @@ class ConfigLoaderTest {
         assertEquals(20, api.rateLimit().burst());
         assertTrue(api.rateLimit().nodelay());
         assertEquals(10L << 20, c.proxy().maxBodyBytes());
-        assertTrue(api.forwardSession());
+        assertTrue(c.sessions().forward(), "forwarding is on by default with a store");
         assertEquals(RouteSpec.Mode.PROXY, c.routes().get(1).mode());
 
         assertEquals("memory", c.sessions().store());
@@ -189,8 +188,8 @@ class ConfigLoaderTest {
                 error("upstreams: { app: { policy: maglev, endpoints: ['127.0.0.1:1'] } }").path());
         assertEquals("routes[0].upstream",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: nope }]").path());
-        assertEquals("routes[0].forwardSession",
-                error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, forwardSession: true }]").path());
+        assertEquals("sessions.forward",
+                error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { forward: maybe }").path());
         assertEquals("routes[0].sticky.key",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, sticky: { key: short } }]").path());
         assertEquals("routes[0].rateLimit.rate",

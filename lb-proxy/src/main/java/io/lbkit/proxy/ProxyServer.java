@@ -19,8 +19,10 @@ import io.lbkit.proxy.config.ServeConfig.RouteSpec;
 import io.lbkit.proxy.config.ServeConfig.UpstreamSpec;
 import io.lbkit.servlet.backend.SessionApiServlet;
 import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.servlet.proxy.FanOut;
 import io.lbkit.servlet.proxy.ProxyConfig;
 import io.lbkit.servlet.proxy.ProxyFilter;
+import io.lbkit.servlet.proxy.RequestValue;
 import io.lbkit.servlet.proxy.Route;
 import io.lbkit.servlet.proxy.SessionForwarding;
 import io.lbkit.servlet.proxy.StickyCookie;
@@ -312,19 +314,19 @@ public final class ProxyServer implements AutoCloseable {
 
     private Route route(int index, RouteSpec r) {
         String at = "routes[" + index + "]";
-        if (r.mode() != RouteSpec.Mode.PROXY) {
-            throw new ConfigException(config.source(), at + ".mode", r.mode().name().toLowerCase(java.util.Locale.ROOT)
-                    + " is not available in this version of lb-proxy serve (only proxy)");
-        }
         UpstreamSpec u = config.upstreams().get(r.upstream());
-        if (u.hashKey().source() != ServeConfig.HashKey.Source.NONE
-                && u.hashKey().source() != ServeConfig.HashKey.Source.CLIENT_IP) {
-            throw new ConfigException(config.source(), "upstreams." + u.name() + ".hashKey",
-                    "only client-ip is available as a hash key in this version of lb-proxy serve");
-        }
         Route.Builder b = Route.builder(r.name(), upstreams.get(r.upstream()))
                 .pathPrefix(r.match().pathPrefix())
                 .retryPolicy(r.retry());
+        RequestValue hashKey = requestValue(u.hashKey().source(), u.hashKey().name(), false);
+        if (hashKey != null) {
+            b.hashKey(hashKey);
+        }
+        if (r.mode() == RouteSpec.Mode.BROADCAST) {
+            b.broadcast(fanOut(r.fanOut()));
+        } else if (r.mode() == RouteSpec.Mode.TARGETED) {
+            b.target(requestValue(r.target().source(), r.target().name(), true));
+        }
         if (r.match().host() != null) {
             b.host(r.match().host());
         }
@@ -350,6 +352,29 @@ public final class ProxyServer implements AutoCloseable {
             b.rateLimiter(lb.build());
         }
         return b.build();
+    }
+
+    /** The request value of a config hash key or target; {@code query} of a target also reads form fields. */
+    static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
+        return switch (source) {
+            case NONE -> null;
+            case CLIENT_IP -> RequestValue.clientIp();
+            case URI -> RequestValue.uri();
+            case HEADER -> RequestValue.header(name);
+            case COOKIE -> RequestValue.cookie(name);
+            case QUERY -> target ? RequestValue.param(name) : RequestValue.query(name);
+        };
+    }
+
+    static FanOut fanOut(ServeConfig.FanOutSpec f) {
+        FanOut.Builder fb = FanOut.builder().primary(f.primary()).summary(f.summary());
+        switch (f.aggregate()) {
+            case ALL -> fb.aggregation(FanOut.Aggregation.ALL);
+            case FIRST -> fb.aggregation(FanOut.Aggregation.FIRST);
+            case QUORUM -> fb.quorum(f.quorum());
+            default -> throw new IllegalStateException(f.aggregate().name());
+        }
+        return fb.build();
     }
 
     private static SessionStore store(ServeConfig.SessionSpec ss) {

@@ -191,6 +191,122 @@ class ServeIT {
         }
     }
 
+    /** Seed 003's webhook backend: reads the body, answers per backend=/fail_ markers. */
+    private int webhookBackend(String name) throws Exception {
+        Server s = new Server();
+        ServerConnector c = new ServerConnector(s);
+        c.setHost("127.0.0.1");
+        s.addConnector(c);
+        s.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                String body = org.eclipse.jetty.io.Content.Source.asString(request, StandardCharsets.ISO_8859_1);
+                int status = 200;
+                String text;
+                if (body.contains("fail_all") || body.contains("fail_" + name)) {
+                    status = 404;
+                    text = "failure on backend " + name;
+                } else if (body.contains("backend=backend_" + name)) {
+                    text = "Processing webhook request on backend " + name;
+                } else {
+                    text = "Wrong backend but ok!";
+                }
+                response.setStatus(status);
+                response.getHeaders().put("Content-Type", "text/plain");
+                response.write(true, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        });
+        s.start();
+        backends.add(s);
+        return c.getLocalPort();
+    }
+
+    private HttpResponse<String> post(String path, String form) throws Exception {
+        return client.send(HttpRequest.newBuilder(proxy.uris().get(0).resolve(path)).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void broadcastTargetedAndHashKeyRoutes() throws Exception {
+        int one = webhookBackend("one");
+        int two = webhookBackend("two");
+        Path file = Cli.write(dir, "lbkit.yaml", """
+                listen: ["127.0.0.1:0"]
+                upstreams:
+                  webhooks:
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: backend_one }
+                      - { address: "127.0.0.1:%d", id: backend_two }
+                  hashed:
+                    policy: consistent-hash
+                    hashKey: header:X-User
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: backend_one }
+                      - { address: "127.0.0.1:%d", id: backend_two }
+                routes:
+                  - name: summary
+                    match: { pathPrefix: /summary }
+                    upstream: webhooks
+                    mode: broadcast
+                  - name: targeted
+                    match: { pathPrefix: /one }
+                    upstream: webhooks
+                    mode: targeted
+                    target: query:backend
+                  - name: hashed
+                    match: { pathPrefix: /hashed }
+                    upstream: hashed
+                  - name: webhook
+                    upstream: webhooks
+                    mode: broadcast
+                    fanOut: { aggregate: all, summary: false }
+                """.formatted(one, two, one, two));
+        proxy = ProxyServer.start(ConfigLoader.load(file));
+
+        // seed 003 through the all-must-succeed route
+        assertEquals(200, post("/", "backend=backend_one").statusCode());
+        assertEquals(200, post("/", "backend=backend_two").statusCode());
+        HttpResponse<String> r = post("/", "fail_one");
+        assertEquals(404, r.statusCode());
+        assertEquals("failure on backend one", r.body());
+        r = post("/", "fail_two");
+        assertEquals(404, r.statusCode());
+        assertEquals("failure on backend two", r.body());
+        r = post("/", "fail_all");
+        assertEquals(404, r.statusCode());
+        assertEquals("failure on backend one", r.body(), "the first failing endpoint in config order decides");
+        assertEquals("backend_one, backend_two", r.headers().firstValue("X-Served-By").orElseThrow());
+
+        // summary (the default without a primary)
+        r = post("/summary", "backend=backend_two");
+        assertEquals(200, r.statusCode());
+        JsonNode results = new ObjectMapper().readTree(r.body()).get("results");
+        assertEquals("Wrong backend but ok!", results.get(0).get("body").asText());
+        assertEquals("Processing webhook request on backend two", results.get(1).get("body").asText());
+
+        // targeted: the query parameter or the form field names the endpoint
+        r = post("/one", "backend=backend_two");
+        assertEquals(200, r.statusCode());
+        assertEquals("backend_two", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals("Processing webhook request on backend two", r.body());
+        r = post("/one?backend=backend_one", "x=1");
+        assertEquals("backend_one", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals(404, post("/one", "backend=backend_three").statusCode());
+        assertEquals(400, post("/one", "nothing").statusCode());
+
+        // hash key: the same X-User always reaches the same endpoint
+        Map<String, String> firstSeen = new HashMap<>();
+        for (int round = 0; round < 3; round++) {
+            for (int u = 0; u < 20; u++) {
+                String by = get("/hashed", "X-User", "user" + u).headers().firstValue("X-Served-By").orElseThrow();
+                assertEquals(firstSeen.computeIfAbsent("user" + u, k -> by), by, "user" + u);
+            }
+        }
+        assertEquals(2, new java.util.HashSet<>(firstSeen.values()).size(), "keys spread over both endpoints");
+    }
+
     @Test
     void gracefulStopLetsInFlightRequestsFinish() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);

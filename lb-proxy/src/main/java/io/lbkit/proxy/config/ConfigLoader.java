@@ -456,6 +456,9 @@ public final class ConfigLoader {
                 if (agg == FanOutSpec.Aggregate.QUORUM && quorum < 1) {
                     throw f.get("quorum").error("is required (>= 1) with aggregate: quorum");
                 }
+                if (agg != FanOutSpec.Aggregate.QUORUM && f.has("quorum")) {
+                    throw f.get("quorum").error("applies only to aggregate: quorum");
+                }
                 String primary = f.get("primary").string(null);
                 if (primary != null && upstreams.get(upstream).endpoints().stream().noneMatch(e -> e.id().equals(primary))) {
                     throw f.get("primary").error("no endpoint '" + primary + "' in upstream '" + upstream + "'");

@@ -203,6 +203,52 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void broadcastAndTargetedRoutes() {
+        ServeConfig c = parse("lbkit.yaml", """
+                upstreams:
+                  webhooks: { endpoints: [{ address: '127.0.0.1:9001', id: backend_one }, { address: '127.0.0.1:9002', id: backend_two }] }
+                routes:
+                  - name: all
+                    match: { pathPrefix: /all }
+                    upstream: webhooks
+                    mode: broadcast
+                  - name: quorum
+                    match: { pathPrefix: /q }
+                    upstream: webhooks
+                    mode: broadcast
+                    fanOut: { aggregate: quorum, quorum: 1, primary: backend_two }
+                  - name: one
+                    upstream: webhooks
+                    mode: targeted
+                    target: query:backend
+                """);
+        RouteSpec all = c.routes().get(0);
+        assertEquals(RouteSpec.Mode.BROADCAST, all.mode());
+        assertEquals(new ServeConfig.FanOutSpec(ServeConfig.FanOutSpec.Aggregate.ALL, 0, null, true), all.fanOut());
+        assertEquals(new ServeConfig.FanOutSpec(ServeConfig.FanOutSpec.Aggregate.QUORUM, 1, "backend_two", false),
+                c.routes().get(1).fanOut());
+        RouteSpec one = c.routes().get(2);
+        assertEquals(RouteSpec.Mode.TARGETED, one.mode());
+        assertEquals(new ServeConfig.TargetSpec(HashKey.Source.QUERY, "backend"), one.target());
+
+        String up = "upstreams: { w: { endpoints: [{ address: '127.0.0.1:1', id: a }] } }\n";
+        assertEquals("routes[0].fanOut.quorum",
+                error(up + "routes: [{ upstream: w, mode: broadcast, fanOut: { aggregate: all, quorum: 2 } }]").path());
+        assertEquals("routes[0].fanOut.quorum",
+                error(up + "routes: [{ upstream: w, mode: broadcast, fanOut: { aggregate: quorum } }]").path());
+        assertEquals("routes[0].fanOut.primary",
+                error(up + "routes: [{ upstream: w, mode: broadcast, fanOut: { primary: b } }]").path());
+        assertEquals("routes[0].fanOut",
+                error(up + "routes: [{ upstream: w, fanOut: { aggregate: all } }]").path());
+        assertEquals("routes[0].target",
+                error(up + "routes: [{ upstream: w, mode: targeted }]").path());
+        assertEquals("routes[0].target",
+                error(up + "routes: [{ upstream: w, mode: targeted, target: uri }]").path());
+        assertEquals("routes[0].target",
+                error(up + "routes: [{ upstream: w, target: 'header:X-B' }]").path());
+    }
+
+    @Test
     void unsetEnvironmentVariableIsNamed() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("x.yaml",
                 "upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, sticky: { key: '${NOPE}' } }]",

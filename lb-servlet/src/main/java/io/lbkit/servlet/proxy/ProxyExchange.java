@@ -88,6 +88,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private String limitKey;
     private boolean concurrencyHeld;
     private String pathAndQuery;
+    private BufferedBody buffered;           // broadcast routes and form-field targets
+    private volatile boolean bufferedReady;
+    private String targetId;                 // targeted routes: the only endpoint allowed
+    private volatile FanOutExchange fanOut;  // broadcast routes
 
     private final AtomicBoolean finished = new AtomicBoolean();
     private volatile boolean clientGone;
@@ -131,7 +135,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             return;
         }
         long length = req.getContentLengthLong();
-        long limit = config.maxRequestBodyBytes();
+        long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
+                ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
         if (limit > 0 && length > limit) {
             answerNow(413, "request body too large");
             return;
@@ -168,6 +173,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         async.setTimeout(0); // the proxy's own timeouts apply
         async.addListener(this);
         boolean hasBody = length > 0 || (length < 0 && req.getHeader("Transfer-Encoding") != null);
+        if (hasBody && route.buffersBody(req.getContentType())) {
+            ServletInputStream in = req.getInputStream();
+            buffered = new BufferedBody(in, limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT, req.getContentType());
+            in.setReadListener(buffered);
+            hasBody = false;
+        }
         if (hasBody) {
             ServletInputStream in = req.getInputStream();
             body = new RequestBody(in, limit, length, req.getContentType(), config.bufferSize());
@@ -177,6 +188,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         pathAndQuery = q == null ? req.getRequestURI() : req.getRequestURI() + "?" + q;
         if (peer != null) {
             pick.clientAddress(peer.getAddress());
+        }
+        if (route.hashKey() != null) {
+            route.hashKey().applyHashKey(pick, req, pathAndQuery, new RequestValue.Slice());
         }
         sticky = filter.sticky(route);
         if (sticky != null) {
@@ -219,6 +233,22 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     }
 
     private void begin() {
+        if (buffered != null && !bufferedReady) {
+            buffered.whenDone(() -> {
+                bufferedReady = true;
+                begin();
+            }, this::bufferFailed);
+            return;
+        }
+        if (route.fanOut() != null) {
+            FanOutExchange f = new FanOutExchange(this);
+            fanOut = f;
+            f.run();
+            return;
+        }
+        if (route.target() != null && !resolveTarget()) {
+            return;
+        }
         attempts = policy.start(req.getMethod(), config.ticker().nanos(), upstream.defaultTries());
         attempt(null);
     }
@@ -234,6 +264,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             return;
         }
         Selection s = upstream.pick(pick);
+        if (targetId != null && s.found() && !targetId.equals(s.endpoint().id())) {
+            s.complete(Outcome.CANCELLED, 0, 0); // strict target: never another endpoint
+            s = TARGET_UNAVAILABLE;
+        }
         if (!s.found()) {
             int status;
             if (previous == null) {
@@ -297,6 +331,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 }
                 if (body != null) {
                     content = body.forAttempt();
+                    r.body(content);
+                } else if (buffered != null) {
+                    content = buffered.content();
                     r.body(content);
                 }
                 r.onRequestCommit(x -> committed = true);
@@ -605,6 +642,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (a != null && a.request != null) {
             a.request.abort(t);
         }
+        FanOutExchange f = fanOut;
+        if (f != null) {
+            f.abort(t);
+        }
         finishQuietly();
     }
 
@@ -908,5 +949,106 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    // =====================================================================================
+    // buffered bodies, targeted routing, fan-out (seed 003)
+    // =====================================================================================
+
+    private static final Selection TARGET_UNAVAILABLE = new Selection() {
+        @Override public boolean found() { return false; }
+        @Override public Endpoint endpoint() { throw new IllegalStateException("the target endpoint is unavailable"); }
+        @Override public NoEndpointReason reason() { return NoEndpointReason.NONE_AVAILABLE; }
+        @Override public void complete(Outcome outcome, int status, long latencyNanos) { }
+        @Override public String toString() { return "no endpoint (target unavailable)"; }
+    };
+
+    private void bufferFailed(Throwable t) {
+        if (t instanceof RequestBody.TooLargeException) {
+            log.warn("proxy {} {} route={}: {}", req.getMethod(), req.getRequestURI(), route.name(), t.getMessage());
+            sendError(413);
+        } else {
+            clientFailed(t);
+        }
+    }
+
+    /** Finds the target endpoint; answers 400 / 404 and returns false when there is none. */
+    private boolean resolveTarget() {
+        String v = route.target().targetText(req, pathAndQuery, buffered);
+        if (v == null) {
+            log.warn("proxy {} {} route={}: no target value ({})", req.getMethod(), req.getRequestURI(), route.name(),
+                    route.target());
+            sendError(400);
+            return false;
+        }
+        String id = null;
+        String key = route.targetMetadata();
+        if (key == null) {
+            if (upstream.endpoint(v).isPresent()) {
+                id = v;
+            }
+        } else {
+            for (Endpoint e : upstream.endpoints()) {
+                if (v.equals(e.metadata().get(key))) {
+                    id = e.id();
+                    break;
+                }
+            }
+        }
+        if (id == null) {
+            log.warn("proxy {} {} route={}: the target ({}) names no endpoint of {}", req.getMethod(),
+                    req.getRequestURI(), route.name(), route.target(), upstream.name());
+            sendError(404);
+            return false;
+        }
+        targetId = id;
+        pick.preferred(id);
+        return true;
+    }
+
+    // accessors for FanOutExchange
+    HttpClient client() { return client; }
+    ProxyConfig config() { return config; }
+    Route route() { return route; }
+    HttpServletRequest request() { return req; }
+    HttpServletResponse response() { return resp; }
+    AsyncContext async() { return async; }
+    HttpFields forwardHeaders() { return forwardHeaders; }
+    String clientHost() { return clientHost; }
+    String pathAndQuery() { return pathAndQuery; }
+    InetAddress peer() { return peer; }
+    BufferedBody buffered() { return buffered; }
+    ProxyFilter filter() { return filter; }
+    boolean clientGone() { return clientGone; }
+
+    /** Takes over the client response (returns false when it is already finished). */
+    boolean claimFinish() {
+        if (!finished.compareAndSet(false, true)) {
+            return false;
+        }
+        releaseLimits();
+        return true;
+    }
+
+    /** Answers with an error status (see {@link #sendError}). */
+    void fail(int status) {
+        sendError(status);
+    }
+
+    /** Ends the exchange after a claimed response was written. */
+    void completeAsync() {
+        try {
+            async.complete();
+        } catch (RuntimeException e) {
+            log.debug("async complete failed: {}", e.toString());
+        }
+    }
+
+    /** Aborts a claimed response whose writing failed. */
+    void abortClaimed() {
+        if (!clientGone) {
+            ClientAbort.abort(resp);
+        }
+        completeAsync();
     }
 }

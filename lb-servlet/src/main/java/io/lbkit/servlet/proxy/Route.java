@@ -42,6 +42,10 @@ public final class Route {
     private final StickyCookie sticky;
     private final RateLimiter rateLimiter;
     private final ConcurrencyLimiter concurrencyLimiter;
+    private final FanOut fanOut;
+    private final RequestValue target;
+    private final String targetMetadata;
+    private final RequestValue hashKey;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -55,6 +59,10 @@ public final class Route {
         this.sticky = b.sticky;
         this.rateLimiter = b.rateLimiter;
         this.concurrencyLimiter = b.concurrencyLimiter;
+        this.fanOut = b.fanOut;
+        this.target = b.target;
+        this.targetMetadata = b.targetMetadata;
+        this.hashKey = b.hashKey;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -92,6 +100,23 @@ public final class Route {
 
     /** The concurrency limit (nginx {@code limit_conn}) keyed by client address, or null. */
     public ConcurrencyLimiter concurrencyLimiter() { return concurrencyLimiter; }
+
+    /** The fan-out settings when this is a broadcast route (seed 003), else null. */
+    public FanOut fanOut() { return fanOut; }
+
+    /** The request value naming the endpoint of a targeted route, or null. */
+    public RequestValue target() { return target; }
+
+    /** The endpoint metadata key the target value is matched against; null = the endpoint id. */
+    public String targetMetadata() { return targetMetadata; }
+
+    /** The hash key of each pick (for hashing policies), or null for none. */
+    public RequestValue hashKey() { return hashKey; }
+
+    /** Whether the body must be read before the first pick. */
+    boolean buffersBody(String contentType) {
+        return fanOut != null || (target != null && target.needsBody() && BufferedBody.isForm(contentType));
+    }
 
     /** Whether {@code request}, whose in-application path is {@code path}, matches this route. */
     boolean matches(HttpServletRequest request, String path) {
@@ -131,6 +156,10 @@ public final class Route {
         private StickyCookie sticky;
         private RateLimiter rateLimiter;
         private ConcurrencyLimiter concurrencyLimiter;
+        private FanOut fanOut;
+        private RequestValue target;
+        private String targetMetadata;
+        private RequestValue hashKey;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -176,6 +205,36 @@ public final class Route {
             return this;
         }
 
+        /**
+         * Makes this a broadcast route (seed 003): every request goes to every eligible endpoint
+         * and the answers are aggregated as {@code fanOut} says.
+         */
+        public Builder broadcast(FanOut fanOut) { this.fanOut = fanOut; return this; }
+
+        /**
+         * Makes this a targeted route: {@code value} (e.g. {@code RequestValue.param("backend")})
+         * names the endpoint id that serves the request. Missing value → 400, no such endpoint →
+         * 404, endpoint unavailable → 503; never another endpoint.
+         */
+        public Builder target(RequestValue value) { return target(value, null); }
+
+        /**
+         * A targeted route whose value is matched against the endpoint metadata {@code metadataKey}
+         * (the first endpoint in configuration order with that value serves); null = the endpoint id.
+         */
+        public Builder target(RequestValue value, String metadataKey) {
+            this.target = value;
+            this.targetMetadata = metadataKey;
+            return this;
+        }
+
+        /**
+         * The hash key of hashing policies ({@code hash}, {@code consistent-hash}, Maglev, jump,
+         * rendezvous, bounded load): nginx {@code hash $http_x_user} is
+         * {@code hashKey(RequestValue.header("X-User"))}. ip-hash always uses the client address.
+         */
+        public Builder hashKey(RequestValue value) { this.hashKey = value; return this; }
+
         public Route build() {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("route name must not be blank, got '" + name + "'");
@@ -202,6 +261,24 @@ public final class Route {
             if (headerName != null && (headerName.isEmpty() || !Headers.isToken(headerName))) {
                 throw new IllegalArgumentException(
                         "route '" + name + "': header name must be a token, got '" + headerName + "'");
+            }
+            if (fanOut != null && (target != null || sticky != null)) {
+                throw new IllegalArgumentException("route '" + name + "': broadcast cannot be combined with "
+                        + (target != null ? "target" : "sticky"));
+            }
+            if (target != null && sticky != null) {
+                throw new IllegalArgumentException("route '" + name + "': target cannot be combined with sticky");
+            }
+            if (fanOut != null && fanOut.primary() != null && upstream.endpoint(fanOut.primary()).isEmpty()) {
+                throw new IllegalArgumentException("route '" + name + "': fan-out primary '" + fanOut.primary()
+                        + "' is not an endpoint of upstream '" + upstream.name() + "'");
+            }
+            if (targetMetadata != null && targetMetadata.isEmpty()) {
+                throw new IllegalArgumentException("route '" + name + "': target metadata key must not be empty");
+            }
+            if (hashKey != null && hashKey.needsBody()) {
+                throw new IllegalArgumentException("route '" + name + "': hashKey cannot read the request body, got "
+                        + hashKey);
             }
             return new Route(this);
         }

@@ -533,6 +533,9 @@ public final class ConfigLoader {
                 throw n.get("nodelay").error("cannot be combined with delay (as in nginx)");
             }
             HashKey key = hashKey(n.get("key"), new HashKey(HashKey.Source.CLIENT_IP, null));
+            if (key.source() != HashKey.Source.CLIENT_IP) {
+                throw n.get("key").error("only client-ip is supported as a rate-limit key (nginx $binary_remote_addr)");
+            }
             int status = n.get("status").integer(503, 400, 599);
             return new RateLimitSpec(rate, burst, delay, nodelay, key, status);
         }

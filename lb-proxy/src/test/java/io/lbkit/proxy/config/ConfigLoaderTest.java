@@ -196,6 +196,8 @@ class ConfigLoaderTest {
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, rateLimit: { rate: 1.5r/s } }]").path());
         assertEquals("routes[0].retry.on",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, retry: { on: [http_418] } }]").path());
+        assertEquals("routes[0].rateLimit.key",
+                error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, rateLimit: { rate: 1r/s, key: 'header:X-User' } }]").path());
         assertEquals("sessions.store",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { store: mysql }").path());
         assertEquals("upstreams", error("listen: [8080]").path());

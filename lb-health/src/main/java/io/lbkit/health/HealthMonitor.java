@@ -232,8 +232,13 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         }
         if (code < 500 || code > 599) {
             t.success();
-            return;
+        } else {
+            failed(t, code);
         }
+    }
+
+    /** A 5xx-class outcome (kept out of {@link #onOutcome} so that the success path stays small). */
+    private void failed(EndpointTracker t, int code) {
         boolean gateway = code >= 502 && code <= 504;
         long streaks = t.failure(gateway);
         if (gateway && EndpointTracker.gateway(streaks) == consecutiveGateway) {

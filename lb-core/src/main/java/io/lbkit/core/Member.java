@@ -41,6 +41,8 @@ final class Member extends MemberPadAfter implements Selection {
     volatile boolean healthy = true;
     /** Health-assigned weight scale in percent (HAProxy agent "weight %"), 100 = as configured. */
     volatile int weightPercent = 100;
+    /** The outcome listener's per-endpoint object ({@link Upstream#setAttachment}); null until set. */
+    volatile Object attachment;
     /** When slow start began, or {@link Long#MIN_VALUE} when the member is not ramping. */
     volatile long slowStartSince = Long.MIN_VALUE;
     int weight;          // endpoint.weight(), cached (written with endpoint)
@@ -65,7 +67,12 @@ final class Member extends MemberPadAfter implements Selection {
     volatile long peakStamp;        // ticker nanos of the last peak EWMA update
 
     Member(Upstream upstream, Endpoint endpoint, boolean stripedInFlight) {
+        this(upstream, endpoint, stripedInFlight, true);
+    }
+
+    Member(Upstream upstream, Endpoint endpoint, boolean stripedInFlight, boolean healthy) {
         this.upstream = upstream;
+        this.healthy = healthy;
         this.striped = stripedInFlight ? new java.util.concurrent.atomic.LongAdder() : null;
         this.id = endpoint.id();
         setEndpoint(endpoint);

@@ -202,7 +202,8 @@ public final class Upstream {
         }
         OutcomeListener l = listener;
         if (l != null) {
-            l.onOutcome(m.endpoint, outcome, outcome == Outcome.RESPONSE ? status : 0, latencyNanos, failure);
+            l.onOutcome(m.endpoint, m.attachment, outcome, outcome == Outcome.RESPONSE ? status : 0, latencyNanos,
+                    failure);
         }
     }
 
@@ -224,16 +225,28 @@ public final class Upstream {
     // control plane
     // =====================================================================================
 
-    /** Adds an endpoint; it starts in slow start when configured. */
+    /** Adds a healthy endpoint; it starts in slow start when configured. Same as {@code add(endpoint, true)}. */
     public void add(Endpoint endpoint) {
+        add(endpoint, true);
+    }
+
+    /**
+     * Adds an endpoint, healthy or not, in one step: no pick can see it in any other health than
+     * {@code healthy}. An endpoint added unhealthy takes no traffic (except in panic, like any
+     * unhealthy endpoint) until {@link #setHealthy setHealthy(id, true)}, which starts its slow
+     * start when configured; one added healthy starts slow start at once.
+     *
+     * @throws IllegalArgumentException when an endpoint with the same id exists
+     */
+    public void add(Endpoint endpoint, boolean healthy) {
         Objects.requireNonNull(endpoint, "endpoint");
         synchronized (lock) {
             if (members.containsKey(endpoint.id())) {
                 throw new IllegalArgumentException(
                         "upstream '" + name + "': duplicate endpoint id '" + endpoint.id() + "'");
             }
-            Member m = new Member(this, endpoint, !policy.readsInFlight());
-            if (slowStart != null) {
+            Member m = new Member(this, endpoint, !policy.readsInFlight(), healthy);
+            if (slowStart != null && healthy) {
                 m.slowStartSince = ticker.nanos();
             }
             members.put(endpoint.id(), m);
@@ -349,6 +362,28 @@ public final class Upstream {
     /** Registers the listener that sees every completed attempt (replacing any earlier one). */
     public void setOutcomeListener(OutcomeListener listener) {
         this.listener = listener;
+    }
+
+    /**
+     * Stores a per-endpoint object for the {@link OutcomeListener}: every later completion of an
+     * attempt on this endpoint passes it to
+     * {@link OutcomeListener#onOutcome(Endpoint, Object, Outcome, int, long, boolean)}, so the
+     * listener finds its per-endpoint state without a lookup. It belongs to the endpoint as it is
+     * now: removing the endpoint drops it, and an endpoint added again under the same id starts
+     * with none. {@code null} clears it. The listener that installs attachments owns them.
+     *
+     * @throws IllegalArgumentException when there is no endpoint with this id
+     */
+    public void setAttachment(String id, Object attachment) {
+        synchronized (lock) {
+            member(id).attachment = attachment;
+        }
+    }
+
+    /** The endpoint's attachment ({@link #setAttachment}); empty when none is set or there is no such endpoint. */
+    public Optional<Object> attachment(String id) {
+        Member m = snapshot.byId.get(id);
+        return m == null ? Optional.empty() : Optional.ofNullable(m.attachment);
     }
 
     // ---- views ----

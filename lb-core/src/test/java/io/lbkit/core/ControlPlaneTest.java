@@ -2,6 +2,7 @@ package io.lbkit.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -158,5 +159,91 @@ class ControlPlaneTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Upstream.builder("x").failureStatuses(Set.of(404)).endpoint(Endpoint.parse("a:1")).build());
         assertTrue(e.getMessage().contains("404"), e.getMessage());
+    }
+
+    @Test
+    void endpointAddedUnhealthyTakesNoTrafficUntilHealthyThenRampsFromThatMoment() {
+        ManualTicker t = new ManualTicker();
+        Upstream u = four().ticker(t).slowStart(SlowStart.of(Duration.ofSeconds(100))).build();
+        u.add(Endpoint.parse("e:1"), false);
+        Upstream.EndpointStatus st = u.status("e:1").orElseThrow();
+        assertFalse(st.healthy());
+        assertEquals(EndpointState.UP, st.state());
+        assertEquals(Map.of("a:1", 100, "b:1", 100, "c:1", 100, "d:1", 100), picks(u, 400));
+        Selection sticky = u.pick(PickRequest.create().preferred("e:1"));
+        assertNotEquals("e:1", sticky.endpoint().id(), "a preferred pick does not reach an unhealthy endpoint");
+        sticky.complete(200, 0);
+        t.advance(Duration.ofSeconds(500)); // slow start must not have begun at add
+        u.setHealthy("e:1", true);
+        int early = picks(u, 5000).getOrDefault("e:1", 0);
+        assertTrue(early > 0 && early < 250, "ramping from 10% now: " + early);
+        t.advance(Duration.ofSeconds(101));
+        assertEquals(1000, picks(u, 5000).get("e:1"));
+        u.add(Endpoint.parse("f:1"), true);
+        assertTrue(u.status("f:1").orElseThrow().healthy());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> u.add(Endpoint.parse("f:1"), false));
+        assertTrue(e.getMessage().contains("duplicate endpoint id 'f:1'"), e.getMessage());
+        assertTrue(u.status("f:1").orElseThrow().healthy(), "the failed add changed nothing");
+    }
+
+    @Test
+    void unhealthyAddCountsForThePanicThreshold() {
+        Upstream u = Upstream.builder("u").panicThresholdPercent(50).endpoint(Endpoint.parse("a:1")).build();
+        u.add(Endpoint.parse("b:1"), false); // 1 of 2 healthy: not below 50%
+        assertFalse(u.inPanic());
+        assertEquals(Map.of("a:1", 100), picks(u, 100));
+        u.add(Endpoint.parse("c:1"), false); // 1 of 3: panic, as with setHealthy(false)
+        assertTrue(u.inPanic());
+    }
+
+    @Test
+    void attachmentReachesTheListenerAndDiesWithTheEndpoint() {
+        Upstream u = Upstream.builder("u").endpoint(Endpoint.parseBuilder("a:1").maxFails(0).build())
+                .endpoint(Endpoint.parseBuilder("b:1").maxFails(0).build()).build();
+        List<String> seen = new ArrayList<>();
+        u.setOutcomeListener(new OutcomeListener() {
+            @Override
+            public void onOutcome(Endpoint ep, Outcome outcome, int status, long latency, boolean failure) {
+                seen.add("5-arg " + ep.id());
+            }
+
+            @Override
+            public void onOutcome(Endpoint ep, Object attachment, Outcome outcome, int status, long latency,
+                                  boolean failure) {
+                seen.add(ep.id() + "=" + attachment + "/" + outcome + "/" + status + "/" + failure);
+            }
+        });
+        Object slotA = "slot-a";
+        u.setAttachment("a:1", slotA);
+        assertTrue(u.attachment("a:1").orElseThrow() == slotA);
+        assertTrue(u.attachment("b:1").isEmpty());
+        assertTrue(u.attachment("zz").isEmpty());
+        PickRequest req = PickRequest.create();
+        u.pick(req.reset().preferred("a:1")).complete(200, 1);
+        u.pick(req.reset().preferred("b:1")).complete(Outcome.TIMEOUT, 0, 2);
+        u.setWeight("a:1", 3); // a new snapshot keeps the member and its attachment
+        u.pick(req.reset().preferred("a:1")).complete(503, 3);
+        u.remove("a:1");
+        u.add(Endpoint.parseBuilder("a:1").maxFails(0).build());
+        assertTrue(u.attachment("a:1").isEmpty(), "a re-added endpoint starts without");
+        u.pick(req.reset().preferred("a:1")).complete(200, 4);
+        u.setAttachment("b:1", "slot-b");
+        u.setAttachment("b:1", null);
+        assertTrue(u.attachment("b:1").isEmpty());
+        assertEquals(List.of("a:1=slot-a/RESPONSE/200/false", "b:1=null/TIMEOUT/0/true",
+                "a:1=slot-a/RESPONSE/503/false", "a:1=null/RESPONSE/200/false"), seen);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> u.setAttachment("zz", 1));
+        assertTrue(e.getMessage().contains("'zz'"), e.getMessage());
+    }
+
+    @Test
+    void aFiveArgumentListenerStillSeesEveryOutcome() {
+        Upstream u = four().build();
+        u.setAttachment("a:1", "ignored");
+        List<String> seen = new ArrayList<>();
+        u.setOutcomeListener((ep, outcome, status, latency, failure) -> seen.add(ep.id() + "/" + status));
+        u.pick(PickRequest.create().preferred("a:1")).complete(201, 1);
+        assertEquals(List.of("a:1/201"), seen);
     }
 }

@@ -49,8 +49,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads.</b> State changes run one at a time on a serialized context (as gRPC's
  * synchronization context); events are published from it, in order. Recording an outcome
- * ({@link #onOutcome}) is lock-free and allocation-free: it bumps per-endpoint counters, and only
- * when a consecutive-failure streak reaches its threshold does it hand a task to the context.
+ * ({@link #onOutcome}) is lock-free and allocation-free: it bumps per-endpoint counters that it
+ * finds through the endpoint's attachment ({@link Upstream#setAttachment}), and only when a
+ * consecutive-failure streak reaches its threshold does it hand a task to the context.
  * Before {@link #start()} (and after {@link #close()}) such tasks run on the calling thread, which
  * keeps tests deterministic; after {@code start()} they run on the monitor's thread.
  *
@@ -65,6 +66,8 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private final Ticker ticker;
     private final OutlierDetection od;
     private final boolean odEnabled;
+    private final int consecutive5xx;
+    private final int consecutiveGateway;
     private final EndpointHealthState initialActive;
     private final Duration pollInterval;
     private final List<HealthEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -88,6 +91,8 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         this.ticker = b.ticker;
         this.od = b.outlierDetection;
         this.odEnabled = od.enabled();
+        this.consecutive5xx = od.consecutive5xx();
+        this.consecutiveGateway = od.consecutiveGatewayFailure();
         this.initialActive = b.initialState;
         this.pollInterval = b.pollInterval;
         this.listeners.addAll(b.listeners);
@@ -140,7 +145,10 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         return this;
     }
 
-    /** Stops the thread and detaches from the upstream's outcome listener. Endpoint states stay as they are. */
+    /**
+     * Stops the thread, detaches from the upstream's outcome listener and removes the monitor's
+     * endpoint attachments. Endpoint states stay as they are.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -153,7 +161,20 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         }
         scheduler.shutdownNow();
         upstream.setOutcomeListener(null);
+        context.executeAndWait(this::detachAll);
         context.drain();
+    }
+
+    private void detachAll() {
+        for (EndpointTracker t : ordered.values()) {
+            if (upstream.attachment(t.id).orElse(null) == t) {
+                try {
+                    upstream.setAttachment(t.id, null);
+                } catch (IllegalArgumentException gone) {
+                    // removed meanwhile: its attachment went with it
+                }
+            }
+        }
     }
 
     /** Adds a listener of state transitions. */
@@ -166,51 +187,65 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     // =====================================================================================
 
     /**
-     * Records one completed attempt (called by the upstream). Lock-free and allocation-free; a
-     * consecutive-failure streak that reaches its threshold queues an ejection.
+     * Records one completed attempt without the endpoint's attachment: finds the endpoint's
+     * counters by id. The upstream calls {@link #onOutcome(Endpoint, Object, Outcome, int, long, boolean)}
+     * instead, which needs no lookup.
      */
     @Override
     public void onOutcome(Endpoint endpoint, Outcome outcome, int status, long latencyNanos, boolean failure) {
+        onOutcome(endpoint, null, outcome, status, latencyNanos, failure);
+    }
+
+    /**
+     * Records one completed attempt (called by the upstream). Lock-free and allocation-free: one
+     * atomic add for a success, plus one CAS for a 5xx; a consecutive-failure streak that reaches
+     * its threshold queues an ejection. {@code attachment} is the endpoint's counters, which the
+     * monitor attaches to the upstream's endpoint when it first sees it; without it (an endpoint
+     * added to the upstream and not yet synced) the counters are looked up by id.
+     */
+    @Override
+    public void onOutcome(Endpoint endpoint, Object attachment, Outcome outcome, int status, long latencyNanos,
+                          boolean failure) {
         if (!odEnabled) {
             return;
         }
-        EndpointTracker t = trackers.get(endpoint.id());
-        if (t == null) {
-            return;
+        EndpointTracker t;
+        if (attachment instanceof EndpointTracker && ((EndpointTracker) attachment).owner == this) {
+            t = (EndpointTracker) attachment;
+        } else {
+            t = trackers.get(endpoint.id());
+            if (t == null) {
+                return;
+            }
         }
         int code;
-        switch (outcome) {
-            case RESPONSE:
-                code = status;
-                break;
-            case CANCELLED:
-                return;
-            case TIMEOUT:
-                code = 504;
-                break;
-            case INVALID_RESPONSE:
-                code = 502;
-                break;
-            default: // CONNECT_FAILURE, RESET: Envoy's LocalOriginConnectFailed = 503
-                code = 503;
-                break;
+        if (outcome == Outcome.RESPONSE) {
+            code = status;
+        } else if (outcome == Outcome.CANCELLED) {
+            return;
+        } else if (outcome == Outcome.TIMEOUT) {
+            code = 504;
+        } else if (outcome == Outcome.INVALID_RESPONSE) {
+            code = 502;
+        } else { // CONNECT_FAILURE, RESET: Envoy's LocalOriginConnectFailed = 503
+            code = 503;
         }
-        t.total.increment();
-        if (code >= 500 && code <= 599) {
-            if (code >= 502 && code <= 504) {
-                if (t.addGateway() == od.consecutiveGatewayFailure()) {
-                    queue(() -> onConsecutive(t, false));
-                }
-            } else {
-                t.clearGateway();
-            }
-            if (t.add5xx() == od.consecutive5xx()) {
-                queue(() -> onConsecutive(t, true));
-            }
+        if (code < 500 || code > 599) {
+            t.success();
         } else {
-            t.successes.increment();
-            t.clear5xx();
-            t.clearGateway();
+            failed(t, code);
+        }
+    }
+
+    /** A 5xx-class outcome (kept out of {@link #onOutcome} so that the success path stays small). */
+    private void failed(EndpointTracker t, int code) {
+        boolean gateway = code >= 502 && code <= 504;
+        long streaks = t.failure(gateway);
+        if (gateway && EndpointTracker.gateway(streaks) == consecutiveGateway) {
+            queue(() -> onConsecutive(t, false));
+        }
+        if (EndpointTracker.fiveXx(streaks) == consecutive5xx) {
+            queue(() -> onConsecutive(t, true));
         }
     }
 
@@ -387,8 +422,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
                     uneject(t);
                 }
                 t.backoff = 0;
-                t.clear5xx();
-                t.clearGateway();
+                t.clearStreaks();
                 apply(t, reason, false);
             }
         });
@@ -420,12 +454,16 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     /**
-     * Adds {@code endpoint} to the upstream and to the monitor, which then applies the configured
-     * initial state. lb-core adds an endpoint as up, so with {@link EndpointHealthState#CHECKING}
-     * a pick in the instant between the two steps can still reach it.
+     * Adds {@code endpoint} to the upstream and to the monitor in the configured initial state.
+     * With {@link EndpointHealthState#CHECKING} the endpoint enters the upstream already unhealthy
+     * ({@link Upstream#add(Endpoint, boolean)}), so no pick reaches it before an active check
+     * reports it healthy (outside panic, where unhealthy endpoints serve by design). Returns once
+     * the monitor tracks it.
+     *
+     * @throws IllegalArgumentException when the upstream already has an endpoint with this id
      */
     public void add(Endpoint endpoint) {
-        upstream.add(endpoint);
+        upstream.add(endpoint, initialActive == EndpointHealthState.UP);
         syncMembership();
     }
 
@@ -442,20 +480,24 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         boolean changed = false;
         for (Endpoint e : now) {
             ids.add(e.id());
-            if (!ordered.containsKey(e.id())) {
-                EndpointTracker t = new EndpointTracker(e.id(), initialActive);
-                Upstream.EndpointStatus s = upstream.status(e.id()).orElse(null);
-                if (s != null) {
-                    t.admin = s.state() == EndpointState.DOWN ? EndpointTracker.Admin.MAINTENANCE
-                            : s.state() == EndpointState.DRAINING ? EndpointTracker.Admin.DRAINING
-                            : EndpointTracker.Admin.ENABLED;
-                    t.appliedCoreState = s.state();
-                    t.appliedHealthy = s.healthy();
-                }
-                ordered.put(e.id(), t);
-                changed = true;
-                apply(t, "joined", false);
+            EndpointTracker known = ordered.get(e.id());
+            if (known != null) {
+                attach(known); // removed and added again behind our back: a new lb-core member
+                continue;
             }
+            EndpointTracker t = new EndpointTracker(this, e.id(), initialActive);
+            Upstream.EndpointStatus s = upstream.status(e.id()).orElse(null);
+            if (s != null) {
+                t.admin = s.state() == EndpointState.DOWN ? EndpointTracker.Admin.MAINTENANCE
+                        : s.state() == EndpointState.DRAINING ? EndpointTracker.Admin.DRAINING
+                        : EndpointTracker.Admin.ENABLED;
+                t.appliedCoreState = s.state();
+                t.appliedHealthy = s.healthy();
+            }
+            ordered.put(e.id(), t);
+            changed = true;
+            attach(t);
+            apply(t, "joined", false);
         }
         for (var it = ordered.values().iterator(); it.hasNext(); ) {
             EndpointTracker t = it.next();
@@ -472,6 +514,18 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         }
         if (changed) {
             trackers = Map.copyOf(ordered);
+        }
+    }
+
+    /** Hands the endpoint's counters to lb-core, which passes them back with every outcome. */
+    private void attach(EndpointTracker t) {
+        if (!odEnabled || upstream.attachment(t.id).orElse(null) == t) {
+            return;
+        }
+        try {
+            upstream.setAttachment(t.id, t);
+        } catch (IllegalArgumentException gone) {
+            // removed from the upstream meanwhile; the next syncMembership forgets it
         }
     }
 
@@ -547,12 +601,9 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         long[] volumes = new long[n];
         int i = 0;
         for (EndpointTracker t : ordered.values()) {
-            long total = t.total.sum();
-            long ok = t.successes.sum();
-            long dt = total - t.lastTotal;
-            long ds = ok - t.lastSuccesses;
-            t.lastTotal = total;
-            t.lastSuccesses = ok;
+            long c = t.counts.sumThenReset(); // requests since the last sweep, packed
+            long dt = c >>> 32;
+            long ds = dt - (c & 0xFFFF_FFFFL);
             hosts[i] = t;
             volumes[i] = dt;
             rates[i] = dt == 0 ? -1 : Math.min(100.0, Math.max(0.0, ds * 100.0 / dt));
@@ -618,11 +669,11 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         }
         if (fiveXx) {
             eject(t, od.enforcingConsecutive5xx(), "consecutive 5xx: " + od.consecutive5xx());
-            t.consecutive5xx = 0;
+            t.clear5xx();
         } else {
             eject(t, od.enforcingConsecutiveGatewayFailure(),
                     "consecutive gateway failures: " + od.consecutiveGatewayFailure());
-            t.consecutiveGateway = 0;
+            t.clearGateway();
         }
     }
 
@@ -661,8 +712,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private void uneject(EndpointTracker t) {
         t.ejected = false;
         t.lastUnejectedAt = ticker.nanos();
-        t.consecutive5xx = 0;
-        t.consecutiveGateway = 0;
+        t.clearStreaks();
     }
 
     // =====================================================================================

@@ -35,6 +35,7 @@ final class BufferedBody implements ReadListener {
     private Runnable onDone;
     private java.util.function.Consumer<Throwable> onFail;
     private String formText;
+    private volatile Lingering lingering;
 
     BufferedBody(ServletInputStream in, long limit, String contentType) {
         this.in = in;
@@ -66,8 +67,23 @@ final class BufferedBody implements ReadListener {
         return size;
     }
 
+    /** From now on the input's callbacks drive {@code l} (the body was refused). */
+    void linger(Lingering l) {
+        lingering = l;
+    }
+
     @Override
     public void onDataAvailable() throws IOException {
+        Lingering l = lingering;
+        if (l != null) {
+            l.drain();
+            return;
+        }
+        synchronized (this) {
+            if (failure != null) {
+                return; // refused: keep nothing more (the exchange starts lingering)
+            }
+        }
         try {
             while (in.isReady()) {
                 if (current == null || currentFill == current.length) {
@@ -102,6 +118,11 @@ final class BufferedBody implements ReadListener {
 
     @Override
     public void onAllDataRead() {
+        Lingering l = lingering;
+        if (l != null) {
+            l.end();
+            return;
+        }
         Runnable r;
         synchronized (this) {
             if (done || failure != null) {
@@ -120,6 +141,11 @@ final class BufferedBody implements ReadListener {
 
     @Override
     public void onError(Throwable t) {
+        Lingering l = lingering;
+        if (l != null) {
+            l.end();
+            return;
+        }
         fail(t);
     }
 

@@ -138,7 +138,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
                 ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
         if (limit > 0 && length > limit) {
-            answerNow(413, "request body too large");
+            refuseDeclaredBody(length, limit);
             return;
         }
         peer = literalAddress(req.getRemoteAddr());
@@ -434,7 +434,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 attempts.finish();
                 log.warn("proxy {} {}: request body larger than {} bytes", req.getMethod(), req.getRequestURI(),
                         config.maxRequestBodyBytes());
-                sendError(413);
+                refuseBody();
                 return;
             }
             Outcome o = classify(failure, committed);
@@ -680,14 +680,75 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     }
 
     private void writeErrorBody(int status) throws IOException {
+        writeErrorBody(status, true);
+    }
+
+    /**
+     * @param withLength false when the input is still to be drained: once the declared length is
+     *                   written the response counts as closed, and Tomcat then closes the input too
+     */
+    private void writeErrorBody(int status, boolean withLength) throws IOException {
         byte[] b = (status + " " + reason(status) + "\n").getBytes(StandardCharsets.US_ASCII);
         resp.setStatus(status);
         resp.setContentType("text/plain;charset=utf-8");
-        resp.setContentLength(b.length);
+        if (withLength) {
+            resp.setContentLength(b.length);
+        }
         if (status == 413 || status == 400 || status == 431) {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
+    }
+
+    /**
+     * A declared body over the limit: 413 before anything is sent anywhere. Unless the client
+     * waits for {@code 100 Continue} (then no body comes), the body is drained after the answer
+     * ({@link Lingering}) so the client, still sending, reads the 413 instead of a reset.
+     */
+    private void refuseDeclaredBody(long length, long limit) throws IOException {
+        if (req.getHeader("Expect") != null) {
+            answerNow(413, "request body too large");
+            return;
+        }
+        log.warn("proxy {} {}: 413 (declared body of {} bytes, the limit is {})", req.getMethod(), req.getRequestURI(),
+                length, limit);
+        async = req.startAsync(req, resp);
+        async.setTimeout(0);
+        finished.set(true);
+        writeErrorBody(413, false);
+        resp.flushBuffer();
+        ServletInputStream in = req.getInputStream();
+        Lingering l = new Lingering(in, new byte[8192], this::completeAsync);
+        in.setReadListener(l);
+        l.start(client.getScheduler());
+    }
+
+    /**
+     * A body refused while it streamed (413): answers, then drains the rest before the exchange
+     * completes ({@link Lingering}), so the client reads the 413 instead of a reset.
+     */
+    private void refuseBody() {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        releaseLimits();
+        Lingering l;
+        try {
+            writeErrorBody(413, false);
+            resp.flushBuffer();
+            ServletInputStream in = req.getInputStream();
+            l = new Lingering(in, body != null ? body.scratch() : new byte[8192], this::completeAsync);
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot send 413: {}", e.toString());
+            completeAsync();
+            return;
+        }
+        if (body != null) {
+            body.linger(l);
+        } else if (buffered != null) {
+            buffered.linger(l);
+        }
+        l.start(client.getScheduler());
     }
 
     /** Answers with an error status after async started, or aborts if the response began. */
@@ -966,7 +1027,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private void bufferFailed(Throwable t) {
         if (t instanceof RequestBody.TooLargeException) {
             log.warn("proxy {} {} route={}: {}", req.getMethod(), req.getRequestURI(), route.name(), t.getMessage());
-            sendError(413);
+            refuseBody();
         } else {
             clientFailed(t);
         }

@@ -44,6 +44,7 @@ final class RequestBody implements ReadListener {
     // touched only by the reading thread (one read at a time by contract)
     private long count;
     private volatile boolean consumedAny;
+    private volatile Lingering lingering;
 
     RequestBody(ServletInputStream in, long limit, long contentLength, String contentType, int bufferSize) {
         this.in = in;
@@ -67,6 +68,16 @@ final class RequestBody implements ReadListener {
         }
     }
 
+    /** From now on the input's callbacks drive {@code l} (the body was refused). */
+    void linger(Lingering l) {
+        lingering = l;
+    }
+
+    /** A buffer the body no longer needs (the body was refused). */
+    byte[] scratch() {
+        return buffer;
+    }
+
     Request.Content forAttempt() {
         return new AttemptContent();
     }
@@ -81,20 +92,22 @@ final class RequestBody implements ReadListener {
             }
         }
         try {
-            if (in.isFinished()) {
-                markEof();
-                return Content.Chunk.EOF;
-            }
-            if (!in.isReady()) {
-                return null; // the container calls onDataAvailable or onAllDataRead later
-            }
-            int n = in.read(buffer);
+            int n;
+            do {
+                if (in.isFinished()) {
+                    markEof();
+                    return Content.Chunk.EOF;
+                }
+                if (!in.isReady()) {
+                    return null; // the container calls onDataAvailable or onAllDataRead later
+                }
+                // a read may give 0 bytes while isReady() was true (Tomcat, after a chunk header):
+                // ask isReady() again, or no onDataAvailable would ever come
+                n = in.read(buffer);
+            } while (n == 0);
             if (n < 0) {
                 markEof();
                 return Content.Chunk.EOF;
-            }
-            if (n == 0) {
-                return null;
             }
             count += n;
             consumedAny = true;
@@ -159,16 +172,31 @@ final class RequestBody implements ReadListener {
 
     @Override
     public void onDataAvailable() {
+        Lingering l = lingering;
+        if (l != null) {
+            l.drain();
+            return;
+        }
         fireDemand();
     }
 
     @Override
     public void onAllDataRead() {
+        Lingering l = lingering;
+        if (l != null) {
+            l.end();
+            return;
+        }
         fireDemand();
     }
 
     @Override
     public void onError(Throwable t) {
+        Lingering l = lingering;
+        if (l != null) {
+            l.end();
+            return;
+        }
         fail(t);
         fireDemand();
     }

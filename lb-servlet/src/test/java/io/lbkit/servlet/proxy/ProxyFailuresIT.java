@@ -218,6 +218,46 @@ class ProxyFailuresIT {
         }
     }
 
+    /**
+     * A client that writes its whole body before it reads (most do) gets the 413, not a reset:
+     * the refused body is drained after the answer (lingering close). Without the drain the
+     * container closes with unread bytes and the client's write or read fails.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void refusedBodyIsDrainedSoAClientStillSendingReads413(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestBodyBytes(1000))) {
+            int before = a.hits("/upload");
+            int rounds = Integer.getInteger("lbkit.test.rounds", 5);
+            for (boolean chunked : new boolean[] {true, false}) {
+                for (int i = 0; i < rounds; i++) {
+                    String raw = RawHttp.sendBodyThenRead(p.container.port(), "/upload", 2L << 20, chunked);
+                    assertEquals(413, RawHttp.status(raw), (chunked ? "chunked" : "declared") + " #" + i + ": " + raw);
+                    assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), raw);
+                }
+            }
+            // the streamed ones may have reached the backend before the limit was passed, the declared ones never
+            assertTrue(a.hits("/upload") - before <= rounds, "hits " + (a.hits("/upload") - before));
+            HttpResponse<String> ok = p.send(p.request("/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(1000))).build());
+            assertEquals(200, ok.statusCode());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void refusedBufferedBodyIsDrainedToo(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        ProxyConfig cfg = ProxyConfig.builder().maxRequestBodyBytes(1000)
+                .route(Route.builder("all", up).broadcast(FanOut.builder().build()).build()).build();
+        try (ProxyFixture p = new ProxyFixture(kind, cfg)) {
+            int before = a.hits("/upload");
+            String raw = RawHttp.sendBodyThenRead(p.container.port(), "/upload", 2L << 20, true);
+            assertEquals(413, RawHttp.status(raw), raw);
+            assertEquals(before, a.hits("/upload"), "a buffered body over the limit never reaches a backend");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void oversizedHeadersGive431AndBadHostGives400(TestContainer.Kind kind) throws Exception {

@@ -48,6 +48,21 @@ class ProxyStreamingIT {
                 .build());
     }
 
+    /**
+     * Chunk headers that arrive without their data: Tomcat then reports the input ready and a read
+     * gives 0 bytes; the body must go on (it once stalled until the backend's idle timeout).
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void chunkHeadersArrivingAloneDoNotStallTheBody(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind)) {
+            String raw = RawHttp.sendChunksApart(p.container.port(), "/echo", 20, "0123456789", 5);
+            assertEquals(200, RawHttp.status(raw), raw);
+            assertTrue(RawHttp.body(raw).replaceAll("\r\n[0-9a-fA-F]+\r\n|^[0-9a-fA-F]+\r\n|\r\n0\r\n\r\n$", "")
+                    .equals("0123456789".repeat(20)), raw);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void roundRobinWithServedBy(TestContainer.Kind kind) throws Exception {

@@ -82,7 +82,8 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(ServeConfig config) {
         this.config = config;
-        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
+        int threads = config.proxy().threads();
+        QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(8, threads));
         pool.setName("lbkit-proxy");
         this.server = new Server(pool);
     }
@@ -181,7 +182,8 @@ public final class ProxyServer implements AutoCloseable {
                 .servedByHeader(p.servedByHeader())
                 .forwarded(p.forwarded())
                 .maxConnectionsPerEndpoint(p.maxConnectionsPerEndpoint())
-                .keepAliveTimeout(p.keepaliveTimeout());
+                .keepAliveTimeout(p.keepaliveTimeout())
+                .executor(server.getThreadPool()); // one pool for both sides
         if (!p.totalTimeout().isZero()) {
             pc.totalTimeout(p.totalTimeout());
         }

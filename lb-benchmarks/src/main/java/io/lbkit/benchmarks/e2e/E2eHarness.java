@@ -31,7 +31,14 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp lb-benchmarks/target/benchmarks.jar io.lbkit.benchmarks.e2e.E2eHarness \
  *      [--duration 20] [--warmup 5] [--threads 2] [--connections 64] [--targets direct,nginx,jetty,smiley,lbkit]
+ *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
+ * With {@code --sse N}, a second table: N concurrent SSE streams held through each of the
+ * {@code --sse-targets} ({@link SseScale}); lbkit runs with the bundled {@code e2e/lbkit-sse.yaml},
+ * a pool of 50 threads for everything, and its peak thread count is reported (a JVM adds its own
+ * threads: compiler, GC, the scheduler). Each target is warmed up first (three rounds of short
+ * streams and 3 s of wrk), as in the throughput table. An empty
+ * {@code --targets ""} skips the throughput table.
  * Needs {@code wrk} and {@code nginx} on PATH (Debian: {@code apt-get install wrk nginx-light}).
  * Prints one markdown table row per target.
  */
@@ -43,6 +50,7 @@ public final class E2eHarness {
     private final Map<String, String> opts;
     private final List<Process> children = new ArrayList<>();
     private final Path work;
+    private Process backendsProcess;
 
     private E2eHarness(Map<String, String> opts) throws IOException {
         this.opts = opts;
@@ -69,18 +77,64 @@ public final class E2eHarness {
         int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
         int connections = Integer.parseInt(opts.getOrDefault("connections", "64"));
         String path = opts.getOrDefault("path", "/");
-        List<String> targets = List.of(opts.getOrDefault("targets", "direct,nginx,jetty,smiley,lbkit").split(","));
+        List<String> targets = List.of(opts.getOrDefault("targets", "direct,nginx,jetty,smiley,lbkit").split(",", -1));
 
         int[] backends = {freePort(), freePort(), freePort()};
-        start("backends", javaCommand(Backends.class.getName(), ints(backends)));
+        backendsProcess = start("backends", javaCommand(Backends.class.getName(), ints(backends)));
         for (int p : backends) {
             awaitHttp(p, "/");
         }
+        if (targets.size() == 1 && targets.get(0).isBlank()) {
+            targets = List.of();
+        }
+        if (!targets.isEmpty()) {
+            throughput(targets, backends, duration, warmup, threads, connections, path);
+        }
+        if (opts.containsKey("sse")) {
+            sse(backends, Integer.parseInt(opts.get("sse")));
+        }
+    }
+
+    private void sse(int[] backends, int streams) throws Exception {
+        int events = Integer.parseInt(opts.getOrDefault("sse-events", "20"));
+        int ms = Integer.parseInt(opts.getOrDefault("sse-ms", "500"));
+        System.out.printf(Locale.ROOT, "%n%d concurrent SSE streams, %d events each, one every %d ms%n%n", streams, events, ms);
+        System.out.println("| target | streams complete | events | first event p50 | p99 | max | longest gap | peak threads |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (String target : opts.getOrDefault("sse-targets", "nginx,lbkit").split(",")) {
+            int port = freePort();
+            Process p = switch (target) {
+                case "nginx" -> startNginx(port, backends);
+                case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
+                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit-sse.yaml", "lbkit-sse.yaml");
+                default -> throw new IllegalArgumentException("unknown SSE target " + target);
+            };
+            if (p == null) {
+                System.out.println("| " + target + " | (skipped: no lb-proxy.jar) | | | | | | |");
+                continue;
+            }
+            awaitHttp(port, "/");
+            // warm-up (JIT, pools): a round of short streams, then the measured one
+            for (int i = 0; i < 3; i++) {
+                SseScale.run(port, Math.min(200, streams), 2, 50, new SseScale.IntSupplierWithPeak(p.pid()));
+            }
+            wrk(2, 64, 3, "http://127.0.0.1:" + port + "/");
+            SseScale.IntSupplierWithPeak threads = new SseScale.IntSupplierWithPeak(p.pid());
+            SseScale.Result r = SseScale.run(port, streams, events, ms, threads);
+            System.out.printf(Locale.ROOT, "| %s | %d / %d | %d / %d | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s |%n", target,
+                    r.complete(), r.streams(), r.events(), streams * events, r.firstP50(), r.firstP99(), r.firstMax(),
+                    r.gapMax(), target.equals("nginx") ? "(processes)" : Integer.toString(threads.peak()));
+            stop(p);
+        }
+    }
+
+    private void throughput(List<String> targets, int[] backends, int duration, int warmup, int threads, int connections,
+                            String path) throws Exception {
         System.out.printf(Locale.ROOT, "wrk -t%d -c%d -d%ds --latency, %d s warm-up, path %s, %d backends, %d cores%n%n",
                 threads, connections, duration, warmup, path, backends.length,
                 Runtime.getRuntime().availableProcessors());
-        System.out.println("| target | requests/s | p50 | p90 | p99 | vs nginx req/s | vs nginx p99 |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+        System.out.println("| target | requests/s | p50 | p90 | p99 | vs nginx req/s | vs nginx p99 | proxy CPU µs/req | backends CPU µs/req |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         Result nginx = null;
         for (String target : targets) {
             int port = target.equals("direct") ? backends[0] : freePort();
@@ -89,7 +143,7 @@ public final class E2eHarness {
                 case "nginx" -> startNginx(port, backends);
                 case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
                 case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
-                case "lbkit" -> startLbkit(port, backends);
+                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml");
                 default -> throw new IllegalArgumentException("unknown target " + target);
             };
             if (target.equals("lbkit") && p == null) {
@@ -99,21 +153,47 @@ public final class E2eHarness {
             awaitHttp(port, path);
             String url = "http://127.0.0.1:" + port + path;
             wrk(threads, connections, warmup, url);
+            long proxyCpu0 = p == null ? 0 : cpuTicks(p.toHandle());
+            long backendCpu0 = cpuTicks(backendsProcess.toHandle());
             Result r = parse(wrk(threads, connections, duration, url));
+            double proxyUs = p == null ? 0 : (cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests;
+            double backendUs = (cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests;
             if (target.equals("nginx")) {
                 nginx = r;
             }
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %s | %s |%n", target, r.rps,
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %s | %s | %s | %.0f |%n", target, r.rps,
                     r.p50, r.p90, r.p99,
                     nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.rps / nginx.rps),
-                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.p99 / nginx.p99));
+                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.p99 / nginx.p99),
+                    p == null ? "–" : String.format(Locale.ROOT, "%.0f", proxyUs), backendUs);
             if (p != null) {
                 stop(p);
             }
         }
     }
 
-    record Result(double rps, double p50, double p90, double p99) {
+    record Result(double rps, double p50, double p90, double p99, long requests) {
+    }
+
+    private static final Pattern REQUESTS = Pattern.compile("([0-9]+) requests in");
+
+    /** CPU time (user + system, in clock ticks of 10 ms) of a process and its descendants (nginx's workers). */
+    static long cpuTicks(ProcessHandle h) {
+        long sum = cpuTicksOf(h.pid());
+        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
+            sum += cpuTicksOf(d.pid());
+        }
+        return sum;
+    }
+
+    private static long cpuTicksOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     static Result parse(String out) {
@@ -136,8 +216,10 @@ public final class E2eHarness {
         if (out.contains("Non-2xx or 3xx responses") || out.contains("Socket errors")) {
             System.err.println("wrk reported errors:\n" + out);
         }
+        Matcher rq = REQUESTS.matcher(out);
+        long requests = rq.find() ? Long.parseLong(rq.group(1)) : 1;
         return new Result(rps, pct.getOrDefault("50", Double.NaN), pct.getOrDefault("90", Double.NaN),
-                pct.getOrDefault("99", Double.NaN));
+                pct.getOrDefault("99", Double.NaN), requests);
     }
 
     private String wrk(int threads, int connections, int seconds, String url) throws Exception {
@@ -174,6 +256,12 @@ public final class E2eHarness {
                       proxy_http_version 1.1;
                       proxy_set_header Connection "";
                     }
+                    location /sse {
+                      proxy_pass http://backends;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_buffering off;
+                    }
                   }
                 }
                 """.formatted(work, servers, port);
@@ -182,18 +270,18 @@ public final class E2eHarness {
         return start("nginx", List.of(nginxBinary(), "-p", work.toString(), "-c", file.toString(), "-g", "daemon off;"));
     }
 
-    private Process startLbkit(int port, int[] backends) throws IOException {
+    private Process startLbkit(int port, int[] backends, String resource, String name) throws IOException {
         String jar = opts.getOrDefault("lbkit-jar", "lb-proxy/target/lb-proxy.jar");
         if (!Files.isRegularFile(Path.of(jar))) {
             return null;
         }
-        String template = opts.get("lbkit-config-template");
+        String template = resource.endsWith("lbkit.yaml") ? opts.get("lbkit-config-template") : null;
         String text;
         if (template == null) {
-            try (var in = E2eHarness.class.getResourceAsStream("/e2e/lbkit.yaml")) {
+            try (var in = E2eHarness.class.getResourceAsStream(resource)) {
                 text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
-            template = "lbkit.yaml";
+            template = name;
         } else {
             text = Files.readString(Path.of(template));
         }

@@ -149,7 +149,7 @@ public final class ConfigLoader {
 
         ProxySpec proxy(Node n) {
             n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "maxBodySize", "hostHeader", "servedByHeader",
-                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout");
+                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads");
             String servedBy = n.get("servedByHeader").string("X-Served-By");
             if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
                 servedBy = null;
@@ -162,8 +162,9 @@ public final class ConfigLoader {
                     n.get("maxBodySize").size(MAX_BODY_DEFAULT),
                     n.get("hostHeader").choice(ProxySpec.HostHeaderMode.class, ProxySpec.HostHeaderMode.CLIENT),
                     servedBy, n.get("forwarded").bool(true),
-                    n.get("maxConnectionsPerEndpoint").integer(256, 1, 100_000),
-                    n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)));
+                    n.get("maxConnectionsPerEndpoint").integer(4096, 1, 100_000),
+                    n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)),
+                    n.get("threads").integer(ProxySpec.DEFAULT_THREADS, 4, 10_000));
         }
 
         List<Listener> listeners(Node n) {

@@ -44,7 +44,10 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
      */
     public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, long maxBodyBytes,
                             HostHeaderMode hostHeader, String servedByHeader, boolean forwarded,
-                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout) {
+                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads) {
+        /** The default size of the one thread pool that serves clients and backends. */
+        public static final int DEFAULT_THREADS = 200;
+
         public enum HostHeaderMode { CLIENT, ENDPOINT }
     }
 

@@ -149,6 +149,9 @@ class ConfigLoaderTest {
         assertEquals(8080, c.listeners().get(0).port());
         assertEquals(1 << 20, c.proxy().maxBodyBytes(), "nginx client_max_body_size default 1m");
         assertEquals(Duration.ofSeconds(60), c.proxy().readTimeout(), "nginx proxy_read_timeout default 60s");
+        assertEquals(200, c.proxy().threads());
+        assertEquals(50, parse("t.yaml", "proxy: { threads: 50 }\nupstreams: { app: { endpoints: [127.0.0.1:9001] } }")
+                .proxy().threads());
         assertEquals(1, c.routes().size());
         assertEquals("app", c.routes().get(0).upstream());
         assertEquals("/", c.routes().get(0).match().pathPrefix());
@@ -200,6 +203,9 @@ class ConfigLoaderTest {
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, rateLimit: { rate: 1r/s, key: 'header:X-User' } }]").path());
         assertEquals("sessions.store",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { store: mysql }").path());
+        ConfigException threads = error("proxy: { threads: 2 }\nupstreams: { app: { endpoints: ['127.0.0.1:1'] } }");
+        assertEquals("proxy.threads", threads.path());
+        assertEquals("must be between 4 and 10000, got 2", threads.problem());
         assertEquals("upstreams", error("listen: [8080]").path());
         assertEquals("lisen", error("lisen: 8080\nupstreams: { app: { endpoints: ['127.0.0.1:1'] } }").path());
     }

@@ -28,8 +28,12 @@ import java.util.Objects;
  *       default is {@code $proxy_host}, {@link HostHeader#ENDPOINT} here]</li>
  *   <li>via "lbkit" (Via: 1.1 lbkit), servedByHeader "X-Served-By" (seed 001)</li>
  *   <li>xForwarded true, forwarded (RFC 7239) true, forwardedFor {@link ForwardedFor#ADDRESS}</li>
- *   <li>maxConnectionsPerEndpoint 256, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
- *   <li>bufferSize 16 KiB: the copy buffer per direction per request</li>
+ *   <li>maxConnectionsPerEndpoint 4096, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
+ *   <li>bufferSize 16 KiB: the request body buffer per request and the backend read buffer</li>
+ *   <li>inlineCallbacks true: backend events run on the HTTP client's selector thread (no
+ *       hand-off to a pool thread per event); hooks must then not block (see
+ *       {@link Builder#inlineCallbacks})</li>
+ *   <li>executor: none, the filter starts its own pool for the HTTP client</li>
  * </ul>
  */
 public final class ProxyConfig {
@@ -74,6 +78,8 @@ public final class ProxyConfig {
     private final int maxConnectionsPerEndpoint;
     private final Duration keepAliveTimeout;
     private final int bufferSize;
+    private final boolean inlineCallbacks;
+    private final java.util.concurrent.Executor executor;
     private final Ticker ticker;
     private final SessionForwarding sessionForwarding;
 
@@ -96,6 +102,8 @@ public final class ProxyConfig {
         this.maxConnectionsPerEndpoint = b.maxConnectionsPerEndpoint;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.bufferSize = b.bufferSize;
+        this.inlineCallbacks = b.inlineCallbacks;
+        this.executor = b.executor;
         this.ticker = b.ticker;
         this.sessionForwarding = b.sessionForwarding;
     }
@@ -125,6 +133,10 @@ public final class ProxyConfig {
     public int maxConnectionsPerEndpoint() { return maxConnectionsPerEndpoint; }
     public Duration keepAliveTimeout() { return keepAliveTimeout; }
     public int bufferSize() { return bufferSize; }
+    /** Whether backend events run on the HTTP client's selector thread. */
+    public boolean inlineCallbacks() { return inlineCallbacks; }
+    /** The executor the HTTP client runs on, or null for a pool of the filter's own. */
+    public java.util.concurrent.Executor executor() { return executor; }
     public Ticker ticker() { return ticker; }
     /** Session forwarding (seed 000), or null when none is configured. */
     public SessionForwarding sessionForwarding() { return sessionForwarding; }
@@ -146,9 +158,11 @@ public final class ProxyConfig {
         private boolean forwarded = true;
         private ForwardedFor forwardedFor = ForwardedFor.ADDRESS;
         private String forwardedBy;
-        private int maxConnectionsPerEndpoint = 256;
+        private int maxConnectionsPerEndpoint = 4096;
         private Duration keepAliveTimeout = Duration.ofSeconds(60);
         private int bufferSize = 16 * 1024;
+        private boolean inlineCallbacks = true;
+        private java.util.concurrent.Executor executor;
         private Ticker ticker = Ticker.system();
         private SessionForwarding sessionForwarding;
 
@@ -208,8 +222,25 @@ public final class ProxyConfig {
         /** How long an idle pooled backend connection is kept. */
         public Builder keepAliveTimeout(Duration d) { this.keepAliveTimeout = d; return this; }
 
-        /** The copy buffer size in bytes (1 KiB .. 1 MiB). */
+        /** The request body buffer and backend read buffer size in bytes (1 KiB .. 1 MiB). */
         public Builder bufferSize(int n) { this.bufferSize = n; return this; }
+
+        /**
+         * Whether backend events (response headers, body chunks, failures) run on the HTTP
+         * client's selector thread instead of being handed to a pool thread each (default true:
+         * fewer thread switches per request). Everything the filter does there is non-blocking;
+         * an {@link ExchangeHook} must then not block either, which is why a
+         * {@link SessionForwarding} over a store without real asynchronous methods needs an
+         * {@link SessionForwarding.Builder#executor executor}.
+         */
+        public Builder inlineCallbacks(boolean on) { this.inlineCallbacks = on; return this; }
+
+        /**
+         * The executor the HTTP client runs its tasks on, e.g. the container's own pool so one
+         * set of threads serves both sides; null (the default) for a pool of the filter's own.
+         * The filter does not stop an executor it was given.
+         */
+        public Builder executor(java.util.concurrent.Executor e) { this.executor = e; return this; }
 
         /** The time source for retry budgets ({@link RetryPolicy#timeout()}). */
         public Builder ticker(Ticker t) { this.ticker = t; return this; }

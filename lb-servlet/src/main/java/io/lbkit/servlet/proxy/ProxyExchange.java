@@ -104,7 +104,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private volatile boolean demanding;
     private boolean eofRead;
     private boolean needFlush;
-    private byte[] copyBuffer;
+    private Content.Chunk written;   // a chunk whose bytes the servlet output may still hold
 
     ProxyExchange(ProxyFilter filter, HttpClient client, Route route, HttpServletRequest req,
                   HttpServletResponse resp) {
@@ -523,7 +523,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             resp.addHeader("Set-Cookie", sticky.setCookie(a.endpoint.id(), secure));
         }
         CompletionStage<?> hookStage = filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
-        copyBuffer = new byte[config.bufferSize()];
         if (hookStage == null) {
             openOutput();
         } else {
@@ -578,6 +577,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (!o.isReady()) {
                 return; // onWritePossible resumes
             }
+            releaseWritten(); // the output is done with the last chunk's bytes
             if (eofRead) {
                 if (needFlush) {
                     needFlush = false;
@@ -612,19 +612,34 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             }
             ByteBuffer bb = c.getByteBuffer();
             int n = bb.remaining();
-            if (n > 0) {
-                if (copyBuffer.length < n) {
-                    copyBuffer = new byte[n];
-                }
-                bb.get(copyBuffer, 0, n);
-                o.write(copyBuffer, 0, n);
-                needFlush = true;
-            }
             boolean last = c.isLast();
-            c.release();
+            if (n > 0) {
+                if (bb.hasArray()) {
+                    // no copy: the output may keep a reference to the array until it is ready
+                    // again, so the chunk is released only then (releaseWritten)
+                    written = c;
+                    o.write(bb.array(), bb.arrayOffset() + bb.position(), n);
+                } else {
+                    byte[] copy = new byte[n];
+                    bb.get(copy);
+                    c.release();
+                    o.write(copy, 0, n);
+                }
+                needFlush = true;
+            } else {
+                c.release();
+            }
             if (last) {
                 eofRead = true;
             }
+        }
+    }
+
+    private void releaseWritten() {
+        Content.Chunk c = written;
+        if (c != null) {
+            written = null;
+            c.release();
         }
     }
 

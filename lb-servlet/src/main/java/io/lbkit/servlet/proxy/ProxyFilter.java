@@ -91,15 +91,25 @@ public final class ProxyFilter implements Filter {
         if (client != null) {
             return;
         }
-        QueuedThreadPool pool = new QueuedThreadPool();
-        pool.setName("lbkit-proxy");
-        pool.setDaemon(true);
+        java.util.concurrent.Executor pool = config.executor();
+        if (pool == null) {
+            QueuedThreadPool own = new QueuedThreadPool();
+            own.setName("lbkit-proxy-client");
+            own.setDaemon(true);
+            pool = own;
+        }
         ClientConnector connector = new ClientConnector();
         connector.setExecutor(pool);
         connector.setConnectTimeout(config.connectTimeout());
         connector.setIdleTimeout(config.keepAliveTimeout());
-        HttpClient c = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
+        if (config.inlineCallbacks()) {
+            // parse responses and run the exchange's callbacks on the selector thread
+            transport.setInvocationType(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING);
+        }
+        HttpClient c = new HttpClient(transport);
         c.setExecutor(pool);
+        c.setUseInputDirectByteBuffers(false);        // heap chunks are written to the client without a copy
         c.setFollowRedirects(false);
         c.getContentDecoderFactories().clear();       // Content-Encoding passes through untouched
         c.getProtocolHandlers().clear();              // no redirects, auth or 100-continue handling

@@ -16,6 +16,21 @@ final class Headers {
     static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection");
 
+    /**
+     * Whether a trailer field may cross the proxy: not a hop-by-hop or framing field, not a
+     * field the proxy owns (session headers, forwarding headers), not one that only makes sense
+     * in the header section (RFC 9110 §6.5.1: routing, authentication, caching controls).
+     */
+    static boolean isForwardableTrailer(String name) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        return !HOP_BY_HOP.contains(lower) && !REGENERATED.contains(lower) && !isSessionHeader(name)
+                && !NOT_IN_TRAILERS.contains(lower);
+    }
+
+    private static final Set<String> NOT_IN_TRAILERS = Set.of("content-type", "content-encoding", "content-range",
+            "authorization", "cookie", "set-cookie", "cache-control", "expires", "date", "age", "location", "vary",
+            "www-authenticate", "max-forwards", "range");
+
     /** Request headers the proxy regenerates or handles itself, lower case. */
     static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
             "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "via");

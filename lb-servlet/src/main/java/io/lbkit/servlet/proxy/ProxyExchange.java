@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -332,6 +333,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 if (body != null) {
                     content = body.forAttempt();
                     r.body(content);
+                    if (content.getLength() < 0) {
+                        r.trailersSupplier(ProxyExchange.this::requestTrailers);
+                    }
                 } else if (buffered != null) {
                     content = buffered.content();
                     r.body(content);
@@ -515,6 +519,19 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         long cl = h.getLongField(HttpHeader.CONTENT_LENGTH);
         if (cl >= 0) {
             resp.setContentLengthLong(cl);
+        }
+        String declaredTrailers = h.get(HttpHeader.TRAILER);
+        if (cl < 0 && !"HEAD".equals(req.getMethod()) && (declaredTrailers != null || clientAcceptsTrailers())
+                && !"HTTP/1.0".equals(req.getProtocol())) {
+            if (declaredTrailers != null) {
+                resp.setHeader("Trailer", declaredTrailers);
+            }
+            try {
+                resp.setTrailerFields(() -> responseTrailers(r));
+            } catch (IllegalStateException e) {
+                log.debug("proxy {} {}: the container takes no trailer fields: {}", req.getMethod(),
+                        req.getRequestURI(), e.toString());
+            }
         }
         if (config.servedByHeader() != null) {
             resp.setHeader(config.servedByHeader(), a.endpoint.id());
@@ -858,6 +875,59 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return n;
     }
 
+    /** Whether the client said it accepts trailer fields ({@code TE: trailers}). */
+    private boolean clientAcceptsTrailers() {
+        Enumeration<String> te = req.getHeaders("TE");
+        while (te != null && te.hasMoreElements()) {
+            for (String token : te.nextElement().split(",")) {
+                int semi = token.indexOf(';');
+                String t = (semi < 0 ? token : token.substring(0, semi)).trim();
+                if (t.equalsIgnoreCase("trailers")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The client's request trailer fields, for the backend request (read once the body ended). */
+    private HttpFields requestTrailers() {
+        try {
+            if (!req.isTrailerFieldsReady()) {
+                return null;
+            }
+            Map<String, String> fields = req.getTrailerFields();
+            if (fields == null || fields.isEmpty()) {
+                return null;
+            }
+            HttpFields.Mutable t = HttpFields.build();
+            fields.forEach((name, value) -> {
+                if (Headers.isForwardableTrailer(name)) {
+                    t.add(name, value);
+                }
+            });
+            return t.size() == 0 ? null : t;
+        } catch (RuntimeException e) {
+            log.debug("proxy {} {}: request trailers unavailable: {}", req.getMethod(), req.getRequestURI(), e.toString());
+            return null;
+        }
+    }
+
+    /** The backend's response trailer fields, for the client (asked for when the response ends). */
+    private static Map<String, String> responseTrailers(Response r) {
+        HttpFields t = r.getTrailers();
+        if (t == null || t.size() == 0) {
+            return Map.of();
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (HttpField f : t) {
+            if (Headers.isForwardableTrailer(f.getName())) {
+                out.merge(f.getName(), f.getValue(), (x, y) -> x + ", " + y);
+            }
+        }
+        return out;
+    }
+
     private HttpFields.Mutable requestHeaders() {
         HttpFields.Mutable h = HttpFields.build();
         Set<String> conn = Headers.connectionTokens(iterable(req.getHeaders("Connection")));
@@ -873,6 +943,13 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             while (values.hasMoreElements()) {
                 h.add(name, values.nextElement());
             }
+        }
+        if (clientAcceptsTrailers()) {
+            h.put(HttpHeader.TE, "trailers"); // only this token is end-to-end (gRPC needs it)
+        }
+        String declared = joined("Trailer");
+        if (declared != null && body != null && req.getContentLengthLong() < 0) {
+            h.put(HttpHeader.TRAILER, declared); // request trailers pass with a chunked body
         }
         String inboundVia = joined("Via");
         if (config.via() != null) {

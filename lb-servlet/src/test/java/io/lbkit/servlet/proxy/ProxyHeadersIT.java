@@ -50,16 +50,44 @@ class ProxyHeadersIT {
     void hopByHopRequestHeadersAreRemovedIncludingConnectionTokens(TestContainer.Kind kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
             String raw = RawHttp.exchange(p.container.port(), "GET /headers HTTP/1.1", "Host: front.example",
-                    "Connection: close, X-Foo", "X-Foo: secret", "Keep-Alive: timeout=5", "TE: trailers",
+                    "Connection: close, X-Foo", "X-Foo: secret", "Keep-Alive: timeout=5", "TE: trailers, deflate;q=0.5",
                     "Proxy-Authorization: Basic abc", "Proxy-Connection: keep-alive",
                     "Trailer: X-T", "X-Keep: yes");
             String saw = RawHttp.body(raw);
             assertTrue(saw.contains("\nx-keep: yes\n"), saw);
-            for (String gone : new String[] {"x-foo", "keep-alive", "te", "proxy-authorization", "proxy-connection",
+            // of TE only the trailers token is end-to-end (gRPC backends need it)
+            assertTrue(saw.contains("\nte: trailers\n"), saw);
+            for (String gone : new String[] {"x-foo", "keep-alive", "proxy-authorization", "proxy-connection",
                     "upgrade", "trailer"}) {
                 assertFalse(saw.contains("\n" + gone + ":"), gone + " reached the backend:\n" + saw);
             }
             assertFalse(saw.toLowerCase(Locale.ROOT).contains("x-foo"), saw);
+        }
+    }
+
+    /**
+     * Trailer fields cross the proxy both ways on chunked messages: the client's request trailer
+     * reaches the backend, the backend's response trailers reach a client that sent
+     * {@code TE: trailers}; a session header in the trailers is dropped like one in the headers.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void trailersPassBothWaysExceptSessionFields(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String raw = RawHttp.exchange(p.container.port(), "POST /trailers HTTP/1.1", "Host: front.example",
+                    "Connection: close", "TE: trailers", "Transfer-Encoding: chunked", "Trailer: X-Client-T",
+                    "Content-Type: text/plain", "", "5\r\nhello\r\n0\r\nX-Client-T: from-client\r\n\r\n");
+            assertEquals(200, RawHttp.status(raw), raw);
+            String head = RawHttp.head(raw).toLowerCase(Locale.ROOT);
+            assertTrue(head.contains("transfer-encoding: chunked"), head);
+            String body = RawHttp.body(raw);
+            assertTrue(body.contains("body 5 te=trailers"), body);
+            int end = body.indexOf("\r\n0\r\n");
+            assertTrue(end >= 0, "no last chunk: " + body);
+            String trailers = body.substring(end + 5).toLowerCase(Locale.ROOT);
+            assertTrue(trailers.contains("x-checksum: sum-5\r\n"), trailers);
+            assertTrue(trailers.contains("x-req-trailer: from-client\r\n"), trailers);
+            assertFalse(trailers.contains("x-new-session-data"), trailers);
         }
     }
 

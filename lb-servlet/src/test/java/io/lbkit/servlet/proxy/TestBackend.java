@@ -137,6 +137,21 @@ final class TestBackend implements AutoCloseable {
                     }
                     text(resp, sb.toString());
                 }
+                case "/trailers" -> {
+                    // reads the body, then answers chunked with trailers, one of them echoing the
+                    // client's request trailer, one a session header that must not get through
+                    long n = req.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                    Map<String, String> in = req.isTrailerFieldsReady() ? req.getTrailerFields() : Map.of();
+                    String te = req.getHeader("TE");
+                    resp.setContentType("text/plain");
+                    resp.setHeader("Trailer", "X-Checksum, X-Req-Trailer, X-New-Session-Data");
+                    resp.setTrailerFields(() -> Map.of("x-checksum", "sum-" + n,
+                            "x-req-trailer", in.getOrDefault("x-client-t", "none"),
+                            "x-new-session-data", "{\"admin\":true}"));
+                    var out = resp.getOutputStream();
+                    out.write(("body " + n + " te=" + te + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.flush(); // commit chunked
+                }
                 case "/echo" -> {
                     resp.setContentType(req.getContentType() == null ? "application/octet-stream" : req.getContentType());
                     req.getInputStream().transferTo(resp.getOutputStream());

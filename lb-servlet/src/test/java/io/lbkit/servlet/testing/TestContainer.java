@@ -126,6 +126,8 @@ public abstract class TestContainer implements AutoCloseable {
             connector = new Connector();
             connector.setPort(0);
             connector.setProperty("address", "127.0.0.1");
+            // Tomcat drops request trailer fields it is not told to allow (allowedTrailerHeaders)
+            connector.setProperty("allowedTrailerHeaders", "x-client-t");
             tomcat.getService().addConnector(connector);
             tomcat.setConnector(connector);
             Path docBase = Files.createDirectories(base.resolve("docs"));

@@ -39,20 +39,33 @@ final class RedisScripts {
             end
             """;
 
+    /** ttl from an idle interval and the absolute expiry text (false when none); 0 or less means expired. */
+    private static final String TTL_FROM = """
+            local function ttl_from(idle, x, now)
+              local ttl = idle
+              if x then
+                local rem = tonumber(x) - now
+                if rem < ttl then ttl = rem end
+              end
+              return ttl
+            end
+            """;
+
     /**
      * KEYS[1] session key; ARGV[1] '1' to only touch (returns 1/0). Returns {} when absent or
      * expired, the raw HGETALL when metadata is missing (the caller reports it as broken), else
      * HGETALL after sliding the TTL.
      */
-    static final String LOAD = NOW + TTL + """
+    static final String LOAD = NOW + TTL_FROM + """
             local key = KEYS[1]
-            local idle = tonumber(redis.call('HGET', key, '#i') or '')
+            local m = redis.call('HMGET', key, '#i', '#x')
+            local idle = tonumber(m[1] or '')
             if not idle then
               if ARGV[1] == '1' then return 0 end
               return redis.call('HGETALL', key)
             end
             local now = now_ms()
-            local ttl = ttl_of(key, now)
+            local ttl = ttl_from(idle, m[2], now)
             if ttl <= 0 then
               redis.call('DEL', key)
               if ARGV[1] == '1' then return 0 end
@@ -72,18 +85,20 @@ final class RedisScripts {
      * Returns {'ok', hgetall} | {'gone'} | {'conflict', version} | {'merge', {field, current...}}
      * | {'limit', 'count'|'bytes', value}.
      */
-    static final String SAVE = NOW + TTL + """
+    static final String SAVE = NOW + TTL_FROM + """
             local key = KEYS[1]
-            if redis.call('HGET', key, '#t') == ARGV[1] then
+            local m = redis.call('HMGET', key, '#t', '#i', '#x', '#v', '#n', '#s')
+            if m[1] == ARGV[1] then
               return {'ok', redis.call('HGETALL', key)}
             end
-            if not tonumber(redis.call('HGET', key, '#i') or '') then return {'gone'} end
+            local idle = tonumber(m[2] or '')
+            if not idle then return {'gone'} end
             local now = now_ms()
-            if ttl_of(key, now) <= 0 then
+            if ttl_from(idle, m[3], now) <= 0 then
               redis.call('DEL', key)
               return {'gone'}
             end
-            local version = tonumber(redis.call('HGET', key, '#v') or '0')
+            local version = tonumber(m[4] or '0')
             if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= version then
               return {'conflict', tostring(version)}
             end
@@ -101,15 +116,17 @@ final class RedisScripts {
               end
             end
             if #stale > 0 then return {'merge', stale} end
-            local count = tonumber(redis.call('HGET', key, '#n') or '0')
-            local size = tonumber(redis.call('HGET', key, '#s') or '0')
+            local count = tonumber(m[5] or '0')
+            local size = tonumber(m[6] or '0')
             for i = 0, n - 1 do
               local b = 9 + i * 5
               local field = ARGV[b + 1]
               local cost = tonumber(ARGV[b + 4])
-              if redis.call('HEXISTS', key, field) == 1 then
+              -- a stored attribute is JSON text, never empty: length 0 means absent
+              local len = redis.call('HSTRLEN', key, field)
+              if len > 0 then
                 count = count - 1
-                size = size - cost - redis.call('HSTRLEN', key, field)
+                size = size - cost - len
               end
               if ARGV[b] ~= 'R' then
                 count = count + 1
@@ -120,19 +137,36 @@ final class RedisScripts {
             local bytes = 2 + size
             if count > 1 then bytes = bytes + count - 1 end
             if bytes > tonumber(ARGV[5]) then return {'limit', 'bytes', tostring(bytes)} end
+            if n > 0 then version = version + 1 end
+            local dels = {}
+            local sets = {}
             for i = 0, n - 1 do
               local b = 9 + i * 5
               if ARGV[b] == 'R' then
-                redis.call('HDEL', key, ARGV[b + 1])
+                dels[#dels + 1] = ARGV[b + 1]
               else
-                redis.call('HSET', key, ARGV[b + 1], ARGV[b + 2])
+                sets[#sets + 1] = ARGV[b + 1]
+                sets[#sets + 1] = ARGV[b + 2]
               end
             end
-            if n > 0 then version = version + 1 end
-            redis.call('HSET', key, '#v', tostring(version), '#n', tostring(count), '#s', tostring(size),
-                '#t', ARGV[1], '#a', tostring(now))
-            if ARGV[3] ~= '' then redis.call('HSET', key, '#i', ARGV[3]) end
-            local ttl = ttl_of(key, now)
+            if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
+            sets[#sets + 1] = '#v'
+            sets[#sets + 1] = tostring(version)
+            sets[#sets + 1] = '#n'
+            sets[#sets + 1] = tostring(count)
+            sets[#sets + 1] = '#s'
+            sets[#sets + 1] = tostring(size)
+            sets[#sets + 1] = '#t'
+            sets[#sets + 1] = ARGV[1]
+            sets[#sets + 1] = '#a'
+            sets[#sets + 1] = tostring(now)
+            if ARGV[3] ~= '' then
+              sets[#sets + 1] = '#i'
+              sets[#sets + 1] = ARGV[3]
+              idle = tonumber(ARGV[3])
+            end
+            redis.call('HSET', key, unpack(sets))
+            local ttl = ttl_from(idle, m[3], now)
             if ttl <= 0 then
               redis.call('DEL', key)
               if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end

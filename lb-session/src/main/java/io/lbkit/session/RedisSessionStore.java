@@ -78,8 +78,10 @@ public final class RedisSessionStore implements SessionStore {
     private final Ticker ticker;
     private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final RTopic topic;
-    private final int topicListenerId;
-    private final int topicStatusId;
+    // the event channel is subscribed to only when something here uses it: a near cache (from
+    // the start) or a listener (from the first addListener); guarded by this
+    private int topicListenerId = -1;
+    private int topicStatusId = -1;
     private final RPatternTopic expiredTopic;
     private final int expiredListenerId;
     private volatile boolean closed;
@@ -94,26 +96,11 @@ public final class RedisSessionStore implements SessionStore {
         this.scripts = new RedisScripts(client);
         this.ticker = b.ticker;
         this.nearCache = nearCache;
+        this.topic = client.getTopic(channel, StringCodec.INSTANCE);
         try {
-            this.topic = client.getTopic(channel, StringCodec.INSTANCE);
-            this.topicStatusId = topic.addListener(new StatusListener() {
-                @Override
-                public void onSubscribe(String ch) {
-                    if (nearCache != null) {
-                        // first subscription or a resubscription after a reconnect: anything
-                        // cached may have missed invalidations
-                        nearCache.setCoherent(true);
-                    }
-                }
-
-                @Override
-                public void onUnsubscribe(String ch) {
-                    if (nearCache != null) {
-                        nearCache.setCoherent(false);
-                    }
-                }
-            });
-            this.topicListenerId = topic.addListener(String.class, (ch, msg) -> onMessage(msg));
+            if (nearCache != null) {
+                subscribe();
+            }
             if (b.configureKeyspaceNotifications) {
                 enableExpiredNotifications(client);
             }
@@ -135,6 +122,34 @@ public final class RedisSessionStore implements SessionStore {
             // addListener returns once subscribed; the status callback may run on another thread
             nearCache.setCoherent(true);
         }
+    }
+
+    /**
+     * Subscribes to the event channel once. A store without a near cache and without listeners
+     * needs none of the messages (its own saves included), so it does not subscribe at all.
+     */
+    private synchronized void subscribe() {
+        if (topicListenerId != -1) {
+            return;
+        }
+        topicStatusId = topic.addListener(new StatusListener() {
+            @Override
+            public void onSubscribe(String ch) {
+                if (nearCache != null) {
+                    // first subscription or a resubscription after a reconnect: anything
+                    // cached may have missed invalidations
+                    nearCache.setCoherent(true);
+                }
+            }
+
+            @Override
+            public void onUnsubscribe(String ch) {
+                if (nearCache != null) {
+                    nearCache.setCoherent(false);
+                }
+            }
+        });
+        topicListenerId = topic.addListener(String.class, (ch, msg) -> onMessage(msg));
     }
 
     public static Builder builder() {
@@ -417,6 +432,12 @@ public final class RedisSessionStore implements SessionStore {
     @Override
     public Registration addListener(SessionListener listener) {
         Objects.requireNonNull(listener, "listener");
+        checkOpen();
+        try {
+            subscribe(); // events of other instances reach a listener only through the channel
+        } catch (RuntimeException e) {
+            throw failure("subscribe to the session channel", e);
+        }
         listeners.add(listener);
         return () -> listeners.remove(listener);
     }
@@ -460,7 +481,11 @@ public final class RedisSessionStore implements SessionStore {
         }
         try {
             if (!client.isShutdown()) {
-                topic.removeListener(topicListenerId, topicStatusId);
+                synchronized (this) {
+                    if (topicListenerId != -1) {
+                        topic.removeListener(topicListenerId, topicStatusId);
+                    }
+                }
                 if (expiredTopic != null) {
                     expiredTopic.removeListener(expiredListenerId);
                 }

@@ -297,6 +297,29 @@ class RedisSessionStoreIT {
         redis.cli("DEL", store.keyOf(s.id()));
     }
 
+    /** The event channel costs every save a delivery per subscriber: only stores that use it subscribe. */
+    @Test
+    void onlyAStoreWithANearCacheOrAListenerSubscribesToTheChannel() {
+        String prefix = "subs-test:";
+        RedisSessionStore plain = RedisSessionStore.builder().uri(redis.url()).keyPrefix(prefix).build();
+        stores.add(plain);
+        String channel = plain.channel();
+        plain.create(Map.of("a", F.numberNode(1)));
+        assertEquals(List.of(channel, "0"), List.of(redis.cli("PUBSUB", "NUMSUB", channel).split("\\s+")));
+        List<SessionEvent> seen = new CopyOnWriteArrayList<>();
+        plain.addListener(seen::add);
+        assertEquals(List.of(channel, "1"), List.of(redis.cli("PUBSUB", "NUMSUB", channel).split("\\s+")));
+        plain.addListener(e -> { });
+        assertEquals(List.of(channel, "1"), List.of(redis.cli("PUBSUB", "NUMSUB", channel).split("\\s+")),
+                "one subscription per store");
+        RedisSessionStore near = RedisSessionStore.builder().uri(redis.url()).keyPrefix(prefix).nearCache(true).build();
+        stores.add(near);
+        assertEquals(List.of(channel, "2"), List.of(redis.cli("PUBSUB", "NUMSUB", channel).split("\\s+")));
+        // the listener of the plain store hears the other instance
+        Session s = near.create(Map.of("b", F.numberNode(2)));
+        assertTrue(RedisServers.await(10_000, () -> seen.contains(new SessionEvent(SessionEvent.Type.CREATED, s.id(), null))));
+    }
+
     @Test
     void changeIdMovesTheSessionAndTheOldIdIsGoneEverywhere() {
         RedisSessionStore a = store(true);

@@ -26,19 +26,6 @@ final class RedisScripts {
             end
             """;
 
-    /** ttl from #i and #x; 0 or less means expired. */
-    private static final String TTL = """
-            local function ttl_of(key, now)
-              local ttl = tonumber(redis.call('HGET', key, '#i'))
-              local x = redis.call('HGET', key, '#x')
-              if x then
-                local rem = tonumber(x) - now
-                if rem < ttl then ttl = rem end
-              end
-              return ttl
-            end
-            """;
-
     /** ttl from an idle interval and the absolute expiry text (false when none); 0 or less means expired. */
     private static final String TTL_FROM = """
             local function ttl_from(idle, x, now)
@@ -183,7 +170,7 @@ final class RedisScripts {
      * metadata but '#a', '#t' and, for a new session, '#c'). Returns {'ok', hgetall} |
      * {'exists'} (id collision: nothing written) | {'gone'} (already past its absolute expiry).
      */
-    static final String CREATE = NOW + TTL + """
+    static final String CREATE = NOW + TTL_FROM + """
             local key = KEYS[1]
             if redis.call('EXISTS', key) == 1 then
               if redis.call('HGET', key, '#t') == ARGV[1] then
@@ -200,7 +187,8 @@ final class RedisScripts {
             if ARGV[4] ~= '' and redis.call('HEXISTS', key, '#x') == 0 then
               redis.call('HSET', key, '#x', tostring(now + tonumber(ARGV[4])))
             end
-            local ttl = ttl_of(key, now)
+            local m = redis.call('HMGET', key, '#i', '#x')
+            local ttl = ttl_from(tonumber(m[1]), m[2], now)
             if ttl <= 0 then
               redis.call('DEL', key)
               return {'gone'}

@@ -220,15 +220,41 @@ public final class RedisSessionStore implements SessionStore {
             }
         }
         long stamp = nearCache == null ? 0 : nearCache.stamp(id);
-        List<Object> r = call("load", () -> scripts.load(hashSlot(id), keys(id), "0"));
-        if (r == null || r.isEmpty()) {
+        // a plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
+        // already hides an expired session; the access time and TTL slide by an asynchronous
+        // touch when the last one is older than a tenth of the idle timeout, as on a near-cache hit
+        Map<String, String> all = call("load", () -> client.<String, String>getMap(keyOf(id), StringCodec.INSTANCE)
+                .readAllMap());
+        if (all == null || all.isEmpty()) {
             return Optional.empty();
         }
+        List<Object> r = new ArrayList<>(all.size() * 2);
+        all.forEach((f, v) -> {
+            r.add(f);
+            r.add(v);
+        });
         Session s = decode(id, r);
         if (s != null) {
+            if (touchDue(all.get("#a"), all.get("#i"))) {
+                touchAsync(id);
+            }
             cache(id, s, stamp, r);
         }
         return Optional.ofNullable(s);
+    }
+
+    /**
+     * Whether a load should slide the session: its last access ({@code #a}, Redis time) is a
+     * tenth of the idle timeout old, or lies in this host's future (a clock behind Redis's:
+     * touching on every load is then the safe side).
+     */
+    private static boolean touchDue(String accessed, String idle) {
+        try {
+            long since = System.currentTimeMillis() - Long.parseLong(accessed);
+            return since < 0 || since >= Math.max(1, Long.parseLong(idle) / 10);
+        } catch (NumberFormatException | NullPointerException e) {
+            return true;
+        }
     }
 
     @Override
@@ -550,7 +576,7 @@ public final class RedisSessionStore implements SessionStore {
     private void touchAsync(String id) {
         String key = keyOf(id);
         scripts.touchAsync(hashSlot(id), List.of(key)).whenComplete((n, e) -> {
-            if (e != null || n == null || n != 1L) {
+            if ((e != null || n == null || n != 1L) && nearCache != null) {
                 // gone, expired or Redis failing: stop serving the cached copy
                 nearCache.invalidate(id);
             }

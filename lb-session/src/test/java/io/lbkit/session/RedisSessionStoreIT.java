@@ -520,6 +520,25 @@ class RedisSessionStoreIT {
         }
     }
 
+    /**
+     * A load is a plain HGETALL; it slides the session (access time and TTL, by the touch script)
+     * once the last access is a tenth of the idle timeout old.
+     */
+    @Test
+    void loadSlidesTheSessionOnceItsLastAccessIsATenthOfTheIdleTimeoutOld() {
+        RedisSessionStore store = store(false);
+        Session s = store.create(Map.of("a", F.numberNode(1)));
+        String key = store.keyOf(s.id());
+        long old = System.currentTimeMillis() - Duration.ofHours(3).toMillis(); // idle 24 h: due after 2.4 h
+        redis.cli("HSET", key, "#a", Long.toString(old));
+        redis.cli("PEXPIRE", key, Long.toString(Duration.ofHours(21).toMillis()));
+        Session loaded = store.load(s.id()).orElseThrow();
+        assertEquals(old, loaded.lastAccessedTime().toEpochMilli(), "the load answers what it read");
+        assertTrue(RedisServers.await(10_000, () -> Long.parseLong(redis.cli("HGET", key, "#a")) > old),
+                "the touch moved the access time");
+        assertTrue(pttl(store, s.id()) > Duration.ofHours(23).toMillis(), "the touch slid the TTL back to 24 h");
+    }
+
     @Test
     void absoluteLifetimeCapsTheTtl() {
         RedisSessionStore store = store(true, SessionSettings.builder().absoluteTimeout(Duration.ofSeconds(1)).build());

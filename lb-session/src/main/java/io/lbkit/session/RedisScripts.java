@@ -26,6 +26,18 @@ final class RedisScripts {
             end
             """;
 
+    /** HSET / HDEL of many fields in slices (Lua's unpack takes at most a few thousand values). */
+    private static final String BULK = """
+            local function bulk(cmd, key, t)
+              local i = 1
+              while i <= #t do
+                local j = math.min(i + 999, #t)
+                redis.call(cmd, key, unpack(t, i, j))
+                i = j + 1
+              end
+            end
+            """;
+
     /** ttl from an idle interval and the absolute expiry text (false when none); 0 or less means expired. */
     private static final String TTL_FROM = """
             local function ttl_from(idle, x, now)
@@ -72,7 +84,7 @@ final class RedisScripts {
      * Returns {'ok', hgetall} | {'gone'} | {'conflict', version} | {'merge', {field, current...}}
      * | {'limit', 'count'|'bytes', value}.
      */
-    static final String SAVE = NOW + TTL_FROM + """
+    static final String SAVE = NOW + TTL_FROM + BULK + """
             local key = KEYS[1]
             local m = redis.call('HMGET', key, '#t', '#i', '#x', '#v', '#n', '#s')
             if m[1] == ARGV[1] then
@@ -136,7 +148,7 @@ final class RedisScripts {
                 sets[#sets + 1] = ARGV[b + 2]
               end
             end
-            if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
+            bulk('HDEL', key, dels)
             sets[#sets + 1] = '#v'
             sets[#sets + 1] = tostring(version)
             sets[#sets + 1] = '#n'
@@ -152,7 +164,7 @@ final class RedisScripts {
               sets[#sets + 1] = ARGV[3]
               idle = tonumber(ARGV[3])
             end
-            redis.call('HSET', key, unpack(sets))
+            bulk('HSET', key, sets)
             local ttl = ttl_from(idle, m[3], now)
             if ttl <= 0 then
               redis.call('DEL', key)

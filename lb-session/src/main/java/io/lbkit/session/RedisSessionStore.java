@@ -219,7 +219,20 @@ public final class RedisSessionStore implements SessionStore {
                 return Optional.of(e.session);
             }
         }
-        long stamp = nearCache == null ? 0 : nearCache.stamp(id);
+        if (nearCache != null) {
+            // the load script slides the session now, so the copy cached below carries the real
+            // access time its local deadline is computed from (hits are served locally anyway)
+            long stamp = nearCache.stamp(id);
+            List<Object> r = call("load", () -> scripts.load(hashSlot(id), keys(id), "0"));
+            if (r == null || r.isEmpty()) {
+                return Optional.empty();
+            }
+            Session s = decode(id, r);
+            if (s != null) {
+                cache(id, s, stamp, r);
+            }
+            return Optional.ofNullable(s);
+        }
         // a plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
         // already hides an expired session; the access time and TTL slide by an asynchronous
         // touch when the last one is older than a tenth of the idle timeout, as on a near-cache hit
@@ -234,11 +247,8 @@ public final class RedisSessionStore implements SessionStore {
             r.add(v);
         });
         Session s = decode(id, r);
-        if (s != null) {
-            if (touchDue(all.get("#a"), all.get("#i"))) {
-                touchAsync(id);
-            }
-            cache(id, s, stamp, r);
+        if (s != null && touchDue(all.get("#a"), all.get("#i"))) {
+            touchAsync(id);
         }
         return Optional.ofNullable(s);
     }
@@ -841,7 +851,12 @@ public final class RedisSessionStore implements SessionStore {
         private Builder() {
         }
 
-        /** Use a client the caller owns (and closes); its configuration is used as is. */
+        /**
+         * Use a client the caller owns (and closes); its configuration is used as is. With
+         * Sentinel, Cluster or replicas configure it to read from masters
+         * ({@code ReadMode.MASTER}, as the clients this builder makes do): loads are plain reads,
+         * and a replica could answer with a session that was just changed or deleted.
+         */
         public Builder client(RedissonClient client) {
             this.client = client;
             return this;

@@ -105,7 +105,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private volatile boolean demanding;
     private boolean eofRead;
     private boolean needFlush;
-    private Content.Chunk written;   // a chunk whose bytes the servlet output may still hold
+    // a chunk whose bytes the servlet output may still hold: released once, by the pump when the
+    // output is ready again, or when the async cycle completes (an exchange that ended early)
+    private final java.util.concurrent.atomic.AtomicReference<Content.Chunk> written =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     ProxyExchange(ProxyFilter filter, HttpClient client, Route route, HttpServletRequest req,
                   HttpServletResponse resp) {
@@ -521,7 +524,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             resp.setContentLengthLong(cl);
         }
         String declaredTrailers = h.get(HttpHeader.TRAILER);
-        if (cl < 0 && !"HEAD".equals(req.getMethod()) && (declaredTrailers != null || clientAcceptsTrailers())
+        int st = r.getStatus();
+        boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !"HEAD".equals(req.getMethod());
+        if (cl < 0 && mayHaveBody && (declaredTrailers != null || clientAcceptsTrailers())
                 && !"HTTP/1.0".equals(req.getProtocol())) {
             if (declaredTrailers != null) {
                 resp.setHeader("Trailer", declaredTrailers);
@@ -634,7 +639,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 if (bb.hasArray()) {
                     // no copy: the output may keep a reference to the array until it is ready
                     // again, so the chunk is released only then (releaseWritten)
-                    written = c;
+                    written.set(c);
                     o.write(bb.array(), bb.arrayOffset() + bb.position(), n);
                 } else {
                     byte[] copy = new byte[n];
@@ -653,9 +658,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     }
 
     private void releaseWritten() {
-        Content.Chunk c = written;
+        Content.Chunk c = written.getAndSet(null);
         if (c != null) {
-            written = null;
             c.release();
         }
     }
@@ -684,6 +688,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     // AsyncListener
     @Override
     public void onComplete(AsyncEvent event) {
+        releaseWritten(); // the response is done: nothing writes from the chunk any more
     }
 
     @Override

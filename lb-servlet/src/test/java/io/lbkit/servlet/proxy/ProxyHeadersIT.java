@@ -91,6 +91,18 @@ class ProxyHeadersIT {
         }
     }
 
+    /** A 204 has no body, so no chunked framing either, even for a client that accepts trailers. */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void noContentResponseGetsNoChunkedFramingForATrailerClient(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String raw = RawHttp.exchange(p.container.port(), "GET /status?code=204 HTTP/1.1", "Host: front.example",
+                    "Connection: close", "TE: trailers");
+            assertEquals(204, RawHttp.status(raw), raw);
+            assertFalse(RawHttp.head(raw).toLowerCase(Locale.ROOT).contains("transfer-encoding"), raw);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void hopByHopAndSessionResponseHeadersAreRemoved(TestContainer.Kind kind) throws Exception {

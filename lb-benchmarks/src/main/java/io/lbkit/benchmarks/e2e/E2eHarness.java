@@ -106,7 +106,7 @@ public final class E2eHarness {
             Process p = switch (target) {
                 case "nginx" -> startNginx(port, backends);
                 case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
-                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit-sse.yaml", "lbkit-sse.yaml");
+                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit-sse.yaml", "lbkit-sse.yaml", null);
                 default -> throw new IllegalArgumentException("unknown SSE target " + target);
             };
             if (p == null) {
@@ -116,10 +116,10 @@ public final class E2eHarness {
             awaitHttp(port, "/");
             // warm-up (JIT, pools): a round of short streams, then the measured one
             for (int i = 0; i < 3; i++) {
-                SseScale.run(port, Math.min(200, streams), 2, 50, new SseScale.IntSupplierWithPeak(p.pid()));
+                SseScale.run(port, Math.min(200, streams), 2, 50, new SseScale.ThreadPeak(p.pid()));
             }
             wrk(2, 64, 3, "http://127.0.0.1:" + port + "/");
-            SseScale.IntSupplierWithPeak threads = new SseScale.IntSupplierWithPeak(p.pid());
+            SseScale.ThreadPeak threads = new SseScale.ThreadPeak(p.pid());
             SseScale.Result r = SseScale.run(port, streams, events, ms, threads);
             System.out.printf(Locale.ROOT, "| %s | %d / %d | %d / %d | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s |%n", target,
                     r.complete(), r.streams(), r.events(), streams * events, r.firstP50(), r.firstP99(), r.firstMax(),
@@ -143,7 +143,7 @@ public final class E2eHarness {
                 case "nginx" -> startNginx(port, backends);
                 case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
                 case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
-                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml");
+                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
                 default -> throw new IllegalArgumentException("unknown target " + target);
             };
             if (target.equals("lbkit") && p == null) {
@@ -270,18 +270,18 @@ public final class E2eHarness {
         return start("nginx", List.of(nginxBinary(), "-p", work.toString(), "-c", file.toString(), "-g", "daemon off;"));
     }
 
-    private Process startLbkit(int port, int[] backends, String resource, String name) throws IOException {
+    /** {@code template}: a configuration file of the caller's, or null for the bundled {@code resource}. */
+    private Process startLbkit(int port, int[] backends, String resource, String name, String template)
+            throws IOException {
         String jar = opts.getOrDefault("lbkit-jar", "lb-proxy/target/lb-proxy.jar");
         if (!Files.isRegularFile(Path.of(jar))) {
             return null;
         }
-        String template = resource.endsWith("lbkit.yaml") ? opts.get("lbkit-config-template") : null;
         String text;
         if (template == null) {
             try (var in = E2eHarness.class.getResourceAsStream(resource)) {
                 text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
-            template = name;
         } else {
             text = Files.readString(Path.of(template));
         }
@@ -289,7 +289,7 @@ public final class E2eHarness {
         for (int i = 0; i < backends.length; i++) {
             conf = conf.replace("{{backend" + i + "}}", Integer.toString(backends[i]));
         }
-        Path file = work.resolve(Path.of(template).getFileName());
+        Path file = work.resolve(template == null ? Path.of(name) : Path.of(template).getFileName());
         Files.writeString(file, conf);
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-jar", jar, "serve", "--config", file.toString()));
         return start("lbkit", cmd);

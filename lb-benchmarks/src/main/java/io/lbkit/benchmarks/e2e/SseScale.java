@@ -33,7 +33,7 @@ final class SseScale {
     private SseScale() {
     }
 
-    static Result run(int port, int streams, int count, int ms, IntSupplierWithPeak threads) throws Exception {
+    static Result run(int port, int streams, int count, int ms, ThreadPeak threads) throws Exception {
         ExecutorService exec = Executors.newFixedThreadPool(4);
         HttpClient client = HttpClient.newBuilder().executor(exec).connectTimeout(Duration.ofSeconds(10)).build();
         long[] firstNanos = new long[streams];
@@ -131,11 +131,11 @@ final class SseScale {
     }
 
     /** Samples a process's live thread count and keeps the peak. */
-    static final class IntSupplierWithPeak {
+    static final class ThreadPeak {
         private final long pid;
         private int peak;
 
-        IntSupplierWithPeak(long pid) {
+        ThreadPeak(long pid) {
             this.pid = pid;
         }
 

@@ -85,7 +85,7 @@ public final class SessionApiServlet extends HttpServlet {
         if (allowFrom != null) {
             byte[] peer = TrustedProxies.literal(req.getRemoteAddr());
             if (peer == null || !allowFrom.isAllowed(peer)) {
-                error(resp, 403, "forbidden");
+                error(req, resp, 403, "forbidden");
                 return;
             }
         }
@@ -93,11 +93,11 @@ public final class SessionApiServlet extends HttpServlet {
             String given = presentedToken(req);
             if (given == null) {
                 resp.setHeader("WWW-Authenticate", "Bearer realm=\"lbkit-session-api\"");
-                error(resp, 401, "missing token");
+                error(req, resp, 401, "missing token");
                 return;
             }
             if (!MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
-                error(resp, 403, "forbidden");
+                error(req, resp, 403, "forbidden");
                 return;
             }
         }
@@ -109,15 +109,15 @@ public final class SessionApiServlet extends HttpServlet {
                 case "DELETE" -> delete(req, resp);
                 default -> {
                     resp.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE");
-                    error(resp, 405, "method not allowed");
+                    error(req, resp, 405, "method not allowed");
                 }
             }
         } catch (SessionStoreException e) {
             log.warn("session store unavailable: {}", e.getMessage());
             resp.setHeader("Retry-After", "1");
-            error(resp, 503, "session store unavailable");
+            error(req, resp, 503, "session store unavailable");
         } catch (SessionLimitException e) {
-            error(resp, 413, e.getMessage());
+            error(req, resp, 413, e.getMessage());
         }
     }
 
@@ -132,7 +132,7 @@ public final class SessionApiServlet extends HttpServlet {
 
     private void create(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         if (query(req, "session_id") != null) {
-            error(resp, 400, "POST creates a session with a server-chosen id; do not send session_id");
+            error(req, resp, 400, "POST creates a session with a server-chosen id; do not send session_id");
             return;
         }
         ObjectNode body = readObject(req, resp);
@@ -157,7 +157,7 @@ public final class SessionApiServlet extends HttpServlet {
         }
         Optional<Session> s = store.load(id);
         if (s.isEmpty()) {
-            error(resp, 404, "session not found");
+            error(req, resp, 404, "session not found");
             return;
         }
         write(resp, 200, s.get());
@@ -172,14 +172,14 @@ public final class SessionApiServlet extends HttpServlet {
         String media = ct == null ? "" : ct.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
         if (!media.isEmpty() && !media.equals(MERGE_PATCH) && !media.equals("application/json")) {
             resp.setHeader("Accept-Patch", MERGE_PATCH);
-            error(resp, 415, "Content-Type must be " + MERGE_PATCH + " or application/json");
+            error(req, resp, 415, "Content-Type must be " + MERGE_PATCH + " or application/json");
             return;
         }
         OptionalLong expected;
         try {
             expected = ifMatch(req.getHeader("If-Match"));
         } catch (IllegalArgumentException e) {
-            error(resp, 400, e.getMessage());
+            error(req, resp, 400, e.getMessage());
             return;
         }
         ObjectNode patch = readObject(req, resp);
@@ -195,12 +195,12 @@ public final class SessionApiServlet extends HttpServlet {
             s = store.save(id, c);
         } catch (VersionConflictException e) {
             resp.setHeader("ETag", etag(e.actual()));
-            error(resp, 412, "version conflict: the session is at version " + e.actual()
+            error(req, resp, 412, "version conflict: the session is at version " + e.actual()
                     + ", If-Match asked for " + e.expected());
             return;
         }
         if (s.isEmpty()) {
-            error(resp, 404, "session not found");
+            error(req, resp, 404, "session not found");
             return;
         }
         write(resp, 200, s.get());
@@ -214,7 +214,7 @@ public final class SessionApiServlet extends HttpServlet {
         if (store.delete(id)) {
             resp.setStatus(204);
         } else {
-            error(resp, 404, "session not found");
+            error(req, resp, 404, "session not found");
         }
     }
 
@@ -242,13 +242,13 @@ public final class SessionApiServlet extends HttpServlet {
         if (id == null) {
             var fromCookie = CookieSupport.values(req, cookieName, 1);
             if (fromCookie.isEmpty()) {
-                error(resp, 400, "session_id is required (query parameter or " + cookieName + " cookie)");
+                error(req, resp, 400, "session_id is required (query parameter or " + cookieName + " cookie)");
                 return null;
             }
             id = fromCookie.get(0);
         }
         if (!SessionIds.isWellFormed(id)) {
-            error(resp, 400, "malformed session_id");
+            error(req, resp, 400, "malformed session_id");
             return null;
         }
         return id;
@@ -279,7 +279,7 @@ public final class SessionApiServlet extends HttpServlet {
         long limit = (long) store.settings().maxSessionBytes() + BODY_MARGIN;
         long declared = req.getContentLengthLong();
         if (declared > limit) {
-            error(resp, 413, "request body of " + declared + " bytes is over the limit of " + limit);
+            error(req, resp, 413, "request body of " + declared + " bytes is over the limit of " + limit);
             return null;
         }
         ByteArrayOutputStream buf = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 256), limit));
@@ -288,25 +288,25 @@ public final class SessionApiServlet extends HttpServlet {
             int n;
             while ((n = in.read(chunk)) > 0) {
                 if (buf.size() + n > limit) {
-                    error(resp, 413, "request body is over the limit of " + limit + " bytes");
+                    error(req, resp, 413, "request body is over the limit of " + limit + " bytes");
                     return null;
                 }
                 buf.write(chunk, 0, n);
             }
         }
         if (buf.size() == 0) {
-            error(resp, 400, "a JSON object body is required");
+            error(req, resp, 400, "a JSON object body is required");
             return null;
         }
         JsonNode node;
         try {
             node = MAPPER.readTree(buf.toByteArray());
         } catch (JsonProcessingException e) {
-            error(resp, 400, "malformed JSON: " + e.getOriginalMessage());
+            error(req, resp, 400, "malformed JSON: " + e.getOriginalMessage());
             return null;
         }
         if (node == null || !node.isObject()) {
-            error(resp, 400, "the body must be a JSON object, got " + (node == null ? "nothing" : node.getNodeType()));
+            error(req, resp, 400, "the body must be a JSON object, got " + (node == null ? "nothing" : node.getNodeType()));
             return null;
         }
         return (ObjectNode) node;
@@ -337,10 +337,24 @@ public final class SessionApiServlet extends HttpServlet {
         return hard.isBefore(idle) ? hard : idle;
     }
 
-    private static void error(HttpServletResponse resp, int status, String message) throws IOException {
+    private static void error(HttpServletRequest req, HttpServletResponse resp, int status, String message)
+            throws IOException {
+        if (bodyLeftUnread(req)) {
+            // The refused body is still on the wire (or arriving): the container may drop the
+            // connection after the answer instead of reading it, so say so and a client does not
+            // send its next request into a closed socket.
+            resp.setHeader("Connection", "close");
+        }
         ObjectNode o = MAPPER.createObjectNode();
         o.put("error", message);
         send(resp, status, o);
+    }
+
+    private static boolean bodyLeftUnread(HttpServletRequest req) throws IOException {
+        if (req.getContentLengthLong() <= 0 && req.getHeader("Transfer-Encoding") == null) {
+            return false;
+        }
+        return !req.getInputStream().isFinished();
     }
 
     private static void send(HttpServletResponse resp, int status, JsonNode body) throws IOException {

@@ -10,6 +10,11 @@ import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -246,6 +251,49 @@ class SessionApiIT {
         HttpResponse<String> remote = post(container.uri("/remote/session"), "{}");
         assertEquals(403, remote.statusCode());
         assertEquals(tree("{\"error\":\"forbidden\"}"), json(remote));
+    }
+
+    /**
+     * A request refused before its body arrived (here the body is never sent): the answer says
+     * {@code Connection: close}, since the container may drop the connection instead of reading
+     * the body, and a client that reused it would send its next request into a closed socket.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void aRefusalBeforeTheBodyIsReadClosesTheConnection(TestContainer.Kind kind, TestStores.Backing backing)
+            throws Exception {
+        start(kind, backing);
+        int port = container.uri("/").getPort();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("POST /secure/session HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String head = readHead(s.getInputStream());
+            assertTrue(head.startsWith("HTTP/1.1 401 "), head);
+            assertTrue(head.toLowerCase().contains("\r\nconnection: close\r\n"), head);
+        }
+        try (Socket s = new Socket()) { // a bodiless refusal keeps the connection
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write("GET /secure/session?session_id=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String head = readHead(s.getInputStream());
+            assertTrue(head.startsWith("HTTP/1.1 401 "), head);
+            assertFalse(head.toLowerCase().contains("connection: close"), head);
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0) {
+            sb.append((char) c);
+            if (sb.length() >= 4 && sb.substring(sb.length() - 4).equals("\r\n\r\n")) {
+                return sb.toString();
+            }
+        }
+        return sb.toString();
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -190,7 +190,12 @@ public class SessionBenchmark {
             // the near-cache store subscribes to invalidations: every other benchmark's saves would
             // make it decode messages in this JVM, work the peers do not have, so it exists only
             // for its own benchmark
-            withNearStore = params.getBenchmark().endsWith("lbkitNearCacheHit");
+            start(params.getBenchmark().endsWith("lbkitNearCacheHit"));
+        }
+
+        /** Starts Redis and the stores; also used by {@link SessionInterleaved}. */
+        void start(boolean nearStore) throws Exception {
+            withNearStore = nearStore;
             try {
                 init();
             } catch (Exception | Error e) {
@@ -282,6 +287,12 @@ public class SessionBenchmark {
             return store.save(id, change);
         }
 
+        /** A request through the session filter: load at the start, update (no read-back) at the end. */
+        java.util.OptionalLong loadUpdate() {
+            store.load(id);
+            return store.update(id, change);
+        }
+
         Optional<Session> nearCacheHit() {
             return nearStore.load(nearId);
         }
@@ -311,6 +322,7 @@ public class SessionBenchmark {
                     new Probe("lbkit load", this::load, true),
                     new Probe("lbkit save", this::save, true),
                     new Probe("lbkit load+save", this::loadSave, true),
+                    new Probe("lbkit load+update", this::loadUpdate, true),
                     new Probe("spring findById+save", this::springFindByIdSave, false),
                     new Probe("redisson floor load+save", this::redissonFloorLoadSave, false)));
             if (nearStore != null) {
@@ -429,6 +441,11 @@ public class SessionBenchmark {
     @Benchmark
     public Optional<Session> lbkitLoadSave(Redis r) {
         return r.loadSave();
+    }
+
+    @Benchmark
+    public java.util.OptionalLong lbkitLoadUpdate(Redis r) {
+        return r.loadUpdate();
     }
 
     @Benchmark

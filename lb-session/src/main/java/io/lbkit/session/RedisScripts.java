@@ -78,17 +78,20 @@ final class RedisScripts {
 
     /**
      * KEYS[1] session key. ARGV: 1 token, 2 expected version or '', 3 new max inactive ms or '',
-     * 4 max attributes, 5 max bytes, 6 channel, 7 message ('' = none), 8 op count, then 5 per op:
-     * kind (S set, R remove, M merge with expected old text, P merge probe), field, value,
-     * expected old text ('' = absent), name cost (JSON-escaped name bytes + 3).
-     * Returns {'ok', hgetall} | {'gone'} | {'conflict', version} | {'merge', {field, current...}}
-     * | {'limit', 'count'|'bytes', value}.
+     * 4 max attributes, 5 max bytes, 6 channel, 7 message ('' = none), 8 op count, 9 '1' to read
+     * the session back, then 5 per op: kind (S set, R remove, M merge with expected old text, P
+     * merge probe), field, value, expected old text ('' = absent), name cost (JSON-escaped name
+     * bytes + 3). Returns {'ok', hgetall} (read back) or {'ok', version} | {'gone'} |
+     * {'conflict', version} | {'merge', {field, current...}} | {'limit', 'count'|'bytes', value}.
+     * Reading back costs more than the rest: Redis converts every field of the HGETALL reply to
+     * Lua and back.
      */
     static final String SAVE = NOW + TTL_FROM + BULK + """
             local key = KEYS[1]
             local m = redis.call('HMGET', key, '#t', '#i', '#x', '#v', '#n', '#s')
             if m[1] == ARGV[1] then
-              return {'ok', redis.call('HGETALL', key)}
+              if ARGV[9] == '1' then return {'ok', redis.call('HGETALL', key)} end
+              return {'ok', m[4] or '0'}
             end
             local idle = tonumber(m[2] or '')
             if not idle then return {'gone'} end
@@ -104,7 +107,7 @@ final class RedisScripts {
             local n = tonumber(ARGV[8])
             local stale = {}
             for i = 0, n - 1 do
-              local b = 9 + i * 5
+              local b = 10 + i * 5
               local kind = ARGV[b]
               if kind == 'M' or kind == 'P' then
                 local cur = redis.call('HGET', key, ARGV[b + 1]) or ''
@@ -118,7 +121,7 @@ final class RedisScripts {
             local count = tonumber(m[5] or '0')
             local size = tonumber(m[6] or '0')
             for i = 0, n - 1 do
-              local b = 9 + i * 5
+              local b = 10 + i * 5
               local field = ARGV[b + 1]
               local cost = tonumber(ARGV[b + 4])
               -- a stored attribute is JSON text, never empty: length 0 means absent
@@ -140,7 +143,7 @@ final class RedisScripts {
             local dels = {}
             local sets = {}
             for i = 0, n - 1 do
-              local b = 9 + i * 5
+              local b = 10 + i * 5
               if ARGV[b] == 'R' then
                 dels[#dels + 1] = ARGV[b + 1]
               else
@@ -173,7 +176,8 @@ final class RedisScripts {
             end
             redis.call('PEXPIRE', key, ttl)
             if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
-            return {'ok', redis.call('HGETALL', key)}
+            if ARGV[9] == '1' then return {'ok', redis.call('HGETALL', key)} end
+            return {'ok', tostring(version)}
             """;
 
     /**

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.redisson.Redisson;
@@ -274,6 +275,34 @@ public final class RedisSessionStore implements SessionStore {
             return Optional.empty();
         }
         checkOpen();
+        return Optional.ofNullable((Session) write(id, changes, true));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The save script then answers the new version instead of the whole session: reading a
+     * hash back inside a script is most of the script's server time for a session of a few
+     * attributes (Redis converts every field to Lua and back), and the reply is most of what the
+     * client decodes. With a near cache this is a full {@link #save}: the cached copy is refreshed
+     * from what the server holds.
+     */
+    @Override
+    public OptionalLong update(String id, SessionChanges changes) {
+        Objects.requireNonNull(changes, "changes");
+        if (!SessionIds.isWellFormed(id)) {
+            return OptionalLong.empty();
+        }
+        checkOpen();
+        Object r = write(id, changes, nearCache != null);
+        if (r == null) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(r instanceof Session s ? s.version() : (Long) r);
+    }
+
+    /** Runs the save script: the session after the change ({@code readBack}) or its version; null when gone. */
+    private Object write(String id, SessionChanges changes, boolean readBack) {
         Map<String, PendingChange> ops = collapse(changes);
         // merge bases: from the near cache when it holds the session, else probe in the script
         Map<String, String> known = new LinkedHashMap<>();
@@ -293,7 +322,7 @@ public final class RedisSessionStore implements SessionStore {
         String message = publish ? message('U', id, null) : "";
         String token = token();
         for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
-            List<Object> args = new ArrayList<>(8 + 5 * ops.size());
+            List<Object> args = new ArrayList<>(9 + 5 * ops.size());
             args.add(token);
             args.add(changes.expectedVersion().isPresent() ? Long.toString(changes.expectedVersion().getAsLong()) : "");
             args.add(changes.maxInactiveInterval() == null ? "" : Long.toString(changes.maxInactiveInterval().toMillis()));
@@ -302,6 +331,7 @@ public final class RedisSessionStore implements SessionStore {
             args.add(channel);
             args.add(message);
             args.add(Integer.toString(ops.size()));
+            args.add(readBack ? "1" : "0");
             for (PendingChange p : ops.values()) {
                 String field = ATTR + p.name;
                 String cost = Integer.toString(nameCost(p.name));
@@ -334,6 +364,12 @@ public final class RedisSessionStore implements SessionStore {
             String status = (String) r.get(0);
             switch (status) {
                 case "ok" -> {
+                    if (!readBack) {
+                        if (publish) {
+                            fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
+                        }
+                        return Long.parseLong((String) r.get(1));
+                    }
                     Session s = decode(id, r.get(1));
                     if (nearCache != null) {
                         if (s == null) {
@@ -345,13 +381,13 @@ public final class RedisSessionStore implements SessionStore {
                     if (publish && s != null) {
                         fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
                     }
-                    return Optional.ofNullable(s);
+                    return s;
                 }
                 case "gone" -> {
                     if (nearCache != null) {
                         nearCache.invalidate(id);
                     }
-                    return Optional.empty();
+                    return null;
                 }
                 case "conflict" -> {
                     if (nearCache != null) {
@@ -762,7 +798,15 @@ public final class RedisSessionStore implements SessionStore {
 
     /** Bytes the attribute name adds to the session's JSON object: quoted name, colon. */
     static int nameCost(String name) {
-        return utf8Length(encode(Attributes.MAPPER.getNodeFactory().textNode(name))) + 1;
+        int n = name.length();
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                // escapes and multi-byte characters: count what Jackson writes
+                return utf8Length(encode(Attributes.MAPPER.getNodeFactory().textNode(name))) + 1;
+            }
+        }
+        return n + 3; // printable ASCII: the name, two quotes and the colon
     }
 
     private static int utf8Length(String s) {

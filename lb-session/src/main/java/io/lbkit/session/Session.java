@@ -32,6 +32,17 @@ public record Session(String id, Map<String, JsonNode> attributes, Instant creat
         return attributes.get(name);
     }
 
+    /**
+     * This session with {@code changes} applied locally, at {@code version}: what a caller of
+     * {@link SessionStore#update} holds afterwards. Concurrent writers' changes to other
+     * attributes are not in it (a later load has them).
+     */
+    public Session withChanges(SessionChanges changes, long version) {
+        Objects.requireNonNull(changes, "changes");
+        Duration idle = changes.maxInactiveInterval() == null ? maxInactiveInterval : changes.maxInactiveInterval();
+        return new Session(id, Attributes.apply(attributes, changes), creationTime, lastAccessedTime, idle, version);
+    }
+
     @Override
     public String toString() {
         return "Session[id#" + SessionIds.logHash(id) + ", attributes=" + attributes.keySet()

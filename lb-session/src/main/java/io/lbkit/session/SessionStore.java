@@ -3,6 +3,7 @@ package io.lbkit.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -57,6 +58,22 @@ public interface SessionStore extends AutoCloseable {
     Optional<Session> save(String id, SessionChanges changes);
 
     /**
+     * {@link #save} for a caller that does not need the session back (the end of a request, the
+     * proxy applying {@code X-New-Session-Data}): the same atomic change, limits, version check,
+     * sliding expiry and events, answering only the version after the change. A store that must
+     * read the session back to answer {@link #save} (Redis) skips that here. The default calls
+     * {@link #save}.
+     *
+     * @return the session's version after the change, or empty when it no longer exists
+     * @throws VersionConflictException as {@link #save}
+     * @throws SessionLimitException as {@link #save}
+     */
+    default OptionalLong update(String id, SessionChanges changes) {
+        Optional<Session> s = save(id, changes);
+        return s.isPresent() ? OptionalLong.of(s.get().version()) : OptionalLong.empty();
+    }
+
+    /**
      * {@link #create} without blocking the caller. The default runs {@link #create} on the calling
      * thread and returns a completed stage (failed with the exception it threw); a store with an
      * asynchronous client (Redis) overrides it so that no caller thread waits on the network.
@@ -88,6 +105,18 @@ public interface SessionStore extends AutoCloseable {
     default CompletionStage<Optional<Session>> saveAsync(String id, SessionChanges changes) {
         try {
             return CompletableFuture.completedFuture(save(id, changes));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * {@link #update} without blocking the caller (see {@link #saveAsync}); the default runs
+     * {@link #update} on the calling thread.
+     */
+    default CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
+        try {
+            return CompletableFuture.completedFuture(update(id, changes));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

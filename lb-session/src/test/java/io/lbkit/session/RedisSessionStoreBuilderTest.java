@@ -69,7 +69,12 @@ class RedisSessionStoreBuilderTest {
 
     @Test
     void nameCostMatchesJacksonEncoding() {
-        for (String name : List.of("a", "q\"\\", "\u0001\n\t", "é€😀", "")) {
+        List<String> names = new java.util.ArrayList<>(List.of("a", "q\"\\", "\u0001\n\t", "é€😀", "", "attr0",
+                "user name ~!", "x\u007f", "\u0080"));
+        for (char c = 0; c < 0x100; c++) {
+            names.add("n" + c); // each ASCII and Latin-1 character, printable ones on the fast path
+        }
+        for (String name : names) {
             int expected = Attributes.encodedSize(Map.of(name, JsonNodeFactory.instance.numberNode(1))) - 2 - 1;
             assertEquals(expected, RedisSessionStore.nameCost(name), name);
         }

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -148,6 +149,61 @@ class RedisSessionStoreIT {
         Session p = plain.save(s.id(), SessionChanges.builder()
                 .merge("fresh", (ObjectNode) readJson("{\"a\":{\"d\":2}}")).build()).orElseThrow();
         assertEquals(readJson("{\"a\":{\"b\":1,\"d\":2}}"), p.attribute("fresh"));
+    }
+
+    private long hgetallCalls() {
+        for (String line : redis.cli("INFO", "commandstats").split("\n")) {
+            if (line.startsWith("cmdstat_hgetall:")) {
+                return Long.parseLong(line.substring(line.indexOf("calls=") + 6, line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
+    /** update: save's semantics, answering the version without reading the session back. */
+    @Test
+    void updateAppliesAChangeAndAnswersTheVersionWithoutReadingTheSessionBack() {
+        RedisSessionStore store = store(false, SessionSettings.builder().maxAttributes(3).build());
+        Session s = store.create(Map.of("a", F.numberNode(1), "b", readJson("{\"x\":1,\"y\":2}")));
+        long before = hgetallCalls();
+        OptionalLong v = store.update(s.id(), SessionChanges.builder().set("a", F.numberNode(5))
+                .merge("b", (com.fasterxml.jackson.databind.node.ObjectNode) readJson("{\"y\":null,\"z\":3}")).build());
+        assertEquals(OptionalLong.of(2), v);
+        assertEquals(before, hgetallCalls(), "the save script did not read the hash back");
+        assertEquals(OptionalLong.of(2), store.update(s.id(), SessionChanges.none()), "no attribute change keeps the version");
+        Session loaded = store.load(s.id()).orElseThrow();
+        assertEquals(Map.of("a", F.numberNode(5), "b", readJson("{\"x\":1,\"z\":3}")), loaded.attributes());
+        assertEquals(2, loaded.version());
+        assertEquals(loaded.attributes(), s.withChanges(SessionChanges.builder().set("a", F.numberNode(5))
+                .merge("b", (com.fasterxml.jackson.databind.node.ObjectNode) readJson("{\"y\":null,\"z\":3}")).build(), 2)
+                .attributes(), "withChanges applies the same change locally");
+        assertThrows(VersionConflictException.class, () -> store.update(s.id(),
+                SessionChanges.builder().set("a", F.numberNode(6)).expectedVersion(1).build()));
+        assertThrows(SessionLimitException.class, () -> store.update(s.id(),
+                SessionChanges.builder().set("c", F.numberNode(1)).set("d", F.numberNode(1)).build()));
+        assertEquals(2, store.load(s.id()).orElseThrow().version(), "refused updates wrote nothing");
+        store.update(s.id(), SessionChanges.builder().maxInactiveInterval(Duration.ofMinutes(5)).build());
+        long t = pttl(store, s.id());
+        assertTrue(t > 0 && t <= Duration.ofMinutes(5).toMillis(), "PTTL follows maxInactiveInterval: " + t);
+        assertTrue(store.delete(s.id()));
+        assertEquals(OptionalLong.empty(), store.update(s.id(), SessionChanges.builder().set("a", F.numberNode(7)).build()));
+        assertEquals("0", redis.cli("EXISTS", store.keyOf(s.id())), "a late update does not resurrect the session");
+        assertEquals(OptionalLong.empty(), store.update("not-an-id", SessionChanges.none()));
+    }
+
+    /** Through a near cache, update reads back so the cached copy holds the server's state. */
+    @Test
+    void updateThroughANearCacheRefreshesTheCachedCopy() {
+        RedisSessionStore near = store(true);
+        RedisSessionStore other = store(false);
+        Session s = near.create(Map.of("a", F.numberNode(1)));
+        near.load(s.id());
+        other.save(s.id(), SessionChanges.builder().set("b", F.numberNode(2)).build());
+        assertTrue(RedisServers.await(10_000, () -> near.load(s.id()).orElseThrow().attribute("b") != null));
+        assertEquals(OptionalLong.of(3), near.update(s.id(), SessionChanges.builder().set("a", F.numberNode(9)).build()));
+        Session cached = near.load(s.id()).orElseThrow();
+        assertEquals(Map.of("a", F.numberNode(9), "b", F.numberNode(2)), cached.attributes());
+        assertEquals(3, cached.version());
     }
 
     @Test

@@ -31,6 +31,14 @@ class SessionStoreAsyncDefaultsTest {
             assertEquals(Map.of("b", IntNode.valueOf(2)), saved.orElseThrow().attributes());
             assertEquals(Map.of("b", IntNode.valueOf(2)), store.load(created.id()).orElseThrow().attributes());
 
+            java.util.OptionalLong v = store.updateAsync(created.id(),
+                    SessionChanges.builder().set("c", IntNode.valueOf(3)).build()).toCompletableFuture().get();
+            assertEquals(java.util.OptionalLong.of(3), v);
+            assertEquals(java.util.OptionalLong.of(3), store.update(created.id(), SessionChanges.none()));
+            assertEquals(Map.of("b", IntNode.valueOf(2), "c", IntNode.valueOf(3)),
+                    store.load(created.id()).orElseThrow().attributes());
+            assertTrue(store.update(SessionIds.generate(), SessionChanges.none()).isEmpty());
+
             assertTrue(store.loadAsync("not-an-id").toCompletableFuture().get().isEmpty());
             assertTrue(store.saveAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture().get().isEmpty());
         }
@@ -44,6 +52,7 @@ class SessionStoreAsyncDefaultsTest {
             store.createAsync(Map.of()).toCompletableFuture(),
             store.loadAsync(SessionIds.generate()).toCompletableFuture(),
             store.saveAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture(),
+            store.updateAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture(),
         };
         for (CompletableFuture<?> f : stages) {
             assertTrue(f.isCompletedExceptionally());

@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp lb-benchmarks/target/benchmarks.jar io.lbkit.benchmarks.e2e.E2eHarness \
  *      [--duration 20] [--warmup 5] [--threads 2] [--connections 64] [--targets direct,nginx,jetty,smiley,lbkit]
+ *      (also {@code jetty-core}: Jetty's core {@code ProxyHandler}, no servlet layer; not in the default set)
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
  * With {@code --sse N}, a second table: N concurrent SSE streams held through each of the
@@ -143,6 +144,8 @@ public final class E2eHarness {
                 case "nginx" -> startNginx(port, backends);
                 case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
                 case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
+                case "jetty-core" -> start("jetty-core", javaCommand(PeerProxies.class.getName(),
+                        concat("jetty-core", port, backends)));
                 case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
                 default -> throw new IllegalArgumentException("unknown target " + target);
             };

@@ -53,12 +53,32 @@ public final class PeerProxies {
                 h.setInitParameter("http.maxConnections", "256");
                 ctx.addServlet(h, "/*");
             }
-            default -> throw new IllegalArgumentException("unknown peer " + kind + " (jetty or smiley)");
+            case "jetty-core" -> {
+                // Jetty's proxy without the servlet layer: a core Handler on the same HttpClient
+                String[] targets = new String[args.length - 2];
+                for (int i = 2; i < args.length; i++) {
+                    targets[i - 2] = "http://127.0.0.1:" + args[i];
+                }
+                server.setHandler(roundRobinCoreProxy(targets));
+                server.start();
+                System.out.println(kind + " proxy ready on " + port);
+                server.join();
+                return;
+            }
+            default -> throw new IllegalArgumentException("unknown peer " + kind + " (jetty, jetty-core or smiley)");
         }
         server.setHandler(ctx);
         server.start();
         System.out.println(kind + " proxy ready on " + port);
         server.join();
+    }
+
+    /** Jetty's core ProxyHandler with the target rotated round robin per request. */
+    static org.eclipse.jetty.proxy.ProxyHandler.Reverse roundRobinCoreProxy(String[] targets) {
+        String[] t = targets.clone();
+        AtomicInteger next = new AtomicInteger();
+        return new org.eclipse.jetty.proxy.ProxyHandler.Reverse(request -> org.eclipse.jetty.http.HttpURI.build(
+                t[Math.floorMod(next.getAndIncrement(), t.length)] + request.getHttpURI().getPathQuery()));
     }
 
     /** Jetty's AsyncProxyServlet with the target rotated round robin per request. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -242,12 +243,12 @@ final class RequestSessions implements AsyncListener {
             return;
         }
         String id = s.getIdUnchecked();
-        Optional<Session> after = store.save(id, changes);
+        OptionalLong after = store.update(id, changes);
         if (after.isEmpty()) {
             log.info("session id#{} expired or was deleted before this request's changes were saved; they are dropped",
                     SessionIds.logHash(id));
         } else {
-            s.saved(after.get());
+            s.updated(changes, after.getAsLong());
         }
     }
 

@@ -239,10 +239,10 @@ final class StoreHttpSession implements HttpSession {
         return b.build();
     }
 
-    /** After a save: the stored state the store returned. */
-    void saved(Session after) {
+    /** After an update: the stored state with this request's saved changes applied. */
+    void updated(SessionChanges changes, long version) {
         synchronized (owner) {
-            stored = after;
+            stored = stored.withChanges(changes, version);
         }
     }
 

@@ -186,7 +186,7 @@ final class SessionForwardingHook implements ExchangeHook {
         }
         if (id != null) {
             SessionChanges changes = SessionChanges.fromMergePatch(patch);
-            return call(() -> store.saveAsync(id, changes), () -> store.save(id, changes)).handle((saved, failure) -> {
+            return call(() -> store.updateAsync(id, changes), () -> store.update(id, changes)).handle((saved, failure) -> {
                 if (failure != null) {
                     logStoreFailure(tag, "saving", unwrap(failure), request);
                 } else if (saved.isEmpty()) {

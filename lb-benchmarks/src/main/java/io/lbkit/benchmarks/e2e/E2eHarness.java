@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp lb-benchmarks/target/benchmarks.jar io.lbkit.benchmarks.e2e.E2eHarness \
  *      [--duration 20] [--warmup 5] [--threads 2] [--connections 64] [--targets direct,nginx,jetty,smiley,lbkit]
- *      (also {@code jetty-core}: Jetty's core {@code ProxyHandler}, no servlet layer; not in the default set)
+ *      (also, not in the default set: {@code jetty-core}, Jetty's core {@code ProxyHandler} without the
+ *      servlet layer; {@code netty-floor}, {@link NettyFloorProxy}, the least a JVM event-loop proxy does)
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
  * With {@code --sse N}, a second table: N concurrent SSE streams held through each of the
@@ -134,7 +135,7 @@ public final class E2eHarness {
         System.out.printf(Locale.ROOT, "wrk -t%d -c%d -d%ds --latency, %d s warm-up, path %s, %d backends, %d cores%n%n",
                 threads, connections, duration, warmup, path, backends.length,
                 Runtime.getRuntime().availableProcessors());
-        System.out.println("| target | requests/s | p50 | p90 | p99 | vs nginx req/s | vs nginx p99 | proxy CPU µs/req | backends CPU µs/req |");
+        System.out.println("| target | requests/s | p50 | p90 | p99 | vs nginx req/s | vs nginx p99 | proxy CPU µs/req (kernel part; context switches per request) | backends CPU µs/req |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         Result nginx = null;
         for (String target : targets) {
@@ -146,6 +147,8 @@ public final class E2eHarness {
                 case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
                 case "jetty-core" -> start("jetty-core", javaCommand(PeerProxies.class.getName(),
                         concat("jetty-core", port, backends)));
+                case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
+                        concat(null, port, backends)));
                 case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
                 default -> throw new IllegalArgumentException("unknown target " + target);
             };
@@ -157,9 +160,13 @@ public final class E2eHarness {
             String url = "http://127.0.0.1:" + port + path;
             wrk(threads, connections, warmup, url);
             long proxyCpu0 = p == null ? 0 : cpuTicks(p.toHandle());
+            long proxySys0 = p == null ? 0 : sysTicks(p.toHandle());
+            long proxySwitches0 = p == null ? 0 : contextSwitches(p.toHandle());
             long backendCpu0 = cpuTicks(backendsProcess.toHandle());
             Result r = parse(wrk(threads, connections, duration, url));
             double proxyUs = p == null ? 0 : (cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests;
+            double proxySysUs = p == null ? 0 : (sysTicks(p.toHandle()) - proxySys0) * 10_000.0 / r.requests;
+            double proxySwitches = p == null ? 0 : (contextSwitches(p.toHandle()) - proxySwitches0) / (double) r.requests;
             double backendUs = (cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests;
             if (target.equals("nginx")) {
                 nginx = r;
@@ -168,7 +175,8 @@ public final class E2eHarness {
                     r.p50, r.p90, r.p99,
                     nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.rps / nginx.rps),
                     nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.p99 / nginx.p99),
-                    p == null ? "–" : String.format(Locale.ROOT, "%.0f", proxyUs), backendUs);
+                    p == null ? "–" : String.format(Locale.ROOT, "%.0f (sys %.0f; %.1f switches)", proxyUs, proxySysUs,
+                            proxySwitches), backendUs);
             if (p != null) {
                 stop(p);
             }
@@ -185,6 +193,56 @@ public final class E2eHarness {
         long sum = cpuTicksOf(h.pid());
         for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
             sum += cpuTicksOf(d.pid());
+        }
+        return sum;
+    }
+
+    /** System (kernel) CPU ticks of a process and its descendants. */
+    static long sysTicks(ProcessHandle h) {
+        long sum = statField(h.pid(), 12);
+        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
+            sum += statField(d.pid(), 12);
+        }
+        return sum;
+    }
+
+    private static long statField(long pid, int index) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[index]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Voluntary and involuntary context switches of every live thread of a process and its
+     * descendants (threads that ended meanwhile are not counted).
+     */
+    static long contextSwitches(ProcessHandle h) {
+        long sum = switchesOf(h.pid());
+        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
+            sum += switchesOf(d.pid());
+        }
+        return sum;
+    }
+
+    private static long switchesOf(long pid) {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
         return sum;
     }
@@ -376,7 +434,11 @@ public final class E2eHarness {
     }
 
     private static List<String> concat(String kind, int port, int[] backends) {
-        List<String> out = new ArrayList<>(List.of(kind, Integer.toString(port)));
+        List<String> out = new ArrayList<>();
+        if (kind != null) {
+            out.add(kind);
+        }
+        out.add(Integer.toString(port));
         out.addAll(ints(backends));
         return out;
     }

@@ -59,7 +59,17 @@ public final class PeerProxies {
                 for (int i = 2; i < args.length; i++) {
                     targets[i - 2] = "http://127.0.0.1:" + args[i];
                 }
-                server.setHandler(roundRobinCoreProxy(targets));
+                org.eclipse.jetty.server.Handler h = roundRobinCoreProxy(targets);
+                if (Boolean.getBoolean("peer.nonBlocking")) {
+                    // experiment: declare the handler non-blocking, so Jetty may run it on the selector thread
+                    h = new org.eclipse.jetty.server.Handler.Wrapper(h) {
+                        @Override
+                        public InvocationType getInvocationType() {
+                            return InvocationType.NON_BLOCKING;
+                        }
+                    };
+                }
+                server.setHandler(h);
                 server.start();
                 System.out.println(kind + " proxy ready on " + port);
                 server.join();

@@ -173,6 +173,7 @@ public final class ProxyServer implements AutoCloseable {
         ProxyConfig.Builder pc = ProxyConfig.builder()
                 .connectTimeout(p.connectTimeout())
                 .readTimeout(p.readTimeout())
+                .clientBodyTimeout(p.clientBodyTimeout())
                 .maxRequestBodyBytes(p.maxBodyBytes())
                 .maxRequestHeaderBytes(maxHeader)
                 .trustedProxies(config.trust().trustedProxies())
@@ -227,6 +228,9 @@ public final class ProxyServer implements AutoCloseable {
             c.setHost(l.host());
             c.setPort(l.port());
             c.setAcceptQueueSize(1024);
+            // Jetty's idle timeout (30 s by default) would cut a stalled body before the 408 of
+            // clientBodyTimeout; it also bounds an idle keep-alive connection (nginx: 75 s)
+            c.setIdleTimeout(Math.max(30_000L, p.clientBodyTimeout().toMillis() + 5_000L));
             server.addConnector(c);
             connectors.add(c);
         }

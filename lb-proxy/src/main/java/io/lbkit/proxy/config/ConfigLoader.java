@@ -148,7 +148,8 @@ public final class ConfigLoader {
         }
 
         ProxySpec proxy(Node n) {
-            n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "maxBodySize", "hostHeader", "servedByHeader",
+            n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "clientBodyTimeout", "maxBodySize", "hostHeader",
+                    "servedByHeader",
                     "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads");
             String servedBy = n.get("servedByHeader").string("X-Served-By");
             if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
@@ -159,6 +160,7 @@ public final class ConfigLoader {
             return new ProxySpec(n.get("connectTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("readTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("totalTimeout").duration(Duration.ZERO),
+                    n.get("clientBodyTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("maxBodySize").size(MAX_BODY_DEFAULT),
                     n.get("hostHeader").choice(ProxySpec.HostHeaderMode.class, ProxySpec.HostHeaderMode.CLIENT),
                     servedBy, n.get("forwarded").bool(true),

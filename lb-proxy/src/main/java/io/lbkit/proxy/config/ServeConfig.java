@@ -42,7 +42,8 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
      *
      * @param servedByHeader response header naming the endpoint, or {@code null} for none
      */
-    public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout, long maxBodyBytes,
+    public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout,
+                            Duration clientBodyTimeout, long maxBodyBytes,
                             HostHeaderMode hostHeader, String servedByHeader, boolean forwarded,
                             int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads) {
         /** The default size of the one thread pool that serves clients and backends. */

@@ -29,6 +29,7 @@ class ConfigLoaderTest {
             proxy:
               connectTimeout: 2s
               readTimeout: 30s
+              clientBodyTimeout: 15s
               maxBodySize: 10m
               hostHeader: endpoint
             upstreams:
@@ -121,6 +122,7 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofSeconds(10), api.retry().timeout());
         assertEquals(Duration.ofSeconds(2), c.proxy().connectTimeout());
         assertEquals(Duration.ofSeconds(30), c.proxy().readTimeout());
+        assertEquals(Duration.ofSeconds(15), c.proxy().clientBodyTimeout());
         assertEquals(Duration.ZERO, c.proxy().totalTimeout());
         assertEquals(ServeConfig.ProxySpec.HostHeaderMode.ENDPOINT, c.proxy().hostHeader());
         assertEquals("X-Served-By", c.proxy().servedByHeader());
@@ -149,6 +151,7 @@ class ConfigLoaderTest {
         assertEquals(8080, c.listeners().get(0).port());
         assertEquals(1 << 20, c.proxy().maxBodyBytes(), "nginx client_max_body_size default 1m");
         assertEquals(Duration.ofSeconds(60), c.proxy().readTimeout(), "nginx proxy_read_timeout default 60s");
+        assertEquals(Duration.ofSeconds(60), c.proxy().clientBodyTimeout(), "nginx client_body_timeout default 60s");
         assertEquals(200, c.proxy().threads());
         assertEquals(50, parse("t.yaml", "proxy: { threads: 50 }\nupstreams: { app: { endpoints: [127.0.0.1:9001] } }")
                 .proxy().threads());

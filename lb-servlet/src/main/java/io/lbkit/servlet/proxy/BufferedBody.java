@@ -36,6 +36,7 @@ final class BufferedBody implements ReadListener {
     private java.util.function.Consumer<Throwable> onFail;
     private String formText;
     private volatile Lingering lingering;
+    private volatile ClientWatch watch;
 
     BufferedBody(ServletInputStream in, long limit, String contentType) {
         this.in = in;
@@ -65,6 +66,20 @@ final class BufferedBody implements ReadListener {
 
     long size() {
         return size;
+    }
+
+    /**
+     * Starts timing the client's pauses: the body fails with a
+     * {@link RequestBody.ClientTimeoutException} after {@code timeout} without a byte.
+     */
+    void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
+        ClientWatch w = new ClientWatch(scheduler, ticker, timeout, () -> {
+            synchronized (this) {
+                return !done && failure == null;
+            }
+        }, this::fail);
+        watch = w;
+        w.waiting();
     }
 
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
@@ -102,6 +117,10 @@ final class BufferedBody implements ReadListener {
                     fail(new RequestBody.TooLargeException(limit));
                     return;
                 }
+            }
+            ClientWatch w = watch;
+            if (w != null) {
+                w.waiting(); // not ready: the next bytes are awaited from now
             }
         } catch (IOException | RuntimeException e) {
             fail(e);
@@ -146,7 +165,7 @@ final class BufferedBody implements ReadListener {
             l.end();
             return;
         }
-        fail(t);
+        fail(RequestBody.ClientTimeoutException.classify(t));
     }
 
     private void fail(Throwable t) {

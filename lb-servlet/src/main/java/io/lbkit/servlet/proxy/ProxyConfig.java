@@ -19,6 +19,8 @@ import java.util.Objects;
  *   <li>readTimeout 60 s: no byte from the backend for this long → 504
  *       [{@code proxy_read_timeout 60s}]</li>
  *   <li>totalTimeout 0 = none: the whole exchange, response body included</li>
+ *   <li>clientBodyTimeout 60 s: no byte of the request body from the client for this long, while
+ *       the proxy waits for one → 408 and the connection closes [{@code client_body_timeout 60s}]</li>
  *   <li>retryPolicy {@link RetryPolicy#defaults()} [{@code proxy_next_upstream error timeout}]</li>
  *   <li>maxRequestBodyBytes 1 MiB, 0 = unlimited → 413 [{@code client_max_body_size 1m}]</li>
  *   <li>maxRequestHeaderBytes 32 KiB → 431 [{@code large_client_header_buffers 4 8k}]</li>
@@ -63,6 +65,7 @@ public final class ProxyConfig {
     private final Duration connectTimeout;
     private final Duration readTimeout;
     private final Duration totalTimeout;
+    private final Duration clientBodyTimeout;
     private final RetryPolicy retryPolicy;
     private final long maxRequestBodyBytes;
     private final int maxRequestHeaderBytes;
@@ -87,6 +90,7 @@ public final class ProxyConfig {
         this.connectTimeout = b.connectTimeout;
         this.readTimeout = b.readTimeout;
         this.totalTimeout = b.totalTimeout;
+        this.clientBodyTimeout = b.clientBodyTimeout;
         this.retryPolicy = b.retryPolicy;
         this.maxRequestBodyBytes = b.maxRequestBodyBytes;
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
@@ -114,6 +118,9 @@ public final class ProxyConfig {
     public List<Route> routes() { return routes; }
     public Duration connectTimeout() { return connectTimeout; }
     public Duration readTimeout() { return readTimeout; }
+
+    /** The longest wait for the next byte of the client's request body (→ 408). */
+    public Duration clientBodyTimeout() { return clientBodyTimeout; }
     public Duration totalTimeout() { return totalTimeout; }
     public RetryPolicy retryPolicy() { return retryPolicy; }
     public long maxRequestBodyBytes() { return maxRequestBodyBytes; }
@@ -146,6 +153,7 @@ public final class ProxyConfig {
         private Duration connectTimeout = Duration.ofSeconds(60);
         private Duration readTimeout = Duration.ofSeconds(60);
         private Duration totalTimeout = Duration.ZERO;
+        private Duration clientBodyTimeout = Duration.ofSeconds(60);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private long maxRequestBodyBytes = 1L << 20;
         private int maxRequestHeaderBytes = 32 * 1024;
@@ -181,6 +189,13 @@ public final class ProxyConfig {
 
         /** Whole-exchange timeout; {@link Duration#ZERO} = none. */
         public Builder totalTimeout(Duration d) { this.totalTimeout = d; return this; }
+
+        /**
+         * The longest pause between two reads of the client's request body while the proxy waits
+         * for it (not while the backend holds it back): then 408, {@code Connection: close}, and
+         * the backend attempt is cancelled (not counted against the endpoint).
+         */
+        public Builder clientBodyTimeout(Duration d) { this.clientBodyTimeout = d; return this; }
 
         public Builder retryPolicy(RetryPolicy p) { this.retryPolicy = p; return this; }
 
@@ -262,6 +277,7 @@ public final class ProxyConfig {
             positive("connectTimeout", connectTimeout);
             positive("readTimeout", readTimeout);
             notNegative("totalTimeout", totalTimeout);
+            positive("clientBodyTimeout", clientBodyTimeout);
             positive("keepAliveTimeout", keepAliveTimeout);
             Objects.requireNonNull(retryPolicy, "retryPolicy");
             if (maxRequestBodyBytes < 0) {

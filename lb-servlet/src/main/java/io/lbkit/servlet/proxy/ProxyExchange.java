@@ -180,12 +180,14 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (hasBody && route.buffersBody(req.getContentType())) {
             ServletInputStream in = req.getInputStream();
             buffered = new BufferedBody(in, limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT, req.getContentType());
+            buffered.watch(client.getScheduler(), config.ticker(), config.clientBodyTimeout());
             in.setReadListener(buffered);
             hasBody = false;
         }
         if (hasBody) {
             ServletInputStream in = req.getInputStream();
             body = new RequestBody(in, limit, length, req.getContentType(), config.bufferSize());
+            body.watch(client.getScheduler(), config.ticker(), config.clientBodyTimeout());
             in.setReadListener(body);
         }
         String q = req.getQueryString();
@@ -430,6 +432,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 failure = new IOException("no response");
             }
             Throwable bodyFailure = body == null ? null : body.failure();
+            if (!clientGone && bodyFailure instanceof RequestBody.ClientTimeoutException) {
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                clientBodyTimedOut(bodyFailure);
+                return;
+            }
             if (clientGone || (bodyFailure != null && !(bodyFailure instanceof RequestBody.TooLargeException))) {
                 completeSelection(Outcome.CANCELLED, 0);
                 attempts.finish();
@@ -731,7 +739,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (withLength) {
             resp.setContentLength(b.length);
         }
-        if (status == 413 || status == 400 || status == 431) {
+        if (status == 413 || status == 400 || status == 431 || status == 408) {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
@@ -786,6 +794,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             buffered.linger(l);
         }
         l.start(client.getScheduler());
+    }
+
+    /**
+     * The client stopped sending its body (nginx {@code client_body_timeout}): 408 and the
+     * connection closes (the rest of the body will not be read), or an abort if the response began.
+     */
+    private void clientBodyTimedOut(Throwable why) {
+        log.info("proxy {} {} route={}: request body timed out ({}): 408", req.getMethod(), req.getRequestURI(),
+                route.name(), why.getMessage());
+        sendError(408); // with Connection: close (writeErrorBody)
     }
 
     /** Answers with an error status after async started, or aborts if the response began. */
@@ -850,6 +868,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     static String reason(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
+            case 408 -> "Request Timeout";
             case 413 -> "Content Too Large";
             case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
@@ -1122,7 +1141,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     };
 
     private void bufferFailed(Throwable t) {
-        if (t instanceof RequestBody.TooLargeException) {
+        if (t instanceof RequestBody.ClientTimeoutException) {
+            clientBodyTimedOut(t);
+        } else if (t instanceof RequestBody.TooLargeException) {
             log.warn("proxy {} {} route={}: {}", req.getMethod(), req.getRequestURI(), route.name(), t.getMessage());
             refuseBody();
         } else {

@@ -28,6 +28,30 @@ final class RequestBody implements ReadListener {
         }
     }
 
+    /**
+     * The client sent no byte of the body for {@code clientBodyTimeout} while the proxy waited
+     * for one (or the container's own read timeout fired): 408.
+     */
+    static final class ClientTimeoutException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ClientTimeoutException(String message) {
+            super(message);
+        }
+
+        /** The exception itself, or a client timeout when {@code t} is a container's read timeout. */
+        static Throwable classify(Throwable t) {
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                if (c instanceof java.util.concurrent.TimeoutException || c instanceof java.net.SocketTimeoutException
+                        || c instanceof ClientTimeoutException) {
+                    return c instanceof ClientTimeoutException ? c
+                            : new ClientTimeoutException("the container's read timeout fired: " + c);
+                }
+            }
+            return t;
+        }
+    }
+
     private final ServletInputStream in;
     private final long limit;
     private final long contentLength;
@@ -45,6 +69,9 @@ final class RequestBody implements ReadListener {
     private long count;
     private volatile boolean consumedAny;
     private volatile Lingering lingering;
+
+    // the client-body watchdog (see ClientWatch)
+    private volatile ClientWatch watch;
 
     RequestBody(ServletInputStream in, long limit, long contentLength, String contentType, int bufferSize) {
         this.in = in;
@@ -66,6 +93,18 @@ final class RequestBody implements ReadListener {
         synchronized (lock) {
             return failure;
         }
+    }
+
+    /** Starts timing the client's pauses (408 after {@code timeout} without a byte while waiting). */
+    void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
+        watch = new ClientWatch(scheduler, ticker, timeout, () -> {
+            synchronized (lock) {
+                return !eof && failure == null && demand != null;
+            }
+        }, x -> {
+            fail(x);
+            fireDemand();
+        });
     }
 
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
@@ -145,6 +184,11 @@ final class RequestBody implements ReadListener {
         }
         if (now) {
             r.run();
+        } else {
+            ClientWatch w = watch;
+            if (w != null) {
+                w.waiting();
+            }
         }
     }
 
@@ -197,7 +241,7 @@ final class RequestBody implements ReadListener {
             l.end();
             return;
         }
-        fail(t);
+        fail(ClientTimeoutException.classify(t));
         fireDemand();
     }
 

@@ -70,6 +70,10 @@ class HeadersTest {
                 assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().build()).getMessage());
         assertEquals("readTimeout must be > 0, got PT0S", assertThrows(IllegalArgumentException.class,
                 () -> ProxyConfig.builder().route(r).readTimeout(Duration.ZERO).build()).getMessage());
+        assertEquals("clientBodyTimeout must be > 0, got PT-1S", assertThrows(IllegalArgumentException.class,
+                () -> ProxyConfig.builder().route(r).clientBodyTimeout(Duration.ofSeconds(-1)).build()).getMessage());
+        assertEquals(Duration.ofSeconds(60), ProxyConfig.builder().route(r).build().clientBodyTimeout(),
+                "nginx client_body_timeout 60s");
         assertEquals("maxRequestBodyBytes must be >= 0, got -1", assertThrows(IllegalArgumentException.class,
                 () -> ProxyConfig.builder().route(r).maxRequestBodyBytes(-1).build()).getMessage());
         assertEquals("bufferSize must be 1024..1048576, got 10", assertThrows(IllegalArgumentException.class,

@@ -244,6 +244,37 @@ class ProxyFailuresIT {
         }
     }
 
+    /**
+     * nginx {@code client_body_timeout}: a client that stops sending its body gets 408 and the
+     * connection closes; the backend attempt ends as cancelled (the endpoint is not blamed). A
+     * body whose every pause is shorter than the timeout passes, however long it takes in all.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aStalledRequestBodyGets408(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        ProxyConfig.Builder cfg = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2));
+        try (ProxyFixture p = proxy(kind, up, cfg)) {
+            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            assertEquals(408, RawHttp.status(raw), raw);
+            assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), raw);
+            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
+            String slow = RawHttp.sendPiecesApart(p.container.port(), "/upload", 8, "abc", 300); // 2.4 s in pauses of 0.3 s
+            assertEquals(200, RawHttp.status(slow), slow);
+            assertEquals("24 ", RawHttp.body(slow).substring(0, 3), "the backend got the whole body: " + slow);
+        }
+        // a buffered (fan-out) body times out the same way, before any backend is asked
+        int before = a.hits("/upload");
+        ProxyConfig buffered = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2))
+                .route(Route.builder("all", up).broadcast(FanOut.builder().build()).build()).build();
+        try (ProxyFixture p = new ProxyFixture(kind, buffered)) {
+            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            assertEquals(408, RawHttp.status(raw), raw);
+            assertEquals(before, a.hits("/upload"), "no backend saw the incomplete body");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void refusedBufferedBodyIsDrainedToo(TestContainer.Kind kind) throws Exception {

@@ -113,6 +113,51 @@ final class RawHttp {
         }
     }
 
+    /**
+     * POSTs a request declaring a body of {@code declared} bytes but sends only {@code sent}
+     * of them, then reads the response until the server closes (or the 30 s socket timeout).
+     */
+    static String sendPartOfBodyThenRead(int port, String path, int declared, int sent) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.setSoTimeout(30_000);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: " + declared
+                    + "\r\nContent-Type: text/plain\r\n\r\n" + "x".repeat(sent)).getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            s.getInputStream().transferTo(got);
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /**
+     * POSTs a body of {@code pieces} × {@code pieceText} with a Content-Length, writing each piece
+     * {@code pauseMillis} after the previous one, then reads the response until the server closes.
+     */
+    static String sendPiecesApart(int port, String path, int pieces, String pieceText, long pauseMillis)
+            throws IOException, InterruptedException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.setSoTimeout(30_000);
+            s.setTcpNoDelay(true);
+            java.io.OutputStream out = s.getOutputStream();
+            byte[] data = pieceText.getBytes(StandardCharsets.ISO_8859_1);
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: "
+                    + (long) data.length * pieces + "\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            for (int i = 0; i < pieces; i++) {
+                Thread.sleep(pauseMillis);
+                out.write(data);
+                out.flush();
+            }
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            s.getInputStream().transferTo(got);
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
     /** The status code of a raw response. */
     static int status(String response) {
         return Integer.parseInt(response.substring(9, 12));

@@ -37,6 +37,43 @@ final class RawHttp {
         }
     }
 
+    /** Writes a request body onto the socket. */
+    @FunctionalInterface
+    interface BodyWriter {
+        void write(java.io.OutputStream out) throws IOException, InterruptedException;
+    }
+
+    /**
+     * POSTs to {@code path} with the extra header lines {@code fields} (each ending in CRLF),
+     * lets {@code body} write the body, then reads the response until the server closes (or the
+     * 30 s socket timeout).
+     */
+    static String post(int port, String path, String fields, BodyWriter body) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.setSoTimeout(30_000);
+            s.setTcpNoDelay(true);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n" + fields + "\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            try {
+                body.write(out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            out.flush();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            s.getInputStream().transferTo(got);
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /**
      * Sends a request whose body is {@code bodyBytes} bytes of 'x', chunked ({@code chunked}) or
      * with a Content-Length, writing all of it before reading the response until the server
@@ -44,38 +81,27 @@ final class RawHttp {
      * written its body and read the answer.
      */
     static String sendBodyThenRead(int port, String path, long bodyBytes, boolean chunked) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.setSoTimeout(30_000);
-            java.io.OutputStream out = s.getOutputStream();
-            String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
-                    + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + bodyBytes + "\r\n")
-                    + "Content-Type: application/octet-stream\r\n\r\n";
-            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        String fields = (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + bodyBytes + "\r\n")
+                + "Content-Type: application/octet-stream\r\n";
+        return post(port, path, fields, out -> {
             byte[] chunk = new byte[16 * 1024];
             java.util.Arrays.fill(chunk, (byte) 'x');
-            byte[] size = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-            byte[] crlf = "\r\n".getBytes(StandardCharsets.ISO_8859_1);
             long left = bodyBytes;
             while (left > 0) {
                 int n = (int) Math.min(chunk.length, left);
                 if (chunked) {
-                    out.write(n == chunk.length ? size : (Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(ascii(Integer.toHexString(n) + "\r\n"));
                 }
                 out.write(chunk, 0, n);
                 if (chunked) {
-                    out.write(crlf);
+                    out.write(ascii("\r\n"));
                 }
                 left -= n;
             }
             if (chunked) {
-                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.write(ascii("0\r\n\r\n"));
             }
-            out.flush();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            s.getInputStream().transferTo(got);
-            return got.toString(StandardCharsets.ISO_8859_1);
-        }
+        });
     }
 
     /**
@@ -85,32 +111,20 @@ final class RawHttp {
      * closes ({@code Connection: close} is sent).
      */
     static String sendChunksApart(int port, String path, int chunks, String chunkText, long pauseMillis)
-            throws IOException, InterruptedException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.setSoTimeout(30_000);
-            s.setTcpNoDelay(true);
-            java.io.OutputStream out = s.getOutputStream();
-            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
-                    + "\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            byte[] data = chunkText.getBytes(StandardCharsets.ISO_8859_1);
+            throws IOException {
+        return post(port, path, "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\nConnection: close\r\n", out -> {
+            byte[] data = ascii(chunkText);
             for (int i = 0; i < chunks; i++) {
-                out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(ascii(Integer.toHexString(data.length) + "\r\n"));
                 out.flush();
                 Thread.sleep(pauseMillis);
                 out.write(data);
-                out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.write(ascii("\r\n"));
                 out.flush();
                 Thread.sleep(pauseMillis);
             }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            s.getInputStream().transferTo(got);
-            return got.toString(StandardCharsets.ISO_8859_1);
-        }
+            out.write(ascii("0\r\n\r\n"));
+        });
     }
 
     /**
@@ -118,17 +132,8 @@ final class RawHttp {
      * of them, then reads the response until the server closes (or the 30 s socket timeout).
      */
     static String sendPartOfBodyThenRead(int port, String path, int declared, int sent) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.setSoTimeout(30_000);
-            java.io.OutputStream out = s.getOutputStream();
-            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: " + declared
-                    + "\r\nContent-Type: text/plain\r\n\r\n" + "x".repeat(sent)).getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            s.getInputStream().transferTo(got);
-            return got.toString(StandardCharsets.ISO_8859_1);
-        }
+        return post(port, path, "Content-Length: " + declared + "\r\nContent-Type: text/plain\r\n",
+                out -> out.write(ascii("x".repeat(sent))));
     }
 
     /**
@@ -136,26 +141,16 @@ final class RawHttp {
      * {@code pauseMillis} after the previous one, then reads the response until the server closes.
      */
     static String sendPiecesApart(int port, String path, int pieces, String pieceText, long pauseMillis)
-            throws IOException, InterruptedException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.setSoTimeout(30_000);
-            s.setTcpNoDelay(true);
-            java.io.OutputStream out = s.getOutputStream();
-            byte[] data = pieceText.getBytes(StandardCharsets.ISO_8859_1);
-            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: "
-                    + (long) data.length * pieces + "\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            for (int i = 0; i < pieces; i++) {
-                Thread.sleep(pauseMillis);
-                out.write(data);
-                out.flush();
-            }
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            s.getInputStream().transferTo(got);
-            return got.toString(StandardCharsets.ISO_8859_1);
-        }
+            throws IOException {
+        byte[] data = ascii(pieceText);
+        return post(port, path, "Content-Length: " + (long) data.length * pieces
+                + "\r\nContent-Type: text/plain\r\nConnection: close\r\n", out -> {
+                    for (int i = 0; i < pieces; i++) {
+                        Thread.sleep(pauseMillis);
+                        out.write(data);
+                        out.flush();
+                    }
+                });
     }
 
     /** The status code of a raw response. */

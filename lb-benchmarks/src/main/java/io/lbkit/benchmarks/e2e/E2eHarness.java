@@ -33,8 +33,11 @@ import java.util.regex.Pattern;
  *      [--duration 20] [--warmup 5] [--threads 2] [--connections 64] [--targets direct,nginx,jetty,smiley,lbkit]
  *      (also, not in the default set: {@code jetty-core}, Jetty's core {@code ProxyHandler} without the
  *      servlet layer; {@code netty-floor}, {@link NettyFloorProxy}, the least a JVM event-loop proxy does)
+ *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
+ * With {@code --interleave R}, all targets run at once and R rounds measure each in turn
+ * ({@link #interleaved}), with lbkit's per-round ratios to every other target.
  * With {@code --sse N}, a second table: N concurrent SSE streams held through each of the
  * {@code --sse-targets} ({@link SseScale}); lbkit runs with the bundled {@code e2e/lbkit-sse.yaml},
  * a pool of 50 threads for everything, and its peak thread count is reported (a JVM adds its own
@@ -89,7 +92,10 @@ public final class E2eHarness {
         if (targets.size() == 1 && targets.get(0).isBlank()) {
             targets = List.of();
         }
-        if (!targets.isEmpty()) {
+        if (!targets.isEmpty() && opts.containsKey("interleave")) {
+            interleaved(targets, backends, Integer.parseInt(opts.get("interleave")),
+                    Integer.parseInt(opts.getOrDefault("slice", "5")), warmup, threads, connections, path);
+        } else if (!targets.isEmpty()) {
             throughput(targets, backends, duration, warmup, threads, connections, path);
         }
         if (opts.containsKey("sse")) {
@@ -140,18 +146,7 @@ public final class E2eHarness {
         Result nginx = null;
         for (String target : targets) {
             int port = target.equals("direct") ? backends[0] : freePort();
-            Process p = switch (target) {
-                case "direct" -> null;
-                case "nginx" -> startNginx(port, backends);
-                case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
-                case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
-                case "jetty-core" -> start("jetty-core", javaCommand(PeerProxies.class.getName(),
-                        concat("jetty-core", port, backends)));
-                case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
-                        concat(null, port, backends)));
-                case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
-                default -> throw new IllegalArgumentException("unknown target " + target);
-            };
+            Process p = startTarget(target, port, backends);
             if (target.equals("lbkit") && p == null) {
                 System.out.println("| lbkit | (skipped: no lb-proxy.jar; build it or pass --lbkit-jar) | | | | | |");
                 continue;
@@ -181,6 +176,87 @@ public final class E2eHarness {
                 stop(p);
             }
         }
+    }
+
+    private Process startTarget(String target, int port, int[] backends) throws IOException {
+        return switch (target) {
+            case "direct" -> null;
+            case "nginx" -> startNginx(port, backends);
+            case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
+            case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
+            case "jetty-core" -> start("jetty-core", javaCommand(PeerProxies.class.getName(),
+                    concat("jetty-core", port, backends)));
+            case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
+                    concat(null, port, backends)));
+            case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
+            default -> throw new IllegalArgumentException("unknown target " + target);
+        };
+    }
+
+    /**
+     * {@code --interleave R}: every target runs at once (idle ones cost nothing); after a warm-up
+     * each, R rounds measure every target for {@code --slice} seconds back to back, the order
+     * rotating per round, so that the VM's drifting load falls on all alike. Ratios are taken
+     * within a round (lbkit against each other target), then summarised as median and range.
+     */
+    private void interleaved(List<String> targets, int[] backends, int rounds, int slice, int warmup, int threads,
+                             int connections, String path) throws Exception {
+        System.out.printf(Locale.ROOT, "interleaved: %d rounds of wrk -t%d -c%d -d%ds --latency per target, %d s warm-up each,"
+                + " path %s, %d backends, %d cores%n%n", rounds, threads, connections, slice, warmup, path, backends.length,
+                Runtime.getRuntime().availableProcessors());
+        List<String> urls = new ArrayList<>();
+        for (String target : targets) {
+            int port = target.equals("direct") ? backends[0] : freePort();
+            Process p = startTarget(target, port, backends);
+            if (target.equals("lbkit") && p == null) {
+                throw new IllegalStateException("no lb-proxy.jar; build it or pass --lbkit-jar");
+            }
+            awaitHttp(port, path);
+            urls.add("http://127.0.0.1:" + port + path);
+        }
+        for (String url : urls) {
+            wrk(threads, connections, warmup, url);
+        }
+        double[][] rps = new double[targets.size()][rounds];
+        double[][] p99 = new double[targets.size()][rounds];
+        for (int round = 0; round < rounds; round++) {
+            for (int k = 0; k < targets.size(); k++) {
+                int i = Math.floorMod(k + round, targets.size());
+                Result r = parse(wrk(threads, connections, slice, urls.get(i)));
+                rps[i][round] = r.rps;
+                p99[i][round] = r.p99;
+            }
+        }
+        System.out.println("| target | requests/s median (min-max) | p99 median (min-max) |");
+        System.out.println("|---|---:|---:|");
+        for (int i = 0; i < targets.size(); i++) {
+            System.out.printf(Locale.ROOT, "| %s | %s | %s ms |%n", targets.get(i), summary(rps[i], "%.0f"), summary(p99[i], "%.2f"));
+        }
+        int lbkit = targets.indexOf("lbkit");
+        if (lbkit >= 0) {
+            System.out.println();
+            System.out.println("| lbkit against | requests/s ratio, per round: median (min-max) | p99 ratio, per round |");
+            System.out.println("|---|---:|---:|");
+            for (int i = 0; i < targets.size(); i++) {
+                if (i == lbkit) {
+                    continue;
+                }
+                double[] q = new double[rounds];
+                double[] l = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    q[r] = rps[lbkit][r] / rps[i][r];
+                    l[r] = p99[lbkit][r] / p99[i][r];
+                }
+                System.out.printf(Locale.ROOT, "| %s | %s× | %s× |%n", targets.get(i), summary(q, "%.2f"), summary(l, "%.2f"));
+            }
+        }
+    }
+
+    private static String summary(double[] v, String fmt) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return String.format(Locale.ROOT, fmt + " (" + fmt + "-" + fmt + ")", median, s[0], s[s.length - 1]);
     }
 
     record Result(double rps, double p50, double p90, double p99, long requests) {

@@ -441,6 +441,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (clientGone || (bodyFailure != null && !(bodyFailure instanceof RequestBody.TooLargeException))) {
                 completeSelection(Outcome.CANCELLED, 0);
                 attempts.finish();
+                if (!clientGone) {
+                    // not a departed client: say why the connection is dropped
+                    log.warn("proxy {} {} route={}: reading the request body failed after {} bytes ({}); aborting",
+                            req.getMethod(), req.getRequestURI(), route.name(), body.bytesRead(), bodyFailure.toString());
+                }
                 abortClient();
                 return;
             }

@@ -468,7 +468,19 @@ public final class E2eHarness {
     private void stopAll() {
         for (Process p : children) {
             if (p.isAlive()) {
-                p.destroyForcibly();
+                // SIGTERM first: nginx's master then stops its workers (a SIGKILL would orphan them)
+                p.destroy();
+            }
+        }
+        for (Process p : children) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

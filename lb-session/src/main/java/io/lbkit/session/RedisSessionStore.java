@@ -301,6 +301,16 @@ public final class RedisSessionStore implements SessionStore {
         return OptionalLong.of(r instanceof Session s ? s.version() : (Long) r);
     }
 
+    /** Runs {@link #update} on the calling thread (as this store's other async methods do). */
+    @Override
+    public java.util.concurrent.CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(update(id, changes));
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** Runs the save script: the session after the change ({@code readBack}) or its version; null when gone. */
     private Object write(String id, SessionChanges changes, boolean readBack) {
         Map<String, PendingChange> ops = collapse(changes);

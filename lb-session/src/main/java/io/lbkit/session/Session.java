@@ -35,7 +35,9 @@ public record Session(String id, Map<String, JsonNode> attributes, Instant creat
     /**
      * This session with {@code changes} applied locally, at {@code version}: what a caller of
      * {@link SessionStore#update} holds afterwards. Concurrent writers' changes to other
-     * attributes are not in it (a later load has them).
+     * attributes are not in it (a later load has them), although {@code version} counts them:
+     * do not use this copy's version as {@link SessionChanges#expectedVersion} for a
+     * compare-and-set (load first). The interval of {@code changes} is taken literally.
      */
     public Session withChanges(SessionChanges changes, long version) {
         Objects.requireNonNull(changes, "changes");

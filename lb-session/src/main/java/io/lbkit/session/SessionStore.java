@@ -111,15 +111,12 @@ public interface SessionStore extends AutoCloseable {
     }
 
     /**
-     * {@link #update} without blocking the caller (see {@link #saveAsync}); the default runs
-     * {@link #update} on the calling thread.
+     * {@link #update} without blocking the caller (see {@link #saveAsync}); the default maps
+     * {@link #saveAsync}, so a store that made {@code saveAsync} asynchronous stays so.
      */
     default CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
-        try {
-            return CompletableFuture.completedFuture(update(id, changes));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return saveAsync(id, changes).thenApply(s -> s.isPresent() ? OptionalLong.of(s.get().version())
+                : OptionalLong.empty());
     }
 
     /** Deletes a session everywhere (near caches included). @return whether it existed */

@@ -191,6 +191,22 @@ class RedisSessionStoreIT {
         assertEquals(OptionalLong.empty(), store.update("not-an-id", SessionChanges.none()));
     }
 
+    /** A retried save script (same token) with read-back off answers the version once applied. */
+    @Test
+    void aRetriedUpdateScriptIsIdempotent() {
+        RedisSessionStore store = store(false);
+        Session s = store.create(Map.of());
+        String key = store.keyOf(s.id());
+        String[] run = {"EVAL", RedisScripts.SAVE, "1", key, "tok-retry", "", "", "100", "100000", "ch", "", "1", "0",
+                "S", "a:x", "1", "", "4"};
+        String first = redis.cli(run).trim();
+        String again = redis.cli(run).trim();
+        assertEquals(first, again, "the retry answers the same version");
+        assertTrue(first.endsWith("2"), first);
+        assertEquals(2, store.load(s.id()).orElseThrow().version());
+        assertEquals(Map.of("x", F.numberNode(1)), store.load(s.id()).orElseThrow().attributes());
+    }
+
     /** Through a near cache, update reads back so the cached copy holds the server's state. */
     @Test
     void updateThroughANearCacheRefreshesTheCachedCopy() {

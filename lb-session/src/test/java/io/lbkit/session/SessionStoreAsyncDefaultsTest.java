@@ -62,6 +62,35 @@ class SessionStoreAsyncDefaultsTest {
         }
     }
 
+    /** The default updateAsync goes through saveAsync: a store whose saveAsync is asynchronous stays so. */
+    @Test
+    void updateAsyncFollowsAnAsynchronousSaveAsync() throws Exception {
+        try (InMemorySessionStore mem = InMemorySessionStore.builder().build()) {
+            CompletableFuture<Optional<Session>> pending = new CompletableFuture<>();
+            SessionStore async = new SessionStore() {
+                @Override public Session create(Map<String, JsonNode> a) { return mem.create(a); }
+                @Override public Optional<Session> load(String id) { return mem.load(id); }
+                @Override public Optional<Session> save(String id, SessionChanges c) {
+                    throw new AssertionError("the blocking save must not be called");
+                }
+                @Override public java.util.concurrent.CompletionStage<Optional<Session>> saveAsync(String id, SessionChanges c) {
+                    return pending;
+                }
+                @Override public boolean delete(String id) { return mem.delete(id); }
+                @Override public Optional<Session> changeId(String id) { return mem.changeId(id); }
+                @Override public Registration addListener(SessionListener l) { return mem.addListener(l); }
+                @Override public SessionSettings settings() { return mem.settings(); }
+                @Override public void close() { }
+            };
+            Session s = mem.create(Map.of());
+            CompletableFuture<java.util.OptionalLong> v = async.updateAsync(s.id(),
+                    SessionChanges.builder().set("a", IntNode.valueOf(1)).build()).toCompletableFuture();
+            assertTrue(!v.isDone(), "not completed before the store's own stage");
+            pending.complete(mem.save(s.id(), SessionChanges.builder().set("a", IntNode.valueOf(1)).build()));
+            assertEquals(java.util.OptionalLong.of(2), v.get());
+        }
+    }
+
     /** A store whose server is down: every call throws. */
     private record DownStore(SessionStoreException failure) implements SessionStore {
         @Override

@@ -90,7 +90,9 @@ final class StoreHttpSession implements HttpSession {
     @Override
     public void setMaxInactiveInterval(int interval) {
         synchronized (owner) {
-            newInterval = interval <= 0 ? Duration.ZERO : Duration.ofSeconds(interval);
+            // the default itself, not ZERO: a zero interval ends the session on Redis, and the
+            // local copy after an update must say what the store holds
+            newInterval = interval <= 0 ? owner.config().store().settings().idleTimeout() : Duration.ofSeconds(interval);
         }
     }
 

@@ -73,17 +73,27 @@ final class BufferedBody implements ReadListener {
      * {@link RequestBody.ClientTimeoutException} after {@code timeout} without a byte.
      */
     void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
-        ClientWatch w = new ClientWatch(scheduler, ticker, timeout, () -> {
-            synchronized (this) {
-                return !done && failure == null;
-            }
-        }, this::fail);
+        ClientWatch w = new ClientWatch(scheduler, ticker, timeout, this::fail);
         watch = w;
         w.waiting();
     }
 
+    /** True once the whole body was read. */
+    synchronized boolean isDone() {
+        return done;
+    }
+
+    /** No more pause timing (the body ended, or the exchange is over). */
+    void stopWatch() {
+        ClientWatch w = watch;
+        if (w != null) {
+            w.stop();
+        }
+    }
+
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
     void linger(Lingering l) {
+        stopWatch();
         lingering = l;
     }
 
@@ -98,6 +108,10 @@ final class BufferedBody implements ReadListener {
             if (failure != null) {
                 return; // refused: keep nothing more (the exchange starts lingering)
             }
+        }
+        ClientWatch watching = watch;
+        if (watching != null) {
+            watching.received();
         }
         try {
             while (in.isReady()) {
@@ -123,7 +137,7 @@ final class BufferedBody implements ReadListener {
                 w.waiting(); // not ready: the next bytes are awaited from now
             }
         } catch (IOException | RuntimeException e) {
-            fail(e);
+            fail(RequestBody.ClientTimeoutException.classify(e));
         }
     }
 
@@ -149,6 +163,7 @@ final class BufferedBody implements ReadListener {
             }
             flushCurrent();
             done = true;
+            stopWatch();
             r = onDone;
             onDone = null;
             onFail = null;
@@ -175,6 +190,7 @@ final class BufferedBody implements ReadListener {
                 return;
             }
             failure = t;
+            stopWatch();
             f = onFail;
             onDone = null;
             onFail = null;

@@ -405,6 +405,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
         @Override
         public void onComplete(Result result) {
+            // the client was pausing its body when the attempt ended: the backend connection was
+            // idle because of the client, so a backend idle timeout then is the client's too
+            boolean clientPausing = body != null && body.waitingForClient();
             if (content != null) {
                 content.fail(new CancellationException("attempt over"));
             }
@@ -413,10 +416,19 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 return;
             }
             Throwable responseFailure = result.getResponseFailure();
+            Throwable bodyStall = clientBodyStall(result.getFailure(), clientPausing);
             if (forwarding) {
                 if (responseFailure == null) {
                     completeSelection(Outcome.RESPONSE, result.getResponse().getStatus());
                     return; // the pump completes the client side
+                }
+                if (bodyStall != null && !clientGone) {
+                    // the response had started: nothing to answer, but the endpoint is not to blame
+                    completeSelection(Outcome.CANCELLED, 0);
+                    log.info("proxy {} {} route={}: request body timed out after the response started ({}); aborting",
+                            req.getMethod(), req.getRequestURI(), route.name(), bodyStall.getMessage());
+                    abortClient();
+                    return;
                 }
                 completeSelection(clientGone ? Outcome.CANCELLED
                         : classify(responseFailure, true) == Outcome.TIMEOUT ? Outcome.TIMEOUT : Outcome.RESET, 0);
@@ -432,10 +444,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 failure = new IOException("no response");
             }
             Throwable bodyFailure = body == null ? null : body.failure();
-            if (!clientGone && bodyFailure instanceof RequestBody.ClientTimeoutException) {
+            if (!clientGone && bodyStall != null) {
                 completeSelection(Outcome.CANCELLED, 0);
                 attempts.finish();
-                clientBodyTimedOut(bodyFailure);
+                clientBodyTimedOut(bodyStall);
                 return;
             }
             if (clientGone || (bodyFailure != null && !(bodyFailure instanceof RequestBody.TooLargeException))) {
@@ -476,6 +488,23 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     route.name(), o, endpoint.id(), failure.toString(), attempts.giveUpReason(), st);
             sendError(st);
         }
+    }
+
+    /**
+     * Why the attempt ended because of the client's body: its own timeout, or a backend idle
+     * timeout that fired while the client was pausing (the backend had nothing to read or answer);
+     * null when the attempt ended for another reason.
+     */
+    private Throwable clientBodyStall(Throwable failure, boolean clientPausing) {
+        Throwable bodyFailure = body == null ? null : body.failure();
+        if (bodyFailure instanceof RequestBody.ClientTimeoutException) {
+            return bodyFailure;
+        }
+        if (clientPausing && failure != null && classify(failure, false) == Outcome.TIMEOUT) {
+            return new RequestBody.ClientTimeoutException("no request body byte from the client for the backend's "
+                    + "read timeout of " + config.readTimeout().toMillis() + " ms");
+        }
+        return null;
     }
 
     static Outcome classify(Throwable t, boolean committed) {
@@ -702,6 +731,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     @Override
     public void onComplete(AsyncEvent event) {
         releaseWritten(); // the response is done: nothing writes from the chunk any more
+        if (body != null) {
+            body.stopWatch(); // no timer keeps the exchange reachable
+        }
+        if (buffered != null) {
+            buffered.stopWatch();
+        }
     }
 
     @Override
@@ -744,10 +779,15 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (withLength) {
             resp.setContentLength(b.length);
         }
-        if (status == 413 || status == 400 || status == 431 || status == 408) {
+        if (status == 413 || status == 400 || status == 431 || status == 408 || bodyLeftUnread()) {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
+    }
+
+    /** The client's body is not read to its end: the connection cannot carry another request. */
+    private boolean bodyLeftUnread() {
+        return (body != null && !body.finished()) || (buffered != null && !buffered.isDone());
     }
 
     /**

@@ -97,18 +97,36 @@ final class RequestBody implements ReadListener {
 
     /** Starts timing the client's pauses (408 after {@code timeout} without a byte while waiting). */
     void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
-        watch = new ClientWatch(scheduler, ticker, timeout, () -> {
-            synchronized (lock) {
-                return !eof && failure == null && demand != null;
-            }
-        }, x -> {
+        watch = new ClientWatch(scheduler, ticker, timeout, x -> {
             fail(x);
             fireDemand();
         });
     }
 
+    /** True while the proxy waits for the client's next body bytes (a pause is being timed). */
+    boolean waitingForClient() {
+        ClientWatch w = watch;
+        return w != null && w.isWaiting();
+    }
+
+    /** True once the whole body was read. */
+    boolean finished() {
+        synchronized (lock) {
+            return eof;
+        }
+    }
+
+    /** No more pause timing (the exchange is over). */
+    void stopWatch() {
+        ClientWatch w = watch;
+        if (w != null) {
+            w.stop();
+        }
+    }
+
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
     void linger(Lingering l) {
+        stopWatch();
         lingering = l;
     }
 
@@ -161,8 +179,9 @@ final class RequestBody implements ReadListener {
             }
             return Content.Chunk.from(ByteBuffer.wrap(buffer, 0, n), last);
         } catch (IOException | RuntimeException e) {
-            fail(e);
-            return Content.Chunk.from(e, true);
+            Throwable x = ClientTimeoutException.classify(e);
+            fail(x);
+            return Content.Chunk.from(x, true);
         }
     }
 
@@ -170,6 +189,7 @@ final class RequestBody implements ReadListener {
         synchronized (lock) {
             eof = true;
         }
+        stopWatch();
     }
 
     void demand(Runnable r) {
@@ -179,20 +199,23 @@ final class RequestBody implements ReadListener {
             if (now) {
                 available = false;
             } else {
+                ClientWatch w = watch;
+                if (w != null) {
+                    w.waiting(); // the pause starts before the wait is published
+                }
                 demand = r;
             }
         }
         if (now) {
             r.run();
-        } else {
-            ClientWatch w = watch;
-            if (w != null) {
-                w.waiting();
-            }
         }
     }
 
     private void fireDemand() {
+        ClientWatch w = watch;
+        if (w != null) {
+            w.received();
+        }
         Runnable r;
         synchronized (lock) {
             r = demand;
@@ -212,6 +235,7 @@ final class RequestBody implements ReadListener {
                 failure = t;
             }
         }
+        stopWatch();
     }
 
     @Override

@@ -68,6 +68,15 @@ final class AppServlet extends HttpServlet {
                 t.start();
                 return;
             }
+            case "interval0" -> { // "never" interval, an early save, then read it back
+                HttpSession s = req.getSession();
+                s.setAttribute(k, v);
+                s.setMaxInactiveInterval(0);
+                resp.setContentType("text/plain;charset=UTF-8");
+                resp.flushBuffer(); // commits: the filter saves (beforeCommit)
+                resp.getWriter().write("interval=" + s.getMaxInactiveInterval());
+                return;
+            }
             case "big" -> {
                 req.getSession().setAttribute(k, v);
                 resp.setContentType("application/octet-stream");

@@ -273,6 +273,22 @@ class SessionFilterIT {
         assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
     }
 
+    /**
+     * setMaxInactiveInterval(0) means the store's default (docs/backend.md): after an early save
+     * (flush) getMaxInactiveInterval says the default (not 0), and the session lives on (a zero
+     * interval sent to Redis would end it).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void zeroIntervalMeansTheDefaultAlsoAfterAnEarlySave(TestContainer.Kind kind, TestStores.Backing backing) {
+        start(kind, backing);
+        HttpResponse<String> r = Http.get(u("op=interval0&k=a&v=1"));
+        String id = Http.cookieValue(r, "LBSESSION");
+        assertNotNull(id);
+        String next = Http.get(u("op=get"), "Cookie", cookie(id)).body();
+        assertEquals("interval=" + IDLE.getSeconds() + " | id=" + id + " new=false attrs={a=1}", r.body() + " | " + next);
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
     void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind, TestStores.Backing backing) {

@@ -275,6 +275,88 @@ class ProxyFailuresIT {
         }
     }
 
+    /**
+     * The backend connection is idle while the proxy waits for the client's body, so with
+     * readTimeout shorter than clientBodyTimeout (or equal, the defaults) the backend idle timeout
+     * fires first: still the client's stall, so 408, connection closed (read until the server
+     * closes), the endpoint not blamed.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aStalledBodyIs408AlsoWhenTheBackendIdleTimeoutFiresFirst(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        ProxyConfig.Builder cfg = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2))
+                .readTimeout(Duration.ofSeconds(1)); // shorter; with equal values (the defaults) it is a race
+        try (ProxyFixture p = proxy(kind, up, cfg)) {
+            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            assertEquals(408, RawHttp.status(raw), raw + " outcomes " + seen);
+            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
+        }
+    }
+
+    /**
+     * The backend answers while it reads the body (full duplex); the client then stalls: the
+     * exchange is aborted (nothing else can be said once the response started), the endpoint is
+     * not blamed.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aStalledBodyAfterTheResponseStartedDoesNotBlameTheEndpoint(TestContainer.Kind kind) throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2)))) {
+            String raw;
+            try {
+                raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/echo-flush", 100, 10);
+            } catch (java.net.SocketException e) {
+                raw = e.toString(); // an abort may reset the connection
+            }
+            Thread.sleep(500);
+            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen + " raw " + raw);
+        }
+    }
+
+    /** A container read timeout firing first (Jetty's connector idle timeout) is answered with 408 too. */
+    @org.junit.jupiter.api.Test
+    void aJettyIdleTimeoutOnTheBodyIsA408() throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        try (ProxyFixture p = proxy(TestContainer.Kind.JETTY, up, ProxyConfig.builder())) {
+            java.lang.reflect.Field f = p.container.getClass().getDeclaredField("connector");
+            f.setAccessible(true);
+            ((org.eclipse.jetty.server.ServerConnector) f.get(p.container)).setIdleTimeout(1500);
+            long t0 = System.nanoTime();
+            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(408, raw.isEmpty() ? -1 : RawHttp.status(raw), "after " + ms + " ms: [" + raw + "] outcomes " + seen);
+            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
+        }
+    }
+
+    /** The same on Tomcat (connectionTimeout is its socket read timeout). */
+    @org.junit.jupiter.api.Test
+    void aTomcatReadTimeoutOnTheBodyIsA408() throws Exception {
+        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
+        Map<String, List<String>> seen = record(up);
+        try (ProxyFixture p = proxy(TestContainer.Kind.TOMCAT, up, ProxyConfig.builder())) {
+            java.lang.reflect.Field f = p.container.getClass().getDeclaredField("connector");
+            f.setAccessible(true);
+            org.apache.catalina.connector.Connector c = (org.apache.catalina.connector.Connector) f.get(p.container);
+            c.setProperty("connectionTimeout", "1500");
+            long t0 = System.nanoTime();
+            String raw;
+            try {
+                raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            } catch (IOException e) {
+                raw = e.toString();
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(raw.startsWith("HTTP/1.1 408"), "after " + ms + " ms: [" + raw + "] outcomes " + seen);
+            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void refusedBufferedBodyIsDrainedToo(TestContainer.Kind kind) throws Exception {

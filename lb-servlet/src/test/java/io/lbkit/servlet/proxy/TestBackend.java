@@ -177,6 +177,18 @@ final class TestBackend implements AutoCloseable {
                         i += n;
                     }
                 }
+                case "/echo-flush" -> { // answers while it reads (full duplex)
+                    resp.setContentType("text/plain");
+                    OutputStream out = resp.getOutputStream();
+                    out.flush(); // headers now
+                    InputStream in = req.getInputStream();
+                    byte[] buf = new byte[1024];
+                    int n;
+                    while ((n = in.read(buf)) >= 0) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                }
                 case "/upload" -> {
                     InputStream in = req.getInputStream();
                     CRC32 crc = new CRC32();

@@ -732,7 +732,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     public void onComplete(AsyncEvent event) {
         releaseWritten(); // the response is done: nothing writes from the chunk any more
         if (body != null) {
-            body.stopWatch(); // no timer keeps the exchange reachable
+            body.exchangeOver(); // no timer keeps the exchange reachable, no backend waits for more body
         }
         if (buffered != null) {
             buffered.stopWatch();

@@ -66,7 +66,7 @@ final class RequestBody implements ReadListener {
     private Throwable failure;
 
     // touched only by the reading thread (one read at a time by contract)
-    private long count;
+    private volatile long count;
     private volatile boolean consumedAny;
     private volatile Lingering lingering;
 
@@ -114,6 +114,30 @@ final class RequestBody implements ReadListener {
         synchronized (lock) {
             return eof;
         }
+    }
+
+    /**
+     * The client exchange is over (its response completed, e.g. a backend answered as soon as it
+     * had the declared bytes, before the container reported the body's end): a backend request
+     * still waiting for body bytes gets their end now, or it would wait for a signal the recycled
+     * servlet input never sends.
+     */
+    void exchangeOver() {
+        stopWatch();
+        if (lingering != null) {
+            return;
+        }
+        synchronized (lock) {
+            if (eof || failure != null) {
+                return;
+            }
+            if (contentLength >= 0 && count >= contentLength) {
+                eof = true;
+            } else {
+                failure = new IOException("the client exchange ended before its request body did");
+            }
+        }
+        fireDemand();
     }
 
     /** No more pause timing (the exchange is over). */

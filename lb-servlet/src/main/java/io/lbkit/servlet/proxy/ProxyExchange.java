@@ -418,7 +418,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             Throwable responseFailure = result.getResponseFailure();
             Throwable bodyStall = clientBodyStall(result.getFailure(), clientPausing);
             if (forwarding) {
-                if (responseFailure == null) {
+                if (responseFailure == null || responseReceived) {
+                    // a failure after the whole response came (the client stopped the proxy, say,
+                    // before the exchange's last callback) is not the endpoint's
                     completeSelection(Outcome.RESPONSE, result.getResponse().getStatus());
                     return; // the pump completes the client side
                 }
@@ -648,6 +650,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     o.flush();
                     continue;
                 }
+                responseReceived = true;
                 completeClient();
                 return;
             }
@@ -705,6 +708,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             c.release();
         }
     }
+
+    /** The backend's whole response was read and handed to the client. */
+    private volatile boolean responseReceived;
 
     private void completeClient() {
         if (finished.compareAndSet(false, true)) {

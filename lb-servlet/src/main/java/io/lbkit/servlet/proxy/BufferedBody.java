@@ -36,12 +36,16 @@ final class BufferedBody implements ReadListener {
     private java.util.function.Consumer<Throwable> onFail;
     private String formText;
     private volatile Lingering lingering;
-    private volatile ClientWatch watch;
+    /** Times the client's pauses; the body is awaited from the start. */
+    private final ClientWatch watch;
 
-    BufferedBody(ServletInputStream in, long limit, String contentType) {
+    BufferedBody(ServletInputStream in, long limit, String contentType, org.eclipse.jetty.util.thread.Scheduler scheduler,
+                 io.lbkit.core.Ticker ticker, java.time.Duration clientBodyTimeout) {
+        this.watch = new ClientWatch(scheduler, ticker, clientBodyTimeout, this::fail);
         this.in = in;
         this.limit = limit;
         this.contentType = contentType;
+        watch.waiting(); // the body is awaited from the start
     }
 
     /** Calls {@code ok} once the body is complete, or {@code failed} if reading failed. */
@@ -68,16 +72,6 @@ final class BufferedBody implements ReadListener {
         return size;
     }
 
-    /**
-     * Starts timing the client's pauses: the body fails with a
-     * {@link RequestBody.ClientTimeoutException} after {@code timeout} without a byte.
-     */
-    void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
-        ClientWatch w = new ClientWatch(scheduler, ticker, timeout, this::fail);
-        watch = w;
-        w.waiting();
-    }
-
     /** True once the whole body was read. */
     synchronized boolean isDone() {
         return done;
@@ -85,10 +79,7 @@ final class BufferedBody implements ReadListener {
 
     /** No more pause timing (the body ended, or the exchange is over). */
     void stopWatch() {
-        ClientWatch w = watch;
-        if (w != null) {
-            w.stop();
-        }
+        watch.stop();
     }
 
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
@@ -109,10 +100,7 @@ final class BufferedBody implements ReadListener {
                 return; // refused: keep nothing more (the exchange starts lingering)
             }
         }
-        ClientWatch watching = watch;
-        if (watching != null) {
-            watching.received();
-        }
+        watch.received();
         try {
             while (in.isReady()) {
                 if (current == null || currentFill == current.length) {
@@ -132,10 +120,7 @@ final class BufferedBody implements ReadListener {
                     return;
                 }
             }
-            ClientWatch w = watch;
-            if (w != null) {
-                w.waiting(); // not ready: the next bytes are awaited from now
-            }
+            watch.waiting(); // not ready: the next bytes are awaited from now
         } catch (IOException | RuntimeException e) {
             fail(RequestBody.ClientTimeoutException.classify(e));
         }

@@ -179,15 +179,15 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         boolean hasBody = length > 0 || (length < 0 && req.getHeader("Transfer-Encoding") != null);
         if (hasBody && route.buffersBody(req.getContentType())) {
             ServletInputStream in = req.getInputStream();
-            buffered = new BufferedBody(in, limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT, req.getContentType());
-            buffered.watch(client.getScheduler(), config.ticker(), config.clientBodyTimeout());
+            buffered = new BufferedBody(in, limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT, req.getContentType(),
+                    client.getScheduler(), config.ticker(), config.clientBodyTimeout());
             in.setReadListener(buffered);
             hasBody = false;
         }
         if (hasBody) {
             ServletInputStream in = req.getInputStream();
-            body = new RequestBody(in, limit, length, req.getContentType(), config.bufferSize());
-            body.watch(client.getScheduler(), config.ticker(), config.clientBodyTimeout());
+            body = new RequestBody(in, limit, length, req.getContentType(), config.bufferSize(),
+                    client.getScheduler(), config.ticker(), config.clientBodyTimeout());
             in.setReadListener(body);
         }
         String q = req.getQueryString();
@@ -419,10 +419,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             Throwable bodyStall = clientBodyStall(result.getFailure(), clientPausing);
             if (forwarding) {
                 if (responseFailure == null || responseReceived) {
-                    // a failure after the whole response came (the client stopped the proxy, say,
-                    // before the exchange's last callback) is not the endpoint's
+                    // a failure after the whole response came is not the endpoint's
                     completeSelection(Outcome.RESPONSE, result.getResponse().getStatus());
                     return; // the pump completes the client side
+                }
+                if (filter.stopping()) {
+                    // the proxy stopped under the exchange (its client's last bytes may already
+                    // be out): not the endpoint's fault
+                    completeSelection(Outcome.CANCELLED, 0);
+                    abortClient();
+                    return;
                 }
                 if (bodyStall != null && !clientGone) {
                     // the response had started: nothing to answer, but the endpoint is not to blame
@@ -450,6 +456,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 completeSelection(Outcome.CANCELLED, 0);
                 attempts.finish();
                 clientBodyTimedOut(bodyStall);
+                return;
+            }
+            if (filter.stopping()) {
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                sendError(503); // the proxy is stopping: nothing is retried
                 return;
             }
             if (clientGone || (bodyFailure != null && !(bodyFailure instanceof RequestBody.TooLargeException))) {

@@ -125,13 +125,24 @@ public final class ProxyFilter implements Filter {
         client = c;
     }
 
+    /** True once {@link #stop} began: exchanges failing from now on are not the endpoints' fault. */
+    boolean stopping() {
+        return stopping;
+    }
+
+    private volatile boolean stopping;
+
     @Override
     public void destroy() {
         stop();
     }
 
-    /** Stops the HTTP client; in-flight exchanges fail. {@link #destroy} calls it. */
+    /**
+     * Stops the HTTP client; in-flight exchanges fail (recorded as CANCELLED: the proxy stopped,
+     * not the endpoint). {@link #destroy} calls it.
+     */
     public synchronized void stop() {
+        stopping = true;
         HttpClient c = client;
         client = null;
         if (c != null) {

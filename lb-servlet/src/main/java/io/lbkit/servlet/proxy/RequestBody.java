@@ -65,15 +65,21 @@ final class RequestBody implements ReadListener {
     private boolean eof;
     private Throwable failure;
 
-    // touched only by the reading thread (one read at a time by contract)
+    // written only by the reading thread (one read at a time by contract); exchangeOver reads it
     private volatile long count;
     private volatile boolean consumedAny;
     private volatile Lingering lingering;
 
-    // the client-body watchdog (see ClientWatch)
-    private volatile ClientWatch watch;
+    /** Times the client's pauses (408 after the timeout without a byte while waiting). */
+    private final ClientWatch watch;
 
-    RequestBody(ServletInputStream in, long limit, long contentLength, String contentType, int bufferSize) {
+    RequestBody(ServletInputStream in, long limit, long contentLength, String contentType, int bufferSize,
+                org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker,
+                java.time.Duration clientBodyTimeout) {
+        this.watch = new ClientWatch(scheduler, ticker, clientBodyTimeout, x -> {
+            fail(x);
+            fireDemand();
+        });
         this.in = in;
         this.limit = limit;
         this.contentLength = contentLength;
@@ -95,18 +101,9 @@ final class RequestBody implements ReadListener {
         }
     }
 
-    /** Starts timing the client's pauses (408 after {@code timeout} without a byte while waiting). */
-    void watch(org.eclipse.jetty.util.thread.Scheduler scheduler, io.lbkit.core.Ticker ticker, java.time.Duration timeout) {
-        watch = new ClientWatch(scheduler, ticker, timeout, x -> {
-            fail(x);
-            fireDemand();
-        });
-    }
-
     /** True while the proxy waits for the client's next body bytes (a pause is being timed). */
     boolean waitingForClient() {
-        ClientWatch w = watch;
-        return w != null && w.isWaiting();
+        return watch.isWaiting();
     }
 
     /** True once the whole body was read. */
@@ -123,7 +120,7 @@ final class RequestBody implements ReadListener {
      * servlet input never sends.
      */
     void exchangeOver() {
-        stopWatch();
+        watch.stop();
         if (lingering != null) {
             return;
         }
@@ -140,17 +137,9 @@ final class RequestBody implements ReadListener {
         fireDemand();
     }
 
-    /** No more pause timing (the exchange is over). */
-    void stopWatch() {
-        ClientWatch w = watch;
-        if (w != null) {
-            w.stop();
-        }
-    }
-
     /** From now on the input's callbacks drive {@code l} (the body was refused). */
     void linger(Lingering l) {
-        stopWatch();
+        watch.stop();
         lingering = l;
     }
 
@@ -213,7 +202,7 @@ final class RequestBody implements ReadListener {
         synchronized (lock) {
             eof = true;
         }
-        stopWatch();
+        watch.stop();
     }
 
     void demand(Runnable r) {
@@ -223,10 +212,7 @@ final class RequestBody implements ReadListener {
             if (now) {
                 available = false;
             } else {
-                ClientWatch w = watch;
-                if (w != null) {
-                    w.waiting(); // the pause starts before the wait is published
-                }
+                watch.waiting(); // the pause starts before the wait is published
                 demand = r;
             }
         }
@@ -236,10 +222,7 @@ final class RequestBody implements ReadListener {
     }
 
     private void fireDemand() {
-        ClientWatch w = watch;
-        if (w != null) {
-            w.received();
-        }
+        watch.received();
         Runnable r;
         synchronized (lock) {
             r = demand;
@@ -259,7 +242,7 @@ final class RequestBody implements ReadListener {
                 failure = t;
             }
         }
-        stopWatch();
+        watch.stop();
     }
 
     @Override

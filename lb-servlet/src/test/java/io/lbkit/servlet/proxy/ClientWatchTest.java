@@ -105,8 +105,7 @@ class ClientWatchTest {
             @Override public int read() { return src.read(); }
             @Override public int read(byte[] b, int off, int len) { return src.read(b, off, len); }
         };
-        BufferedBody body = new BufferedBody(in, 64L << 20, "application/octet-stream");
-        body.watch(s, now::get, Duration.ofNanos(T));
+        BufferedBody body = new BufferedBody(in, 64L << 20, "application/octet-stream", s, now::get, Duration.ofNanos(T));
         assertEquals(1, s.tasks.size());
         body.onDataAvailable();
         body.onAllDataRead();

@@ -39,7 +39,8 @@ class RequestBodyTest {
 
     @Test
     void allDeclaredBytesReadThenTheExchangeEndsGivesTheBackendItsEnd() {
-        RequestBody body = new RequestBody(input("once".getBytes()), 0, 4, "text/plain", 1024);
+        RequestBody body = new RequestBody(input("once".getBytes()), 0, 4, "text/plain", 1024,
+                new ClientWatchTest.ManualScheduler(), System::nanoTime, java.time.Duration.ofSeconds(60));
         Request.Content c = body.forAttempt();
         Content.Chunk first = c.read();
         assertEquals(4, first.remaining());
@@ -57,7 +58,8 @@ class RequestBodyTest {
 
     @Test
     void aShortBodyEndsAsAFailure() {
-        RequestBody body = new RequestBody(input("on".getBytes()), 0, 4, "text/plain", 1024);
+        RequestBody body = new RequestBody(input("on".getBytes()), 0, 4, "text/plain", 1024,
+                new ClientWatchTest.ManualScheduler(), System::nanoTime, java.time.Duration.ofSeconds(60));
         Request.Content c = body.forAttempt();
         assertEquals(2, c.read().remaining());
         assertNull(c.read());

@@ -129,9 +129,14 @@ public final class RedisSessionStore implements SessionStore {
      * Subscribes to the event channel once. A store without a near cache and without listeners
      * needs none of the messages (its own saves included), so it does not subscribe at all.
      */
-    private synchronized void subscribe() {
+    synchronized void subscribe() { // package-private for a test of the close race
         if (topicListenerId != -1) {
             return;
+        }
+        if (closed) {
+            // close() removes the listeners under this lock: subscribing after it would leave a
+            // subscription behind on a client this store does not own
+            throw new IllegalStateException("session store is closed");
         }
         topicStatusId = topic.addListener(new StatusListener() {
             @Override
@@ -517,6 +522,8 @@ public final class RedisSessionStore implements SessionStore {
         checkOpen();
         try {
             subscribe(); // events of other instances reach a listener only through the channel
+        } catch (IllegalStateException e) {
+            throw e; // closed meanwhile
         } catch (RuntimeException e) {
             throw failure("subscribe to the session channel", e);
         }

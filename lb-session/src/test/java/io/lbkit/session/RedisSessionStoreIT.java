@@ -665,6 +665,27 @@ class RedisSessionStoreIT {
         }
     }
 
+    @Test
+    void aListenerAddedWhileClosingLeavesNoSubscriptionOnASharedClient() {
+        org.redisson.config.Config config = new org.redisson.config.Config();
+        config.useSingleServer().setAddress(redis.url());
+        org.redisson.api.RedissonClient client = org.redisson.Redisson.create(config);
+        try {
+            RedisSessionStore store = RedisSessionStore.builder().client(client).keyPrefix("closing:").build();
+            store.close();
+            // where addListener stands when close() runs between its open check and its
+            // subscription: the subscription must not happen on a client the store does not own
+            assertThrows(IllegalStateException.class, store::subscribe);
+            assertEquals(List.of(store.channel(), "0"),
+                    List.of(redis.cli("PUBSUB", "NUMSUB", store.channel()).split("\\s+")));
+            assertThrows(IllegalStateException.class, () -> store.addListener(e -> { }));
+            assertEquals(List.of(store.channel(), "0"),
+                    List.of(redis.cli("PUBSUB", "NUMSUB", store.channel()).split("\\s+")));
+        } finally {
+            client.shutdown();
+        }
+    }
+
     private static String configValue(RedisServers.Server server, String name) {
         String[] lines = server.cli("CONFIG", "GET", name).split("\n");
         return lines.length > 1 ? lines[1].trim() : "";

@@ -32,10 +32,15 @@ import java.util.regex.Pattern;
  * java -cp lb-benchmarks/target/benchmarks.jar io.lbkit.benchmarks.e2e.E2eHarness \
  *      [--duration 20] [--warmup 5] [--threads 2] [--connections 64] [--targets direct,nginx,jetty,smiley,lbkit]
  *      (also, not in the default set: {@code jetty-core}, Jetty's core {@code ProxyHandler} without the
- *      servlet layer; {@code netty-floor}, {@link NettyFloorProxy}, the least a JVM event-loop proxy does)
+ *      servlet layer; {@code netty-floor}, {@link NettyFloorProxy}, the least a JVM event-loop proxy does;
+ *      {@code servlet-sync} / {@code servlet-async}, not proxies: a servlet in the same Jetty answering
+ *      the backends' body itself, blocking or through a WriteListener, the ceiling of any servlet front end;
+ *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client)
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
+ * A target {@code lbkit@FILE} is another lbkit {@code serve} run from the configuration template FILE
+ * (placeholders as in the bundled one), for A/B runs of a setting next to {@code lbkit}.
  * With {@code --interleave R}, all targets run at once and R rounds measure each in turn
  * ({@link #interleaved}), with lbkit's per-round ratios to every other target.
  * With {@code --sse N}, a second table: N concurrent SSE streams held through each of the
@@ -186,10 +191,20 @@ public final class E2eHarness {
             case "smiley" -> start("smiley", javaCommand(PeerProxies.class.getName(), concat("smiley", port, backends)));
             case "jetty-core" -> start("jetty-core", javaCommand(PeerProxies.class.getName(),
                     concat("jetty-core", port, backends)));
+            case "servlet-sync", "servlet-async" -> start(target, javaCommand(PeerProxies.class.getName(),
+                    concat(target, port, backends)));
+            case "servlet-netty" -> start(target, javaCommand(ServletNettyProxy.class.getName(),
+                    concat(null, port, backends)));
             case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
                     concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
-            default -> throw new IllegalArgumentException("unknown target " + target);
+            default -> {
+                if (target.startsWith("lbkit@")) {
+                    // a variant: lbkit serve with another configuration template (A/B of a setting)
+                    yield startLbkit(port, backends, null, null, target.substring("lbkit@".length()));
+                }
+                throw new IllegalArgumentException("unknown target " + target);
+            }
         };
     }
 
@@ -208,12 +223,14 @@ public final class E2eHarness {
         for (String target : targets) {
             int port = target.equals("direct") ? backends[0] : freePort();
             Process p = startTarget(target, port, backends);
-            if (target.equals("lbkit") && p == null) {
+            if (target.startsWith("lbkit") && p == null) {
                 throw new IllegalStateException("no lb-proxy.jar; build it or pass --lbkit-jar");
             }
             awaitHttp(port, path);
             urls.add("http://127.0.0.1:" + port + path);
+            System.out.println(target + ": " + urls.get(urls.size() - 1));
         }
+        System.out.println();
         for (String url : urls) {
             wrk(threads, connections, warmup, url);
         }
@@ -429,7 +446,7 @@ public final class E2eHarness {
         Path file = work.resolve(template == null ? Path.of(name) : Path.of(template).getFileName());
         Files.writeString(file, conf);
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-jar", jar, "serve", "--config", file.toString()));
-        return start("lbkit", cmd);
+        return start(template == null ? "lbkit" : "lbkit-" + Path.of(template).getFileName(), cmd);
     }
 
     private static String nginxBinary() {

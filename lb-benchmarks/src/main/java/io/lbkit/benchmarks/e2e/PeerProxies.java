@@ -75,12 +75,72 @@ public final class PeerProxies {
                 server.join();
                 return;
             }
-            default -> throw new IllegalArgumentException("unknown peer " + kind + " (jetty, jetty-core or smiley)");
+            case "servlet-sync", "servlet-async" -> {
+                // not proxies: the ceiling of any servlet front end on this Jetty. The servlet answers
+                // with the backends' body itself, blocking (sync) or through startAsync and a
+                // WriteListener, the servlet I/O a non-blocking proxy does (async)
+                ServletHolder h = new ServletHolder(new Answer(kind.equals("servlet-async"),
+                        Integer.getInteger("body.size", 128)));
+                h.setAsyncSupported(true);
+                ctx.addServlet(h, "/*");
+            }
+            default -> throw new IllegalArgumentException("unknown peer " + kind
+                    + " (jetty, jetty-core, smiley, servlet-sync or servlet-async)");
         }
         server.setHandler(ctx);
         server.start();
         System.out.println(kind + " proxy ready on " + port);
         server.join();
+    }
+
+    /** Answers every request with a fixed body, as the backends do (see {@link Backends}). */
+    static final class Answer extends jakarta.servlet.http.HttpServlet {
+        private static final long serialVersionUID = 1L;
+        private final boolean async;
+        private final byte[] body;
+
+        Answer(boolean async, int size) {
+            this.async = async;
+            this.body = new byte[size];
+            for (int i = 0; i < size; i++) {
+                body[i] = (byte) ('a' + i % 26);
+            }
+            if (size > 0) {
+                body[size - 1] = '\n';
+            }
+        }
+
+        @Override
+        protected void doGet(HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                throws java.io.IOException {
+            resp.setContentType("text/plain");
+            resp.setContentLength(body.length);
+            if (!async) {
+                resp.getOutputStream().write(body);
+                return;
+            }
+            jakarta.servlet.AsyncContext ac = req.startAsync();
+            jakarta.servlet.ServletOutputStream out = resp.getOutputStream();
+            out.setWriteListener(new jakarta.servlet.WriteListener() {
+                private boolean written;
+
+                @Override
+                public void onWritePossible() throws java.io.IOException {
+                    if (!written) {
+                        written = true;
+                        out.write(body);
+                    }
+                    if (out.isReady()) {
+                        ac.complete();
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    ac.complete();
+                }
+            });
+        }
     }
 
     /** Jetty's core ProxyHandler with the target rotated round robin per request. */

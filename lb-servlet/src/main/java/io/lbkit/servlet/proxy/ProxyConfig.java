@@ -32,8 +32,6 @@ import java.util.Objects;
  *   <li>xForwarded true, forwarded (RFC 7239) true, forwardedFor {@link ForwardedFor#ADDRESS}</li>
  *   <li>maxConnectionsPerEndpoint 4096, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
  *   <li>bufferSize 16 KiB: the request body buffer per request and the backend read buffer</li>
- *   <li>inlineCallbacks false: backend events are handed to a pool thread; true (experimental)
- *       runs them on the HTTP client's selector thread (see {@link Builder#inlineCallbacks})</li>
  *   <li>executor: none, the filter starts its own pool for the HTTP client</li>
  * </ul>
  */
@@ -80,7 +78,6 @@ public final class ProxyConfig {
     private final int maxConnectionsPerEndpoint;
     private final Duration keepAliveTimeout;
     private final int bufferSize;
-    private final boolean inlineCallbacks;
     private final java.util.concurrent.Executor executor;
     private final Ticker ticker;
     private final SessionForwarding sessionForwarding;
@@ -105,7 +102,6 @@ public final class ProxyConfig {
         this.maxConnectionsPerEndpoint = b.maxConnectionsPerEndpoint;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.bufferSize = b.bufferSize;
-        this.inlineCallbacks = b.inlineCallbacks;
         this.executor = b.executor;
         this.ticker = b.ticker;
         this.sessionForwarding = b.sessionForwarding;
@@ -139,8 +135,6 @@ public final class ProxyConfig {
     public int maxConnectionsPerEndpoint() { return maxConnectionsPerEndpoint; }
     public Duration keepAliveTimeout() { return keepAliveTimeout; }
     public int bufferSize() { return bufferSize; }
-    /** Whether backend events run on the HTTP client's selector thread. */
-    public boolean inlineCallbacks() { return inlineCallbacks; }
     /** The executor the HTTP client runs on, or null for a pool of the filter's own. */
     public java.util.concurrent.Executor executor() { return executor; }
     public Ticker ticker() { return ticker; }
@@ -168,7 +162,6 @@ public final class ProxyConfig {
         private int maxConnectionsPerEndpoint = 4096;
         private Duration keepAliveTimeout = Duration.ofSeconds(60);
         private int bufferSize = 16 * 1024;
-        private boolean inlineCallbacks = false;
         private java.util.concurrent.Executor executor;
         private Ticker ticker = Ticker.system();
         private SessionForwarding sessionForwarding;
@@ -239,17 +232,6 @@ public final class ProxyConfig {
         /** The request body buffer and backend read buffer size in bytes (1 KiB .. 1 MiB). */
         public Builder bufferSize(int n) { this.bufferSize = n; return this; }
 
-        /**
-         * Experimental, default false: whether backend events (response headers, body chunks,
-         * failures) run on the HTTP client's selector thread instead of being handed to a pool
-         * thread each (fewer thread switches per request). Everything the filter does there is
-         * non-blocking; an {@link ExchangeHook} must then not block either, which is why a
-         * {@link SessionForwarding} over a store without real asynchronous methods needs an
-         * {@link SessionForwarding.Builder#executor executor}. Off by default because a request
-         * that never completed was seen in a loaded test run with it on, and the throughput gain
-         * could not be told from noise on the 2-core test machine.
-         */
-        public Builder inlineCallbacks(boolean on) { this.inlineCallbacks = on; return this; }
 
         /**
          * The executor the HTTP client runs its tasks on, e.g. the container's own pool so one

@@ -103,10 +103,6 @@ public final class ProxyFilter implements Filter {
         connector.setConnectTimeout(config.connectTimeout());
         connector.setIdleTimeout(config.keepAliveTimeout());
         HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
-        if (config.inlineCallbacks()) {
-            // parse responses and run the exchange's callbacks on the selector thread
-            transport.setInvocationType(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING);
-        }
         HttpClient c = new HttpClient(transport);
         c.setExecutor(pool);
         c.setUseInputDirectByteBuffers(false);        // heap chunks are written to the client without a copy

@@ -18,7 +18,10 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *
  * <p>Used as the input's {@link ReadListener} when nothing else was (a declared length over the
  * limit), or driven by the listener that was ({@link RequestBody}, {@link BufferedBody}): a
- * servlet input takes one listener for its life. Drain steps are serialized; the end runs once.
+ * servlet input takes one listener for its life. Drain steps are serialized, and the end runs once,
+ * inside that serialization: a time bound or an input callback that ends the draining while a read
+ * is in progress on another thread takes effect after that read, so the exchange never completes
+ * under a read of its input.
  */
 final class Lingering implements ReadListener {
 
@@ -32,6 +35,8 @@ final class Lingering implements ReadListener {
     private final Runnable end;
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean ended = new AtomicBoolean();
+    private volatile boolean endRequested;
+    private volatile Scheduler.Task timer;
     private long dropped; // touched only inside the serialized drain loop
 
     /**
@@ -46,7 +51,10 @@ final class Lingering implements ReadListener {
 
     /** Arms the time bound and drains what is already there. */
     void start(Scheduler scheduler) {
-        scheduler.schedule(this::end, MAX_MILLIS, TimeUnit.MILLISECONDS);
+        timer = scheduler.schedule(this::end, MAX_MILLIS, TimeUnit.MILLISECONDS);
+        if (ended.get()) {
+            timer.cancel(); // ended before the timer was stored
+        }
         drain();
     }
 
@@ -61,30 +69,46 @@ final class Lingering implements ReadListener {
     }
 
     private void step() {
+        if (ended.get()) {
+            return;
+        }
         try {
-            while (!ended.get() && in.isReady()) {
+            while (!endRequested && in.isReady()) {
                 int n = in.read(scratch);
                 if (n < 0) {
-                    end();
+                    finish();
                     return;
                 }
                 dropped += n;
                 if (dropped > MAX_BYTES) {
-                    end();
+                    finish();
                     return;
                 }
             }
-            if (in.isFinished()) {
-                end();
+            if (endRequested || in.isFinished()) {
+                finish();
             }
         } catch (IOException | RuntimeException e) {
-            end();
+            finish();
         }
     }
 
-    /** Ends the draining (idempotent). */
+    /**
+     * Ends the draining (idempotent; from any thread): at once when no drain step runs, else right
+     * after the running one.
+     */
     void end() {
+        endRequested = true;
+        drain();
+    }
+
+    /** Runs only inside the serialized drain loop. */
+    private void finish() {
         if (ended.compareAndSet(false, true)) {
+            Scheduler.Task t = timer;
+            if (t != null) {
+                t.cancel();
+            }
             end.run();
         }
     }

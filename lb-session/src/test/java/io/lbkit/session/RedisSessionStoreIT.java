@@ -650,9 +650,7 @@ class RedisSessionStoreIT {
 
     @Test
     void clientPassedInIsNotClosedByTheStore() {
-        org.redisson.config.Config config = new org.redisson.config.Config();
-        config.useSingleServer().setAddress(redis.url());
-        org.redisson.api.RedissonClient client = org.redisson.Redisson.create(config);
+        org.redisson.api.RedissonClient client = ownClient();
         try {
             RedisSessionStore store = RedisSessionStore.builder().client(client).nearCache(true).build();
             Session s = store.create(Map.of("a", F.numberNode(1)));
@@ -667,9 +665,7 @@ class RedisSessionStoreIT {
 
     @Test
     void aListenerAddedWhileClosingLeavesNoSubscriptionOnASharedClient() {
-        org.redisson.config.Config config = new org.redisson.config.Config();
-        config.useSingleServer().setAddress(redis.url());
-        org.redisson.api.RedissonClient client = org.redisson.Redisson.create(config);
+        org.redisson.api.RedissonClient client = ownClient();
         try {
             RedisSessionStore store = RedisSessionStore.builder().client(client).keyPrefix("closing:").build();
             store.close();
@@ -684,6 +680,13 @@ class RedisSessionStoreIT {
         } finally {
             client.shutdown();
         }
+    }
+
+    /** A Redisson client of the test's own, to pass to a store (which must not shut it down). */
+    private static org.redisson.api.RedissonClient ownClient() {
+        org.redisson.config.Config config = new org.redisson.config.Config();
+        config.useSingleServer().setAddress(redis.url());
+        return org.redisson.Redisson.create(config);
     }
 
     private static String configValue(RedisServers.Server server, String name) {

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  *      servlet layer; {@code netty-floor}, {@link NettyFloorProxy}, the least a JVM event-loop proxy does;
  *      {@code servlet-sync} / {@code servlet-async}, not proxies: a servlet in the same Jetty answering
  *      the backends' body itself, blocking or through a WriteListener, the ceiling of any servlet front end;
- *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client)
+ *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client;
+ *      {@code netty-floor-lbkit}, the floor doing lbkit's per-request work: pick, outcome, header rules)
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
@@ -195,6 +196,12 @@ public final class E2eHarness {
                     concat(target, port, backends)));
             case "servlet-netty" -> start(target, javaCommand(ServletNettyProxy.class.getName(),
                     concat(null, port, backends)));
+            case "netty-floor-lbkit" -> {
+                // the floor doing lbkit's per-request work (NettyFloorProxy's floor.lbkit)
+                List<String> cmd = javaCommand(NettyFloorProxy.class.getName(), concat(null, port, backends));
+                cmd.add(1, "-Dfloor.lbkit=true");
+                yield start(target, cmd);
+            }
             case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
                     concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));

@@ -25,14 +25,7 @@ public final class PeerProxies {
     public static void main(String[] args) throws Exception {
         String kind = args[0];
         int port = Integer.parseInt(args[1]);
-        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
-        pool.setName("peer-" + kind);
-        Server server = new Server(pool);
-        ServerConnector c = new ServerConnector(server);
-        c.setHost("127.0.0.1");
-        c.setPort(port);
-        c.setAcceptQueueSize(1024);
-        server.addConnector(c);
+        Server server = server("peer-" + kind, port);
         ServletContextHandler ctx = new ServletContextHandler("/");
         switch (kind) {
             case "jetty" -> {
@@ -91,6 +84,19 @@ public final class PeerProxies {
         server.start();
         System.out.println(kind + " proxy ready on " + port);
         server.join();
+    }
+
+    /** A Jetty 12 server on 127.0.0.1:port with the pool every servlet target gets (200 max, as serve). */
+    static Server server(String name, int port) {
+        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
+        pool.setName(name);
+        Server server = new Server(pool);
+        ServerConnector c = new ServerConnector(server);
+        c.setHost("127.0.0.1");
+        c.setPort(port);
+        c.setAcceptQueueSize(1024);
+        server.addConnector(c);
+        return server;
     }
 
     /** Answers every request with a fixed body, as the backends do (see {@link Backends}). */

@@ -41,8 +41,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * An experiment for the end-to-end harness, not a product: the servlet front end lbkit's filter has
@@ -77,14 +75,7 @@ public final class ServletNettyProxy {
             }
             idle.put((EventLoop) e, pools);
         });
-        QueuedThreadPool pool = new QueuedThreadPool(200, 8);
-        pool.setName("servlet-netty");
-        Server server = new Server(pool);
-        ServerConnector c = new ServerConnector(server);
-        c.setHost("127.0.0.1");
-        c.setPort(port);
-        c.setAcceptQueueSize(1024);
-        server.addConnector(c);
+        Server server = PeerProxies.server("servlet-netty", port);
         ServletContextHandler ctx = new ServletContextHandler("/");
         ServletHolder h = new ServletHolder(new Relay(group, idle, backends));
         h.setAsyncSupported(true);

@@ -134,18 +134,17 @@ final class SwrrPicker implements Picker {
         if (!s.explicit && !slowStart && req.triedCount() == 0 && u.irregular <= 0) {
             Cycle cy = s.cycle;
             if (cy == canonical) {
-                SharedCursor sc = cursor;
-                for (;;) {
-                    int pos = sc.get();
-                    Member mm = m[cy.seq[pos]];
-                    int mf = mm.maxFails;
-                    if ((mf != 0 && mm.fails >= mf) || mm.atConnectionCap()) {
-                        break;
-                    }
-                    if (sc.advance(pos, pos + 1 == cy.length ? 0 : pos + 1)) {
-                        return mm;
-                    }
+                // claim the position first, then look at its member: between the cursor's read and
+                // its CAS nothing else is touched (the member's fields are written by completions
+                // on other threads), so a contended CAS seldom fails
+                int pos = cursor.claim(cy.length);
+                Member mm = m[cy.seq[pos]];
+                int mf = mm.maxFails;
+                if ((mf == 0 || mm.fails < mf) && !mm.atConnectionCap()) {
+                    return mm;
                 }
+                // irregular: nginx's loop from the state at the claimed position
+                return explicitPick(s, req, slowStart, pos);
             } else {
                 int pos = s.pos;
                 Member mm = m[cy.seq[pos]];
@@ -156,11 +155,15 @@ final class SwrrPicker implements Picker {
                 }
             }
         }
-        return explicitPick(s, req, slowStart);
+        return explicitPick(s, req, slowStart, -1);
     }
 
-    /** nginx's loop, verbatim, on the thread's explicit state. */
-    private Member explicitPick(State s, PickRequest req, boolean slowStart) {
+    /**
+     * nginx's loop, verbatim, on the thread's explicit state.
+     *
+     * @param claimed a position of the shared walk this thread already claimed, or -1
+     */
+    private Member explicitPick(State s, PickRequest req, boolean slowStart, int claimed) {
         if (s.ramped && !slowStart) {
             // slow start is over: its weights were in hundredths, so its state means nothing now;
             // start afresh from the all-zero state, as a reloaded nginx would
@@ -177,7 +180,7 @@ final class SwrrPicker implements Picker {
         if (!s.explicit) {
             // leaving the shared walk claims its position, so that threads entering an episode
             // together start from different states instead of all picking the same endpoint
-            int pos = s.cycle == canonical ? cursor.claim(canonical.length) : s.pos;
+            int pos = s.cycle == canonical ? (claimed >= 0 ? claimed : cursor.claim(canonical.length)) : s.pos;
             s.cur = materialize(s.cycle, pos, s.cur);
             s.explicit = true;
             s.recLength = -1;

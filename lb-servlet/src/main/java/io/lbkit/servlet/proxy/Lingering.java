@@ -90,6 +90,23 @@ final class Lingering implements ReadListener {
             }
         } catch (IOException | RuntimeException e) {
             finish();
+        } catch (Error e) {
+            finish(); // the exchange still completes; later drain calls find it ended
+            throw e;
+        }
+    }
+
+    /**
+     * The exchange completed by another route (the container ended it): stops the draining without
+     * running the end, and cancels the time bound, so nothing touches the exchange after it.
+     */
+    void abandon() {
+        endRequested = true;
+        if (ended.compareAndSet(false, true)) {
+            Scheduler.Task t = timer;
+            if (t != null) {
+                t.cancel();
+            }
         }
     }
 

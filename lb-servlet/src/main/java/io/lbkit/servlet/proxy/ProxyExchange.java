@@ -721,6 +721,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         }
     }
 
+    /** The drain after a refused body, once one started (else null). */
+    private volatile Lingering lingering;
+
     /** The backend's whole response was read and handed to the client. */
     private volatile boolean responseReceived;
 
@@ -754,6 +757,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         }
         if (buffered != null) {
             buffered.stopWatch();
+        }
+        Lingering l = lingering;
+        if (l != null) {
+            l.abandon(); // already over if the drain ended it; else its timer must not fire later
         }
     }
 
@@ -827,6 +834,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         resp.flushBuffer();
         ServletInputStream in = req.getInputStream();
         Lingering l = new Lingering(in, new byte[8192], this::completeAsync);
+        lingering = l;
+        async.addListener(this); // onComplete abandons the drain if the container ends the exchange
         in.setReadListener(l);
         l.start(client.getScheduler());
     }
@@ -851,6 +860,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             completeAsync();
             return;
         }
+        lingering = l;
         if (body != null) {
             body.linger(l);
         } else if (buffered != null) {

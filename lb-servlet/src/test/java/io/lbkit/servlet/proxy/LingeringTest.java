@@ -128,4 +128,25 @@ class LingeringTest {
         s2.tasks.get(0).run(); // a late timer changes nothing
         assertEquals(1, ends2.get());
     }
+
+    @Test
+    void anExchangeTheContainerEndedIsAbandonedWithoutItsEnd() {
+        ManualScheduler scheduler = new ManualScheduler();
+        HeldInput idle = new HeldInput() {
+            @Override
+            public boolean isReady() {
+                return false;
+            }
+        };
+        AtomicInteger ends = new AtomicInteger();
+        Lingering l = new Lingering(idle, new byte[64], ends::incrementAndGet);
+        l.start(scheduler);
+        l.abandon();
+        assertEquals(1, scheduler.cancelled.get(), "the time bound is cancelled");
+        assertTrue(l.ended());
+        scheduler.tasks.get(0).run(); // had it fired anyway
+        l.end();
+        l.onAllDataRead();
+        assertEquals(0, ends.get(), "nothing completes an exchange the container already ended");
+    }
 }

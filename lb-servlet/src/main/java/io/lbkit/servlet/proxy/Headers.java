@@ -22,7 +22,7 @@ final class Headers {
      * in the header section (RFC 9110 §6.5.1: routing, authentication, caching controls).
      */
     static boolean isForwardableTrailer(String name) {
-        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        String lower = name.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         return !HOP_BY_HOP.contains(lower) && !REGENERATED.contains(lower) && !isSessionHeader(name)
                 && !NOT_IN_TRAILERS.contains(lower);
     }
@@ -33,7 +33,7 @@ final class Headers {
 
     /** Request headers the proxy regenerates or handles itself, lower case. */
     static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "via");
+            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", "via");
 
     /** RFC 9110 token. */
     static boolean isToken(CharSequence s) {

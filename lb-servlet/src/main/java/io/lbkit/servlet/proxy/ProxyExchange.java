@@ -138,6 +138,21 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             answerNow(400, "invalid Host header");
             return;
         }
+        String method = req.getMethod();
+        if (method.equals("CONNECT")) {
+            answerNow(400, "CONNECT is not proxied"); // nginx: 400; a tunnel is not a reverse proxy's
+            return;
+        }
+        if (method.equals("TRACE")) {
+            resp.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+            answerNow(405, "TRACE is not proxied"); // nginx: 405; it would echo credentials
+            return;
+        }
+        if ("HTTP/1.0".equals(req.getProtocol()) && req.getHeader("Transfer-Encoding") != null) {
+            // RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding is faulty framing; answer and close
+            answerNow(400, "Transfer-Encoding in an HTTP/1.0 request");
+            return;
+        }
         long length = req.getContentLengthLong();
         long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
                 ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
@@ -576,7 +591,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             resp.setHeader("Via", String.join(", ", vias));
         }
         long cl = h.getLongField(HttpHeader.CONTENT_LENGTH);
-        if (cl >= 0) {
+        if (cl >= 0 && r.getStatus() != 204 && r.getStatus() >= 200) {
+            // a 204 has no content whatever its Content-Length says (RFC 9110 section 8.6); passing
+            // the field on would make the container wait for bytes that never come
             resp.setContentLengthLong(cl);
         }
         String declaredTrailers = h.get(HttpHeader.TRAILER);
@@ -942,6 +959,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return switch (status) {
             case 400 -> "Bad Request";
             case 408 -> "Request Timeout";
+            case 405 -> "Method Not Allowed";
             case 413 -> "Content Too Large";
             case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
@@ -1032,7 +1050,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         while (names.hasMoreElements()) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (Headers.HOP_BY_HOP.contains(lower) || Headers.REGENERATED.contains(lower)
+            // "X_Forwarded_For" reaches CGI-style backends as the same variable as "X-Forwarded-For":
+            // every header lbkit removes or regenerates goes in both spellings
+            String norm = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
+            if (Headers.HOP_BY_HOP.contains(norm) || Headers.REGENERATED.contains(norm)
                     || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name)) {
                 continue;
             }
@@ -1062,8 +1083,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             h.put("X-Forwarded-Proto", trustedOr("X-Forwarded-Proto", req.getScheme()));
             h.put("X-Forwarded-Host", trustedOr("X-Forwarded-Host", clientHost));
             h.put("X-Forwarded-Port", trustedOr("X-Forwarded-Port", String.valueOf(req.getServerPort())));
+            h.put("X-Real-IP", trustedOr("X-Real-IP", peerText)); // nginx: proxy_set_header X-Real-IP $remote_addr
         } else if (trustedPeer) {
-            for (String n : new String[] {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port"}) {
+            for (String n : new String[] {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
+                "X-Real-IP"}) {
                 String v = joined(n);
                 if (v != null) {
                     h.put(n, v);

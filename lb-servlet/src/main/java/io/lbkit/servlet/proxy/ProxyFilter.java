@@ -118,6 +118,9 @@ public final class ProxyFilter implements Filter {
         c.setRequestBufferSize(Math.max(4096, config.bufferSize()));
         c.setResponseBufferSize(Math.max(4096, config.bufferSize()));
         c.start();
+        // HttpClient installs its default decoders (gzip) when it starts with none: without this,
+        // every request would get "Accept-Encoding: gzip" and every gzip answer would be decoded
+        c.getContentDecoderFactories().clear();
         client = c;
     }
 

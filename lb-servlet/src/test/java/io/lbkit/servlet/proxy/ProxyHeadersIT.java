@@ -140,17 +140,79 @@ class ProxyHeadersIT {
 
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
+    void connectTraceAndHttp10ChunkedNeverReachTheBackend(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String connect = RawHttp.exchange(p.container.port(), "CONNECT /tunnel HTTP/1.1", "Host: x");
+            // Tomcat refuses CONNECT itself (501) before any filter; on Jetty the filter answers as nginx
+            assertEquals(kind == TestContainer.Kind.TOMCAT ? 501 : 400, RawHttp.status(connect), connect);
+            String trace = RawHttp.exchange(p.container.port(), "TRACE /trace HTTP/1.1", "Host: x", "Connection: close");
+            assertEquals(405, RawHttp.status(trace), trace);
+            assertTrue(RawHttp.head(trace).toLowerCase(Locale.ROOT).contains("allow: "), trace);
+            // RFC 9112 section 6.1: faulty framing; answered, then the connection closes, so the
+            // request written behind it is never read
+            String chunked10 = RawHttp.exchange(p.container.port(), "POST /chunked10 HTTP/1.0", "Host: x",
+                    "Connection: keep-alive", "Transfer-Encoding: chunked", "",
+                    "5\r\nhello\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertEquals(400, RawHttp.status(chunked10), chunked10);
+            assertEquals(1, chunked10.split("HTTP/1\\.[01] ", -1).length - 1, chunked10);
+            assertEquals(0, a.hits("/tunnel") + a.hits("/trace") + a.hits("/chunked10") + a.hits("/after"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aNoContentAnswerWithALengthReachesTheClientAsANoContent(TestContainer.Kind kind) throws Exception {
+        try (RawBackend b = new RawBackend(RawBackend.Mode.NO_CONTENT_WITH_LENGTH);
+             ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(Route.builder("all",
+                     Upstream.builder("nc").endpoint(io.lbkit.core.Endpoint.of("127.0.0.1", b.port())).build())
+                     .build()).build())) {
+            String raw = RawHttp.exchange(p.container.port(), "GET /nc HTTP/1.1", "Host: x", "Connection: close");
+            assertEquals(204, RawHttp.status(raw), raw);
+            assertEquals("", RawHttp.body(raw), raw);
+            assertFalse(RawHttp.head(raw).toLowerCase(Locale.ROOT).contains("content-length: 5"), raw);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void noAcceptEncodingIsAddedAndEncodedAnswersPassUndecoded(TestContainer.Kind kind) throws Exception {
+        try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
+            String none = backendSaw(p);
+            assertFalse(none.contains("accept-encoding"), none);
+            String identity = backendSaw(p, "Accept-Encoding: identity");
+            assertEquals(1, identity.split("accept-encoding", -1).length - 1, identity);
+            assertTrue(identity.contains("\naccept-encoding: identity\n"), identity);
+        }
+        try (RawBackend gz = new RawBackend(RawBackend.Mode.GZIP);
+             ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(Route.builder("all",
+                     Upstream.builder("gz").endpoint(io.lbkit.core.Endpoint.of("127.0.0.1", gz.port())).build())
+                     .build()).build())) {
+            String raw = RawHttp.exchange(p.container.port(), "GET /g HTTP/1.1", "Host: x", "Accept-Encoding: gzip",
+                    "Connection: close");
+            assertEquals(200, RawHttp.status(raw), raw);
+            String head = RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT);
+            assertTrue(head.contains("content-encoding: gzip"), head);
+            assertEquals(new String(RawBackend.GZIP_BODY, java.nio.charset.StandardCharsets.ISO_8859_1),
+                    RawHttp.body(raw), "the gzip bytes pass as they are");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
     void forwardingHeadersFromAnUntrustedPeerAreReplaced(TestContainer.Kind kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
             String saw = backendSaw(p, "X-Forwarded-For: 6.6.6.6", "X-Forwarded-Proto: https",
                     "X-Forwarded-Host: evil.example", "X-Forwarded-Port: 1", "Forwarded: for=6.6.6.6;proto=https",
-                    "X-Real-IP-Ignored: 1");
+                    "X-Real-IP-Ignored: 1", "X-Real-IP: 6.6.6.6",
+                    // underscore spellings reach CGI-style backends as the same variables
+                    "X_Forwarded_For: 6.6.6.6", "x_real_ip: 6.6.6.6", "X_Forwarded-Host: evil.example");
             assertTrue(saw.contains("\nx-forwarded-for: 127.0.0.1\n"), saw);
             assertTrue(saw.contains("\nx-forwarded-proto: http\n"), saw);
             assertTrue(saw.contains("\nx-forwarded-host: front.example:8080\n"), saw);
             assertTrue(saw.contains("\nx-forwarded-port: 8080\n"), saw);
             assertTrue(saw.contains("\nforwarded: for=127.0.0.1;host=\"front.example:8080\";proto=http\n"), saw);
             assertTrue(saw.contains("\nvia: 1.1 lbkit\n"), saw);
+            assertTrue(saw.contains("\nx-real-ip: 127.0.0.1\n"), saw);
             assertTrue(saw.contains("\nhost: front.example:8080\n"), saw);
             assertFalse(saw.contains("6.6.6.6"), saw);
             assertFalse(saw.contains("evil"), saw);
@@ -162,10 +224,11 @@ class ProxyHeadersIT {
     void forwardingHeadersFromATrustedProxyAreAppendedTo(TestContainer.Kind kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder()
                 .trustedProxies(CidrRules.parse("allow 127.0.0.0/8; deny all;")).forwardedBy("_edge"))) {
-            String saw = backendSaw(p, "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https",
+            String saw = backendSaw(p, "X-Real-IP: 203.0.113.7", "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https",
                     "X-Forwarded-Host: shop.example", "Forwarded: for=\"[2001:db8::7]\";proto=https",
                     "Via: 1.1 cdn");
             assertTrue(saw.contains("\nx-forwarded-for: 203.0.113.7, 127.0.0.1\n"), saw);
+            assertTrue(saw.contains("\nx-real-ip: 203.0.113.7\n"), saw);
             assertTrue(saw.contains("\nx-forwarded-proto: https\n"), saw);
             assertTrue(saw.contains("\nx-forwarded-host: shop.example\n"), saw);
             assertTrue(saw.contains("\nforwarded: for=\"[2001:db8::7]\";proto=https, "

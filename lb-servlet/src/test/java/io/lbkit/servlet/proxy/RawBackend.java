@@ -20,7 +20,26 @@ final class RawBackend implements AutoCloseable {
         /** Answers with bytes that are not HTTP. */
         GARBAGE,
         /** Sends chunked headers and one chunk, then closes (a response failing after it started). */
-        PARTIAL_CHUNKED
+        PARTIAL_CHUNKED,
+        /** Answers 204 with {@code Content-Length: 5} and five bytes (an invalid 204). */
+        NO_CONTENT_WITH_LENGTH,
+        /** Answers 200 with {@link #GZIP_BODY} and {@code Content-Encoding: gzip}. */
+        GZIP
+    }
+
+    /** The gzip bytes mode GZIP answers with ("hello gzip\n" compressed). */
+    static final byte[] GZIP_BODY = gzip("hello gzip\n");
+
+    private static byte[] gzip(String text) {
+        try {
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(b)) {
+                z.write(text.getBytes(StandardCharsets.US_ASCII));
+            }
+            return b.toByteArray();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private final ServerSocket server;
@@ -91,6 +110,14 @@ final class RawBackend implements AutoCloseable {
                     out.flush();
                     Thread.sleep(200); // let the proxy forward the first chunk, then die
                     s.setSoLinger(true, 0);
+                }
+                case NO_CONTENT_WITH_LENGTH -> out.write("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"
+                        .getBytes(StandardCharsets.US_ASCII));
+                case GZIP -> {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+                            + "Content-Length: " + GZIP_BODY.length + "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.write(GZIP_BODY);
                 }
                 default -> throw new AssertionError();
             }

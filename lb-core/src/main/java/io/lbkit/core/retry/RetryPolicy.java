@@ -489,6 +489,16 @@ public final class RetryPolicy {
         }
 
         /**
+         * Gives the request one more attempt than its tries allow: nginx's {@code u->peer.tries++}
+         * when an attempt failed on a kept-alive connection the endpoint had already closed
+         * ({@code u->peer.cached}), which says nothing about the endpoint. Call it before the
+         * {@link #next} that records that attempt.
+         */
+        public void extraTry() {
+            maxAttempts++;
+        }
+
+        /**
          * Records that no endpoint could be picked (every one tried, down or unavailable) and ends
          * the request. Returns the status to send: 502, nginx's "no live upstreams", whatever the
          * earlier attempts returned.

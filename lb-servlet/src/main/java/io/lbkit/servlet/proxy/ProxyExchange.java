@@ -501,12 +501,27 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             Outcome o = classify(failure, committed);
             outcome = o;
             status = 0;
-            completeSelection(o, 0);
-            pick.markTried(selection);
+            boolean stale = o == Outcome.RESET && staleRetries < MAX_STALE_RETRIES && reusedConnection(request);
+            if (stale) {
+                // a kept-alive connection the endpoint had closed (its idle timeout racing this
+                // reuse): as nginx, one more try that the endpoint does not pay for. Unlike nginx,
+                // which counts it in max_fails, the endpoint is not blamed, and it may be picked
+                // again (a fresh connection)
+                staleRetries++;
+                attempts.extraTry();
+                completeSelection(Outcome.CANCELLED, 0);
+                log.debug("proxy {} {}: kept-alive connection to {} was closed under the request",
+                        req.getMethod(), req.getRequestURI(), endpoint.id());
+            } else {
+                completeSelection(o, 0);
+                pick.markTried(selection);
+            }
             if (body != null && body.consumedAny()) {
                 attempts.bodyReplayable(false);
             }
-            RetryPolicy.Decision d = attempts.next(o, 0, committed, false, config.ticker().nanos());
+            // on a reused connection the request may have gone out before the reset even when the
+            // write's callback (committed) had not run: counted as sent, so a POST is not re-sent
+            RetryPolicy.Decision d = attempts.next(o, 0, committed || stale, false, config.ticker().nanos());
             if (d == RetryPolicy.Decision.RETRY) {
                 log.debug("proxy {} {}: {} on {}, retrying", req.getMethod(), req.getRequestURI(), o, endpoint.id());
                 attempt(this);
@@ -736,6 +751,15 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (c != null) {
             c.release();
         }
+    }
+
+    /** At most this many attempts per request are retried for a stale kept-alive connection. */
+    static final int MAX_STALE_RETRIES = 3;
+    private int staleRetries; // touched by one attempt's completion at a time
+
+    /** Whether the request went out on a pooled connection that had already carried a response. */
+    static boolean reusedConnection(Request r) {
+        return r != null && r.getConnection() instanceof org.eclipse.jetty.io.Connection c && c.getMessagesIn() > 0;
     }
 
     /** The drain after a refused body, once one started (else null). */

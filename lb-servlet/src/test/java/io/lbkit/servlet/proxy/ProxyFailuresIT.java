@@ -1,6 +1,7 @@
 package io.lbkit.servlet.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,6 +82,35 @@ class ProxyFailuresIT {
         }
         assertEquals("CONNECT_FAILURE", seen.get("dead").get(0));
         assertTrue(seen.get("a").stream().allMatch(s -> s.equals("RESPONSE 200")), seen.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aKeptAliveConnectionTheBackendClosedIsRetriedWithoutBlame(TestContainer.Kind kind) throws Exception {
+        // every second request on a connection is reset by the backend: the proxy's pooled
+        // connection is always stale when reused (a backend idle timeout racing the reuse)
+        try (RawBackend b = new RawBackend(RawBackend.Mode.ONE_PER_CONNECTION)) {
+            io.lbkit.core.Endpoint e = io.lbkit.core.Endpoint.of("127.0.0.1", b.port());
+            Upstream up = Upstream.builder("u").endpoint(e).build();
+            Map<String, List<String>> seen = record(up);
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                for (int i = 0; i < 5; i++) {
+                    HttpResponse<String> r = p.get("/k" + i);
+                    assertEquals(200, r.statusCode(), "request " + i);
+                    assertEquals("ok", r.body());
+                }
+                assertEquals(9, b.requests(), "the first on a fresh connection, each later one stale and then fresh");
+                // as nginx: a POST that went out is not sent again, even on a stale connection
+                HttpResponse<String> post = p.send(p.request("/p").POST(HttpRequest.BodyPublishers.ofString("x")).build());
+                assertEquals(502, post.statusCode());
+                assertEquals(10, b.requests());
+            }
+            List<String> outcomes = seen.get(e.id());
+            assertEquals(5, outcomes.stream().filter(o -> o.equals("RESPONSE 200")).count(), outcomes.toString());
+            // 4 stale GETs and the stale POST: not the endpoint's failures
+            assertEquals(5, outcomes.stream().filter(o -> o.equals("CANCELLED")).count(), outcomes.toString());
+            assertFalse(outcomes.contains("RESET"), outcomes.toString());
+        }
     }
 
     @ParameterizedTest

@@ -24,7 +24,13 @@ final class RawBackend implements AutoCloseable {
         /** Answers 204 with {@code Content-Length: 5} and five bytes (an invalid 204). */
         NO_CONTENT_WITH_LENGTH,
         /** Answers 200 with {@link #GZIP_BODY} and {@code Content-Encoding: gzip}. */
-        GZIP
+        GZIP,
+        /**
+         * Answers the first request of each connection (kept alive), and resets the connection when
+         * a second request arrives on it: a backend whose idle timeout closed a kept-alive
+         * connection just as the proxy reused it, made deterministic.
+         */
+        ONE_PER_CONNECTION
     }
 
     /** The gzip bytes mode GZIP answers with ("hello gzip\n" compressed). */
@@ -77,6 +83,10 @@ final class RawBackend implements AutoCloseable {
     }
 
     private void serve(Socket s) {
+        if (mode == Mode.ONE_PER_CONNECTION) {
+            serveOnce(s);
+            return;
+        }
         try (s) {
             s.setSoTimeout(30_000);
             InputStream in = s.getInputStream();
@@ -124,6 +134,36 @@ final class RawBackend implements AutoCloseable {
             out.flush();
         } catch (IOException | InterruptedException e) {
             // the test decides what matters
+        }
+    }
+
+    private void serveOnce(Socket s) {
+        try (s) {
+            s.setSoTimeout(30_000);
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            if (head == null) {
+                return;
+            }
+            requests.incrementAndGet();
+            skipBody(in, head);
+            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            if (readHead(in) != null) {
+                requests.incrementAndGet();
+                s.setSoLinger(true, 0); // RST: the second request is never answered
+            }
+        } catch (IOException e) {
+            // the test decides what matters
+        }
+    }
+
+    private static void skipBody(InputStream in, String head) throws IOException {
+        for (String line : head.split("\r\n")) {
+            String l = line.toLowerCase(Locale.ROOT);
+            if (l.startsWith("content-length:")) {
+                in.readNBytes(Integer.parseInt(l.substring(15).trim()));
+            }
         }
     }
 

@@ -297,9 +297,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 log.warn("proxy {} {} route={}: no endpoint available in upstream {} ({})", req.getMethod(),
                         req.getRequestURI(), route.name(), upstream.name(), s.reason());
             } else {
-                status = RetryPolicy.statusOnGiveUp(previous.outcome, previous.status);
-                attempts.noEndpoint();
-                log.warn("proxy {} {} route={}: every endpoint of {} tried, last {} on {}", req.getMethod(),
+                // a retry was allowed but nothing eligible is left (the others down, banned or at
+                // their cap): nginx's "no live upstreams", 502 whatever the last failure was
+                status = attempts.noEndpoint();
+                log.warn("proxy {} {} route={}: no endpoint of {} left to retry on, last {} on {}", req.getMethod(),
                         req.getRequestURI(), route.name(), upstream.name(), previous.outcome,
                         previous.endpoint.id());
             }
@@ -323,7 +324,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         long headerNanos = -1;
         Outcome outcome;
         int status;
-        Request request;
+        volatile Request request; // read by clientFailed on another thread
         Request.Content content;
 
         Attempt(Selection selection) {
@@ -363,6 +364,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 r.onRequestCommit(x -> committed = true);
                 request = r;
                 r.send(this);
+                if (clientGone) {
+                    // the client left between this attempt's publication and its request's: clientFailed
+                    // found no request to abort (both fields are volatile, so one of the two sees the other)
+                    r.abort(new CancellationException("client gone"));
+                }
             } catch (RuntimeException e) {
                 // e.g. a path the client cannot encode
                 completeSelection(Outcome.CANCELLED, 0);
@@ -389,6 +395,14 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 return;
             }
             RetryPolicy.Decision d = attempts.next(Outcome.RESPONSE, st, true, false, config.ticker().nanos());
+            if (d == RetryPolicy.Decision.RETRY && body != null && !RequestBody.stopForRetry(content, RETRY)) {
+                // part of the streamed body already went to this endpoint: it cannot be sent again
+                // (nginx, proxy_request_buffering off), so this answer is the client's
+                attempts.finish();
+                d = RetryPolicy.Decision.DONE;
+                log.debug("proxy {} {}: {} answered {}; not retried, the request body had started", req.getMethod(),
+                        req.getRequestURI(), endpoint.id(), st);
+            }
             if (d == RetryPolicy.Decision.RETRY) {
                 retrying = true;
                 outcome = Outcome.RESPONSE;

@@ -152,6 +152,17 @@ final class RequestBody implements ReadListener {
         return new AttemptContent();
     }
 
+    /**
+     * Ends {@code attempt}'s view of the body so another attempt can send it, unless a byte was
+     * already consumed (then it cannot be sent again, and the attempt keeps its body). Atomic with
+     * the attempt's reads: no read is in progress when this decides, and none starts after a stop.
+     *
+     * @return true when the attempt was stopped and the body can go to another attempt
+     */
+    static boolean stopForRetry(Request.Content attempt, Throwable why) {
+        return !(attempt instanceof AttemptContent a) || a.stopIfUntouched(why);
+    }
+
     Content.Chunk read() {
         synchronized (lock) {
             if (failure != null) {
@@ -290,13 +301,25 @@ final class RequestBody implements ReadListener {
             return contentType;
         }
 
+        // read, fail and stopIfUntouched are serialized: once fail or a stop returns, no read of
+        // this attempt is in progress or starts (reads do not block: the input is non-blocking)
         @Override
-        public Content.Chunk read() {
+        public synchronized Content.Chunk read() {
             Throwable f = attemptFailure;
             if (f != null) {
                 return Content.Chunk.from(f, true);
             }
             return RequestBody.this.read();
+        }
+
+        synchronized boolean stopIfUntouched(Throwable why) {
+            if (consumedAny) {
+                return false;
+            }
+            if (attemptFailure == null) {
+                attemptFailure = why;
+            }
+            return true;
         }
 
         @Override
@@ -315,7 +338,7 @@ final class RequestBody implements ReadListener {
         }
 
         @Override
-        public void fail(Throwable failure) {
+        public synchronized void fail(Throwable failure) {
             if (attemptFailure == null) {
                 attemptFailure = failure;
             }

@@ -113,8 +113,10 @@ public final class StickyCookie {
                 throw new IllegalArgumentException("sticky cookie name must be a token, got '" + name + "'");
             }
             Objects.requireNonNull(maxAge, "maxAge");
-            if (maxAge.isNegative()) {
-                throw new IllegalArgumentException("sticky maxAge must be >= 0, got " + maxAge);
+            if (maxAge.isNegative() || (!maxAge.isZero() && maxAge.toSeconds() < 1)) {
+                // Max-Age counts whole seconds: 0.5 s would be written as Max-Age=0, which deletes the cookie
+                throw new IllegalArgumentException("sticky maxAge must be 0 (a session cookie) or at least 1 s, got "
+                        + maxAge);
             }
             if (path == null || !path.startsWith("/") || path.indexOf(';') >= 0 || path.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
                 throw new IllegalArgumentException("sticky path must start with '/' and hold no ';', space or control, got '" + path + "'");

@@ -84,7 +84,13 @@ class HeadersTest {
                 () -> Route.builder("r", up).pathPrefix("api").build()).getMessage());
         assertEquals("sticky key must have >= 16 bytes, got 3", assertThrows(IllegalArgumentException.class,
                 () -> StickyCookie.builder(new byte[3]).build()).getMessage());
-        assertEquals("sticky maxAge must be >= 0, got PT-1S", assertThrows(IllegalArgumentException.class,
-                () -> StickyCookie.builder(new byte[16]).maxAge(Duration.ofSeconds(-1)).build()).getMessage());
+        assertEquals("sticky maxAge must be 0 (a session cookie) or at least 1 s, got PT-1S",
+                assertThrows(IllegalArgumentException.class,
+                        () -> StickyCookie.builder(new byte[16]).maxAge(Duration.ofSeconds(-1)).build()).getMessage());
+        // Max-Age counts whole seconds: half a second would be written as Max-Age=0 (delete the cookie)
+        assertEquals("sticky maxAge must be 0 (a session cookie) or at least 1 s, got PT0.5S",
+                assertThrows(IllegalArgumentException.class,
+                        () -> StickyCookie.builder(new byte[16]).maxAge(Duration.ofMillis(500)).build()).getMessage());
+        assertEquals(Duration.ofSeconds(1), StickyCookie.builder(new byte[16]).maxAge(Duration.ofSeconds(1)).build().maxAge());
     }
 }

@@ -115,6 +115,20 @@ class ProxyFailuresIT {
 
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
+    void aTimeoutWithNoEndpointLeftToRetryOnIs502AsNoLiveUpstreams(TestContainer.Kind kind) throws Exception {
+        try (TestBackend b = new TestBackend("b")) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(b)).build();
+            up.setState(ProxyFixture.endpoint(b).id(), EndpointState.DRAINING); // counts in tries, takes no new request
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().readTimeout(Duration.ofMillis(300)))) {
+                // a times out, a retry is allowed (2 tries), but nothing is eligible: nginx's
+                // "no live upstreams" is a 502, not the timeout's 504
+                assertEquals(502, p.get("/hang").statusCode());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
     void postThatReachedABackendIsNotResentButGetIs(TestContainer.Kind kind) throws Exception {
         try (RawBackend reset = new RawBackend(RawBackend.Mode.CLOSE_AFTER_REQUEST)) {
             // maxFails 0: the resetting endpoint is not banned by passive health, so picks keep reaching it
@@ -227,6 +241,27 @@ class ProxyFailuresIT {
                 assertEquals(503, r.statusCode(), "the last 503 passes through once tries are used up");
                 assertTrue(r.body().startsWith("status from "), r.body());
                 assertEquals(before + 2, a.hits("/status") + b.hits("/status"));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void aStatusRetryNeverResendsABodyThatStartedStreaming(TestContainer.Kind kind) throws Exception {
+        // nginx with proxy_request_buffering off: once body bytes went to an endpoint, a retryable
+        // status (here 503, after the whole body was read) is passed to the client, not retried
+        // with what is left of the body
+        try (TestBackend b = new TestBackend("b")) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(b)).build();
+            int before = a.hits("/upload-status") + b.hits("/upload-status");
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder()
+                    .retryPolicy(RetryPolicy.parse("error timeout http_503")))) {
+                HttpResponse<String> r = p.send(p.request("/upload-status?code=503")
+                        .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> ProxyFixture.patternStream(100_000))).build());
+                assertEquals(503, r.statusCode(), r.body());
+                assertEquals(100_000 + " " + TestBackend.patternCrc(100_000), r.body().trim(),
+                        "the answer of the endpoint that read the whole body");
+                assertEquals(before + 1, a.hits("/upload-status") + b.hits("/upload-status"), "not sent again");
             }
         }
     }

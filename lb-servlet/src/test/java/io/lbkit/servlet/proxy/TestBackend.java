@@ -189,7 +189,11 @@ final class TestBackend implements AutoCloseable {
                         out.flush();
                     }
                 }
-                case "/upload" -> {
+                case "/upload", "/upload-status" -> {
+                    if (path.equals("/upload-status")) {
+                        // the status from the query string (getParameter would read a form body)
+                        resp.setStatus(Integer.parseInt(req.getQueryString().replaceFirst("^code=", "")));
+                    }
                     InputStream in = req.getInputStream();
                     CRC32 crc = new CRC32();
                     byte[] buf = new byte[16384];

@@ -51,7 +51,8 @@ final class FanOutExchange {
     private final Upstream upstream;
     private final HttpServletRequest req;
     private final HttpServletResponse resp;
-    private final List<Leg> legs = new ArrayList<>();
+    // read by abort() on the thread where the client left, possibly while run() still fills it
+    private final List<Leg> legs = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final long startNanos;
 
     // guarded by this
@@ -108,6 +109,10 @@ final class FanOutExchange {
             if (!l.skipped) {
                 l.send();
             }
+        }
+        if (ex.clientGone()) {
+            // the client left while the legs were built: abort() may have seen none of them
+            abort(new java.util.concurrent.CancellationException("client gone"));
         }
     }
 
@@ -376,13 +381,22 @@ final class FanOutExchange {
                 if (servedBy != null) {
                     resp.setHeader(servedBy, servedByValue());
                 }
-                ex.filter().hook().onResponseHeaders(req, resp, status, chosen.headers);
-                if ("HEAD".equals(req.getMethod())) {
-                    ex.completeAsync();
-                    return;
+                java.util.concurrent.CompletionStage<?> hook =
+                        ex.filter().hook().onResponseHeaders(req, resp, status, chosen.headers);
+                if (hook == null) {
+                    writeChosen(chosen);
+                } else {
+                    // e.g. session forwarding creating the session (and setting its cookie) in the
+                    // store: the headers are written only once it is done, as in a single exchange
+                    hook.whenComplete((v, x) -> {
+                        try {
+                            writeChosen(chosen);
+                        } catch (IOException | RuntimeException e) {
+                            log.debug("cannot write the fan-out response: {}", e.toString());
+                            ex.abortClaimed();
+                        }
+                    });
                 }
-                resp.setContentLength(chosen.bodyLength);
-                write(chosen.body, chosen.bodyLength);
             } else {
                 if (servedBy != null) {
                     resp.setHeader(servedBy, servedByValue());
@@ -396,6 +410,15 @@ final class FanOutExchange {
             log.debug("cannot write the fan-out response: {}", e.toString());
             ex.abortClaimed();
         }
+    }
+
+    private void writeChosen(Leg chosen) throws IOException {
+        if ("HEAD".equals(req.getMethod())) {
+            ex.completeAsync();
+            return;
+        }
+        resp.setContentLength(chosen.bodyLength);
+        write(chosen.body, chosen.bodyLength);
     }
 
     /** The endpoints the request was sent to, in configuration order. */

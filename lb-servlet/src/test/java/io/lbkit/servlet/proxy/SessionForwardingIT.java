@@ -111,6 +111,25 @@ class SessionForwardingIT {
 
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
+    void aFanOutAnswerCreatesTheSessionAndTheClientGetsItsCookie(TestContainer.Kind kind) throws Exception {
+        // the store's create runs asynchronously: the fan-out response waits for it, as a single
+        // exchange does, so the session's Set-Cookie is part of the answer
+        proxy = new ProxyFixture(kind, ProxyConfig.builder()
+                .route(Route.builder("fan", upstream(backend)).broadcast(FanOut.builder().build()).build())
+                .sessionForwarding(SessionForwarding.builder(store)
+                        // store calls finish later, on another thread (a networked store)
+                        .executor(java.util.concurrent.CompletableFuture.delayedExecutor(200,
+                                java.util.concurrent.TimeUnit.MILLISECONDS)).build()).build());
+        HttpResponse<String> first = get("/app?set=" + enc("{\"user\":\"bob\"}"), null);
+        assertEquals(200, first.statusCode(), first.body());
+        assertTrue(first.headers().allValues("X-New-Session-Data").isEmpty(), "patch header reached the client");
+        String setCookie = sessionSetCookie(first);
+        assertNotNull(setCookie, "no session cookie: " + first.headers().map());
+        assertEquals(JSON.readTree("\"bob\""), store.load(cookieValue(setCookie)).orElseThrow().attribute("user"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
     void backendCreatesSessionClientGetsCookieAndNextRequestCarriesTheSession(TestContainer.Kind kind)
             throws Exception {
         start(kind);

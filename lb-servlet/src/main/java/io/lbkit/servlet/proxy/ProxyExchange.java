@@ -628,6 +628,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         String declaredTrailers = h.get(HttpHeader.TRAILER);
         int st = r.getStatus();
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !"HEAD".equals(req.getMethod());
+        if (cl < 0 && mayHaveBody && containerAddsDate && "HTTP/1.1".equals(req.getProtocol())) {
+            // Jetty answers a client that sent Connection: close with a body delimited by the close;
+            // a backend failure mid-body would then look like a complete response. Chunked framing
+            // (nginx keeps it too) leaves the last chunk missing, so the client sees the cut
+            resp.setHeader("Transfer-Encoding", "chunked");
+        }
         if (cl < 0 && mayHaveBody && (declaredTrailers != null || clientAcceptsTrailers())
                 && !"HTTP/1.0".equals(req.getProtocol())) {
             if (declaredTrailers != null) {

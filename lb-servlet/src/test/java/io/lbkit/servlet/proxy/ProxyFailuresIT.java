@@ -459,6 +459,23 @@ class ProxyFailuresIT {
 
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
+    void aCutResponseToAClosingClientKeepsItsChunkedFramingSoTheCutShows(TestContainer.Kind kind) throws Exception {
+        // a client that sent Connection: close would otherwise get a body delimited by the close,
+        // and the abort would look like the end of a complete response (nginx keeps chunking)
+        try (RawBackend partial = new RawBackend(RawBackend.Mode.PARTIAL_CHUNKED)) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("p", partial.port())).build();
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                String raw = RawHttp.exchange(p.container.port(), "GET /cut HTTP/1.1", "Host: x", "Connection: close");
+                assertEquals(200, RawHttp.status(raw), raw);
+                assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked"), raw);
+                assertTrue(RawHttp.body(raw).startsWith("5\r\nhello"), raw);
+                assertFalse(RawHttp.body(raw).endsWith("0\r\n\r\n"), "no last chunk: the client sees the cut: " + raw);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
     void backendKilledUnderLoadFailsNoIdempotentRequest(TestContainer.Kind kind) throws Exception {
         TestBackend victim = new TestBackend("victim");
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(victim)).build();

@@ -110,6 +110,7 @@ public final class ProxyFilter implements Filter {
         c.getContentDecoderFactories().clear();       // Content-Encoding passes through untouched
         c.getProtocolHandlers().clear();              // no redirects, auth or 100-continue handling
         c.setUserAgentField(null);
+        c.setDefaultRequestContentType(null);         // a body without Content-Type is sent without one
         c.setHttpCookieStore(new HttpCookieStore.Empty());
         c.setConnectTimeout(config.connectTimeout().toMillis());
         c.setIdleTimeout(config.keepAliveTimeout().toMillis());

@@ -182,6 +182,11 @@ class ProxyHeadersIT {
             String identity = backendSaw(p, "Accept-Encoding: identity");
             assertEquals(1, identity.split("accept-encoding", -1).length - 1, identity);
             assertTrue(identity.contains("\naccept-encoding: identity\n"), identity);
+            // nor a Content-Type the client did not send
+            String post = RawHttp.body(RawHttp.exchange(p.container.port(), "POST /headers HTTP/1.1", "Host: x",
+                    "Content-Length: 2", "Connection: close", "", "ab"));
+            assertTrue(post.startsWith("POST /headers\n"), post);
+            assertFalse(post.contains("content-type"), post);
         }
         try (RawBackend gz = new RawBackend(RawBackend.Mode.GZIP);
              ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(Route.builder("all",

@@ -148,6 +148,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             answerNow(405, "TRACE is not proxied"); // nginx: 405; it would echo credentials
             return;
         }
+        Enumeration<String> codings = req.getHeaders("Transfer-Encoding");
+        if (codings != null && codings.hasMoreElements()) {
+            String te = codings.nextElement();
+            if (!te.trim().equalsIgnoreCase("chunked") || codings.hasMoreElements()) {
+                // only "chunked" is forwarded; any other coding, or a list, is one the backend might
+                // frame differently from the container (nginx: 501)
+                answerNow(501, "unsupported Transfer-Encoding");
+                return;
+            }
+        }
         if ("HTTP/1.0".equals(req.getProtocol()) && req.getHeader("Transfer-Encoding") != null) {
             // RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding is faulty framing; answer and close
             answerNow(400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -865,7 +875,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (withLength) {
             resp.setContentLength(b.length);
         }
-        if (status == 413 || status == 400 || status == 431 || status == 408 || bodyLeftUnread()) {
+        if (status == 413 || status == 400 || status == 431 || status == 408 || status == 501 || bodyLeftUnread()) {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
@@ -1009,6 +1019,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             case 431 -> "Request Header Fields Too Large";
             case 499 -> "Client Closed Request";
             case 500 -> "Internal Server Error";
+            case 501 -> "Not Implemented";
             case 502 -> "Bad Gateway";
             case 503 -> "Service Unavailable";
             case 504 -> "Gateway Timeout";

@@ -155,7 +155,14 @@ class ProxyHeadersIT {
                     "5\r\nhello\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             assertEquals(400, RawHttp.status(chunked10), chunked10);
             assertEquals(1, chunked10.split("HTTP/1\\.[01] ", -1).length - 1, chunked10);
-            assertEquals(0, a.hits("/tunnel") + a.hits("/trace") + a.hits("/chunked10") + a.hits("/after"));
+            for (String coding : new String[] {"identity, chunked", "gzip, chunked"}) {
+                String odd = RawHttp.exchange(p.container.port(), "POST /coding HTTP/1.1", "Host: x",
+                        "Transfer-Encoding: " + coding, "Connection: close", "", "5\r\nhello\r\n0\r\n\r\n");
+                // only chunked alone is forwarded; the container may refuse such framing itself first
+                assertTrue(RawHttp.status(odd) == 501 || RawHttp.status(odd) == 400, coding + ": " + odd);
+            }
+            assertEquals(0, a.hits("/tunnel") + a.hits("/trace") + a.hits("/chunked10") + a.hits("/after")
+                    + a.hits("/coding"));
         }
     }
 

@@ -88,13 +88,11 @@ final class RawBackend implements AutoCloseable {
             return;
         }
         try (s) {
-            s.setSoTimeout(30_000);
-            InputStream in = s.getInputStream();
-            String head = readHead(in);
+            InputStream in = open(s);
+            String head = nextRequest(in);
             if (head == null) {
                 return;
             }
-            requests.incrementAndGet();
             long length = 0;
             boolean chunked = false;
             for (String line : head.split("\r\n")) {
@@ -139,23 +137,34 @@ final class RawBackend implements AutoCloseable {
 
     private void serveOnce(Socket s) {
         try (s) {
-            s.setSoTimeout(30_000);
-            InputStream in = s.getInputStream();
-            String head = readHead(in);
+            InputStream in = open(s);
+            String head = nextRequest(in);
             if (head == null) {
                 return;
             }
-            requests.incrementAndGet();
             skipBody(in, head);
             s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
-            if (readHead(in) != null) {
-                requests.incrementAndGet();
+            if (nextRequest(in) != null) {
                 s.setSoLinger(true, 0); // RST: the second request is never answered
             }
         } catch (IOException e) {
             // the test decides what matters
         }
+    }
+
+    private static InputStream open(Socket s) throws IOException {
+        s.setSoTimeout(30_000);
+        return s.getInputStream();
+    }
+
+    /** The next request's head (counted), or null at the end of the connection. */
+    private String nextRequest(InputStream in) throws IOException {
+        String head = readHead(in);
+        if (head != null) {
+            requests.incrementAndGet();
+        }
+        return head;
     }
 
     private static void skipBody(InputStream in, String head) throws IOException {

@@ -45,6 +45,27 @@ class RetryPolicyTest {
         assertTrue(RetryPolicy.off().conditions().isEmpty());
     }
 
+    // ---- a kept-alive connection the endpoint had closed (nginx u->peer.cached) ----
+
+    @Test
+    void anExtraTryLetsAStaleConnectionFailureRetryWithoutUsingUpTheTries() {
+        Attempts plain = RetryPolicy.defaults().start("GET", T0, 1);
+        assertEquals(GIVE_UP, plain.next(RESET, 0, true, false, T0));
+        assertEquals(GiveUpReason.TRIES_EXHAUSTED, plain.giveUpReason());
+
+        Attempts stale = RetryPolicy.defaults().start("GET", T0, 1);
+        stale.extraTry();
+        assertEquals(RETRY, stale.next(RESET, 0, true, false, T0));
+        assertEquals(2, stale.maxAttempts());
+        assertEquals(GIVE_UP, stale.next(RESET, 0, true, false, T0), "one extra try, not more");
+
+        // the method rules still hold: a POST that went out is not sent again
+        Attempts post = RetryPolicy.defaults().start("POST", T0, 1);
+        post.extraTry();
+        assertEquals(GIVE_UP, post.next(RESET, 0, true, false, T0));
+        assertEquals(GiveUpReason.NON_IDEMPOTENT, post.giveUpReason());
+    }
+
     // ---- idempotency ----
 
     @Test

@@ -148,20 +148,21 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             answerNow(405, "TRACE is not proxied"); // nginx: 405; it would echo credentials
             return;
         }
-        Enumeration<String> codings = req.getHeaders("Transfer-Encoding");
-        if (codings != null && codings.hasMoreElements()) {
-            String te = codings.nextElement();
+        String te = req.getHeader("Transfer-Encoding");
+        if (te != null) {
+            if ("HTTP/1.0".equals(req.getProtocol())) {
+                // RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding is faulty framing; answer and close
+                answerNow(400, "Transfer-Encoding in an HTTP/1.0 request");
+                return;
+            }
+            Enumeration<String> codings = req.getHeaders("Transfer-Encoding");
+            codings.nextElement();
             if (!te.trim().equalsIgnoreCase("chunked") || codings.hasMoreElements()) {
-                // only "chunked" is forwarded; any other coding, or a list, is one the backend might
-                // frame differently from the container (nginx: 501)
+                // only "chunked" alone is forwarded; any other coding, or a list, is one the backend
+                // might frame differently from the container (nginx: 501)
                 answerNow(501, "unsupported Transfer-Encoding");
                 return;
             }
-        }
-        if ("HTTP/1.0".equals(req.getProtocol()) && req.getHeader("Transfer-Encoding") != null) {
-            // RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding is faulty framing; answer and close
-            answerNow(400, "Transfer-Encoding in an HTTP/1.0 request");
-            return;
         }
         long length = req.getContentLengthLong();
         long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
@@ -603,7 +604,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         resp.setStatus(r.getStatus());
         Set<String> conn = Headers.connectionTokens(h.getValuesList(HttpHeader.CONNECTION));
         List<String> vias = null;
-        boolean containerAddsDate = ClientAbort.isJetty(resp); // Jetty always writes its own Date
+        boolean jetty = ClientAbort.isJetty(resp);
+        boolean containerAddsDate = jetty; // Jetty always writes its own Date
         for (HttpField f : h) {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
@@ -638,7 +640,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         String declaredTrailers = h.get(HttpHeader.TRAILER);
         int st = r.getStatus();
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !"HEAD".equals(req.getMethod());
-        if (cl < 0 && mayHaveBody && containerAddsDate && "HTTP/1.1".equals(req.getProtocol())) {
+        if (cl < 0 && mayHaveBody && jetty && "HTTP/1.1".equals(req.getProtocol())) {
             // Jetty answers a client that sent Connection: close with a body delimited by the close;
             // a backend failure mid-body would then look like a complete response. Chunked framing
             // (nginx keeps it too) leaves the last chunk missing, so the client sees the cut
@@ -1012,8 +1014,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     static String reason(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
-            case 408 -> "Request Timeout";
             case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
             case 413 -> "Content Too Large";
             case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";

@@ -222,6 +222,9 @@ public final class ProxyServer implements AutoCloseable {
         for (ServeConfig.Listener l : config.listeners()) {
             HttpConfiguration hc = new HttpConfiguration();
             hc.setRequestHeaderSize(l.maxRequestHeaderBytes());
+            // above the proxy's own limit on a backend's header block (its 16 KiB bufferSize, a 502
+            // beyond), with room for the fields lbkit adds (Via, X-Served-By, cookies)
+            hc.setResponseHeaderSize(32 * 1024);
             hc.setSendServerVersion(false);
             hc.setSendXPoweredBy(false);
             ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(hc));

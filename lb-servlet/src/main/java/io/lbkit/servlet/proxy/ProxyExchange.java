@@ -405,6 +405,14 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 response.abort(new CancellationException("client gone"));
                 return;
             }
+            if (headerBlockBytes(response.getHeaders()) > config.bufferSize()) {
+                // nginx: "upstream sent too big header" (proxy_buffer_size), an invalid response: 502
+                // rather than a header block the container may fail to write (Jetty: a 500 page)
+                log.warn("proxy {} {}: response header from {} larger than {} bytes", req.getMethod(),
+                        req.getRequestURI(), endpoint.id(), config.bufferSize());
+                response.abort(new HttpResponseException("response header larger than bufferSize", response));
+                return;
+            }
             RetryPolicy.Decision d = attempts.next(Outcome.RESPONSE, st, true, false, config.ticker().nanos());
             if (d == RetryPolicy.Decision.RETRY && body != null && !RequestBody.stopForRetry(content, RETRY)) {
                 // part of the streamed body already went to this endpoint: it cannot be sent again
@@ -783,6 +791,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         if (c != null) {
             c.release();
         }
+    }
+
+    /** The size of a header block as sent: each field's name, ": ", value and CRLF. */
+    static long headerBlockBytes(HttpFields h) {
+        long n = 0;
+        for (int i = 0; i < h.size(); i++) {
+            HttpField f = h.getField(i);
+            n += f.getName().length() + (f.getValue() == null ? 0 : f.getValue().length()) + 4;
+        }
+        return n;
     }
 
     /** At most this many attempts per request are retried for a stale kept-alive connection. */

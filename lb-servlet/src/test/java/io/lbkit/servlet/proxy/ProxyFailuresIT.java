@@ -459,6 +459,22 @@ class ProxyFailuresIT {
 
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
+    void aResponseHeaderOverBufferSizeIsAn502InvalidResponse(TestContainer.Kind kind) throws Exception {
+        // nginx: "upstream sent too big header" (proxy_buffer_size) gives 502
+        try (RawBackend big = new RawBackend(RawBackend.Mode.BIG_HEADER)) {
+            Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("big", big.port())).build();
+            Map<String, List<String>> seen = record(up);
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
+                HttpResponse<String> r = p.get("/big");
+                assertEquals(502, r.statusCode(), r.body());
+                assertEquals("502 Bad Gateway\n", r.body());
+            }
+            assertEquals(List.of("INVALID_RESPONSE"), seen.get("big"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
     void aCutResponseToAClosingClientKeepsItsChunkedFramingSoTheCutShows(TestContainer.Kind kind) throws Exception {
         // a client that sent Connection: close would otherwise get a body delimited by the close,
         // and the abort would look like the end of a complete response (nginx keeps chunking)

@@ -30,7 +30,9 @@ final class RawBackend implements AutoCloseable {
          * a second request arrives on it: a backend whose idle timeout closed a kept-alive
          * connection just as the proxy reused it, made deterministic.
          */
-        ONE_PER_CONNECTION
+        ONE_PER_CONNECTION,
+        /** Answers 200 with a 20,000-byte header field (over the proxy's 16 KiB bufferSize). */
+        BIG_HEADER
     }
 
     /** The gzip bytes mode GZIP answers with ("hello gzip\n" compressed). */
@@ -127,6 +129,8 @@ final class RawBackend implements AutoCloseable {
                             .getBytes(StandardCharsets.US_ASCII));
                     out.write(GZIP_BODY);
                 }
+                case BIG_HEADER -> out.write(("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(20_000)
+                        + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").getBytes(StandardCharsets.US_ASCII));
                 default -> throw new AssertionError();
             }
             out.flush();

@@ -225,12 +225,6 @@ public final class ServletNettyProxy {
         Channel channel;
 
         @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            channel = ctx.channel();
-            ctx.fireChannelActive();
-        }
-
-        @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             channel = ctx.channel();
         }

@@ -103,10 +103,7 @@ final class Lingering implements ReadListener {
     void abandon() {
         endRequested = true;
         if (ended.compareAndSet(false, true)) {
-            Scheduler.Task t = timer;
-            if (t != null) {
-                t.cancel();
-            }
+            cancelTimer();
         }
     }
 
@@ -122,11 +119,15 @@ final class Lingering implements ReadListener {
     /** Runs only inside the serialized drain loop. */
     private void finish() {
         if (ended.compareAndSet(false, true)) {
-            Scheduler.Task t = timer;
-            if (t != null) {
-                t.cancel();
-            }
+            cancelTimer();
             end.run();
+        }
+    }
+
+    private void cancelTimer() {
+        Scheduler.Task t = timer;
+        if (t != null) {
+            t.cancel();
         }
     }
 

@@ -202,7 +202,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         async = req.startAsync(req, resp);
         async.setTimeout(0); // the proxy's own timeouts apply
         async.addListener(this);
-        boolean hasBody = length > 0 || (length < 0 && req.getHeader("Transfer-Encoding") != null);
+        boolean hasBody = length > 0 || (length < 0 && te != null);
         if (hasBody && route.buffersBody(req.getContentType())) {
             ServletInputStream in = req.getInputStream();
             buffered = new BufferedBody(in, limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT, req.getContentType(),
@@ -613,7 +613,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         Set<String> conn = Headers.connectionTokens(h.getValuesList(HttpHeader.CONNECTION));
         List<String> vias = null;
         boolean jetty = ClientAbort.isJetty(resp);
-        boolean containerAddsDate = jetty; // Jetty always writes its own Date
         for (HttpField f : h) {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
@@ -621,7 +620,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     || lower.equals("content-length") || Headers.isSessionHeader(name)) {
                 continue;
             }
-            if (containerAddsDate && lower.equals("date")) {
+            if (jetty && lower.equals("date")) { // Jetty always writes its own Date
                 continue;
             }
             if (lower.equals("via")) {

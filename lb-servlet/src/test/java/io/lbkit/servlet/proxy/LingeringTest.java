@@ -29,6 +29,16 @@ class LingeringTest {
         final AtomicInteger reads = new AtomicInteger();
         volatile boolean finished;
 
+        /** An input on which nothing arrives (never ready, never finished). */
+        static HeldInput idle() {
+            return new HeldInput() {
+                @Override
+                public boolean isReady() {
+                    return false;
+                }
+            };
+        }
+
         @Override
         public int read(byte[] b, int off, int len) {
             reads.incrementAndGet();
@@ -103,12 +113,7 @@ class LingeringTest {
     @Test
     void theTimeBoundEndsTheDrainingAndAnEarlierEndCancelsIt() {
         ManualScheduler scheduler = new ManualScheduler();
-        HeldInput idle = new HeldInput() {
-            @Override
-            public boolean isReady() {
-                return false; // nothing arrives
-            }
-        };
+        HeldInput idle = HeldInput.idle();
         AtomicInteger ends = new AtomicInteger();
         Lingering l = new Lingering(idle, new byte[64], ends::incrementAndGet);
         l.start(scheduler);
@@ -132,12 +137,7 @@ class LingeringTest {
     @Test
     void anExchangeTheContainerEndedIsAbandonedWithoutItsEnd() {
         ManualScheduler scheduler = new ManualScheduler();
-        HeldInput idle = new HeldInput() {
-            @Override
-            public boolean isReady() {
-                return false;
-            }
-        };
+        HeldInput idle = HeldInput.idle();
         AtomicInteger ends = new AtomicInteger();
         Lingering l = new Lingering(idle, new byte[64], ends::incrementAndGet);
         l.start(scheduler);

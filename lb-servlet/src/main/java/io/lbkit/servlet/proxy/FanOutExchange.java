@@ -158,14 +158,11 @@ final class FanOutExchange {
         void send() {
             try {
                 ProxyConfig config = ex.config();
-                Request r = ex.client().newRequest(endpoint.host(), endpoint.port())
-                        .scheme("http")
+                Request r = new BackendRequest(ex.client(), endpoint.host(), endpoint.port(), ex.backendTarget())
                         .method(req.getMethod())
-                        .path(ex.pathAndQuery())
                         .version(HttpVersion.HTTP_1_1)
                         .idleTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                String backendHost = config.hostHeader() == ProxyConfig.HostHeader.ENDPOINT
-                        ? ProxyExchange.hostPort(endpoint.host(), endpoint.port()) : ex.clientHost();
+                String backendHost = ProxyExchange.backendHost(config, ex.clientHost(), endpoint);
                 HttpFields forward = ex.forwardHeaders();
                 r.headers(h -> {
                     h.add(forward);
@@ -246,6 +243,13 @@ final class FanOutExchange {
             } else if (ex.clientGone()) {
                 completeSelection(Outcome.CANCELLED, 0);
                 finish(499, "cancelled");
+            } else if (ProxyExchange.localFailureStatus(failure) != 0) {
+                // lbkit's or the request's failure: not recorded against the endpoint
+                int st = ProxyExchange.localFailureStatus(failure);
+                completeSelection(Outcome.CANCELLED, 0);
+                log.warn("proxy {} {} route={}: fan-out to {} not sent ({}); {}", req.getMethod(), req.getRequestURI(),
+                        ex.route().name(), endpoint.id(), failure.toString(), st);
+                finish(st, "not_sent");
             } else {
                 Outcome o = ProxyExchange.classify(failure, true);
                 if (o == Outcome.CONNECT_FAILURE || headers == null) {
@@ -445,7 +449,7 @@ final class FanOutExchange {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
             if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
-                    || lower.equals("content-length") || Headers.isSessionHeader(name)
+                    || lower.equals("content-length") || Headers.isSessionHeader(name) || Headers.isHiddenResponse(lower)
                     || (containerAddsDate && lower.equals("date"))) {
                 continue;
             }

@@ -35,6 +35,16 @@ final class Headers {
     static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
             "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", "via");
 
+    /**
+     * Whether a backend response header is hidden from the client, as nginx's
+     * {@code proxy_hide_header} defaults: {@code X-Pad} and the {@code X-Accel-*} family
+     * (instructions to the proxy, such as {@code X-Accel-Buffering} and {@code X-Accel-Redirect},
+     * not meant for clients). {@code lower} is the name in lower case.
+     */
+    static boolean isHiddenResponse(String lower) {
+        return lower.startsWith("x-accel-") || lower.equals("x-pad");
+    }
+
     /** RFC 9110 token. */
     static boolean isToken(CharSequence s) {
         for (int i = 0; i < s.length(); i++) {
@@ -140,6 +150,32 @@ final class Headers {
      * Whether {@code host} is a valid Host header value: reg-name or IPv4 or bracketed IPv6,
      * optionally {@code :port} (RFC 9110 §7.2, RFC 3986 §3.2.2).
      */
+    /**
+     * nginx's {@code $host} from a valid Host value: the name without the port and without a
+     * trailing dot, in lower case ({@code WWW.Example.COM.:8080} gives {@code www.example.com};
+     * an IPv6 literal keeps its brackets).
+     */
+    static String hostName(String host) {
+        int end;
+        if (host.startsWith("[")) {
+            end = host.indexOf(']') + 1;
+        } else {
+            int colon = host.indexOf(':');
+            end = colon < 0 ? host.length() : colon;
+            if (end > 1 && host.charAt(end - 1) == '.') {
+                end--;
+            }
+        }
+        String name = end == host.length() ? host : host.substring(0, end);
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return name.toLowerCase(Locale.ROOT);
+            }
+        }
+        return name;
+    }
+
     static boolean isValidHost(String host) {
         if (host == null || host.isEmpty() || host.length() > 255 + 6) {
             return false;

@@ -26,8 +26,11 @@ import java.util.Objects;
  *   <li>maxRequestHeaderBytes 32 KiB → 431 [{@code large_client_header_buffers 4 8k}]</li>
  *   <li>trustedProxies: none; inbound X-Forwarded-* and Forwarded are replaced
  *       [{@code set_real_ip_from}]</li>
- *   <li>hostHeader {@link HostHeader#CLIENT} [{@code proxy_set_header Host $host}; nginx's own
+ *   <li>hostHeader {@link HostHeader#CLIENT} [{@code proxy_set_header Host $http_host}; nginx's own
  *       default is {@code $proxy_host}, {@link HostHeader#ENDPOINT} here]</li>
+ *   <li>serverName: none [{@code server_name}]: the host name used for a request without a Host
+ *       header (HTTP/1.0) in Host, X-Forwarded-Host and Forwarded; without one, such a request's
+ *       Host is the endpoint's {@code host:port} and no forwarded host is sent</li>
  *   <li>via "lbkit" (Via: 1.1 lbkit), servedByHeader "X-Served-By" (seed 001)</li>
  *   <li>xForwarded true, forwarded (RFC 7239) true, forwardedFor {@link ForwardedFor#ADDRESS}</li>
  *   <li>maxConnectionsPerEndpoint 4096, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
@@ -41,6 +44,11 @@ public final class ProxyConfig {
     public enum HostHeader {
         /** The client's Host header, as received (nginx {@code proxy_set_header Host $http_host}). */
         CLIENT,
+        /**
+         * The client's host name in lower case, without a port (nginx
+         * {@code proxy_set_header Host $host}).
+         */
+        HOST,
         /** The endpoint's {@code host:port} (nginx's default {@code $proxy_host}). */
         ENDPOINT
     }
@@ -69,6 +77,7 @@ public final class ProxyConfig {
     private final int maxRequestHeaderBytes;
     private final CidrRules trustedProxies;
     private final HostHeader hostHeader;
+    private final String serverName;
     private final String via;
     private final String servedByHeader;
     private final boolean xForwarded;
@@ -93,6 +102,7 @@ public final class ProxyConfig {
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
         this.trustedProxies = b.trustedProxies;
         this.hostHeader = b.hostHeader;
+        this.serverName = b.serverName;
         this.via = b.via;
         this.servedByHeader = b.servedByHeader;
         this.xForwarded = b.xForwarded;
@@ -123,6 +133,8 @@ public final class ProxyConfig {
     public int maxRequestHeaderBytes() { return maxRequestHeaderBytes; }
     public CidrRules trustedProxies() { return trustedProxies; }
     public HostHeader hostHeader() { return hostHeader; }
+    /** The host name for requests without a Host header (nginx {@code server_name}), or null. */
+    public String serverName() { return serverName; }
     /** The Via pseudonym, or null when no Via is added. */
     public String via() { return via; }
     /** The response header naming the endpoint, or null when none is added. */
@@ -153,6 +165,7 @@ public final class ProxyConfig {
         private int maxRequestHeaderBytes = 32 * 1024;
         private CidrRules trustedProxies = CidrRules.parse("deny all;");
         private HostHeader hostHeader = HostHeader.CLIENT;
+        private String serverName;
         private String via = "lbkit";
         private String servedByHeader = "X-Served-By";
         private boolean xForwarded = true;
@@ -205,6 +218,12 @@ public final class ProxyConfig {
         public Builder trustedProxies(CidrRules rules) { this.trustedProxies = rules; return this; }
 
         public Builder hostHeader(HostHeader h) { this.hostHeader = h; return this; }
+
+        /**
+         * The host name (optionally {@code :port}) that stands for the client's when a request has
+         * no Host header (HTTP/1.0), as nginx's {@code server_name}; null for none.
+         */
+        public Builder serverName(String name) { this.serverName = name; return this; }
 
         /** The Via pseudonym (a token); null for no Via header. */
         public Builder via(String name) { this.via = name; return this; }
@@ -270,6 +289,9 @@ public final class ProxyConfig {
             }
             Objects.requireNonNull(trustedProxies, "trustedProxies");
             Objects.requireNonNull(hostHeader, "hostHeader");
+            if (serverName != null && (serverName.isEmpty() || !Headers.isValidHost(serverName))) {
+                throw new IllegalArgumentException("serverName must be a host name, got '" + serverName + "'");
+            }
             Objects.requireNonNull(forwardedFor, "forwardedFor");
             Objects.requireNonNull(ticker, "ticker");
             if (via != null && (via.isEmpty() || !Headers.isToken(via))) {

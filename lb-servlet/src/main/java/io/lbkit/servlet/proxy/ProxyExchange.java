@@ -88,7 +88,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private StickyCodec sticky;
     private String limitKey;
     private boolean concurrencyHeld;
-    private String pathAndQuery;
+    private String pathAndQuery;             // decoded (container's view): hash keys, target values
+    private String backendTarget;            // the client's bytes: what the endpoint receives
     private BufferedBody buffered;           // broadcast routes and form-field targets
     private volatile boolean bufferedReady;
     private String targetId;                 // targeted routes: the only endpoint allowed
@@ -105,6 +106,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private volatile boolean demanding;
     private boolean eofRead;
     private boolean needFlush;
+    private boolean commitBeforeEnd;
     // a chunk whose bytes the servlet output may still hold: released once, by the pump when the
     // output is ready again, or when the async cycle completes (an exchange that ended early)
     private final java.util.concurrent.atomic.AtomicReference<Content.Chunk> written =
@@ -164,6 +166,19 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 return;
             }
         }
+        String badPath = RequestTarget.invalidPath(req.getRequestURI());
+        if (badPath != null) {
+            answerNow(400, badPath); // nginx: 400; never an endpoint's failure
+            return;
+        }
+        String q = req.getQueryString();
+        pathAndQuery = q == null ? req.getRequestURI() : req.getRequestURI() + "?" + q;
+        backendTarget = RequestTarget.fromDecoded(req.getRequestURI(), q);
+        if (backendTarget == null) {
+            // bytes the container could not decode were replaced: forwarding would change them
+            answerNow(400, "the request target is not valid UTF-8");
+            return;
+        }
         long length = req.getContentLengthLong();
         long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
                 ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
@@ -175,7 +190,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         trustedPeer = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
         String xfp = trustedPeer ? firstToken(req.getHeader("X-Forwarded-Proto")) : null;
         secure = req.isSecure() || "https".equalsIgnoreCase(xfp);
-        clientHost = host != null ? host : hostPort(req.getServerName(), req.getServerPort());
+        // nginx: a request without Host (HTTP/1.0) stands for the server's name; the proxy's own
+        // address is never sent on (it may be an internal one)
+        clientHost = host != null ? host : config.serverName();
 
         ConcurrencyLimiter cl = route.concurrencyLimiter();
         RateLimiter rl = route.rateLimiter();
@@ -216,8 +233,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     client.getScheduler(), config.ticker(), config.clientBodyTimeout());
             in.setReadListener(body);
         }
-        String q = req.getQueryString();
-        pathAndQuery = q == null ? req.getRequestURI() : req.getRequestURI() + "?" + q;
         if (peer != null) {
             pick.clientAddress(peer.getAddress());
         }
@@ -345,14 +360,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
         void send() {
             try {
-                Request r = client.newRequest(endpoint.host(), endpoint.port())
-                        .scheme("http")
+                Request r = new BackendRequest(client, endpoint.host(), endpoint.port(), backendTarget)
                         .method(req.getMethod())
-                        .path(pathAndQuery)
                         .version(HttpVersion.HTTP_1_1)
                         .idleTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                String backendHost = config.hostHeader() == ProxyConfig.HostHeader.ENDPOINT
-                        ? hostPort(endpoint.host(), endpoint.port()) : clientHost;
+                String backendHost = backendHost(config, clientHost, endpoint);
                 r.headers(h -> {
                     h.add(forwardHeaders);
                     h.put(HttpHeader.HOST, backendHost);
@@ -381,12 +393,13 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     r.abort(new CancellationException("client gone"));
                 }
             } catch (RuntimeException e) {
-                // e.g. a path the client cannot encode
+                // e.g. a request the client cannot encode: never the endpoint's failure
                 completeSelection(Outcome.CANCELLED, 0);
                 attempts.finish();
+                int st = localFailureStatus(e);
                 log.warn("proxy {} {}: cannot build the backend request: {}", req.getMethod(), req.getRequestURI(),
                         e.toString());
-                sendError(400);
+                sendError(st == 0 ? 500 : st);
             }
         }
 
@@ -499,6 +512,22 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (failure == null) {
                 failure = new IOException("no response");
             }
+            int local = localFailureStatus(failure);
+            if (local != 0 && !clientGone) {
+                // lbkit's failure or the request's, not the endpoint's: never recorded against it,
+                // never retried on another endpoint (each would fail the same way)
+                completeSelection(Outcome.CANCELLED, 0);
+                attempts.finish();
+                if (local == 500) {
+                    log.error("proxy {} {} route={}: failed in lbkit before {} answered; 500", req.getMethod(),
+                            req.getRequestURI(), route.name(), endpoint.id(), failure);
+                } else {
+                    log.warn("proxy {} {} route={}: not sent to {} ({}); {}", req.getMethod(), req.getRequestURI(),
+                            route.name(), endpoint.id(), failure.toString(), local);
+                }
+                sendError(local);
+                return;
+            }
             Throwable bodyFailure = body == null ? null : body.failure();
             if (!clientGone && bodyStall != null) {
                 completeSelection(Outcome.CANCELLED, 0);
@@ -584,6 +613,38 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return null;
     }
 
+    /**
+     * The status for a failure that is not the endpoint's, or 0 when it may be: what failed is
+     * lbkit building or sending the request, not the endpoint or the network. A request the client
+     * made that cannot be encoded (an {@link IllegalArgumentException}) is the client's error, 400;
+     * the client's request queue being full is the proxy's overload, 503; any other unchecked
+     * failure that no I/O caused is a bug in lbkit, 500. I/O failures, timeouts, invalid responses
+     * and cancellations are the endpoint's or the exchange's, and keep their usual handling.
+     */
+    static int localFailureStatus(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof IOException || c instanceof TimeoutException || c instanceof HttpException
+                    || c instanceof HttpResponseException || c instanceof CancellationException) {
+                return 0;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        if (t instanceof java.util.concurrent.RejectedExecutionException) {
+            return 503;
+        }
+        if (t instanceof IllegalArgumentException) {
+            return 400;
+        }
+        if (t instanceof NullPointerException || t instanceof ClassCastException
+                || t instanceof IndexOutOfBoundsException || t instanceof ArithmeticException
+                || t instanceof UnsupportedOperationException || t instanceof Error) {
+            return 500;
+        }
+        return 0;
+    }
+
     static Outcome classify(Throwable t, boolean committed) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof TimeoutException || c instanceof SocketTimeoutException) {
@@ -617,7 +678,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
             if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
-                    || lower.equals("content-length") || Headers.isSessionHeader(name)) {
+                    || lower.equals("content-length") || Headers.isSessionHeader(name) || Headers.isHiddenResponse(lower)) {
                 continue;
             }
             if (jetty && lower.equals("date")) { // Jetty always writes its own Date
@@ -647,6 +708,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         String declaredTrailers = h.get(HttpHeader.TRAILER);
         int st = r.getStatus();
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !"HEAD".equals(req.getMethod());
+        // a response without a body whose length the backend did not give: commit it before the end,
+        // or the container adds "Content-Length: 0" (Jetty does), which on a 304 or a HEAD answer
+        // states a representation length of 0 (RFC 9110 sections 8.6, 9.3.2)
+        commitBeforeEnd = !mayHaveBody && cl < 0;
         if (cl < 0 && mayHaveBody && jetty && "HTTP/1.1".equals(req.getProtocol())) {
             // Jetty answers a client that sent Connection: close with a body delimited by the close;
             // a backend failure mid-body would then look like a complete response. Chunked framing
@@ -728,8 +793,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             }
             releaseWritten(); // the output is done with the last chunk's bytes
             if (eofRead) {
-                if (needFlush) {
+                if (needFlush || commitBeforeEnd) {
                     needFlush = false;
+                    commitBeforeEnd = false;
                     o.flush();
                     continue;
                 }
@@ -1117,6 +1183,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return out;
     }
 
+    /**
+     * Whether a request header is one the proxy tier sets on responses to name itself (the
+     * served-by header, {@code X-Instance-ID}): a client that sends one must not make a backend
+     * believe another instance or tier was involved. {@code norm} is lower case with {@code -}.
+     */
+    private boolean isTierHeader(String norm) {
+        String servedBy = config.servedByHeader();
+        return norm.equals("x-instance-id") || (servedBy != null && norm.equalsIgnoreCase(servedBy));
+    }
+
     private HttpFields.Mutable requestHeaders() {
         HttpFields.Mutable h = HttpFields.build();
         Set<String> conn = Headers.connectionTokens(iterable(req.getHeaders("Connection")));
@@ -1128,7 +1204,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             // every header lbkit removes or regenerates goes in both spellings
             String norm = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
             if (Headers.HOP_BY_HOP.contains(norm) || Headers.REGENERATED.contains(norm)
-                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name)) {
+                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name)
+                    || isTierHeader(norm)) {
                 continue;
             }
             Enumeration<String> values = req.getHeaders(name);
@@ -1155,7 +1232,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             String inXff = trustedPeer ? joined("X-Forwarded-For") : null;
             h.put("X-Forwarded-For", inXff == null || inXff.isBlank() ? peerText : inXff + ", " + peerText);
             h.put("X-Forwarded-Proto", trustedOr("X-Forwarded-Proto", req.getScheme()));
-            h.put("X-Forwarded-Host", trustedOr("X-Forwarded-Host", clientHost));
+            String fwdHost = trustedOr("X-Forwarded-Host", clientHost);
+            if (fwdHost != null) {
+                h.put("X-Forwarded-Host", fwdHost);
+            }
             h.put("X-Forwarded-Port", trustedOr("X-Forwarded-Port", String.valueOf(req.getServerPort())));
             h.put("X-Real-IP", trustedOr("X-Real-IP", peerText)); // nginx: proxy_set_header X-Real-IP $remote_addr
         } else if (trustedPeer) {
@@ -1173,7 +1253,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 e.append("by=").append(Headers.forwardedValue(config.forwardedBy())).append(';');
             }
             e.append("for=").append(forNode());
-            e.append(";host=").append(Headers.forwardedValue(clientHost));
+            if (clientHost != null) {
+                e.append(";host=").append(Headers.forwardedValue(clientHost));
+            }
             e.append(";proto=").append(req.getScheme().toLowerCase(Locale.ROOT));
             String inbound = trustedPeer ? joined("Forwarded") : null;
             h.put("Forwarded", inbound == null || inbound.isBlank() ? e.toString() : inbound + ", " + e);
@@ -1272,6 +1354,18 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return v == null ? "1.1" : versionOf(v.asString());
     }
 
+    /**
+     * The Host header an endpoint gets: the client's as sent ({@code $http_host}), its host name
+     * ({@code $host}: lower case, no port) or the endpoint's address ({@code $proxy_host}); the
+     * endpoint's address too when the client sent none and no server name is set.
+     */
+    static String backendHost(ProxyConfig config, String clientHost, Endpoint endpoint) {
+        if (config.hostHeader() == ProxyConfig.HostHeader.ENDPOINT || clientHost == null) {
+            return hostPort(endpoint.host(), endpoint.port());
+        }
+        return config.hostHeader() == ProxyConfig.HostHeader.HOST ? Headers.hostName(clientHost) : clientHost;
+    }
+
     static String hostPort(String host, int port) {
         boolean v6 = host.indexOf(':') >= 0 && !host.startsWith("[");
         String h = v6 ? "[" + host + "]" : host;
@@ -1365,6 +1459,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     HttpFields forwardHeaders() { return forwardHeaders; }
     String clientHost() { return clientHost; }
     String pathAndQuery() { return pathAndQuery; }
+
+    /** The target as the client sent it, as a {@link RequestTarget} byte string. */
+    String backendTarget() { return backendTarget; }
     InetAddress peer() { return peer; }
     BufferedBody buffered() { return buffered; }
     ProxyFilter filter() { return filter; }

@@ -177,8 +177,12 @@ public final class ProxyServer implements AutoCloseable {
                 .maxRequestBodyBytes(p.maxBodyBytes())
                 .maxRequestHeaderBytes(maxHeader)
                 .trustedProxies(config.trust().trustedProxies())
-                .hostHeader(p.hostHeader() == ServeConfig.ProxySpec.HostHeaderMode.CLIENT
-                        ? ProxyConfig.HostHeader.CLIENT : ProxyConfig.HostHeader.ENDPOINT)
+                .hostHeader(switch (p.hostHeader()) {
+                    case CLIENT -> ProxyConfig.HostHeader.CLIENT;
+                    case HOST -> ProxyConfig.HostHeader.HOST;
+                    case ENDPOINT -> ProxyConfig.HostHeader.ENDPOINT;
+                })
+                .serverName(p.serverName())
                 .via(config.trust().via())
                 .servedByHeader(p.servedByHeader())
                 .forwarded(p.forwarded())

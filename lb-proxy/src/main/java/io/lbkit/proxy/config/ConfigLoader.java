@@ -149,7 +149,7 @@ public final class ConfigLoader {
 
         ProxySpec proxy(Node n) {
             n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "clientBodyTimeout", "maxBodySize", "hostHeader",
-                    "servedByHeader",
+                    "serverName", "servedByHeader",
                     "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads");
             String servedBy = n.get("servedByHeader").string("X-Served-By");
             if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
@@ -163,10 +163,21 @@ public final class ConfigLoader {
                     n.get("clientBodyTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("maxBodySize").size(MAX_BODY_DEFAULT),
                     n.get("hostHeader").choice(ProxySpec.HostHeaderMode.class, ProxySpec.HostHeaderMode.CLIENT),
-                    servedBy, n.get("forwarded").bool(true),
+                    serverName(n.get("serverName")), servedBy, n.get("forwarded").bool(true),
                     n.get("maxConnectionsPerEndpoint").integer(4096, 1, 100_000),
                     n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("threads").integer(ProxySpec.DEFAULT_THREADS, 4, 10_000));
+        }
+
+        private static String serverName(Node n) {
+            if (n.isMissing()) {
+                return null;
+            }
+            String name = n.string(null);
+            if (!name.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+](:[0-9]{1,5})?")) {
+                throw n.error("must be a host name (optionally with :port), got '" + name + "'");
+            }
+            return name;
         }
 
         List<Listener> listeners(Node n) {

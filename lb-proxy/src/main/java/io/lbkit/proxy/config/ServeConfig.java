@@ -41,15 +41,17 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
      * The {@code proxy_*} settings shared by every route.
      *
      * @param servedByHeader response header naming the endpoint, or {@code null} for none
+     * @param serverName     the host name for requests without a Host header, or {@code null}
      */
     public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout,
                             Duration clientBodyTimeout, long maxBodyBytes,
-                            HostHeaderMode hostHeader, String servedByHeader, boolean forwarded,
+                            HostHeaderMode hostHeader, String serverName, String servedByHeader, boolean forwarded,
                             int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads) {
         /** The default size of the one thread pool that serves clients and backends. */
         public static final int DEFAULT_THREADS = 200;
 
-        public enum HostHeaderMode { CLIENT, ENDPOINT }
+        /** {@code client} = nginx {@code $http_host}, {@code host} = {@code $host}, {@code endpoint} = {@code $proxy_host}. */
+        public enum HostHeaderMode { CLIENT, HOST, ENDPOINT }
     }
 
     /** Where a hash policy takes its key from (nginx {@code hash $...} / {@code ip_hash}). */

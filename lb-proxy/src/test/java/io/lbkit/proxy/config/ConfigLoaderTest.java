@@ -214,6 +214,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hostHeaderModesAndServerName() {
+        ServeConfig c = parse("lbkit.yaml", "proxy: { hostHeader: host, serverName: www.example.com }\n"
+                + "upstreams: { app: { endpoints: ['127.0.0.1:1'] } }");
+        assertEquals(ServeConfig.ProxySpec.HostHeaderMode.HOST, c.proxy().hostHeader());
+        assertEquals("www.example.com", c.proxy().serverName());
+        ServeConfig d = parse("lbkit.yaml", "upstreams: { app: { endpoints: ['127.0.0.1:1'] } }");
+        assertEquals(ServeConfig.ProxySpec.HostHeaderMode.CLIENT, d.proxy().hostHeader());
+        assertEquals(null, d.proxy().serverName());
+        ConfigException bad = error("proxy: { serverName: 'a b' }\nupstreams: { app: { endpoints: ['127.0.0.1:1'] } }");
+        assertEquals("proxy.serverName", bad.path());
+    }
+
+    @Test
     void broadcastAndTargetedRoutes() {
         ServeConfig c = parse("lbkit.yaml", """
                 upstreams:

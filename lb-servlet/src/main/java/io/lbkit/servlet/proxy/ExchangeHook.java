@@ -49,6 +49,16 @@ interface ExchangeHook {
     }
 
     /** The status for a failed {@link #beforeSend} stage: a {@link Rejected}'s, else 502. */
+    /** Whether {@code failure} is (or wraps) a deliberate {@link Rejected} refusal. */
+    static boolean isRejected(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Rejected) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static int statusOf(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof Rejected r) {

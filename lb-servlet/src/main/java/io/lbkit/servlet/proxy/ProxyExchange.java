@@ -5,6 +5,7 @@ import io.lbkit.core.Outcome;
 import io.lbkit.core.PickRequest;
 import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
+import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.Decision;
 import io.lbkit.core.limit.RateLimiter;
@@ -270,7 +271,16 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         } else {
             stage.whenComplete((v, x) -> {
                 if (x != null) {
-                    log.warn("proxy {} {}: request hook failed: {}", req.getMethod(), req.getRequestURI(), x.toString());
+                    if (ExchangeHook.isRejected(x)) {
+                        // the hook refused on purpose and logged why (e.g. the session store is down)
+                        log.debug("proxy {} {}: request hook refused: {}", req.getMethod(), req.getRequestURI(), x.toString());
+                    } else {
+                        long skipped = filter.repeats("request hook failed").admit();
+                        if (skipped >= 0) {
+                            log.warn("proxy {} {}: request hook failed: {}{}", req.getMethod(), req.getRequestURI(),
+                                    x.toString(), Repeats.note(skipped));
+                        }
+                    }
                     sendError(ExchangeHook.statusOf(x));
                 } else {
                     begin();
@@ -320,8 +330,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (previous == null) {
                 attempts.finish();
                 status = 503;
-                log.warn("proxy {} {} route={}: no endpoint available in upstream {} ({})", req.getMethod(),
-                        req.getRequestURI(), route.name(), upstream.name(), s.reason());
+                long skipped = filter.repeats("no endpoint").admit();
+                if (skipped >= 0) {
+                    log.warn("proxy {} {} route={}: no endpoint available in upstream {} ({}){}", req.getMethod(),
+                            req.getRequestURI(), route.name(), upstream.name(), s.reason(), Repeats.note(skipped));
+                }
             } else {
                 // a retry was allowed but nothing eligible is left (the others down, banned or at
                 // their cap): nginx's "no live upstreams", 502 whatever the last failure was
@@ -546,8 +559,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 attempts.finish();
                 if (!clientGone) {
                     // not a departed client: say why the connection is dropped
-                    log.warn("proxy {} {} route={}: reading the request body failed after {} bytes ({}); aborting",
-                            req.getMethod(), req.getRequestURI(), route.name(), body.bytesRead(), bodyFailure.toString());
+                    long skipped = filter.repeats("request body failed").admit();
+                    if (skipped >= 0) {
+                        log.warn("proxy {} {} route={}: {} after {} bytes; aborting{}", req.getMethod(), req.getRequestURI(),
+                                route.name(), clientBodyProblem(), body.bytesRead(), Repeats.note(skipped));
+                    }
+                    log.debug("proxy {} {}: request body failure", req.getMethod(), req.getRequestURI(), bodyFailure);
                 }
                 abortClient();
                 return;
@@ -594,6 +611,17 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     route.name(), o, endpoint.id(), failure.toString(), attempts.giveUpReason(), st);
             sendError(st);
         }
+    }
+
+    /**
+     * What the client did wrong when its body could not be read: the container reports a cut or
+     * malformed body as an early end of input ("Early EOF"), which reads like the proxy's fault.
+     */
+    private String clientBodyProblem() {
+        long declared = req.getContentLengthLong();
+        return declared >= 0
+                ? "the client sent less than its Content-Length of " + declared + " bytes (or the connection broke)"
+                : "the client's chunked request body is malformed or was cut off";
     }
 
     /**
@@ -941,7 +969,10 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
     /** Answers before async started (container thread). */
     private void answerNow(int status, String why) throws IOException {
-        log.warn("proxy {} {}: {} ({})", req.getMethod(), req.getRequestURI(), status, why);
+        long skipped = filter.repeats(why).admit();
+        if (skipped >= 0) {
+            log.warn("proxy {} {}: {} ({}){}", req.getMethod(), req.getRequestURI(), status, why, Repeats.note(skipped));
+        }
         writeErrorBody(status);
     }
 

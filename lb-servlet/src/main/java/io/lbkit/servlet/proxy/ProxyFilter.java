@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import io.lbkit.core.internal.Repeats;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -58,6 +59,9 @@ public final class ProxyFilter implements Filter {
     private final byte[] obfuscationKey = new byte[32];
     private volatile HttpClient client;
     private volatile ExchangeHook hook = ExchangeHook.NONE;
+    /** Repeated WARN lines collapsed per kind (a flood of bad requests, a store outage): one per 10 s. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Repeats> repeats =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A filter for {@code config}; the HTTP client starts in {@link #init} (or {@link #start}). */
     public ProxyFilter(ProxyConfig config) {
@@ -204,6 +208,17 @@ public final class ProxyFilter implements Filter {
     byte[] obfuscationKey() {
         return obfuscationKey;
     }
+
+    /**
+     * The collapser for WARN lines of one kind; {@code kind} comes from a fixed set of texts in
+     * the code, so the map stays small.
+     */
+    Repeats repeats(String kind) {
+        Repeats r = repeats.get(kind);
+        return r != null ? r : repeats.computeIfAbsent(kind, k -> new Repeats(REPEAT_INTERVAL));
+    }
+
+    static final java.time.Duration REPEAT_INTERVAL = java.time.Duration.ofSeconds(10);
 
     ExchangeHook hook() {
         return hook;

@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.core.internal.Repeats;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
@@ -65,6 +66,8 @@ final class SessionForwardingHook implements ExchangeHook {
     /** Compact JSON with only 0x20..0x7E left as is: safe as one header value. */
     private static final ObjectWriter HEADER_WRITER = MAPPER.writer().with(new HeaderSafeEscapes());
 
+    /** Store failures are logged once per 10 s with a count while the store stays down. */
+    private final Repeats storeFailures = new Repeats(ProxyFilter.REPEAT_INTERVAL);
     private final SessionForwarding settings;
     private final SessionStore store;
     private final Executor executor;
@@ -107,8 +110,11 @@ final class SessionForwardingHook implements ExchangeHook {
         return call(() -> store.loadAsync(id), () -> store.load(id)).handle((found, failure) -> {
             if (failure != null) {
                 Throwable cause = unwrap(failure);
-                log.warn("session #{}: the session store failed while loading, answering 503: {}",
-                        SessionIds.logHash(id), cause.toString());
+                long skipped = storeFailures.admit();
+                if (skipped >= 0) {
+                    log.warn("session #{}: the session store failed while loading, answering 503: {}{}",
+                            SessionIds.logHash(id), cause.toString(), Repeats.note(skipped));
+                }
                 throw new ExchangeHook.Rejected(503, "session store unavailable", cause);
             }
             if (found.isPresent()) {
@@ -252,8 +258,11 @@ final class SessionForwardingHook implements ExchangeHook {
         if (cause instanceof SessionLimitException) {
             warnIgnored(tag, request, "over the store's limits (" + cause.getMessage() + ")");
         } else {
-            log.warn("session {}: the session store failed while {} for {} {}; the response goes on unchanged: {}",
-                    tag, doing, request.getMethod(), request.getRequestURI(), cause.toString());
+            long skipped = storeFailures.admit();
+            if (skipped >= 0) {
+                log.warn("session {}: the session store failed while {} for {} {}; the response goes on unchanged: {}{}",
+                        tag, doing, request.getMethod(), request.getRequestURI(), cause.toString(), Repeats.note(skipped));
+            }
         }
     }
 

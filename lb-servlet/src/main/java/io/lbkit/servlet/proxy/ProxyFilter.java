@@ -220,6 +220,11 @@ public final class ProxyFilter implements Filter {
 
     static final java.time.Duration REPEAT_INTERVAL = java.time.Duration.ofSeconds(10);
 
+    /** The backend client, or null before the filter started (tests read its pools). */
+    HttpClient backendClient() {
+        return client;
+    }
+
     ExchangeHook hook() {
         return hook;
     }

@@ -100,6 +100,9 @@ class ProxyFailuresIT {
                     assertEquals("ok", r.body());
                 }
                 assertEquals(9, b.requests(), "the first on a fresh connection, each later one stale and then fresh");
+                // the last GET's connection goes back to the pool just after its response completes:
+                // wait (bounded) until it is idle there, so the POST surely reuses a stale connection
+                awaitIdleConnection(p);
                 // as nginx: a POST that went out is not sent again, even on a stale connection
                 HttpResponse<String> post = p.send(p.request("/p").POST(HttpRequest.BodyPublishers.ofString("x")).build());
                 assertEquals(502, post.statusCode());
@@ -528,5 +531,20 @@ class ProxyFailuresIT {
                 victim.close();
             }
         }
+    }
+
+    /** Waits up to 10 s until a backend connection of the proxy is idle in its pool. */
+    private static void awaitIdleConnection(ProxyFixture p) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            for (org.eclipse.jetty.client.Destination d : p.filter.backendClient().getDestinations()) {
+                if (d.getConnectionPool() instanceof org.eclipse.jetty.client.AbstractConnectionPool pool
+                        && pool.getIdleConnectionCount() > 0) {
+                    return;
+                }
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no idle backend connection in the pool after 10 s");
     }
 }

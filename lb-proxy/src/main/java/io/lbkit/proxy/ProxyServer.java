@@ -263,6 +263,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void monitor(UpstreamSpec u, Upstream upstream) {
+        warnIfNeverEjects(u);
         ActiveCheckSpec a = u.activeCheck();
         HealthMonitor.Builder mb = HealthMonitor.builder(upstream)
                 .outlierDetection(outlier(u.outlier()))
@@ -305,6 +306,21 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Outlier detection that is on but can never eject (Envoy's rule: one ejection must keep the
+     * ejected share within maxEjectionPercent, so 10% needs ten endpoints) is a silent no-op.
+     */
+    private static void warnIfNeverEjects(UpstreamSpec u) {
+        OutlierSpec o = u.outlier();
+        int endpoints = u.endpoints().size();
+        if (o == null || o.alwaysEjectOneHost() || 100.0 / endpoints <= o.maxEjectionPercent()) {
+            return;
+        }
+        LOG.warn("upstream '{}': outlier detection can never eject an endpoint: one of {} is {}% of the upstream, "
+                + "above maxEjectionPercent {}; set alwaysEjectOneHost: true or maxEjectionPercent: {} or more",
+                u.name(), endpoints, 100 / endpoints, o.maxEjectionPercent(), (99 + endpoints) / endpoints);
+    }
+
     private static OutlierDetection outlier(OutlierSpec o) {
         if (o == null) {
             return OutlierDetection.disabled();
@@ -316,6 +332,7 @@ public final class ProxyServer implements AutoCloseable {
                 .baseEjectionTime(o.baseEjectionTime())
                 .maxEjectionTime(o.maxEjectionTime())
                 .maxEjectionPercent(o.maxEjectionPercent())
+                .alwaysEjectOneHost(o.alwaysEjectOneHost())
                 .enforcingSuccessRate(o.successRate() ? 100 : 0)
                 .enforcingFailurePercentage(o.failurePercentage() ? 100 : 0)
                 .build();

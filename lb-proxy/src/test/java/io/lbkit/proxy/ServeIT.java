@@ -332,6 +332,28 @@ class ServeIT {
     }
 
     @Test
+    void outlierDetectionThatCanNeverEjectIsWarnedAboutAtStart() throws Exception {
+        String three = "[\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\"]";
+        String config = """
+                listen: ["127.0.0.1:0"]
+                upstreams:
+                  small: { endpoints: %s, outlierDetection: true }
+                  always: { endpoints: %s, outlierDetection: { alwaysEjectOneHost: true } }
+                  raised: { endpoints: %s, outlierDetection: { maxEjectionPercent: 34 } }
+                routes: [{ upstream: small }]
+                """.formatted(three, three, three);
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", config));
+            List<String> warnings = err.linesWith("can never eject");
+            assertEquals(1, warnings.size(), err.text());
+            assertTrue(warnings.get(0).contains(" WARN "), warnings.get(0));
+            assertTrue(warnings.get(0).endsWith("upstream 'small': outlier detection can never eject an endpoint: one of 3 "
+                    + "is 33% of the upstream, above maxEjectionPercent 10; set alwaysEjectOneHost: true or "
+                    + "maxEjectionPercent: 34 or more"), warnings.get(0));
+        }
+    }
+
+    @Test
     void badConfigExitsTwoNamingFileAndPath() {
         Path file = Cli.write(dir, "bad.yaml", "upstreams: { app: { endpoints: [{ address: '127.0.0.1:1', weight: 0 }] } }");
         Cli.Result r = Cli.run("serve", "--config", file.toString());

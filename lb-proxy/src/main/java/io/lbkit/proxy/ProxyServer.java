@@ -212,6 +212,10 @@ public final class ProxyServer implements AutoCloseable {
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
                 if (ss.apiToken() != null) {
                     ab.token(ss.apiToken());
+                } else {
+                    LOG.warn("the session API at {} has no token: every client from {} can read, change and delete "
+                            + "every session (behind a TLS terminator or proxy on this host, every client is loopback); "
+                            + "set sessions.api.token", ss.apiPath(), ss.apiAllow());
                 }
                 api = ab.build();
             }

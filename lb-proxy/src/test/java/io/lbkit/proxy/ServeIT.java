@@ -354,6 +354,31 @@ class ServeIT {
     }
 
     @Test
+    void sessionApiWithoutATokenIsWarnedAboutAtStart() throws Exception {
+        String config = """
+                listen: ["127.0.0.1:0"]
+                upstreams: { app: { endpoints: ["127.0.0.1:1"] } }
+                sessions: { api: %s }
+                """;
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("open.yaml", config.formatted("true")));
+            List<String> warnings = err.linesWith("session API");
+            assertEquals(1, warnings.size(), err.text());
+            assertTrue(warnings.get(0).contains(" WARN "), warnings.get(0));
+            assertTrue(warnings.get(0).endsWith("the session API at /session has no token: every client from "
+                    + "[127.0.0.0/8, ::1] can read, change and delete every session (behind a TLS terminator or proxy "
+                    + "on this host, every client is loopback); set sessions.api.token"), warnings.get(0));
+        }
+        proxy.close();
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("token.yaml",
+                    config.formatted("{ token: a-token-of-24-characters }")));
+            assertEquals(List.of(), err.linesWith("session API"));
+            assertEquals(List.of(), err.linesWith(" WARN "));
+        }
+    }
+
+    @Test
     void badConfigExitsTwoNamingFileAndPath() {
         Path file = Cli.write(dir, "bad.yaml", "upstreams: { app: { endpoints: [{ address: '127.0.0.1:1', weight: 0 }] } }");
         Cli.Result r = Cli.run("serve", "--config", file.toString());

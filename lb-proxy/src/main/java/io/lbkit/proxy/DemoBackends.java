@@ -31,6 +31,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 final class DemoBackends implements AutoCloseable {
 
+    /** Where the demo's proxy tier connects from. */
+    private static final String PROXY_TIER = "127.0.0.1/32";
+
     private final List<Server> servers = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -53,7 +56,9 @@ final class DemoBackends implements AutoCloseable {
                 var id = sc.addFilter("instance-id", new InstanceIdFilter(name, null));
                 id.setAsyncSupported(true);
                 id.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
-                var sessions = sc.addFilter("sessions", SessionFilter.builder(store).trustedProxies("127.0.0.0/8").build());
+                // the demo's proxy tier connects from 127.0.0.1: the backends believe its X-Session-ID and
+                // X-Forwarded-Proto; the proxy tier itself trusts no client's forwarding headers
+                var sessions = sc.addFilter("sessions", SessionFilter.builder(store).trustedProxies(PROXY_TIER).build());
                 sessions.setAsyncSupported(true);
                 sessions.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
                 var app = sc.addServlet("demo", new DemoServlet(name, ticker));
@@ -104,12 +109,15 @@ final class DemoBackends implements AutoCloseable {
                 }
                 case "/events" -> events(req, resp);
                 case "/headers" -> {
-                    // what the proxy tier forwarded: the session as seed 000's headers
+                    // what the proxy tier forwarded: the session as seed 000's headers, the client's
+                    // address and scheme as the proxy saw them
                     resp.setContentType("application/json");
                     String sid = req.getHeader("X-Session-ID");
                     String data = req.getHeader("X-Session-Data");
                     resp.getWriter().write("{\"instance\":\"" + name + "\",\"x_session_id_present\":" + (sid != null)
-                            + ",\"x_session_data\":" + (data == null ? "null" : data) + "}\n");
+                            + ",\"x_session_data\":" + (data == null ? "null" : data)
+                            + ",\"x_forwarded_for\":" + jsonString(req.getHeader("X-Forwarded-For"))
+                            + ",\"x_forwarded_proto\":" + jsonString(req.getHeader("X-Forwarded-Proto")) + "}\n");
                 }
                 default -> {
                     HttpSession session = req.getSession(true);
@@ -141,6 +149,10 @@ final class DemoBackends implements AutoCloseable {
                     }
                 }, i - 1L, TimeUnit.SECONDS);
             }
+        }
+
+        private static String jsonString(String s) {
+            return s == null ? "null" : "\"" + jsonEscape(s) + "\"";
         }
 
         private static String jsonEscape(String s) {

@@ -45,8 +45,6 @@ final class DemoCommand {
                 sessions:
                   store: memory
                   api: { allow: [127.0.0.0/8, "::1"] }
-                trust:
-                  proxies: [127.0.0.0/8]
                 """.formatted(host, port, backends.get(0), backends.get(1), backends.get(2), stickyKey);
     }
 
@@ -88,7 +86,8 @@ final class DemoCommand {
         out.println("  for i in 1 2 3; do curl -s -D - -o /dev/null " + base + "/ | grep -i x-served-by; done");
         out.println("Sessions shared by every backend (the visit count keeps growing whoever serves):");
         out.println("  curl -s -c jar -b jar " + base + "/ ; curl -s -c jar -b jar " + base + "/");
-        out.println("The proxy forwards the session to the backend in X-Session-Data (seed 000):");
+        out.println("The proxy forwards the session (X-Session-Data, seed 000) and the client's address and scheme");
+        out.println("(X-Forwarded-For, X-Forwarded-Proto; a client's own forwarding headers are never believed):");
         out.println("  curl -s -c jar -b jar " + base + "/headers");
         out.println("Sticky sessions on /cart (cookie srv_id pins the backend):");
         out.println("  curl -s -c sjar -b sjar " + base + "/cart ; curl -s -c sjar -b sjar " + base + "/cart");

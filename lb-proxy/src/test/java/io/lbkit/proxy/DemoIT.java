@@ -1,6 +1,7 @@
 package io.lbkit.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -100,6 +101,29 @@ class DemoIT {
         }
         assertEquals(5, data.size(), data.toString());
         assertTrue(data.get(4).contains("\"event\":5"), data.get(4));
+    }
+
+    @Test
+    void aClientsForwardingHeadersAreNotBelievedSoCookiesStayPlainOverHttp() throws Exception {
+        HttpClient c = HttpClient.newHttpClient();
+        for (String path : List.of("/", "/cart", "/headers")) {
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20))
+                    .header("X-Forwarded-Proto", "https").header("X-Forwarded-For", "203.0.113.7")
+                    .header("Forwarded", "for=203.0.113.7;proto=https").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            List<String> cookies = r.headers().allValues("Set-Cookie");
+            if (!path.equals("/headers")) {
+                assertFalse(cookies.isEmpty(), path + " sets a cookie");
+            }
+            for (String cookie : cookies) {
+                assertFalse(cookie.toLowerCase(java.util.Locale.ROOT).contains("secure"), path + ": " + cookie);
+            }
+            if (path.equals("/headers")) {
+                JsonNode seen = JSON.readTree(r.body());
+                assertEquals("http", seen.get("x_forwarded_proto").asText(), "the backend learns the client's real scheme");
+                assertEquals("127.0.0.1", seen.get("x_forwarded_for").asText(), "and its real address");
+            }
+        }
     }
 
     @Test

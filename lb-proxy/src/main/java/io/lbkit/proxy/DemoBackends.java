@@ -5,12 +5,14 @@ import io.lbkit.servlet.backend.SessionFilter;
 import io.lbkit.session.SessionStore;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -27,7 +29,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * lb-servlet's backend filters ({@link SessionFilter} on a shared store, {@link InstanceIdFilter})
  * and one servlet: {@code /} and {@code /cart} count visits in the session, {@code /events} is
  * a server-sent event stream, {@code /headers} shows the session the proxy forwarded in
- * {@code X-Session-Data}, {@code /health} answers {@code ok}.
+ * {@code X-Session-Data}, {@code /health} answers {@code ok}; {@code POST /fail} makes the backend
+ * that gets it answer 500 to everything, its health checks included, for a minute.
  */
 final class DemoBackends implements AutoCloseable {
 
@@ -91,17 +94,46 @@ final class DemoBackends implements AutoCloseable {
     /** The demo application. */
     static final class DemoServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
+        /** How long {@code POST /fail} makes a backend fail. */
+        static final Duration FAILURE = Duration.ofSeconds(60);
         private final String name;
         private final transient ScheduledExecutorService ticker;
+        /** {@link System#nanoTime()} until which this backend fails on purpose; 0 when it does not. */
+        private volatile long failingUntil;
 
         DemoServlet(String name, ScheduledExecutorService ticker) {
             this.name = name;
             this.ticker = ticker;
         }
 
+        /** While failing, every request (health checks included) gets a 500. */
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+            long until = failingUntil;
+            if (until != 0 && System.nanoTime() - until < 0) {
+                resp.setStatus(500);
+                resp.setContentType("application/json");
+                resp.getWriter().write("{\"instance\":\"" + name + "\",\"error\":\"failing on purpose (POST /fail)\"}\n");
+                return;
+            }
+            super.service(req, resp);
+        }
+
+        /** {@code POST /fail}: this backend fails every request for {@link #FAILURE}. */
+        @Override
+        protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+            if (!path(req).equals("/fail")) {
+                super.doPost(req, resp);
+                return;
+            }
+            failingUntil = System.nanoTime() + FAILURE.toNanos();
+            resp.setContentType("application/json");
+            resp.getWriter().write("{\"instance\":\"" + name + "\",\"failing_for_seconds\":" + FAILURE.toSeconds() + "}\n");
+        }
+
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-            String path = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
+            String path = path(req);
             switch (path) {
                 case "/health" -> {
                     resp.setContentType("text/plain;charset=utf-8");
@@ -149,6 +181,10 @@ final class DemoBackends implements AutoCloseable {
                     }
                 }, i - 1L, TimeUnit.SECONDS);
             }
+        }
+
+        private static String path(HttpServletRequest req) {
+            return req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
         }
 
         private static String jsonString(String s) {

@@ -34,7 +34,8 @@ final class DemoCommand {
                       - { address: "127.0.0.1:%d", id: backend-2 }
                       - { address: "127.0.0.1:%d", id: backend-3 }
                     healthCheck: { path: /health, interval: 2s, rise: 2, fall: 3, startHealthy: true }
-                    outlierDetection: true
+                    # 3 errors in a row eject; with three endpoints Envoy's 10%% alone would never eject one
+                    outlierDetection: { consecutive5xx: 3, alwaysEjectOneHost: true }
                 routes:
                   - name: sticky-cart
                     match: { pathPrefix: /cart }
@@ -93,6 +94,9 @@ final class DemoCommand {
         out.println("  curl -s -c sjar -b sjar " + base + "/cart ; curl -s -c sjar -b sjar " + base + "/cart");
         out.println("Server-sent events streamed through the proxy (one a second):");
         out.println("  curl -N " + base + "/events");
+        out.println("Outlier detection: POST /fail makes the backend that gets it answer 500 for 60 s; three 500s in a");
+        out.println("row eject it (Envoy's alwaysEjectOneHost lets one of three go), the others serve:");
+        out.println("  curl -s -X POST " + base + "/fail ; for i in $(seq 9); do curl -s " + base + "/ ; done");
         out.println("The session API (open to loopback clients):");
         out.println("  curl -s -X POST " + base + "/session -H 'Content-Type: application/json' -d '{\"username\":\"test\"}'");
         out.println("  curl -s '" + base + "/session?session_id=<id from the POST>'");

@@ -72,7 +72,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private final ServeConfig config;
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
-    private final List<HealthMonitor> monitors = new ArrayList<>();
+    private final Map<String, HealthMonitor> monitors = new LinkedHashMap<>();
     private final List<ActiveChecker> checkers = new ArrayList<>();
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
@@ -132,6 +132,11 @@ public final class ProxyServer implements AutoCloseable {
     /** The upstreams by name, live (their status shows health and in-flight counts). */
     public Map<String, Upstream> upstreams() {
         return java.util.Collections.unmodifiableMap(upstreams);
+    }
+
+    /** The health monitor of the upstream {@code name} (its endpoints' states), or {@code null}. */
+    HealthMonitor monitor(String name) {
+        return monitors.get(name);
     }
 
     /** The session store, or {@code null} when none is configured. */
@@ -274,7 +279,7 @@ public final class ProxyServer implements AutoCloseable {
                 .panicThresholdPercent(u.panicThresholdPercent())
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
-        monitors.add(monitor);
+        monitors.put(u.name(), monitor);
         if (a != null) {
             ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
                     .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
@@ -441,7 +446,7 @@ public final class ProxyServer implements AutoCloseable {
             c.close();
         }
         checkers.clear();
-        for (HealthMonitor m : monitors) {
+        for (HealthMonitor m : monitors.values()) {
             m.close();
         }
         monitors.clear();

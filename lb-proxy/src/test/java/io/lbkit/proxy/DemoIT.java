@@ -2,10 +2,12 @@ package io.lbkit.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lbkit.health.HealthMonitor;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,6 +126,40 @@ class DemoIT {
                 assertEquals("http", seen.get("x_forwarded_proto").asText(), "the backend learns the client's real scheme");
                 assertEquals("127.0.0.1", seen.get("x_forwarded_for").asText(), "and its real address");
             }
+        }
+    }
+
+    @Test
+    void aFailingBackendIsEjectedByOutlierDetection() throws Exception {
+        HttpClient c = HttpClient.newHttpClient();
+        HttpResponse<String> fail = c.send(HttpRequest.newBuilder(base.resolve("/fail")).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, fail.statusCode(), fail.body());
+        String broken = JSON.readTree(fail.body()).get("instance").asText();
+        HealthMonitor health = demo.proxy().monitor("demo");
+
+        // round robin brings every third request to the broken backend: nine requests, three 500s in a row
+        int errors = 0;
+        for (int i = 0; i < 9; i++) {
+            HttpResponse<String> r = get(c, base.resolve("/"));
+            if (r.statusCode() == 500) {
+                errors++;
+                assertEquals(broken, r.headers().firstValue("X-Served-By").orElseThrow());
+            } else {
+                assertEquals(200, r.statusCode(), r.body());
+            }
+        }
+        assertEquals(3, errors);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); // applied on the monitor's thread
+        while (!health.health(broken).orElseThrow().ejected()) {
+            assertTrue(System.nanoTime() < deadline, "not ejected: " + health.states());
+            Thread.sleep(10);
+        }
+        assertEquals(1, health.health(broken).orElseThrow().ejections());
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> r = get(c, base.resolve("/"));
+            assertEquals(200, r.statusCode(), r.body());
+            assertNotEquals(broken, r.headers().firstValue("X-Served-By").orElseThrow());
         }
     }
 

@@ -5,6 +5,7 @@ import io.lbkit.proxy.config.ServeConfig;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionStore;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -49,7 +50,7 @@ final class DemoCommand {
                 """.formatted(host, port, backends.get(0), backends.get(1), backends.get(2), stickyKey);
     }
 
-    static int run(String[] args, PrintStream out) throws UsageException {
+    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
         Args a = Args.parse(args, 1, USAGE, Set.of("--port", "--host"), Set.of(), Set.of());
         int port = a.has("--port") ? Args.parseInt(USAGE, "--port", a.get("--port"), 0) : 8080;
         if (port > 65535) {
@@ -60,6 +61,13 @@ final class DemoCommand {
         try {
             demo = Demo.start(host, port);
         } catch (Exception e) {
+            if (bindFailure(e)) {
+                out.flush();
+                err.println("error: port " + port + " on " + host + " is already in use: stop what uses it, or start the "
+                        + "demo on another port with --port N (--port 0 takes any free one)");
+                err.flush();
+                return 1;
+            }
             throw new IllegalStateException("cannot start the demo: " + e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -76,6 +84,16 @@ final class DemoCommand {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Whether the listener could not bind (Jetty wraps the {@link BindException} in an IOException). */
+    private static boolean bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void printGuide(PrintStream out, URI proxy, List<Integer> backends) {

@@ -106,7 +106,7 @@ public final class Main {
                     status = ServeCommand.run(args, out, err);
                     break;
                 case "demo":
-                    status = DemoCommand.run(args, out);
+                    status = DemoCommand.run(args, out, err);
                     break;
                 default:
                     throw new UsageException(USAGE, "unknown command '" + command + "' (demo, serve, simulate or split)");

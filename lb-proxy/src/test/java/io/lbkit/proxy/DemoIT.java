@@ -164,6 +164,20 @@ class DemoIT {
     }
 
     @Test
+    void aPortInUseFailsWithOneLineThatSuggestsAnotherPort() {
+        int taken = base.getPort();
+        try (CapturedStderr stderr = new CapturedStderr()) {
+            Cli.Result r = Cli.run("demo", "--port", String.valueOf(taken));
+            assertEquals(1, r.status());
+            assertEquals("", r.out());
+            assertEquals(List.of("error: port " + taken + " on 127.0.0.1 is already in use: stop what uses it, or start the "
+                    + "demo on another port with --port N (--port 0 takes any free one)"), r.errLines());
+            assertEquals(List.of(), stderr.linesWith("Exception"), "no stack trace in the log either");
+            assertEquals(List.of(), stderr.linesWith("\tat "));
+        }
+    }
+
+    @Test
     void guideNamesTheProxyUrl() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);

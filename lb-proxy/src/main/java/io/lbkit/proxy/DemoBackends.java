@@ -29,7 +29,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * lb-servlet's backend filters ({@link SessionFilter} on a shared store, {@link InstanceIdFilter})
  * and one servlet: {@code /} and {@code /cart} count visits in the session, {@code /events} is
  * a server-sent event stream, {@code /headers} shows the session the proxy forwarded in
- * {@code X-Session-Data}, {@code /health} answers {@code ok}; {@code POST /fail} makes the backend
+ * {@code X-Session-Data}, {@code /health} answers {@code ok}, any other path is a 404 that touches no
+ * session (a browser's {@code /favicon.ico} is no visit); {@code POST /fail} makes the backend
  * that gets it answer 500 to everything, its health checks included, for a minute.
  */
 final class DemoBackends implements AutoCloseable {
@@ -151,16 +152,25 @@ final class DemoBackends implements AutoCloseable {
                             + ",\"x_forwarded_for\":" + jsonString(req.getHeader("X-Forwarded-For"))
                             + ",\"x_forwarded_proto\":" + jsonString(req.getHeader("X-Forwarded-Proto")) + "}\n");
                 }
+                case "/", "/cart" -> visit(req, resp, path);
                 default -> {
-                    HttpSession session = req.getSession(true);
-                    Object v = session.getAttribute("visits");
-                    long visits = v instanceof Number n ? n.longValue() + 1 : 1;
-                    session.setAttribute("visits", visits);
-                    resp.setContentType("application/json");
-                    resp.getWriter().write("{\"instance\":\"" + name + "\",\"path\":\"" + jsonEscape(path)
-                            + "\",\"visits\":" + visits + "}\n");
+                    // /favicon.ico, /robots.txt, /apple-touch-icon.png...: what browsers ask for on
+                    // their own is no visit, and gets no session
+                    resp.setStatus(404);
+                    resp.setContentType("text/plain;charset=utf-8");
+                    resp.getWriter().write("not found\n");
                 }
             }
+        }
+
+        /** A page view: counts one visit in the session, which every backend shares. */
+        private void visit(HttpServletRequest req, HttpServletResponse resp, String path) throws IOException {
+            HttpSession session = req.getSession(true);
+            Object v = session.getAttribute("visits");
+            long visits = v instanceof Number n ? n.longValue() + 1 : 1;
+            session.setAttribute("visits", visits);
+            resp.setContentType("application/json");
+            resp.getWriter().write("{\"instance\":\"" + name + "\",\"path\":\"" + path + "\",\"visits\":" + visits + "}\n");
         }
 
         /** Five events, one a second, each written and flushed as it happens. */

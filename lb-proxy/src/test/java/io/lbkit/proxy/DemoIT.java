@@ -178,6 +178,21 @@ class DemoIT {
     }
 
     @Test
+    void whatBrowsersFetchOnTheirOwnIsNoVisit() throws Exception {
+        HttpClient c = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        assertEquals(1, JSON.readTree(get(c, base.resolve("/")).body()).get("visits").asLong());
+        for (String path : List.of("/favicon.ico", "/apple-touch-icon.png", "/robots.txt", "/.well-known/security.txt")) {
+            HttpResponse<String> r = get(c, base.resolve(path));
+            assertEquals(404, r.statusCode(), path + ": " + r.body());
+        }
+        assertEquals(2, JSON.readTree(get(c, base.resolve("/")).body()).get("visits").asLong(), "only pages count");
+
+        HttpResponse<String> icon = get(HttpClient.newHttpClient(), base.resolve("/favicon.ico"));
+        assertEquals(404, icon.statusCode());
+        assertEquals(List.of(), icon.headers().allValues("Set-Cookie"), "no session for a favicon");
+    }
+
+    @Test
     void guideNamesTheProxyUrl() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);

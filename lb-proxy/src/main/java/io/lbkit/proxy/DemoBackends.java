@@ -173,24 +173,46 @@ final class DemoBackends implements AutoCloseable {
             resp.getWriter().write("{\"instance\":\"" + name + "\",\"path\":\"" + path + "\",\"visits\":" + visits + "}\n");
         }
 
-        /** Five events, one a second, each written and flushed as it happens. */
+        /**
+         * Five events, one a second, each written and flushed as it happens, then the stream ends and
+         * an {@code EventSource} reconnects. An event's id is its number in the client's stream, not a
+         * count kept by one backend: a reconnect with {@code Last-Event-ID: N} (or {@code ?lastEventId=N},
+         * for a page that has to open a new {@code EventSource}) continues at N + 1 on whichever backend
+         * answers.
+         */
         private void events(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            long last = lastEventId(req);
             resp.setContentType("text/event-stream");
             resp.setHeader("Cache-Control", "no-cache");
             resp.flushBuffer();
             AsyncContext async = req.startAsync();
             async.setTimeout(0);
             PrintWriter w = resp.getWriter();
-            for (int i = 1; i <= 5; i++) {
-                int n = i;
-                ticker.schedule(() -> {
-                    w.write("id: " + n + "\ndata: {\"instance\":\"" + name + "\",\"event\":" + n + "}\n\n");
-                    w.flush();
-                    if (n == 5) {
-                        async.complete();
-                    }
-                }, i - 1L, TimeUnit.SECONDS);
+            w.write("retry: 1000\n\n"); // reconnect after a second, keeping the pace of one event a second
+            event(async, w, last + 1, 5);
+        }
+
+        private void event(AsyncContext async, PrintWriter w, long id, int left) {
+            w.write("id: " + id + "\ndata: {\"instance\":\"" + name + "\",\"event\":" + id + "}\n\n");
+            w.flush();
+            if (left > 1 && !w.checkError()) { // checkError: the client has gone
+                ticker.schedule(() -> event(async, w, id + 1, left - 1), 1, TimeUnit.SECONDS);
+                return;
             }
+            try {
+                async.complete();
+            } catch (IllegalStateException alreadyCompleted) {
+                // the container ended it when the client went away
+            }
+        }
+
+        /** The id of the last event the client saw, 0 for none or one that is not a count. */
+        private static long lastEventId(HttpServletRequest req) {
+            String v = req.getHeader("Last-Event-ID");
+            if (v == null) {
+                v = req.getParameter("lastEventId");
+            }
+            return v != null && v.strip().matches("\\d{1,15}") ? Long.parseLong(v.strip()) : 0;
         }
 
         private static String path(HttpServletRequest req) {

@@ -110,8 +110,9 @@ final class DemoCommand {
         out.println("  curl -s -c jar -b jar " + base + "/headers");
         out.println("Sticky sessions on /cart (cookie srv_id pins the backend):");
         out.println("  curl -s -c sjar -b sjar " + base + "/cart ; curl -s -c sjar -b sjar " + base + "/cart");
-        out.println("Server-sent events streamed through the proxy (one a second):");
-        out.println("  curl -N " + base + "/events");
+        out.println("Server-sent events streamed through the proxy (one a second, five per connection; a reconnect");
+        out.println("with Last-Event-ID: N continues at N+1, whichever backend answers):");
+        out.println("  curl -N " + base + "/events ; curl -N -H 'Last-Event-ID: 5' " + base + "/events");
         out.println("Outlier detection: POST /fail makes the backend that gets it answer 500 for 60 s; three 500s in a");
         out.println("row eject it (Envoy's alwaysEjectOneHost lets one of three go), the others serve:");
         out.println("  curl -s -X POST " + base + "/fail ; for i in $(seq 9); do curl -s " + base + "/ ; done");

@@ -192,6 +192,49 @@ class DemoIT {
         assertEquals(List.of(), icon.headers().allValues("Set-Cookie"), "no session for a favicon");
     }
 
+    /** One server-sent event: its id and its data. */
+    private record Event(long id, JsonNode data) {
+    }
+
+    /** Opens {@code /events} through the proxy, reads {@code count} events and hangs up. */
+    private List<Event> events(String lastEventId, int count) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/events")).timeout(Duration.ofSeconds(30));
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<InputStream> sse = HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, sse.statusCode());
+        List<Event> events = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(sse.body(), StandardCharsets.UTF_8))) {
+            long id = -1;
+            for (String line; events.size() < count && (line = r.readLine()) != null; ) {
+                if (line.startsWith("id: ")) {
+                    id = Long.parseLong(line.substring(4));
+                } else if (line.startsWith("data: ")) {
+                    events.add(new Event(id, JSON.readTree(line.substring(6))));
+                }
+            }
+        }
+        return events;
+    }
+
+    @Test
+    void aReconnectingEventSourceContinuesAfterItsLastEventIdOnWhicheverBackendAnswers() throws Exception {
+        List<Event> first = events(null, 2);
+        assertEquals(List.of(1L, 2L), first.stream().map(Event::id).toList());
+        long last = 2;
+        Set<String> backends = new HashSet<>();
+        for (int i = 0; i < 3; i++) { // round robin: three reconnects reach the three backends
+            Event next = events(String.valueOf(last), 1).get(0);
+            assertEquals(last + 1, next.id(), "continues after Last-Event-ID " + last);
+            assertEquals(last + 1, next.data().get("event").asLong());
+            backends.add(next.data().get("instance").asText());
+            last = next.id();
+        }
+        assertEquals(Set.of("backend-1", "backend-2", "backend-3"), backends);
+        assertEquals(1, events("not-a-count", 1).get(0).id(), "an id that is not a count starts over");
+    }
+
     @Test
     void guideNamesTheProxyUrl() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

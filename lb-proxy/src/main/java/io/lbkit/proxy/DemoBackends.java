@@ -11,15 +11,20 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.http.QuotedQualityCSV;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -27,7 +32,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * The demo's backends: Jetty 12 servers on 127.0.0.1, each a session-aware app built only from
  * lb-servlet's backend filters ({@link SessionFilter} on a shared store, {@link InstanceIdFilter})
- * and one servlet: {@code /} and {@code /cart} count visits in the session, {@code /events} is
+ * and one servlet: {@code /} and {@code /cart} count visits in the session ({@code /} gives a browser
+ * that asks for {@code text/html} a page instead, which shows the visits live), {@code /events} is
  * a server-sent event stream, {@code /headers} shows the session the proxy forwarded in
  * {@code X-Session-Data}, {@code /health} answers {@code ok}, any other path is a 404 that touches no
  * session (a browser's {@code /favicon.ico} is no visit); {@code POST /fail} makes the backend
@@ -95,6 +101,8 @@ final class DemoBackends implements AutoCloseable {
     /** The demo application. */
     static final class DemoServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
+        /** The page a browser gets at {@code /}: plain HTML, CSS and JavaScript in one file in the jar. */
+        private static final byte[] PAGE = resource("demo.html");
         /** How long {@code POST /fail} makes a backend fail. */
         static final Duration FAILURE = Duration.ofSeconds(60);
         private final String name;
@@ -152,7 +160,19 @@ final class DemoBackends implements AutoCloseable {
                             + ",\"x_forwarded_for\":" + jsonString(req.getHeader("X-Forwarded-For"))
                             + ",\"x_forwarded_proto\":" + jsonString(req.getHeader("X-Forwarded-Proto")) + "}\n");
                 }
-                case "/", "/cart" -> visit(req, resp, path);
+                case "/" -> {
+                    resp.setHeader("Vary", "Accept");
+                    if (wantsHtml(req)) {
+                        page(resp);
+                    } else {
+                        visit(req, resp, path);
+                    }
+                }
+                case "/cart" -> visit(req, resp, path);
+                case "/fail" -> {
+                    resp.setStatus(405);
+                    resp.setHeader("Allow", "POST");
+                }
                 default -> {
                     // /favicon.ico, /robots.txt, /apple-touch-icon.png...: what browsers ask for on
                     // their own is no visit, and gets no session
@@ -161,6 +181,43 @@ final class DemoBackends implements AutoCloseable {
                     resp.getWriter().write("not found\n");
                 }
             }
+        }
+
+        /**
+         * Whether the client prefers HTML to JSON ({@code Accept}, best first): a browser, which names
+         * {@code text/html} before its wildcard, does; curl's bare wildcard, no {@code Accept} at all,
+         * or {@code application/json} do not: a wildcard that covers both means JSON.
+         */
+        static boolean wantsHtml(HttpServletRequest req) {
+            QuotedQualityCSV accept = new QuotedQualityCSV(QuotedQualityCSV.MOST_SPECIFIC_MIME_ORDERING);
+            for (Enumeration<String> e = req.getHeaders("Accept"); e != null && e.hasMoreElements(); ) {
+                accept.addValue(e.nextElement());
+            }
+            for (String type : accept.getValues()) { // best first; q=0 left out
+                switch (type.toLowerCase(Locale.ROOT)) {
+                    case "text/html", "application/xhtml+xml" -> {
+                        return true;
+                    }
+                    case "application/json", "application/*", "*/*" -> {
+                        return false;
+                    }
+                    default -> {
+                        // a type neither answer has: look further
+                    }
+                }
+            }
+            return false;
+        }
+
+        /** The page for browsers: it fetches {@code /} as JSON (one visit) and listens to {@code /events}. */
+        private static void page(HttpServletResponse resp) throws IOException {
+            resp.setContentType("text/html;charset=utf-8");
+            resp.setHeader("Cache-Control", "no-cache");
+            // the page loads nothing from elsewhere: no script, style or connection to another origin
+            resp.setHeader("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
+                    + "style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'");
+            resp.setHeader("X-Content-Type-Options", "nosniff");
+            resp.getOutputStream().write(PAGE);
         }
 
         /** A page view: counts one visit in the session, which every backend shares. */
@@ -213,6 +270,17 @@ final class DemoBackends implements AutoCloseable {
                 v = req.getParameter("lastEventId");
             }
             return v != null && v.strip().matches("\\d{1,15}") ? Long.parseLong(v.strip()) : 0;
+        }
+
+        private static byte[] resource(String resource) {
+            try (InputStream in = DemoBackends.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("the demo page " + resource + " is missing from the jar");
+                }
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         private static String path(HttpServletRequest req) {

@@ -101,6 +101,9 @@ final class DemoCommand {
         out.println("lbkit demo: a proxy tier on " + base + " in front of three session-aware backends on 127.0.0.1:"
                 + backends.get(0) + ", :" + backends.get(1) + ", :" + backends.get(2) + " (in-memory session store).");
         out.println();
+        out.println("In a browser, " + base + "/ shows which backend answered, the visit count of your session and");
+        out.println("the live event stream; curl gets JSON from the same URL.");
+        out.println();
         out.println("Round robin (X-Served-By names the backend):");
         out.println("  for i in 1 2 3; do curl -s -D - -o /dev/null " + base + "/ | grep -i x-served-by; done");
         out.println("Sessions shared by every backend (the visit count keeps growing whoever serves):");

@@ -26,6 +26,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -233,6 +235,65 @@ class DemoIT {
         }
         assertEquals(Set.of("backend-1", "backend-2", "backend-3"), backends);
         assertEquals(1, events("not-a-count", 1).get(0).id(), "an id that is not a count starts over");
+    }
+
+    private static final String BROWSER_ACCEPT =
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+    private HttpResponse<String> getAccepting(HttpClient c, String path, String accept) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20));
+        if (accept != null) {
+            b.header("Accept", accept);
+        }
+        return c.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aBrowserGetsAPageAndCurlKeepsTheJson() throws Exception {
+        HttpClient c = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        HttpResponse<String> page = getAccepting(c, "/", BROWSER_ACCEPT);
+        assertEquals(200, page.statusCode());
+        assertEquals("text/html;charset=utf-8", page.headers().firstValue("Content-Type").orElseThrow()
+                .toLowerCase(java.util.Locale.ROOT).replace(" ", ""));
+        assertEquals("Accept", page.headers().firstValue("Vary").orElseThrow());
+        assertTrue(page.body().startsWith("<!doctype html>"), page.body());
+        assertTrue(page.body().contains("<title>lbkit demo</title>"));
+        assertEquals(List.of(), page.headers().allValues("Set-Cookie"), "the page itself is no visit");
+
+        for (String accept : new String[] {"*/*", null, "application/json", "text/html;q=0.5, application/json",
+            "text/html;q=0, */*"}) {
+            HttpResponse<String> json = getAccepting(c, "/", accept);
+            assertEquals(200, json.statusCode());
+            assertEquals("application/json", json.headers().firstValue("Content-Type").orElseThrow(), "Accept: " + accept);
+            assertEquals("Accept", json.headers().firstValue("Vary").orElseThrow());
+            assertEquals("/", JSON.readTree(json.body()).get("path").asText(), "Accept: " + accept);
+        }
+        assertEquals(6, JSON.readTree(getAccepting(c, "/", "application/json").body()).get("visits").asLong(),
+                "five JSON answers before this one, and no visit for the page");
+    }
+
+    @Test
+    void thePageLoadsNothingFromElsewhereAndItsScriptCallsOnlyEndpointsThatExist() throws Exception {
+        String page = getAccepting(HttpClient.newHttpClient(), "/", BROWSER_ACCEPT).body();
+        assertFalse(page.contains("://"), "no URL of another origin (no CDN)");
+        assertFalse(page.matches("(?s).*<script[^>]*\\ssrc=.*"), "the script is in the page");
+        assertFalse(page.matches("(?s).*<link[^>]*rel=\"stylesheet\".*"), "the style is in the page");
+
+        Matcher script = Pattern.compile("(?s)<script>(.*?)</script>").matcher(page);
+        assertTrue(script.find(), "the page has its script");
+        Set<String> paths = new java.util.TreeSet<>();
+        Matcher literal = Pattern.compile("[\"'`](/[^\"'`\\s?]*)").matcher(script.group(1));
+        while (literal.find()) {
+            paths.add(literal.group(1));
+        }
+        assertEquals(Set.of("/", "/events", "/fail"), paths, "what the page's script calls");
+        for (String path : paths) {
+            HttpResponse<InputStream> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve(path))
+                    .timeout(Duration.ofSeconds(20)).header("Accept", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            r.body().close();
+            assertNotEquals(404, r.statusCode(), path);
+        }
     }
 
     @Test

@@ -149,17 +149,7 @@ final class DemoBackends implements AutoCloseable {
                     resp.getWriter().write("ok\n");
                 }
                 case "/events" -> events(req, resp);
-                case "/headers" -> {
-                    // what the proxy tier forwarded: the session as seed 000's headers, the client's
-                    // address and scheme as the proxy saw them
-                    resp.setContentType("application/json");
-                    String sid = req.getHeader("X-Session-ID");
-                    String data = req.getHeader("X-Session-Data");
-                    resp.getWriter().write("{\"instance\":\"" + name + "\",\"x_session_id_present\":" + (sid != null)
-                            + ",\"x_session_data\":" + (data == null ? "null" : data)
-                            + ",\"x_forwarded_for\":" + jsonString(req.getHeader("X-Forwarded-For"))
-                            + ",\"x_forwarded_proto\":" + jsonString(req.getHeader("X-Forwarded-Proto")) + "}\n");
-                }
+                case "/headers" -> forwarded(req, resp);
                 case "/" -> {
                     resp.setHeader("Vary", "Accept");
                     if (wantsHtml(req)) {
@@ -181,6 +171,20 @@ final class DemoBackends implements AutoCloseable {
                     resp.getWriter().write("not found\n");
                 }
             }
+        }
+
+        /**
+         * What the proxy tier forwarded: the session as seed 000's headers, the client's address and
+         * scheme as the proxy saw them.
+         */
+        private void forwarded(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setContentType("application/json");
+            String data = req.getHeader("X-Session-Data");
+            resp.getWriter().write("{\"instance\":\"" + name + "\",\"x_session_id_present\":"
+                    + (req.getHeader("X-Session-ID") != null)
+                    + ",\"x_session_data\":" + (data == null ? "null" : data)
+                    + ",\"x_forwarded_for\":" + jsonString(req.getHeader("X-Forwarded-For"))
+                    + ",\"x_forwarded_proto\":" + jsonString(req.getHeader("X-Forwarded-Proto")) + "}\n");
         }
 
         /**

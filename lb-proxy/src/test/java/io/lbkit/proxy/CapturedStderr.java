@@ -1,9 +1,13 @@
 package io.lbkit.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Captures what the process writes to {@code System.err} while open, and still passes it on.
@@ -38,8 +42,21 @@ final class CapturedStderr implements AutoCloseable {
     }
 
     /** The lines written so far that contain {@code part}. */
-    java.util.List<String> linesWith(String part) {
+    List<String> linesWith(String part) {
         return text().lines().filter(l -> l.contains(part)).toList();
+    }
+
+    /**
+     * The message of the one WARN line that contains {@code part}, without slf4j-simple's
+     * {@code [thread] WARN logger - } prefix; fails unless there is exactly one such line.
+     */
+    String warning(String part) {
+        List<String> lines = linesWith(part);
+        assertEquals(1, lines.size(), text());
+        String line = lines.get(0);
+        int level = line.indexOf(" WARN ");
+        assertTrue(level >= 0, "not a WARN: " + line);
+        return line.substring(line.indexOf(" - ", level) + 3);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.lbkit.proxy.config.ServeConfig;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionStore;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -34,7 +35,8 @@ final class DemoCommand {
                       - { address: "127.0.0.1:%d", id: backend-2 }
                       - { address: "127.0.0.1:%d", id: backend-3 }
                     healthCheck: { path: /health, interval: 2s, rise: 2, fall: 3, startHealthy: true }
-                    outlierDetection: true
+                    # 3 errors in a row eject; with three endpoints Envoy's 10%% alone would never eject one
+                    outlierDetection: { consecutive5xx: 3, alwaysEjectOneHost: true }
                 routes:
                   - name: sticky-cart
                     match: { pathPrefix: /cart }
@@ -45,12 +47,10 @@ final class DemoCommand {
                 sessions:
                   store: memory
                   api: { allow: [127.0.0.0/8, "::1"] }
-                trust:
-                  proxies: [127.0.0.0/8]
                 """.formatted(host, port, backends.get(0), backends.get(1), backends.get(2), stickyKey);
     }
 
-    static int run(String[] args, PrintStream out) throws UsageException {
+    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
         Args a = Args.parse(args, 1, USAGE, Set.of("--port", "--host"), Set.of(), Set.of());
         int port = a.has("--port") ? Args.parseInt(USAGE, "--port", a.get("--port"), 0) : 8080;
         if (port > 65535) {
@@ -61,6 +61,13 @@ final class DemoCommand {
         try {
             demo = Demo.start(host, port);
         } catch (Exception e) {
+            if (bindFailure(e)) {
+                out.flush();
+                err.println("error: port " + port + " on " + host + " is already in use: stop what uses it, or start the "
+                        + "demo on another port with --port N (--port 0 takes any free one)");
+                err.flush();
+                return 1;
+            }
             throw new IllegalStateException("cannot start the demo: " + e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -79,21 +86,39 @@ final class DemoCommand {
         return 0;
     }
 
+    /** Whether the listener could not bind (Jetty wraps the {@link BindException} in an IOException). */
+    private static boolean bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static void printGuide(PrintStream out, URI proxy, List<Integer> backends) {
         String base = proxy.toString().replaceAll("/$", "");
         out.println("lbkit demo: a proxy tier on " + base + " in front of three session-aware backends on 127.0.0.1:"
                 + backends.get(0) + ", :" + backends.get(1) + ", :" + backends.get(2) + " (in-memory session store).");
         out.println();
+        out.println("In a browser, " + base + "/ shows which backend answered, the visit count of your session and");
+        out.println("the live event stream; curl gets JSON from the same URL.");
+        out.println();
         out.println("Round robin (X-Served-By names the backend):");
         out.println("  for i in 1 2 3; do curl -s -D - -o /dev/null " + base + "/ | grep -i x-served-by; done");
         out.println("Sessions shared by every backend (the visit count keeps growing whoever serves):");
         out.println("  curl -s -c jar -b jar " + base + "/ ; curl -s -c jar -b jar " + base + "/");
-        out.println("The proxy forwards the session to the backend in X-Session-Data (seed 000):");
+        out.println("The proxy forwards the session (X-Session-Data, seed 000) and the client's address and scheme");
+        out.println("(X-Forwarded-For, X-Forwarded-Proto; a client's own forwarding headers are never believed):");
         out.println("  curl -s -c jar -b jar " + base + "/headers");
         out.println("Sticky sessions on /cart (cookie srv_id pins the backend):");
         out.println("  curl -s -c sjar -b sjar " + base + "/cart ; curl -s -c sjar -b sjar " + base + "/cart");
-        out.println("Server-sent events streamed through the proxy (one a second):");
-        out.println("  curl -N " + base + "/events");
+        out.println("Server-sent events streamed through the proxy (one a second, five per connection; a reconnect");
+        out.println("with Last-Event-ID: N continues at N+1, whichever backend answers):");
+        out.println("  curl -N " + base + "/events ; curl -N -H 'Last-Event-ID: 5' " + base + "/events");
+        out.println("Outlier detection: POST /fail makes the backend that gets it answer 500 for 60 s; three 500s in a");
+        out.println("row eject it (Envoy's alwaysEjectOneHost lets one of three go), the others serve:");
+        out.println("  curl -s -X POST " + base + "/fail ; for i in $(seq 9); do curl -s " + base + "/ ; done");
         out.println("The session API (open to loopback clients):");
         out.println("  curl -s -X POST " + base + "/session -H 'Content-Type: application/json' -d '{\"username\":\"test\"}'");
         out.println("  curl -s '" + base + "/session?session_id=<id from the POST>'");

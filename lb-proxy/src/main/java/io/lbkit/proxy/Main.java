@@ -26,7 +26,10 @@ public final class Main {
             SplitCommand.USAGE.replace("usage:", "      "),
             "",
             "demo: starts three session-aware backends and the proxy tier in front of them in one JVM (in-memory",
-            "session store) and prints curl lines showing round robin, sessions, stickiness, SSE and the session API.",
+            "session store) and prints curl lines showing round robin, sessions, stickiness, SSE, outlier detection",
+            "and the session API; a browser at the proxy's / gets a page showing the same live.",
+            "  --port N              the proxy's port (default 8080; 0 = any free port)",
+            "  --host ADDR           the proxy's address (default 127.0.0.1)",
             "",
             "serve: runs the proxy tier that FILE (YAML, or JSON when it ends in .json) declares: listeners,",
             "upstreams with health checks, routes, sticky cookies, rate limits, the session store and its API.",
@@ -106,7 +109,7 @@ public final class Main {
                     status = ServeCommand.run(args, out, err);
                     break;
                 case "demo":
-                    status = DemoCommand.run(args, out);
+                    status = DemoCommand.run(args, out, err);
                     break;
                 default:
                     throw new UsageException(USAGE, "unknown command '" + command + "' (demo, serve, simulate or split)");

@@ -72,7 +72,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private final ServeConfig config;
     private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
-    private final List<HealthMonitor> monitors = new ArrayList<>();
+    private final Map<String, HealthMonitor> monitors = new LinkedHashMap<>();
     private final List<ActiveChecker> checkers = new ArrayList<>();
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
@@ -132,6 +132,11 @@ public final class ProxyServer implements AutoCloseable {
     /** The upstreams by name, live (their status shows health and in-flight counts). */
     public Map<String, Upstream> upstreams() {
         return java.util.Collections.unmodifiableMap(upstreams);
+    }
+
+    /** The health monitor of the upstream {@code name} (its endpoints' states), or {@code null}. */
+    HealthMonitor monitor(String name) {
+        return monitors.get(name);
     }
 
     /** The session store, or {@code null} when none is configured. */
@@ -216,6 +221,10 @@ public final class ProxyServer implements AutoCloseable {
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
                 if (ss.apiToken() != null) {
                     ab.token(ss.apiToken());
+                } else {
+                    LOG.warn("the session API at {} has no token: every client from {} can read, change and delete "
+                            + "every session (behind a TLS terminator or proxy on this host, every client is loopback); "
+                            + "set sessions.api.token", ss.apiPath(), ss.apiAllow());
                 }
                 api = ab.build();
             }
@@ -267,13 +276,14 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void monitor(UpstreamSpec u, Upstream upstream) {
+        warnIfNeverEjects(u);
         ActiveCheckSpec a = u.activeCheck();
         HealthMonitor.Builder mb = HealthMonitor.builder(upstream)
                 .outlierDetection(outlier(u.outlier()))
                 .panicThresholdPercent(u.panicThresholdPercent())
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
-        monitors.add(monitor);
+        monitors.put(u.name(), monitor);
         if (a != null) {
             ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
                     .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
@@ -309,6 +319,21 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Outlier detection that is on but can never eject (Envoy's rule: one ejection must keep the
+     * ejected share within maxEjectionPercent, so 10% needs ten endpoints) is a silent no-op.
+     */
+    private static void warnIfNeverEjects(UpstreamSpec u) {
+        OutlierSpec o = u.outlier();
+        int endpoints = u.endpoints().size();
+        if (o == null || o.alwaysEjectOneHost() || 100.0 / endpoints <= o.maxEjectionPercent()) {
+            return;
+        }
+        LOG.warn("upstream '{}': outlier detection can never eject an endpoint: one of {} is {}% of the upstream, "
+                + "above maxEjectionPercent {}; set alwaysEjectOneHost: true or maxEjectionPercent: {} or more",
+                u.name(), endpoints, 100 / endpoints, o.maxEjectionPercent(), (99 + endpoints) / endpoints);
+    }
+
     private static OutlierDetection outlier(OutlierSpec o) {
         if (o == null) {
             return OutlierDetection.disabled();
@@ -320,6 +345,7 @@ public final class ProxyServer implements AutoCloseable {
                 .baseEjectionTime(o.baseEjectionTime())
                 .maxEjectionTime(o.maxEjectionTime())
                 .maxEjectionPercent(o.maxEjectionPercent())
+                .alwaysEjectOneHost(o.alwaysEjectOneHost())
                 .enforcingSuccessRate(o.successRate() ? 100 : 0)
                 .enforcingFailurePercentage(o.failurePercentage() ? 100 : 0)
                 .build();
@@ -424,7 +450,7 @@ public final class ProxyServer implements AutoCloseable {
             c.close();
         }
         checkers.clear();
-        for (HealthMonitor m : monitors) {
+        for (HealthMonitor m : monitors.values()) {
             m.close();
         }
         monitors.clear();

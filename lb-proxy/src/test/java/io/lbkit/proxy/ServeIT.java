@@ -332,6 +332,47 @@ class ServeIT {
     }
 
     @Test
+    void outlierDetectionThatCanNeverEjectIsWarnedAboutAtStart() throws Exception {
+        String three = "[\"127.0.0.1:1\", \"127.0.0.1:2\", \"127.0.0.1:3\"]";
+        String config = """
+                listen: ["127.0.0.1:0"]
+                upstreams:
+                  small: { endpoints: %s, outlierDetection: true }
+                  always: { endpoints: %s, outlierDetection: { alwaysEjectOneHost: true } }
+                  raised: { endpoints: %s, outlierDetection: { maxEjectionPercent: 34 } }
+                routes: [{ upstream: small }]
+                """.formatted(three, three, three);
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", config));
+            assertEquals("upstream 'small': outlier detection can never eject an endpoint: one of 3 is 33% of the "
+                    + "upstream, above maxEjectionPercent 10; set alwaysEjectOneHost: true or maxEjectionPercent: 34 or more",
+                    err.warning("can never eject"), "one warning, for 'small' alone");
+        }
+    }
+
+    @Test
+    void sessionApiWithoutATokenIsWarnedAboutAtStart() throws Exception {
+        String config = """
+                listen: ["127.0.0.1:0"]
+                upstreams: { app: { endpoints: ["127.0.0.1:1"] } }
+                sessions: { api: %s }
+                """;
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("open.yaml", config.formatted("true")));
+            assertEquals("the session API at /session has no token: every client from [127.0.0.0/8, ::1] can read, "
+                    + "change and delete every session (behind a TLS terminator or proxy on this host, every client is "
+                    + "loopback); set sessions.api.token", err.warning("session API"));
+        }
+        proxy.close();
+        try (CapturedStderr err = new CapturedStderr()) {
+            proxy = ProxyServer.start(ConfigLoader.parse("token.yaml",
+                    config.formatted("{ token: a-token-of-24-characters }")));
+            assertEquals(List.of(), err.linesWith("session API"));
+            assertEquals(List.of(), err.linesWith(" WARN "));
+        }
+    }
+
+    @Test
     void badConfigExitsTwoNamingFileAndPath() {
         Path file = Cli.write(dir, "bad.yaml", "upstreams: { app: { endpoints: [{ address: '127.0.0.1:1', weight: 0 }] } }");
         Cli.Result r = Cli.run("serve", "--config", file.toString());

@@ -410,19 +410,22 @@ public final class ConfigLoader {
             }
             if (!isObject(n)) {
                 return n.bool(false) ? new OutlierSpec(5, 5, Duration.ofSeconds(10), Duration.ofSeconds(30),
-                        Duration.ofSeconds(300), 10, true, false) : null;
+                        Duration.ofSeconds(300), 10, false, true, false) : null;
             }
             n.allowOnly("consecutive5xx", "consecutiveGatewayFailure", "interval", "baseEjectionTime",
-                    "maxEjectionTime", "maxEjectionPercent", "successRate", "failurePercentage");
+                    "maxEjectionTime", "maxEjectionPercent", "alwaysEjectOneHost", "successRate", "failurePercentage");
             Duration base = n.get("baseEjectionTime").positiveDuration(Duration.ofSeconds(30));
-            Duration max = n.get("maxEjectionTime").positiveDuration(Duration.ofSeconds(300));
+            Duration fiveMinutes = Duration.ofSeconds(300);
+            // Envoy: max_ejection_time defaults to 300 s, or to the base when that is longer
+            Duration max = n.get("maxEjectionTime").positiveDuration(base.compareTo(fiveMinutes) > 0 ? base : fiveMinutes);
             if (max.compareTo(base) < 0) {
                 throw n.get("maxEjectionTime").error("must not be shorter than baseEjectionTime (" + base + "), got " + max);
             }
-            return new OutlierSpec(n.get("consecutive5xx").integer(5, 0, 1_000_000),
-                    n.get("consecutiveGatewayFailure").integer(5, 0, 1_000_000),
+            return new OutlierSpec(n.get("consecutive5xx").integer(5, 1, 1_000_000),
+                    n.get("consecutiveGatewayFailure").integer(5, 1, 1_000_000),
                     n.get("interval").positiveDuration(Duration.ofSeconds(10)), base, max,
-                    n.get("maxEjectionPercent").integer(10, 0, 100), n.get("successRate").bool(true),
+                    n.get("maxEjectionPercent").integer(10, 0, 100), n.get("alwaysEjectOneHost").bool(false),
+                    n.get("successRate").bool(true),
                     n.get("failurePercentage").bool(false));
         }
 

@@ -85,10 +85,17 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
         public enum Type { HTTP, TCP }
     }
 
-    /** Envoy outlier detection. */
+    /**
+     * Envoy outlier detection.
+     *
+     * @param maxEjectionPercent most endpoints ejected at once, in percent of the upstream: an
+     *                           ejection happens only if the ejected share after it is at most this
+     * @param alwaysEjectOneHost eject one endpoint even when that passes {@code maxEjectionPercent}
+     *                           (Envoy's {@code always_eject_one_host}); what a small upstream needs
+     */
     public record OutlierSpec(int consecutive5xx, int consecutiveGatewayFailure, Duration interval,
                               Duration baseEjectionTime, Duration maxEjectionTime, int maxEjectionPercent,
-                              boolean successRate, boolean failurePercentage) {
+                              boolean alwaysEjectOneHost, boolean successRate, boolean failurePercentage) {
     }
 
     /** A {@code location} with its {@code proxy_*} settings. */

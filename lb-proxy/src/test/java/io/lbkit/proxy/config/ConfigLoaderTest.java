@@ -227,6 +227,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void outlierDetectionMapsEnvoysAlwaysEjectOneHost() {
+        String upstream = "upstreams: { app: { endpoints: ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'], outlierDetection: %s } }";
+        ServeConfig.OutlierSpec small = parse("lbkit.yaml", upstream.formatted("{ alwaysEjectOneHost: true }"))
+                .upstreams().get("app").outlier();
+        assertTrue(small.alwaysEjectOneHost());
+        assertEquals(10, small.maxEjectionPercent(), "Envoy's default stays");
+        assertFalse(parse("lbkit.yaml", upstream.formatted("{ consecutive5xx: 3 }")).upstreams().get("app").outlier()
+                .alwaysEjectOneHost(), "off by default, as in Envoy");
+        assertFalse(parse("lbkit.yaml", upstream.formatted("true")).upstreams().get("app").outlier().alwaysEjectOneHost());
+
+        ConfigException bad = error(upstream.formatted("{ alwaysEjectOneHost: sometimes }"));
+        assertEquals("lbkit.yaml: upstreams.app.outlierDetection.alwaysEjectOneHost: must be true or false, got 'sometimes'",
+                bad.getMessage());
+        ConfigException zero = error(upstream.formatted("{ consecutive5xx: 0 }"));
+        assertEquals("upstreams.app.outlierDetection.consecutive5xx", zero.path());
+        assertEquals("must be between 1 and 1000000, got 0", zero.problem());
+        assertEquals(Duration.ofSeconds(600), parse("lbkit.yaml", upstream.formatted("{ baseEjectionTime: 10m }"))
+                .upstreams().get("app").outlier().maxEjectionTime(), "the cap defaults to the base when that is longer");
+    }
+
+    @Test
     void broadcastAndTargetedRoutes() {
         ServeConfig c = parse("lbkit.yaml", """
                 upstreams:

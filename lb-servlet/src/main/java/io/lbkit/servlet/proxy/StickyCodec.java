@@ -13,7 +13,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encodes and verifies sticky cookie values for one (route, upstream): {@code base64url(idHash ‖
- * mac)}, 8 + 12 bytes. Thread-safe; values are cached per endpoint id.
+ * mac)}, 8 + 12 bytes. Each endpoint has exactly one accepted value, the canonical 27 characters
+ * {@link #encode} issues: another spelling of the same bytes (the unused low bits of the last
+ * character set, padding) is refused like a forged value. Thread-safe; values are cached per
+ * endpoint id.
  */
 final class StickyCodec {
 
@@ -67,7 +70,10 @@ final class StickyCodec {
         return v;
     }
 
-    /** The endpoint id a cookie value names, or null when it is forged, malformed or stale. */
+    /**
+     * The endpoint id a cookie value names, or null when it is forged, malformed, not the
+     * canonical spelling, or stale.
+     */
     String decode(String value) {
         if (value == null || value.length() != 27) {
             return null;
@@ -98,7 +104,9 @@ final class StickyCodec {
                 return null;
             }
         }
-        return id;
+        // the decoder ignores the two unused low bits of the 27th character, so four spellings
+        // carry the same bytes: only the one this codec issues (cached, no allocation) is accepted
+        return value.equals(encode(id)) ? id : null;
     }
 
     private byte[] mac(byte[] raw) {

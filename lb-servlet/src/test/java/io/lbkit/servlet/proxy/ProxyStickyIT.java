@@ -89,18 +89,41 @@ class ProxyStickyIT {
             raw[raw.length - 1] ^= 1; // flip one bit of the MAC
             String tampered = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
             for (String forged : new String[] {tampered, foreign, "a", "not base64 !!", "AAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
-                Set<String> served = new HashSet<>();
-                HttpResponse<String> r = null;
-                for (int i = 0; i < 8; i++) { // round robin state may start anywhere after earlier sticky picks
-                    r = getWith(p, forged);
-                    assertEquals(200, r.statusCode());
-                    served.add(r.body());
-                    assertNotEquals(forged, cookieValue(r));
-                }
-                assertEquals(Set.of("a", "b"), served, "a forged value is balanced as if absent: " + forged);
-                assertEquals(r.body(), getWith(p, cookieValue(r)).body(), "the fresh cookie binds");
+                assertBalancedAsIfAbsent(p, forged);
             }
         }
+    }
+
+    /**
+     * The last of the 27 characters carries two unused bits, so a genuine value has three other
+     * spellings the base64 decoder reads as the same bytes: each is refused like a forged one.
+     */
+    @ParameterizedTest
+    @EnumSource(TestContainer.Kind.class)
+    void otherSpellingsOfAGenuineCookieAreIgnored(TestContainer.Kind kind) throws Exception {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        try (ProxyFixture p = proxy(kind, upstream(), KEY, ProxyConfig.builder())) {
+            String genuine = cookieValue(p.get("/id"));
+            int last = alphabet.indexOf(genuine.charAt(26));
+            for (int low = 1; low < 4; low++) {
+                assertBalancedAsIfAbsent(p, genuine.substring(0, 26) + alphabet.charAt(last | low));
+            }
+            assertBalancedAsIfAbsent(p, genuine + "=");
+        }
+    }
+
+    /** Requests carrying {@code value} go to both endpoints, each with a fresh cookie that binds. */
+    private static void assertBalancedAsIfAbsent(ProxyFixture p, String value) throws Exception {
+        Set<String> served = new HashSet<>();
+        HttpResponse<String> r = null;
+        for (int i = 0; i < 8; i++) { // round robin state may start anywhere after earlier sticky picks
+            r = getWith(p, value);
+            assertEquals(200, r.statusCode());
+            served.add(r.body());
+            assertNotEquals(value, cookieValue(r));
+        }
+        assertEquals(Set.of("a", "b"), served, "a forged value is balanced as if absent: " + value);
+        assertEquals(r.body(), getWith(p, cookieValue(r)).body(), "the fresh cookie binds");
     }
 
     @ParameterizedTest

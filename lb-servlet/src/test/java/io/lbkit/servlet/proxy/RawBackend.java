@@ -180,7 +180,8 @@ final class RawBackend implements AutoCloseable {
         }
     }
 
-    private static String readHead(InputStream in) throws IOException {
+    /** The next request or response head (up to the empty line) as ISO-8859-1, or null at the end. */
+    static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int state = 0;
         int c;

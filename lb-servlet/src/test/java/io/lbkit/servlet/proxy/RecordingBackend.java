@@ -1,6 +1,5 @@
 package io.lbkit.servlet.proxy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -75,7 +74,7 @@ final class RecordingBackend implements AutoCloseable {
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
             String head;
-            while ((head = readHead(in)) != null) {
+            while ((head = RawBackend.readHead(in)) != null) {
                 heads.add(head);
                 for (String line : head.split("\r\n")) {
                     String l = line.toLowerCase(Locale.ROOT);
@@ -89,25 +88,6 @@ final class RecordingBackend implements AutoCloseable {
         } catch (IOException e) {
             // the connection ended; the test decides what matters
         }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int state = 0;
-        int c;
-        while ((c = in.read()) >= 0) {
-            b.write(c);
-            state = switch (state) {
-                case 0, 2 -> c == '\r' ? state + 1 : 0;
-                case 1 -> c == '\n' ? 2 : 0;
-                case 3 -> c == '\n' ? 4 : 0;
-                default -> 0;
-            };
-            if (state == 4) {
-                return b.toString(StandardCharsets.ISO_8859_1);
-            }
-        }
-        return null;
     }
 
     @Override

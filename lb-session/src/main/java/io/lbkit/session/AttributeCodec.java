@@ -10,8 +10,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +50,22 @@ import org.slf4j.LoggerFactory;
  * </table>
  * Anything else (a {@code Set}, an array, {@code NaN}, a class not on the list) is refused with
  * an {@link IllegalArgumentException} naming the type, at {@code setAttribute} time.
+ *
+ * <h2>Only what reads back unchanged</h2>
+ * Every value, a {@link JsonNode} included (a session API body, a backend's session header), is
+ * refused with an {@link IllegalArgumentException} when a reader would get something else back:
+ * <ul>
+ *   <li>a string or an object key with an unpaired UTF-16 surrogate (U+D800 alone): not Unicode
+ *       text, so not valid JSON text once written as UTF-8;</li>
+ *   <li>a number that a reader holding numbers as doubles cannot hold: beyond
+ *       &plusmn;{@value Double#MAX_VALUE} (it would read {@code Infinity}), a non-zero number
+ *       closer to 0 than {@value Double#MIN_VALUE} (it would read 0), {@code NaN} or an infinity.
+ *       Within that range every number is kept exactly, digits beyond a double's included;</li>
+ *   <li>a value nested deeper than {@value #MAX_DEPTH} levels, and a {@code JsonNode} that holds
+ *       binary data or a Java object rather than JSON.</li>
+ * </ul>
+ * The message names the attribute (when given), the place inside the value as a JSON Pointer
+ * (RFC 6901) and the problem, never the value.
  *
  * <h2>Decoding: what comes back</h2>
  * <ul>
@@ -97,7 +115,9 @@ public final class AttributeCodec {
 
     private static final AttributeCodec DEFAULTS = builder().build();
     private static final int MAX_LOGGED = 1024;
-    private static final int MAX_DEPTH = 200;
+    /** The deepest nesting of arrays and objects a value may have. */
+    static final int MAX_DEPTH = 200;
+    private static final int MAX_NAME_SHOWN = 64;
 
     private final Map<String, Class<?>> allowed;
     private final ObjectMapper mapper;
@@ -129,24 +149,48 @@ public final class AttributeCodec {
      * The JSON form of an attribute value.
      *
      * @throws IllegalArgumentException when the value (or something inside it) has a type this
-     *     codec does not store; the message names the type, never the value
+     *     codec does not store, or would not read back unchanged (see the class documentation);
+     *     the message names the type or the problem, never the value
      */
     public JsonNode encode(Object value) {
-        return encode(value, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
+        return encode(null, value);
+    }
+
+    /**
+     * The JSON form of the value of attribute {@code name}: {@link #encode(Object)}, with the name
+     * checked too (no unpaired surrogate) and named in the message of a refusal. A
+     * {@link JsonNode} value is checked and returned unchanged, so a writer of JSON from outside
+     * (the session API, a backend's session header) refuses what cannot be stored.
+     *
+     * @param name the attribute's name, or {@code null} when it is checked elsewhere
+     * @throws IllegalArgumentException when the name or the value cannot be stored and read back
+     *     unchanged; the message names the attribute, the place inside the value and the problem
+     */
+    public JsonNode encode(String name, Object value) {
+        try {
+            if (name != null) {
+                checkText(name, "a name");
+            }
+            return encode(value, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
+        } catch (Refusal r) {
+            throw new IllegalArgumentException(r.message(name));
+        }
     }
 
     private JsonNode encode(Object value, int depth, Set<Object> path) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         if (depth > MAX_DEPTH) {
-            throw new IllegalArgumentException("session attribute nests deeper than " + MAX_DEPTH + " levels");
+            throw Refusal.tooDeep();
         }
         if (value == null) {
             return f.nullNode();
         }
         if (value instanceof JsonNode n) {
+            checkJson(n, depth);
             return n;
         }
         if (value instanceof String s) {
+            checkText(s, "a string");
             return f.textNode(s);
         }
         if (value instanceof Boolean b) {
@@ -159,16 +203,16 @@ public final class AttributeCodec {
             return integral(BigInteger.valueOf(l));
         }
         if (value instanceof BigInteger bi) {
+            refuse(integerProblem(bi));
             return integral(bi);
         }
         if (value instanceof Double || value instanceof Float) {
             double d = value instanceof Float fl ? Double.parseDouble(fl.toString()) : (Double) value;
-            if (!Double.isFinite(d)) {
-                throw new IllegalArgumentException("session attribute numbers must be finite, got " + d);
-            }
+            refuse(Double.isFinite(d) ? null : NOT_FINITE);
             return f.numberNode(d);
         }
         if (value instanceof BigDecimal bd) {
+            refuse(decimalProblem(bd)); // before an integral value is expanded to all its digits
             BigDecimal stripped = bd.signum() == 0 ? BigDecimal.ZERO : bd.stripTrailingZeros();
             if (stripped.scale() <= 0) {
                 return integral(stripped.toBigIntegerExact());
@@ -179,7 +223,11 @@ public final class AttributeCodec {
             enter(value, path);
             ArrayNode a = f.arrayNode(list.size());
             for (Object o : list) {
-                a.add(encode(o, depth + 1, path));
+                try {
+                    a.add(encode(o, depth + 1, path));
+                } catch (Refusal r) {
+                    throw r.within(Integer.toString(a.size()));
+                }
             }
             path.remove(value);
             return a;
@@ -195,7 +243,12 @@ public final class AttributeCodec {
                 if (TYPE_KEY.equals(key)) {
                     throw new IllegalArgumentException("the map key '" + TYPE_KEY + "' is reserved");
                 }
-                o.set(key, encode(e.getValue(), depth + 1, path));
+                checkKey(key);
+                try {
+                    o.set(key, encode(e.getValue(), depth + 1, path));
+                } catch (Refusal r) {
+                    throw r.within(key);
+                }
             }
             path.remove(value);
             return o;
@@ -204,12 +257,190 @@ public final class AttributeCodec {
         if (allowed.get(type.getName()) == type) {
             ObjectNode w = f.objectNode();
             w.put(TYPE_KEY, type.getName());
-            w.set(VALUE_KEY, mapper.valueToTree(value));
+            JsonNode tree = mapper.valueToTree(value);
+            try {
+                checkJson(tree, depth + 1);
+            } catch (Refusal r) {
+                throw r.within(VALUE_KEY);
+            }
+            w.set(VALUE_KEY, tree);
             return w;
         }
         throw new IllegalArgumentException("cannot store a " + type.getName()
                 + " in a session: use String, Boolean, Integer, Long, Double, BigDecimal, BigInteger, "
                 + "List, Map<String, ?> or JsonNode, or allow the class in the AttributeCodec");
+    }
+
+    // ---- what reads back unchanged -----------------------------------------------------------
+
+    private static final String NOT_FINITE = "is NaN or infinite, which JSON cannot hold";
+    private static final String TOO_LARGE = "is a number beyond the range of a double (±" + Double.MAX_VALUE
+            + "): a reader that holds numbers as doubles gets Infinity";
+    private static final String TOO_SMALL = "is a non-zero number closer to 0 than a double holds ("
+            + Double.MIN_VALUE + "): a reader that holds numbers as doubles gets 0";
+
+    /** Checks a JSON tree: a value given as a {@code JsonNode}, or an allow-listed object's tree. */
+    private static void checkJson(JsonNode n, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw Refusal.tooDeep();
+        }
+        switch (n.getNodeType()) {
+            case STRING -> checkText(n.textValue(), "a string");
+            case NUMBER -> refuse(numberProblem(n));
+            case BOOLEAN, NULL -> {
+            }
+            case ARRAY -> {
+                for (int i = 0; i < n.size(); i++) {
+                    try {
+                        checkJson(n.get(i), depth + 1);
+                    } catch (Refusal r) {
+                        throw r.within(Integer.toString(i));
+                    }
+                }
+            }
+            case OBJECT -> {
+                for (Map.Entry<String, JsonNode> e : n.properties()) {
+                    checkKey(e.getKey());
+                    try {
+                        checkJson(e.getValue(), depth + 1);
+                    } catch (Refusal r) {
+                        throw r.within(e.getKey());
+                    }
+                }
+            }
+            case BINARY -> throw new Refusal("is binary data, not a JSON value: store it as a string");
+            default -> throw new Refusal("is a Java object or a missing value, not a JSON value");
+        }
+    }
+
+    private static void checkKey(String key) {
+        checkText(key, "the object key '" + printable(key) + "'");
+    }
+
+    /** Refuses text with an unpaired UTF-16 surrogate; {@code what} names the text in the message. */
+    private static void checkText(String s, String what) {
+        int i = unpairedSurrogate(s);
+        if (i >= 0) {
+            throw new Refusal("has " + what + " with an unpaired UTF-16 surrogate (" + escape(s.charAt(i))
+                    + " at index " + i + "), which is not Unicode text");
+        }
+    }
+
+    /** The index of the first surrogate that is not half of a pair, or -1. */
+    static int unpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String numberProblem(JsonNode n) {
+        if (n.isDouble() || n.isFloat()) {
+            return Double.isFinite(n.doubleValue()) ? null : NOT_FINITE;
+        }
+        if (n.isBigInteger()) {
+            return integerProblem(n.bigIntegerValue());
+        }
+        if (n.isBigDecimal()) {
+            return decimalProblem(n.decimalValue());
+        }
+        return null; // int, long, short: always within a double's range
+    }
+
+    private static String integerProblem(BigInteger v) {
+        return v.bitLength() > 1024 || Double.isInfinite(v.doubleValue()) ? TOO_LARGE : null;
+    }
+
+    private static String decimalProblem(BigDecimal v) {
+        if (v.signum() == 0) {
+            return null;
+        }
+        long exponent = (long) v.precision() - v.scale() - 1; // v = d.ddd × 10^exponent
+        if (exponent > 308) {
+            return TOO_LARGE; // decided without expanding the digits of 1e999999999
+        }
+        if (exponent < -324) {
+            return TOO_SMALL;
+        }
+        double d = v.doubleValue();
+        return Double.isInfinite(d) ? TOO_LARGE : d == 0 ? TOO_SMALL : null;
+    }
+
+    private static void refuse(String problem) {
+        if (problem != null) {
+            throw new Refusal(problem);
+        }
+    }
+
+    /** Text fit for a message or a log line: control characters and unpaired surrogates escaped, cut at 64. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_NAME_SHOWN) + 8);
+        for (int i = 0; i < s.length() && i < MAX_NAME_SHOWN; i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                b.append(c).append(s.charAt(++i));
+            } else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+                b.append(escape(c));
+            } else {
+                b.append(c);
+            }
+        }
+        return s.length() > MAX_NAME_SHOWN ? b.append("…").toString() : b.toString();
+    }
+
+    private static String escape(char c) {
+        return String.format("\\u%04x", (int) c);
+    }
+
+    /**
+     * Why a value is refused. The place inside it is filled in on the way out of the recursion
+     * (nothing is built while all is well); {@link #encode(String, Object)} turns it into an
+     * {@link IllegalArgumentException}.
+     */
+    private static final class Refusal extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Deque<String> at = new ArrayDeque<>();
+        private final boolean placed;
+
+        Refusal(String problem) {
+            this(problem, true);
+        }
+
+        private Refusal(String problem, boolean placed) {
+            super(problem, null, false, false);
+            this.placed = placed;
+        }
+
+        /** Too deep: said without the place, which would list every level. */
+        static Refusal tooDeep() {
+            return new Refusal("nests deeper than " + MAX_DEPTH + " levels", false);
+        }
+
+        Refusal within(String segment) {
+            if (placed) {
+                at.addFirst(segment);
+            }
+            return this;
+        }
+
+        String message(String name) {
+            StringBuilder b = new StringBuilder("session attribute");
+            if (name != null) {
+                b.append(" '").append(printable(name)).append('\'');
+            }
+            if (!at.isEmpty()) {
+                b.append(" at ");
+                for (String segment : at) {
+                    b.append('/').append(printable(segment.replace("~", "~0").replace("/", "~1")));
+                }
+            }
+            return b.append(' ').append(getMessage()).toString();
+        }
     }
 
     private static void enter(Object container, Set<Object> path) {

@@ -149,4 +149,99 @@ class AttributeCodecTest {
         assertThrows(IllegalArgumentException.class, () -> codec.encode(cyclic));
         assertThrows(IllegalArgumentException.class, () -> AttributeCodec.builder().allow(List.class));
     }
+
+    // ---- only what reads back unchanged -----------------------------------------------------
+
+    private static final String LONE_HIGH = "\uD800";
+    private static final String LONE_LOW = "\uDC00";
+
+    private String refusal(String name, Object value) {
+        return assertThrows(IllegalArgumentException.class, () -> codec.encode(name, value)).getMessage();
+    }
+
+    private static JsonNode json(String text) throws Exception {
+        return Attributes.MAPPER.readTree(text);
+    }
+
+    @Test
+    void unpairedSurrogatesAreRefusedInStringsKeysAndNamesWhereverTheyAre() throws Exception {
+        String suffix = " with an unpaired UTF-16 surrogate (\\ud800 at index 1), which is not Unicode text";
+        assertEquals("session attribute 's' has a string" + suffix, refusal("s", "x" + LONE_HIGH));
+        assertEquals("session attribute has a string" + suffix, assertThrows(IllegalArgumentException.class,
+                () -> codec.encode("x" + LONE_HIGH)).getMessage(), "without a name");
+        assertEquals("session attribute 'x\\ud800' has a name" + suffix, refusal("x" + LONE_HIGH, 1));
+        assertEquals("session attribute 'cart' at /items/1 has a string" + suffix,
+                refusal("cart", Map.of("items", List.of("ok", "x" + LONE_HIGH))));
+        assertEquals("session attribute 'm' at /a~1b~0c has the object key 'x\\ud800'" + suffix,
+                refusal("m", Map.of("a/b~c", Map.of("x" + LONE_HIGH, 1))));
+        assertEquals("session attribute 'cart' at /value/owner has a string" + suffix,
+                refusal("cart", new Cart("x" + LONE_HIGH, List.of())));
+        // the same checks for a JsonNode (the session API, a backend's session header)
+        assertEquals("session attribute 'j' at /a/0 has a string" + suffix, refusal("j", json("{\"a\":[\"x\\ud800\"]}")));
+        assertEquals("session attribute 'j' has the object key 'x\\ud800'" + suffix, refusal("j",
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("x" + LONE_HIGH, 1)));
+        for (String bad : new String[] {LONE_LOW, LONE_HIGH + LONE_HIGH, LONE_LOW + LONE_HIGH, "a" + LONE_HIGH + "b"}) {
+            assertThrows(IllegalArgumentException.class, () -> codec.encode(bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> codec.encode(json(
+                    Attributes.MAPPER.writeValueAsString(bad))), "parsed " + bad);
+        }
+        assertRoundTrip("smile \uD83D\uDE00 pair", "smile \uD83D\uDE00 pair");
+        assertRoundTrip(new LinkedHashMap<>(Map.of("\uD83D\uDE00", 1)), Map.of("\uD83D\uDE00", 1));
+        assertEquals("session attribute 'k\\u000a\\u0000' has a string" + suffix,
+                refusal("k\n\u0000", "x" + LONE_HIGH), "control characters of a name are escaped");
+    }
+
+    @Test
+    void numbersADoubleReaderCannotHoldAreRefused() throws Exception {
+        String tooLarge = " is a number beyond the range of a double (±1.7976931348623157E308): a reader that holds"
+                + " numbers as doubles gets Infinity";
+        String tooSmall = " is a non-zero number closer to 0 than a double holds (4.9E-324): a reader that holds"
+                + " numbers as doubles gets 0";
+        assertEquals("session attribute 'n'" + tooLarge, refusal("n", new BigDecimal("1e999999999")));
+        assertEquals("session attribute 'n' at /0" + tooLarge, refusal("n", json("[1e999999999]")));
+        assertEquals("session attribute 'n' at /x" + tooSmall, refusal("n", json("{\"x\":-1e-999999999}")));
+        assertEquals("session attribute 'n' is NaN or infinite, which JSON cannot hold", refusal("n", Double.NaN));
+        for (String text : new String[] {"1.8e308", "-1.8e308", "1e309", "1E+400", "1e-325", "-2e-324"}) {
+            assertThrows(IllegalArgumentException.class, () -> codec.encode(new BigDecimal(text)), text);
+            assertThrows(IllegalArgumentException.class, () -> codec.encode(json(text)), "parsed " + text);
+        }
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(BigInteger.TWO.pow(1024)));
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(json("1" + "0".repeat(400))));
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(Float.POSITIVE_INFINITY));
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(
+                com.fasterxml.jackson.databind.node.DoubleNode.valueOf(Double.NaN)));
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(
+                com.fasterxml.jackson.databind.node.FloatNode.valueOf(Float.NEGATIVE_INFINITY)));
+        // the edges of the range are kept, exactly
+        assertRoundTrip(Double.MAX_VALUE, Double.MAX_VALUE);
+        assertRoundTrip(Double.MIN_VALUE, Double.MIN_VALUE);
+        assertRoundTrip(BigInteger.TWO.pow(1023), BigInteger.TWO.pow(1023));
+        BigDecimal precise = new BigDecimal("1.00000000000000000000000000000000000001E-300");
+        assertRoundTrip(precise, precise);
+        assertRoundTrip(BigInteger.TEN.pow(308), new BigDecimal("1E+308"));
+        assertEquals(0, codec.encode(json("0e999999999")).intValue(), "zero at any exponent is zero");
+    }
+
+    @Test
+    void nestingDeeperThan200LevelsIsRefusedForJavaAndJsonValuesAlike() throws Exception {
+        Object java = List.of();
+        for (int i = 1; i < 201; i++) {
+            java = List.of(java);
+        }
+        JsonNode jsonValue = json("[".repeat(201) + "]".repeat(201));
+        assertEquals(jsonValue, codec.encode(java), "201 nested arrays are stored");
+        assertSame(jsonValue, codec.encode("deep", jsonValue));
+        Object deeper = List.of(java);
+        JsonNode deeperJson = json("[".repeat(202) + "]".repeat(202));
+        assertEquals("session attribute 'deep' nests deeper than 200 levels", refusal("deep", deeper));
+        assertEquals("session attribute 'deep' nests deeper than 200 levels", refusal("deep", deeperJson));
+    }
+
+    @Test
+    void aJsonNodeHoldingNoJsonIsRefused() {
+        assertEquals("session attribute 'b' is binary data, not a JSON value: store it as a string",
+                refusal("b", com.fasterxml.jackson.databind.node.BinaryNode.valueOf(new byte[] {1})));
+        assertThrows(IllegalArgumentException.class, () -> codec.encode(
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.pojoNode(new Object())));
+    }
 }

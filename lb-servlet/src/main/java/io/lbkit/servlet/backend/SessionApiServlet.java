@@ -1,13 +1,10 @@
 package io.lbkit.servlet.backend;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.session.AttributeCodec;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionIds;
@@ -45,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * DELETE /session?session_id=ID                → 204 | 404
  * </pre>
  *
+ * A body must say it is JSON ({@code Content-Type: application/json}; a PUT may also send
+ * {@code application/merge-patch+json}): any other type, or none, is 415, so a cross-site form
+ * cannot create or change a session. Every attribute goes through
+ * {@link AttributeCodec#encode(String, Object)}: what would not read back unchanged is 400.
  * Without {@code session_id} the session cookie (name {@link Builder#cookieName}) is used. Every
  * response body is {@code application/json; charset=utf-8} with {@code Cache-Control: no-store};
  * errors are {@code {"error":"…"}}. The full status table and the access rules are in
@@ -55,13 +56,11 @@ public final class SessionApiServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger log = LoggerFactory.getLogger(SessionApiServlet.class);
     static final String MERGE_PATCH = "application/merge-patch+json";
+    static final String JSON = "application/json";
     private static final int BODY_MARGIN = 1024;
+    private static final int MAX_MEDIA_TYPE_SHOWN = 100;
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    private static final ObjectMapper MAPPER = JsonBody.MAPPER;
 
     private final transient SessionStore store;
     private final transient CidrRules allowFrom;
@@ -135,8 +134,14 @@ public final class SessionApiServlet extends HttpServlet {
             error(req, resp, 400, "POST creates a session with a server-chosen id; do not send session_id");
             return;
         }
+        String media = mediaType(req);
+        if (!media.equals(JSON)) {
+            // a form or text/plain body is what a cross-site HTML form can send: never a session
+            error(req, resp, 415, "Content-Type must be " + JSON + ", got " + shown(media));
+            return;
+        }
         ObjectNode body = readObject(req, resp);
-        if (body == null) {
+        if (body == null || !storable(req, resp, body)) {
             return;
         }
         Map<String, JsonNode> attrs = new LinkedHashMap<>();
@@ -168,11 +173,10 @@ public final class SessionApiServlet extends HttpServlet {
         if (id == null) {
             return;
         }
-        String ct = req.getContentType();
-        String media = ct == null ? "" : ct.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-        if (!media.isEmpty() && !media.equals(MERGE_PATCH) && !media.equals("application/json")) {
+        String media = mediaType(req);
+        if (!media.equals(MERGE_PATCH) && !media.equals(JSON)) {
             resp.setHeader("Accept-Patch", MERGE_PATCH);
-            error(req, resp, 415, "Content-Type must be " + MERGE_PATCH + " or application/json");
+            error(req, resp, 415, "Content-Type must be " + MERGE_PATCH + " or " + JSON + ", got " + shown(media));
             return;
         }
         OptionalLong expected;
@@ -183,7 +187,7 @@ public final class SessionApiServlet extends HttpServlet {
             return;
         }
         ObjectNode patch = readObject(req, resp);
-        if (patch == null) {
+        if (patch == null || !storable(req, resp, patch)) {
             return;
         }
         SessionChanges c = SessionChanges.fromMergePatch(patch);
@@ -254,6 +258,36 @@ public final class SessionApiServlet extends HttpServlet {
         return id;
     }
 
+    /** The body's media type, lower case and without parameters; "" without a Content-Type. */
+    private static String mediaType(HttpServletRequest req) {
+        String ct = req.getContentType();
+        return ct == null ? "" : ct.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+    }
+
+    private static String shown(String media) {
+        if (media.isEmpty()) {
+            return "none";
+        }
+        return media.length() > MAX_MEDIA_TYPE_SHOWN ? media.substring(0, MAX_MEDIA_TYPE_SHOWN) + "…" : media;
+    }
+
+    /**
+     * Whether every attribute (name and value) of {@code body} can be stored and read back
+     * unchanged ({@link AttributeCodec#encode(String, Object)}); else answers 400 naming the
+     * attribute and the problem.
+     */
+    private static boolean storable(HttpServletRequest req, HttpServletResponse resp, ObjectNode body) throws IOException {
+        try {
+            for (Map.Entry<String, JsonNode> e : body.properties()) {
+                AttributeCodec.defaults().encode(e.getKey(), e.getValue());
+            }
+            return true;
+        } catch (IllegalArgumentException e) {
+            error(req, resp, 400, e.getMessage());
+            return false;
+        }
+    }
+
     /** A query parameter, parsed from the query string only (never from a form body). */
     static String query(HttpServletRequest req, String name) {
         String q = req.getQueryString();
@@ -294,22 +328,12 @@ public final class SessionApiServlet extends HttpServlet {
                 buf.write(chunk, 0, n);
             }
         }
-        if (buf.size() == 0) {
-            error(req, resp, 400, "a JSON object body is required");
-            return null;
-        }
-        JsonNode node;
         try {
-            node = MAPPER.readTree(buf.toByteArray());
-        } catch (JsonProcessingException e) {
-            error(req, resp, 400, "malformed JSON: " + e.getOriginalMessage());
+            return JsonBody.object(buf.toByteArray());
+        } catch (JsonBody.MalformedException e) {
+            error(req, resp, 400, e.getMessage());
             return null;
         }
-        if (node == null || !node.isObject()) {
-            error(req, resp, 400, "the body must be a JSON object, got " + (node == null ? "nothing" : node.getNodeType()));
-            return null;
-        }
-        return (ObjectNode) node;
     }
 
     private void write(HttpServletResponse resp, int status, Session s) throws IOException {

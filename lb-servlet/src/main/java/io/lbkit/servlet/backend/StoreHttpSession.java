@@ -164,7 +164,7 @@ final class StoreHttpSession implements HttpSession {
             removeAttribute(name);
             return;
         }
-        codec.encode(value);
+        codec.encode(name, value); // refuses what could not be stored and read back, naming the attribute
         synchronized (owner) {
             check("setAttribute");
             written.put(name, value);

@@ -20,6 +20,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,21 +77,34 @@ class SessionApiIT {
         return container.uri("/session" + (q.isEmpty() ? "" : "?" + q));
     }
 
+    /** A POST with {@code Content-Type: application/json} unless {@code headers} name one. */
     private static HttpResponse<String> post(URI uri, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json");
+        return send("POST", uri, body, "application/json", headers);
+    }
+
+    /** A PUT with {@code Content-Type: application/merge-patch+json} unless {@code headers} name one. */
+    private static HttpResponse<String> put(URI uri, String body, String... headers) {
+        return send("PUT", uri, body, "application/merge-patch+json", headers);
+    }
+
+    /** {@code contentType} null: no Content-Type at all. */
+    private static HttpResponse<String> send(String method, URI uri, String body, String contentType, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.ofString(body));
+        boolean named = false;
+        for (int i = 0; i < headers.length; i += 2) {
+            named |= headers[i].equalsIgnoreCase("Content-Type");
+        }
+        if (contentType != null && !named) {
+            b.header("Content-Type", contentType);
+        }
         if (headers.length > 0) {
             b.headers(headers);
         }
         return Http.send(b);
     }
 
-    private static HttpResponse<String> put(URI uri, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).PUT(HttpRequest.BodyPublishers.ofString(body));
-        if (headers.length > 0) {
-            b.headers(headers);
-        }
-        return Http.send(b);
+    private static String error(HttpResponse<String> r) throws Exception {
+        return json(r).get("error").textValue();
     }
 
     private static JsonNode json(HttpResponse<String> r) throws Exception {
@@ -216,6 +232,127 @@ class SessionApiIT {
         assertEquals(1, json(Http.get(api("session_id=" + id))).get("data").get("a").intValue());
     }
 
+    /**
+     * A cross-site HTML form can POST {@code text/plain}, {@code application/x-www-form-urlencoded}
+     * or {@code multipart/form-data}, and a cross-site fetch can send no Content-Type at all: none
+     * creates a session. PUT needs a JSON type too.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void bodiesMustSayTheyAreJson(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
+        String body = "{\"user\":\"x\"}";
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded",
+                "multipart/form-data; boundary=b", "application/merge-patch+json", "text/json"}) {
+            HttpResponse<String> r = post(api(""), body, "Content-Type", type);
+            assertEquals(415, r.statusCode(), type);
+            assertEquals("Content-Type must be application/json, got " + type.split(";")[0], error(r));
+        }
+        HttpResponse<String> none = send("POST", api(""), body, null);
+        assertEquals(415, none.statusCode());
+        assertEquals("Content-Type must be application/json, got none", error(none));
+        assertEquals(201, post(api(""), body, "Content-Type", "Application/JSON; charset=utf-8").statusCode());
+
+        String id = create("{\"a\":1}");
+        HttpResponse<String> untyped = send("PUT", api("session_id=" + id), "{\"a\":2}", null);
+        assertEquals(415, untyped.statusCode());
+        assertEquals("application/merge-patch+json", untyped.headers().firstValue("Accept-Patch").orElse(null));
+        assertEquals("Content-Type must be application/merge-patch+json or application/json, got none", error(untyped));
+        assertEquals(415, put(api("session_id=" + id), "a=2", "Content-Type", "application/x-www-form-urlencoded")
+                .statusCode());
+        assertEquals(tree("{\"a\":1}"), json(Http.get(api("session_id=" + id))).get("data"), "nothing written");
+        assertEquals(200, put(api("session_id=" + id), "{\"a\":2}", "Content-Type", "application/json").statusCode());
+    }
+
+    /** Every refusal of a body is worded by lbkit: the problem and where, no parser class or setting. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void malformedBodiesAreExplainedInLbkitsWords(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
+        String deep = "{\"a\":" + "[".repeat(1000) + "]".repeat(1000) + "}"; // 1001 levels with the object
+        String deepButParsed = "{\"a\":" + "[".repeat(999) + "]".repeat(999) + "}";
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("{", "malformed JSON: the body ends inside a value at line 1, column 2");
+        expected.put("{a:1}", "malformed JSON at line 1, column 2");
+        expected.put("{\"a\":nul}", "malformed JSON at line 1, column 6");
+        expected.put("[1,2]", "the body must be a JSON object, got an array");
+        expected.put("\"text\"", "the body must be a JSON object, got a string");
+        expected.put("42", "the body must be a JSON object, got a number");
+        expected.put("null", "the body must be a JSON object, got null");
+        expected.put("", "a JSON object body is required");
+        expected.put("  ", "a JSON object body is required");
+        expected.put("{\"a\":1} {\"b\":2}", "the body has more after its JSON value at line 1, column 9");
+        expected.put("{\"a\":1,\"a\":2}", "duplicate key at /a");
+        expected.put("{\"x\":{\"a\":[],\"a\":{}}}", "duplicate key at /x/a");
+        expected.put(deep, "the body nests deeper than 1000 levels");
+        expected.put(deepButParsed, "session attribute 'a' nests deeper than 200 levels");
+        expected.put("{\"a\":1" + "0".repeat(1000) + "}", "a number in the body is longer than 1000 characters"
+                + " at line 1, column 1007");
+        String id = create("{\"a\":1}");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            for (HttpResponse<String> r : List.of(post(api(""), e.getKey()), put(api("session_id=" + id), e.getKey()))) {
+                assertEquals(400, r.statusCode(), e.getKey());
+                String message = error(r);
+                assertEquals(e.getValue(), message, r.request().method() + " " + e.getKey());
+                for (String internal : new String[] {"Stream", "JsonNode", "jackson", "Feature", "`", "Exception"}) {
+                    assertFalse(message.contains(internal), message);
+                }
+            }
+        }
+        assertEquals(tree("{\"a\":1}"), json(Http.get(api("session_id=" + id))).get("data"), "nothing written");
+    }
+
+    /**
+     * Strings with an unpaired surrogate and numbers a double cannot hold would not read back as
+     * written (invalid Unicode; Infinity or 0 in most clients): refused on POST and PUT, at any
+     * depth, naming the attribute and the place.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void valuesThatCannotReadBackAreRefused(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+        start(kind, backing);
+        String surrogate = " with an unpaired UTF-16 surrogate (\\ud800 at index 0), which is not Unicode text";
+        String tooLarge = " is a number beyond the range of a double (±1.7976931348623157E308): a reader that holds"
+                + " numbers as doubles gets Infinity";
+        String tooSmall = " is a non-zero number closer to 0 than a double holds (4.9E-324): a reader that holds"
+                + " numbers as doubles gets 0";
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("{\"a\":\"\\ud800\"}", "session attribute 'a' has a string" + surrogate);
+        expected.put("{\"a\":{\"b\":[1,\"\\ud800\"]}}", "session attribute 'a' at /b/1 has a string" + surrogate);
+        expected.put("{\"a\":{\"b\":{\"c\":[\"\\udc00\"]}}}", "session attribute 'a' at /b/c/0 has a string"
+                + surrogate.replace("d800", "dc00"));
+        expected.put("{\"n\":1e999999999}", "session attribute 'n'" + tooLarge);
+        expected.put("{\"n\":-1.8e308}", "session attribute 'n'" + tooLarge);
+        expected.put("{\"n\":{\"big\":1" + "0".repeat(309) + "}}", "session attribute 'n' at /big" + tooLarge);
+        expected.put("{\"n\":[1e-999999999]}", "session attribute 'n' at /0" + tooSmall);
+        String id = create("{\"a\":1}");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            for (HttpResponse<String> r : List.of(post(api(""), e.getKey()), put(api("session_id=" + id), e.getKey()))) {
+                assertEquals(400, r.statusCode(), e.getKey());
+                assertEquals(e.getValue(), error(r), r.request().method() + " " + e.getKey());
+            }
+        }
+        // a key with an unpaired surrogate is no valid JSON text at all
+        for (String body : new String[] {"{\"\\ud800\":1}", "{\"a\":{\"x\\ud800\":1}}"}) {
+            assertEquals(400, post(api(""), body).statusCode(), body);
+            assertEquals(400, put(api("session_id=" + id), body).statusCode(), body);
+        }
+        assertEquals(tree("{\"a\":1}"), json(Http.get(api("session_id=" + id))).get("data"), "nothing written");
+        // what does read back is kept exactly: a pair, the edges of a double, digits beyond a double
+        String fine = "{\"s\":\"\\ud83d\\ude00\",\"max\":1.7976931348623157e308,\"min\":4.9e-324,"
+                + "\"exact\":0.100000000000000000000000000001}";
+        HttpResponse<String> ok = post(api(""), fine);
+        assertEquals(201, ok.statusCode(), ok.body());
+        JsonNode data = json(Http.get(api("session_id=" + json(ok).get("session_id").textValue()))).get("data");
+        assertEquals("\uD83D\uDE00", data.get("s").textValue());
+        assertEquals(Double.MAX_VALUE, data.get("max").doubleValue());
+        assertEquals(Double.MIN_VALUE, data.get("min").doubleValue());
+        assertEquals(new java.math.BigDecimal("0.100000000000000000000000000001"),
+                new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                        .readTree(Http.get(api("session_id=" + json(ok).get("session_id").textValue())).body())
+                        .get("data").get("exact").decimalValue());
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
     void oversizedBodiesAndSessionsAnswer413(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
@@ -223,10 +360,12 @@ class SessionApiIT {
         String huge = "{\"a\":\"" + "x".repeat(64 * 1024) + "\"}";
         HttpResponse<String> declared = post(api(""), huge);
         assertEquals(413, declared.statusCode());
+        assertEquals("request body of " + huge.length() + " bytes is over the limit of 2048", error(declared));
         HttpResponse<String> chunked = Http.send(HttpRequest.newBuilder(api(""))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge.getBytes())))); // no length
         assertEquals(413, chunked.statusCode());
+        assertEquals("request body is over the limit of 2048 bytes", error(chunked));
         String overSession = "{\"a\":\"" + "x".repeat(1500) + "\"}"; // under the body limit, over maxSessionBytes
         HttpResponse<String> tooBig = post(api(""), overSession);
         assertEquals(413, tooBig.statusCode());

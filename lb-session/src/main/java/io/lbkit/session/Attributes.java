@@ -29,14 +29,11 @@ final class Attributes {
     static Map<String, JsonNode> apply(Map<String, JsonNode> current, SessionChanges changes) {
         Map<String, JsonNode> next = new LinkedHashMap<>(current);
         for (SessionChanges.AttributeChange c : changes.changes()) {
-            switch (c.kind()) {
-                case SET -> next.put(c.name(), c.value());
-                case REMOVE -> next.remove(c.name());
-                case MERGE -> {
-                    JsonNode merged = mergePatch(next.get(c.name()), c.value());
-                    next.put(c.name(), merged);
-                }
-                default -> throw new AssertionError(c.kind());
+            JsonNode value = c.applyTo(next.get(c.name()));
+            if (value == null) {
+                next.remove(c.name());
+            } else {
+                next.put(c.name(), value);
             }
         }
         return next;
@@ -123,7 +120,7 @@ final class Attributes {
     /** Bytes of {@code "name":value} inside the encoded attribute object. */
     static int memberSize(String name, JsonNode value) {
         try {
-            return MAPPER.writeValueAsBytes(name).length + 1 + MAPPER.writeValueAsBytes(value).length;
+            return SessionJson.nameSize(name) + MAPPER.writeValueAsBytes(value).length;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode session attribute", e);
         }

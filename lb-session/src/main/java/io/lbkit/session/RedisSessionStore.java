@@ -1,6 +1,5 @@
 package io.lbkit.session;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lbkit.core.Ticker;
 import java.net.InetSocketAddress;
@@ -168,7 +167,7 @@ public final class RedisSessionStore implements SessionStore {
     public Session create(Map<String, JsonNode> attributes) {
         Objects.requireNonNull(attributes, "attributes");
         checkOpen();
-        Attributes.checkLimits(settings, attributes);
+        settings.checkLimits(attributes);
         List<Object> args = new ArrayList<>(8 + 2 * attributes.size());
         String token = token();
         long size = 0;
@@ -181,10 +180,10 @@ public final class RedisSessionStore implements SessionStore {
         args.add("#v");
         args.add("1");
         for (Map.Entry<String, JsonNode> e : attributes.entrySet()) {
-            String text = encode(e.getValue());
+            String text = SessionJson.write(e.getValue());
             args.add(ATTR + e.getKey());
             args.add(text);
-            size += nameCost(e.getKey()) + utf8Length(text);
+            size += SessionJson.nameSize(e.getKey()) + utf8Length(text);
         }
         args.add("#n");
         args.add(Integer.toString(attributes.size()));
@@ -327,7 +326,7 @@ public final class RedisSessionStore implements SessionStore {
                 for (PendingChange p : ops.values()) {
                     if (p.merges != null) {
                         JsonNode cur = e.session.attribute(p.name);
-                        known.put(ATTR + p.name, cur == null ? "" : encode(cur));
+                        known.put(ATTR + p.name, cur == null ? "" : SessionJson.write(cur));
                     }
                 }
             }
@@ -349,22 +348,22 @@ public final class RedisSessionStore implements SessionStore {
             args.add(readBack ? "1" : "0");
             for (PendingChange p : ops.values()) {
                 String field = ATTR + p.name;
-                String cost = Integer.toString(nameCost(p.name));
+                String cost = Integer.toString(SessionJson.nameSize(p.name));
                 if (p.merges == null) {
                     args.add(p.value == null ? "R" : "S");
                     args.add(field);
-                    args.add(p.value == null ? "" : encode(p.value));
+                    args.add(p.value == null ? "" : SessionJson.write(p.value));
                     args.add("");
                 } else if (known.containsKey(field)) {
                     String old = known.get(field);
                     // a stored text that does not parse cannot be merged into: the merge replaces it
                     JsonNode merged = old.isEmpty() ? null : parse(old);
-                    for (JsonNode patch : p.merges) {
-                        merged = Attributes.mergePatch(merged, patch);
+                    for (SessionChanges.AttributeChange merge : p.merges) {
+                        merged = merge.applyTo(merged);
                     }
                     args.add("M");
                     args.add(field);
-                    args.add(encode(merged));
+                    args.add(SessionJson.write(merged));
                     args.add(old);
                 } else {
                     args.add("P");
@@ -593,7 +592,7 @@ public final class RedisSessionStore implements SessionStore {
     private static final class PendingChange {
         final String name;
         JsonNode value;
-        List<JsonNode> merges;
+        List<SessionChanges.AttributeChange> merges;
 
         PendingChange(String name) {
             this.name = name;
@@ -609,7 +608,7 @@ public final class RedisSessionStore implements SessionStore {
                 ops.put(c.name(), p);
                 if (c.kind() == SessionChanges.AttributeChange.Kind.MERGE) {
                     p.merges = new ArrayList<>(2);
-                    p.merges.add(c.value());
+                    p.merges.add(c);
                     continue;
                 }
             }
@@ -624,10 +623,10 @@ public final class RedisSessionStore implements SessionStore {
                 }
                 case MERGE -> {
                     if (p.merges != null) {
-                        p.merges.add(c.value());
+                        p.merges.add(c);
                     } else {
                         // after a SET or REMOVE of the same name the base is known: no round trip
-                        p.value = Attributes.mergePatch(p.value, c.value());
+                        p.value = c.applyTo(p.value);
                     }
                 }
                 default -> throw new AssertionError(c.kind());
@@ -793,37 +792,13 @@ public final class RedisSessionStore implements SessionStore {
                 Duration.ofMillis(inactive), version);
     }
 
+    /** The value of a stored attribute text, or null when it is not JSON. */
     private static JsonNode parse(String text) {
         try {
-            return Attributes.MAPPER.readTree(text);
-        } catch (JsonProcessingException | RuntimeException e) {
+            return SessionJson.read(text);
+        } catch (IllegalArgumentException e) {
             return null;
         }
-    }
-
-    /**
-     * JSON text of a value exactly as {@link Attributes#encodedSize} counts it (the byte
-     * generator, which escapes characters outside the BMP), so the script's size sums agree.
-     */
-    static String encode(JsonNode value) {
-        try {
-            return new String(Attributes.MAPPER.writeValueAsBytes(value), StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("attribute value cannot be encoded as JSON", e);
-        }
-    }
-
-    /** Bytes the attribute name adds to the session's JSON object: quoted name, colon. */
-    static int nameCost(String name) {
-        int n = name.length();
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-                // escapes and multi-byte characters: count what Jackson writes
-                return utf8Length(encode(Attributes.MAPPER.getNodeFactory().textNode(name))) + 1;
-            }
-        }
-        return n + 3; // printable ASCII: the name, two quotes and the colon
     }
 
     private static int utf8Length(String s) {

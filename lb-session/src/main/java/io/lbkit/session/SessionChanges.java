@@ -85,6 +85,19 @@ public record SessionChanges(List<AttributeChange> changes, Duration maxInactive
             }
         }
 
+        /**
+         * The attribute's value after this change, given its value before ({@code null}: absent):
+         * the value for {@link Kind#SET}, {@code null} for {@link Kind#REMOVE}, the RFC 7386 merge
+         * of the patch into {@code current} for {@link Kind#MERGE}. {@code current} is not modified.
+         */
+        public JsonNode applyTo(JsonNode current) {
+            return switch (kind) {
+                case SET -> value;
+                case REMOVE -> null;
+                case MERGE -> Attributes.mergePatch(current, value);
+            };
+        }
+
         public enum Kind {
             /** Replace the attribute with the value. */
             SET,

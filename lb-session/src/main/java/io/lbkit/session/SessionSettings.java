@@ -1,6 +1,8 @@
 package io.lbkit.session;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,6 +35,17 @@ public record SessionSettings(Duration idleTimeout, Duration absoluteTimeout, in
         if (maxSessionBytes < 64) {
             throw new IllegalArgumentException("maxSessionBytes must be at least 64, got " + maxSessionBytes);
         }
+    }
+
+    /**
+     * Checks a whole set of attributes against {@link #maxAttributes} and {@link #maxSessionBytes},
+     * as every store does when it creates a session.
+     *
+     * @return the attributes' size in bytes as one JSON object ({@link SessionJson#size})
+     * @throws SessionLimitException naming the limit and the value that broke it
+     */
+    public int checkLimits(Map<String, JsonNode> attributes) {
+        return Attributes.checkLimits(this, attributes);
     }
 
     public static SessionSettings defaults() {

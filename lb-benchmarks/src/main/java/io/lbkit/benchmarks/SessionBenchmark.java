@@ -2,9 +2,9 @@ package io.lbkit.benchmarks;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.lbkit.session.InMemorySessionStore;
-import io.lbkit.session.RedisSessionStore;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
+import io.lbkit.session.redis.RedisSessionStore;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;

@@ -8,8 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Where sessions live: the SPI every store implements (in-memory on Caffeine, Redis on Redisson)
- * and the one interface the servlet filters and the proxy tier talk to.
+ * Where sessions live: the SPI every store implements (in-memory on Caffeine here, Redis on
+ * Redisson in {@code lb-session-redis}) and the one interface the servlet filters and the proxy
+ * tier talk to.
  *
  * <p>Contract shared by every implementation:
  * <ul>

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The seed-000 session API in real Jetty 12 and Tomcat 11, each case against the in-memory store
- * and against {@link io.lbkit.session.RedisSessionStore} on a real redis-server: {@code /session}
+ * and against {@link io.lbkit.session.redis.RedisSessionStore} on a real redis-server: {@code /session}
  * (loopback only, no token), {@code /secure/session} (token), {@code /remote/session} (only
  * 10.0.0.0/8: the test client is denied).
  */

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.servlet.testing.TestContainer;
-import io.lbkit.session.RedisSessionStore;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
-import io.lbkit.session.testing.RedisServers;
+import io.lbkit.session.redis.RedisSessionStore;
+import io.lbkit.session.redis.testing.RedisServers;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The session filter in real Jetty 12 and Tomcat 11, each case against the in-memory store and
- * against {@link io.lbkit.session.RedisSessionStore} on a real redis-server. {@code /u/*}: a filter
+ * against {@link io.lbkit.session.redis.RedisSessionStore} on a real redis-server. {@code /u/*}: a filter
  * that trusts no proxy; {@code /t/*}: a filter that trusts 127.0.0.1 (the test client's address)
  * for X-Session-ID and X-Forwarded-Proto.
  */

@@ -2,10 +2,10 @@ package io.lbkit.servlet.backend;
 
 import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.InMemorySessionStore;
-import io.lbkit.session.RedisSessionStore;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
-import io.lbkit.session.testing.RedisServers;
+import io.lbkit.session.redis.RedisSessionStore;
+import io.lbkit.session.redis.testing.RedisServers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import java.util.List;
 import org.redisson.api.RScript;

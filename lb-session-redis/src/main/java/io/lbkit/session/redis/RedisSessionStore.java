@@ -1,7 +1,18 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lbkit.core.Ticker;
+import io.lbkit.session.Session;
+import io.lbkit.session.SessionChanges;
+import io.lbkit.session.SessionEvent;
+import io.lbkit.session.SessionIds;
+import io.lbkit.session.SessionJson;
+import io.lbkit.session.SessionLimitException;
+import io.lbkit.session.SessionListener;
+import io.lbkit.session.SessionSettings;
+import io.lbkit.session.SessionStore;
+import io.lbkit.session.SessionStoreException;
+import io.lbkit.session.VersionConflictException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;

@@ -1,4 +1,4 @@
-package io.lbkit.session.testing;
+package io.lbkit.session.redis.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Assumptions;
  * Outside CI a missing server skips the test with a message saying what to install; under
  * {@code CI=true} it fails.
  *
- * <p>Shipped in lb-session's test-jar so other modules reuse it:
+ * <p>Shipped in lb-session-redis's test-jar so other modules reuse it:
  * <pre>{@code
  * try (RedisServers.Server redis = RedisServers.standalone()) {
  *     String url = redis.url();              // redis://127.0.0.1:port

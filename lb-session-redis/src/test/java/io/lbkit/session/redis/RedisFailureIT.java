@@ -1,4 +1,4 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import io.lbkit.session.testing.RedisServers;
+import io.lbkit.session.Session;
+import io.lbkit.session.SessionChanges;
+import io.lbkit.session.SessionStoreException;
+import io.lbkit.session.redis.testing.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lbkit.session.testing.RedisServers;
+import io.lbkit.session.Session;
+import io.lbkit.session.SessionChanges;
+import io.lbkit.session.SessionEvent;
+import io.lbkit.session.redis.testing.RedisServers;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,8 +1,9 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lbkit.core.Ticker;
+import io.lbkit.session.Session;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;

@@ -1,4 +1,4 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

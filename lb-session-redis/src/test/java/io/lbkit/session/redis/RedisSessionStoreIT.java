@@ -1,4 +1,4 @@
-package io.lbkit.session;
+package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +11,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lbkit.session.testing.RedisServers;
+import io.lbkit.session.Session;
+import io.lbkit.session.SessionChanges;
+import io.lbkit.session.SessionEvent;
+import io.lbkit.session.SessionIds;
+import io.lbkit.session.SessionJson;
+import io.lbkit.session.SessionLimitException;
+import io.lbkit.session.SessionSettings;
+import io.lbkit.session.SessionStore;
+import io.lbkit.session.SessionStoreException;
+import io.lbkit.session.VersionConflictException;
+import io.lbkit.session.redis.testing.RedisServers;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -536,12 +546,12 @@ class RedisSessionStoreIT {
         assertEquals(Map.of("a", F.numberNode(1)), after.attributes());
         assertEquals(1, after.version());
 
-        // exactly at the limit is fine, and the script's size agrees with Attributes.encodedSize
+        // exactly at the limit is fine, and the script's size agrees with SessionJson.size
         Map<String, JsonNode> attrs = new HashMap<>(after.attributes());
         String name = "q\"\\\u0001é😀";
-        int room = 100 - Attributes.encodedSize(Map.of("a", F.numberNode(1), name, F.textNode("")));
+        int room = 100 - SessionJson.size(Map.of("a", F.numberNode(1), name, F.textNode("")));
         attrs.put(name, F.textNode("z".repeat(room)));
-        assertEquals(100, Attributes.encodedSize(attrs));
+        assertEquals(100, SessionJson.size(attrs));
         Session full = store.save(s.id(), SessionChanges.builder().set(name, F.textNode("z".repeat(room))).build())
                 .orElseThrow();
         assertEquals(attrs, full.attributes());
@@ -695,10 +705,6 @@ class RedisSessionStoreIT {
     }
 
     static JsonNode readJson(String text) {
-        try {
-            return Attributes.MAPPER.readTree(text);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(e);
-        }
+        return SessionJson.read(text);
     }
 }

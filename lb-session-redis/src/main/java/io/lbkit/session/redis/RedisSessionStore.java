@@ -1,7 +1,6 @@
 package io.lbkit.session.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.lbkit.core.Ticker;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionEvent;
@@ -13,9 +12,6 @@ import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
 import io.lbkit.session.VersionConflictException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,22 +25,11 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import org.redisson.Redisson;
-import org.redisson.api.NodeType;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.listener.StatusListener;
-import org.redisson.api.redisnode.RedisNodes;
 import org.redisson.client.codec.StringCodec;
-import org.redisson.config.ClusterServersConfig;
-import org.redisson.config.Config;
-import org.redisson.config.ConstantDelay;
-import org.redisson.config.ReadMode;
-import org.redisson.config.SentinelServersConfig;
-import org.redisson.config.SingleServerConfig;
-import org.redisson.config.SubscriptionMode;
-import org.redisson.connection.ConnectionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +71,6 @@ public final class RedisSessionStore implements SessionStore {
     private final String origin;
     private final RedisScripts scripts;
     private final NearCache nearCache;
-    private final Ticker ticker;
     private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final RTopic topic;
     // the event channel is subscribed to only when something here uses it: a near cache (from
@@ -97,26 +81,34 @@ public final class RedisSessionStore implements SessionStore {
     private final int expiredListenerId;
     private volatile boolean closed;
 
-    private RedisSessionStore(Builder b, RedissonClient client, boolean ownsClient, NearCache nearCache) {
+    /**
+     * What the builder decided besides the client and the near cache.
+     *
+     * @param database the database whose keyspace notifications carry expiries
+     */
+    record Options(SessionSettings settings, String keyPrefix, int database, boolean expiredEvents,
+                   boolean configureKeyspaceNotifications) {
+    }
+
+    RedisSessionStore(RedissonClient client, boolean ownsClient, Options b, NearCache nearCache) {
         this.client = client;
         this.ownsClient = ownsClient;
-        this.settings = b.settings;
-        this.keyPrefix = b.keyPrefix;
-        this.channel = b.keyPrefix + "events";
+        this.settings = b.settings();
+        this.keyPrefix = b.keyPrefix();
+        this.channel = b.keyPrefix() + "events";
         this.origin = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         this.scripts = new RedisScripts(client);
-        this.ticker = b.ticker;
         this.nearCache = nearCache;
         this.topic = client.getTopic(channel, StringCodec.INSTANCE);
         try {
             if (nearCache != null) {
                 subscribe();
             }
-            if (b.configureKeyspaceNotifications) {
-                enableExpiredNotifications(client);
+            if (b.configureKeyspaceNotifications()) {
+                RedisClients.enableExpiredNotifications(client);
             }
-            if (b.expiredEvents) {
-                this.expiredTopic = client.getPatternTopic("__keyevent@" + b.database + "__:expired",
+            if (b.expiredEvents()) {
+                this.expiredTopic = client.getPatternTopic("__keyevent@" + b.database() + "__:expired",
                         StringCodec.INSTANCE);
                 this.expiredListenerId = expiredTopic.addListener(String.class, (pattern, ch, key) -> onExpired(key));
             } else {
@@ -168,8 +160,9 @@ public final class RedisSessionStore implements SessionStore {
         topicListenerId = topic.addListener(String.class, (ch, msg) -> onMessage(msg));
     }
 
-    public static Builder builder() {
-        return new Builder();
+    /** A builder: the one way to make a store. */
+    public static RedisSessionStoreBuilder builder() {
+        return new RedisSessionStoreBuilder();
     }
 
     // ---------------------------------------------------------------- operations
@@ -841,416 +834,8 @@ public final class RedisSessionStore implements SessionStore {
         }
     }
 
-    private static SessionStoreException failure(String op, RuntimeException e) {
+    static SessionStoreException failure(String op, Throwable e) {
         // Redisson's messages can quote command arguments (ids, data): only the type goes out
         return new SessionStoreException("Redis " + op + " failed (" + e.getClass().getSimpleName() + ")");
     }
-
-    private static void enableExpiredNotifications(RedissonClient client) {
-        Config config = client.getConfig();
-        if (config.isClusterConfig()) {
-            client.getRedisNodes(RedisNodes.CLUSTER).getMasters().forEach(m -> addExpiredFlag(m));
-        } else if (config.isSentinelConfig()) {
-            addExpiredFlag(client.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster());
-        } else {
-            addExpiredFlag(client.getRedisNodes(RedisNodes.SINGLE).getInstance());
-        }
-    }
-
-    private static void addExpiredFlag(org.redisson.api.redisnode.RedisNode node) {
-        String flags = node.getConfig("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
-        boolean hasE = flags.indexOf('E') >= 0;
-        boolean hasX = flags.indexOf('x') >= 0 || flags.indexOf('A') >= 0;
-        if (!hasE || !hasX) {
-            node.setConfig("notify-keyspace-events", flags + (hasE ? "" : "E") + (hasX ? "" : "x"));
-        }
-    }
-
-    // ---------------------------------------------------------------- builder
-
-    /**
-     * Configuration of a {@link RedisSessionStore}. Exactly one of {@link #client},
-     * {@link #uri}, {@link #sentinel} or {@link #cluster} names the server(s).
-     */
-    public static final class Builder {
-        private RedissonClient client;
-        private String uri;
-        private String sentinelMaster;
-        private List<String> sentinelAddresses;
-        private List<String> clusterNodes;
-        private String username;
-        private String password;
-        private int database;
-        private boolean databaseSet;
-        private Duration commandTimeout = Duration.ofSeconds(2);
-        private Duration connectTimeout = Duration.ofSeconds(2);
-        private int retryAttempts = 1;
-        private Duration retryDelay = Duration.ofMillis(200);
-        private String keyPrefix = "lbkit:session:";
-        private SessionSettings settings = SessionSettings.defaults();
-        private boolean nearCache;
-        private long nearCacheMaxSize = 10_000;
-        private Duration nearCacheTtl = Duration.ofSeconds(30);
-        private boolean expiredEvents;
-        private boolean configureKeyspaceNotifications;
-        private Ticker ticker = Ticker.system();
-
-        private Builder() {
-        }
-
-        /**
-         * Use a client the caller owns (and closes); its configuration is used as is. With
-         * Sentinel, Cluster or replicas configure it to read from masters
-         * ({@code ReadMode.MASTER}, as the clients this builder makes do): loads are plain reads,
-         * and a replica could answer with a session that was just changed or deleted.
-         */
-        public Builder client(RedissonClient client) {
-            this.client = client;
-            return this;
-        }
-
-        /**
-         * A standalone server: {@code redis://[[user]:password@]host:port[/db]} or
-         * {@code rediss://...} for TLS. The store owns and closes the client it creates.
-         */
-        public Builder uri(String uri) {
-            this.uri = uri;
-            return this;
-        }
-
-        /** Sentinel: master name and sentinel addresses ({@code host:port} or {@code redis://host:port}). */
-        public Builder sentinel(String masterName, List<String> sentinelAddresses) {
-            this.sentinelMaster = masterName;
-            this.sentinelAddresses = sentinelAddresses == null ? null : List.copyOf(sentinelAddresses);
-            return this;
-        }
-
-        /** Cluster: some node addresses ({@code host:port} or {@code redis://host:port}). */
-        public Builder cluster(List<String> nodeAddresses) {
-            this.clusterNodes = nodeAddresses == null ? null : List.copyOf(nodeAddresses);
-            return this;
-        }
-
-        /** ACL user name for sentinel or cluster connections (a URI carries its own). */
-        public Builder username(String username) {
-            this.username = username;
-            return this;
-        }
-
-        /** Password for sentinel or cluster connections (a URI carries its own). */
-        public Builder password(String password) {
-            this.password = password;
-            return this;
-        }
-
-        /**
-         * Database number: for sentinel, and for the expired-events channel of a client passed in
-         * (a URI carries its own); default 0. Cluster has only database 0.
-         */
-        public Builder database(int database) {
-            this.database = database;
-            this.databaseSet = true;
-            return this;
-        }
-
-        /** Time to wait for a reply before a retry or failure; default 2 s. */
-        public Builder commandTimeout(Duration commandTimeout) {
-            this.commandTimeout = commandTimeout;
-            return this;
-        }
-
-        /** Time to establish a connection; default 2 s. */
-        public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = connectTimeout;
-            return this;
-        }
-
-        /** Retries of a command that failed to send or timed out; default 1. */
-        public Builder retryAttempts(int retryAttempts) {
-            this.retryAttempts = retryAttempts;
-            return this;
-        }
-
-        /** Pause before a retry; default 200 ms. */
-        public Builder retryDelay(Duration retryDelay) {
-            this.retryDelay = retryDelay;
-            return this;
-        }
-
-        /** Namespace of keys and the event channel; default {@code lbkit:session:}. */
-        public Builder keyPrefix(String keyPrefix) {
-            this.keyPrefix = keyPrefix;
-            return this;
-        }
-
-        /** Timeouts and limits; default {@link SessionSettings#defaults()}. */
-        public Builder settings(SessionSettings settings) {
-            this.settings = settings;
-            return this;
-        }
-
-        /** Keep decoded sessions in a local Caffeine cache kept coherent by pub/sub; default off. */
-        public Builder nearCache(boolean nearCache) {
-            this.nearCache = nearCache;
-            return this;
-        }
-
-        /** Most sessions in the near cache; default 10,000. */
-        public Builder nearCacheMaxSize(long nearCacheMaxSize) {
-            this.nearCacheMaxSize = nearCacheMaxSize;
-            return this;
-        }
-
-        /** Longest a near-cached session is served before a round trip; default 30 s. */
-        public Builder nearCacheTtl(Duration nearCacheTtl) {
-            this.nearCacheTtl = nearCacheTtl;
-            return this;
-        }
-
-        /**
-         * Deliver {@link SessionEvent.Type#EXPIRED} from Redis keyspace notifications
-         * ({@code __keyevent@<db>__:expired}); needs {@code notify-keyspace-events} to contain
-         * {@code Ex} on the server. Default off.
-         */
-        public Builder expiredEvents(boolean expiredEvents) {
-            this.expiredEvents = expiredEvents;
-            return this;
-        }
-
-        /**
-         * Opt-in: run {@code CONFIG SET notify-keyspace-events} (adding {@code Ex} to what is set)
-         * on the master(s) at build. Managed Redis services often refuse CONFIG. Default off.
-         */
-        public Builder configureKeyspaceNotifications(boolean configure) {
-            this.configureKeyspaceNotifications = configure;
-            return this;
-        }
-
-        /** Clock of the near cache; default {@link Ticker#system()}. */
-        public Builder ticker(Ticker ticker) {
-            this.ticker = ticker;
-            return this;
-        }
-
-        /**
-         * Validates and builds; connects when the store owns its client.
-         *
-         * @throws IllegalArgumentException naming the bad setting
-         * @throws SessionStoreException when Redis cannot be reached
-         */
-        public RedisSessionStore build() {
-            int sources = (client != null ? 1 : 0) + (uri != null ? 1 : 0) + (sentinelMaster != null
-                    || sentinelAddresses != null ? 1 : 0) + (clusterNodes != null ? 1 : 0);
-            if (sources != 1) {
-                throw new IllegalArgumentException("exactly one of client, uri, sentinel or cluster must be set, got "
-                        + sources);
-            }
-            Objects.requireNonNull(settings, "settings");
-            Objects.requireNonNull(ticker, "ticker");
-            if (keyPrefix == null || keyPrefix.isEmpty() || keyPrefix.contains("{") || keyPrefix.contains("}")) {
-                throw new IllegalArgumentException("keyPrefix must be non-empty without braces, got '" + keyPrefix + "'");
-            }
-            positive("commandTimeout", commandTimeout);
-            positive("connectTimeout", connectTimeout);
-            if (retryDelay == null || retryDelay.isNegative()) {
-                throw new IllegalArgumentException("retryDelay must not be negative, got " + retryDelay);
-            }
-            if (retryAttempts < 0) {
-                throw new IllegalArgumentException("retryAttempts must be >= 0, got " + retryAttempts);
-            }
-            if (nearCacheMaxSize < 1) {
-                throw new IllegalArgumentException("nearCacheMaxSize must be >= 1, got " + nearCacheMaxSize);
-            }
-            positive("nearCacheTtl", nearCacheTtl);
-            if (database < 0) {
-                throw new IllegalArgumentException("database must be >= 0, got " + database);
-            }
-            NearCache near = nearCache ? new NearCache(nearCacheMaxSize, nearCacheTtl, ticker) : null;
-            if (client != null) {
-                return new RedisSessionStore(this, client, false, near);
-            }
-            Config config = config();
-            if (near != null) {
-                // any connection event may mean missed invalidations: drop everything cached
-                config.setConnectionListener(new ConnectionListener() {
-                    @Override
-                    public void onConnect(InetSocketAddress addr, NodeType type) {
-                        near.clear();
-                    }
-
-                    @Override
-                    public void onDisconnect(InetSocketAddress addr, NodeType type) {
-                        near.clear();
-                    }
-
-                    // Redisson 4 still declares these abstract (deprecated) and calls the
-                    // NodeType overloads above; implemented for completeness
-                    @Override
-                    @SuppressWarnings("deprecation")
-                    public void onConnect(InetSocketAddress addr) {
-                        near.clear();
-                    }
-
-                    @Override
-                    @SuppressWarnings("deprecation")
-                    public void onDisconnect(InetSocketAddress addr) {
-                        near.clear();
-                    }
-                });
-            }
-            RedissonClient created;
-            try {
-                created = Redisson.create(config);
-            } catch (RuntimeException e) {
-                throw failure("connect", e);
-            }
-            return new RedisSessionStore(this, created, true, near);
-        }
-
-        private Config config() {
-            Config config = new Config();
-            config.setCodec(StringCodec.INSTANCE);
-            config.setUseScriptCache(true);
-            config.setNettyThreads(4);
-            if (uri != null) {
-                ParsedUri p = ParsedUri.parse(uri);
-                if (p.user != null) {
-                    config.setUsername(p.user);
-                }
-                if (p.password != null) {
-                    config.setPassword(p.password);
-                }
-                database = p.database;
-                SingleServerConfig s = config.useSingleServer()
-                        .setAddress(p.address)
-                        .setDatabase(p.database)
-                        .setConnectionMinimumIdleSize(2)
-                        .setConnectionPoolSize(32)
-                        .setSubscriptionConnectionPoolSize(4);
-                common(s);
-                return config;
-            }
-            if (username != null) {
-                config.setUsername(username);
-            }
-            if (password != null) {
-                config.setPassword(password);
-            }
-            if (clusterNodes != null) {
-                if (clusterNodes.isEmpty()) {
-                    throw new IllegalArgumentException("cluster needs at least one node address, got none");
-                }
-                if (databaseSet && database != 0) {
-                    throw new IllegalArgumentException("database must be 0 in Cluster, got " + database);
-                }
-                ClusterServersConfig c = config.useClusterServers()
-                        .setReadMode(ReadMode.MASTER)
-                        .setSubscriptionMode(SubscriptionMode.MASTER)
-                        .setScanInterval(1000)
-                        .setMasterConnectionMinimumIdleSize(2)
-                        .setMasterConnectionPoolSize(32);
-                clusterNodes.forEach(a -> c.addNodeAddress(address(a)));
-                common(c);
-                return config;
-            }
-            if (sentinelMaster == null || sentinelMaster.isBlank()) {
-                throw new IllegalArgumentException("sentinel master name must be non-empty, got '" + sentinelMaster + "'");
-            }
-            if (sentinelAddresses == null || sentinelAddresses.isEmpty()) {
-                throw new IllegalArgumentException("sentinel needs at least one sentinel address, got none");
-            }
-            SentinelServersConfig s = config.useSentinelServers()
-                    .setMasterName(sentinelMaster)
-                    .setDatabase(database)
-                    .setReadMode(ReadMode.MASTER)
-                    .setSubscriptionMode(SubscriptionMode.MASTER)
-                    .setCheckSentinelsList(false)
-                    .setScanInterval(1000)
-                    .setMasterConnectionMinimumIdleSize(2)
-                    .setMasterConnectionPoolSize(32);
-            sentinelAddresses.forEach(a -> s.addSentinelAddress(address(a)));
-            common(s);
-            return config;
-        }
-
-        private void common(org.redisson.config.BaseConfig<?> c) {
-            c.setTimeout((int) commandTimeout.toMillis())
-                    .setConnectTimeout((int) connectTimeout.toMillis())
-                    .setRetryAttempts(retryAttempts)
-                    .setRetryDelay(new ConstantDelay(retryDelay))
-                    .setReconnectionDelay(new ConstantDelay(Duration.ofMillis(200)))
-                    .setPingConnectionInterval(1000)
-                    .setSubscriptionTimeout((int) Math.max(2000, commandTimeout.toMillis()));
-        }
-
-        private static String address(String a) {
-            if (a == null || a.isBlank()) {
-                throw new IllegalArgumentException("Redis node address must be host:port, got '" + a + "'");
-            }
-            return a.startsWith("redis://") || a.startsWith("rediss://") ? a : "redis://" + a;
-        }
-
-        private static void positive(String name, Duration d) {
-            if (d == null || d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, got " + d);
-            }
-        }
-    }
-
-    /** {@code redis://[[user]:password@]host:port[/db]} split into Redisson's parts. */
-    record ParsedUri(String address, String user, String password, int database) {
-        static ParsedUri parse(String text) {
-            URI u;
-            try {
-                u = URI.create(text);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("uri must be redis://[[user]:password@]host:port[/db], got a "
-                        + "value that does not parse");
-            }
-            String scheme = u.getScheme();
-            if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-                throw new IllegalArgumentException("uri scheme must be redis or rediss, got " + scheme);
-            }
-            if (u.getHost() == null) {
-                throw new IllegalArgumentException("uri must name a host: redis://host:port");
-            }
-            int port = u.getPort() < 0 ? 6379 : u.getPort();
-            String user = null;
-            String password = null;
-            if (u.getRawUserInfo() != null) {
-                String info = u.getRawUserInfo();
-                int colon = info.indexOf(':');
-                if (colon < 0) {
-                    password = decode(info);
-                } else {
-                    user = colon == 0 ? null : decode(info.substring(0, colon));
-                    password = decode(info.substring(colon + 1));
-                }
-            }
-            int db = 0;
-            String path = u.getPath();
-            if (path != null && path.length() > 1) {
-                try {
-                    db = Integer.parseInt(path.substring(1));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("uri database must be a number, got '" + path.substring(1) + "'");
-                }
-                if (db < 0) {
-                    throw new IllegalArgumentException("uri database must be >= 0, got " + db);
-                }
-            }
-            String host = u.getHost().contains(":") && !u.getHost().startsWith("[") ? "[" + u.getHost() + "]" : u.getHost();
-            return new ParsedUri(scheme + "://" + host + ":" + port, user, password, db);
-        }
-
-        private static String decode(String s) {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public String toString() {
-            return "ParsedUri[" + address + ", db " + database + (password == null ? "" : ", password set") + "]";
-        }
-    }
-
 }

@@ -1,8 +1,6 @@
 package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Builder validation and URI parsing: no server needed, none contacted. */
+/** Builder validation: no server needed, none contacted. */
 class RedisSessionStoreBuilderTest {
 
     private static String message(Runnable r) {
@@ -45,24 +43,6 @@ class RedisSessionStoreBuilderTest {
                 RedisSessionStore.builder().uri("http://h:1").build()));
         assertEquals("uri database must be a number, got 'x'", message(() ->
                 RedisSessionStore.builder().uri("redis://h:1/x").build()));
-    }
-
-    @Test
-    void uriParts() {
-        RedisSessionStore.ParsedUri p = RedisSessionStore.ParsedUri.parse("redis://127.0.0.1:6380/2");
-        assertEquals("redis://127.0.0.1:6380", p.address());
-        assertEquals(2, p.database());
-        assertNull(p.password());
-        RedisSessionStore.ParsedUri q = RedisSessionStore.ParsedUri.parse("rediss://:p%40ss@cache.example:6390");
-        assertEquals("rediss://cache.example:6390", q.address());
-        assertEquals("p@ss", q.password());
-        assertNull(q.user());
-        assertFalse(q.toString().contains("p@ss"), "toString hides the password");
-        RedisSessionStore.ParsedUri r = RedisSessionStore.ParsedUri.parse("redis://app:secret@h");
-        assertEquals("app", r.user());
-        assertEquals("secret", r.password());
-        assertEquals("redis://h:6379", r.address());
-        assertEquals(0, r.database());
     }
 
     @Test

@@ -13,36 +13,29 @@ import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
 import io.lbkit.session.VersionConflictException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import org.redisson.api.RPatternTopic;
-import org.redisson.api.RTopic;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.redisson.api.RedissonClient;
-import org.redisson.api.listener.StatusListener;
 import org.redisson.client.codec.StringCodec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link SessionStore} in Redis through Redisson 4: standalone, Sentinel or Cluster.
  *
- * <p>Each session is one hash {@code <keyPrefix>{<id>}} (the braces are a Cluster hash tag, so
- * every key of a session stays in one slot) holding metadata fields ({@code #c} creation,
- * {@code #a} last access, {@code #i} max inactive, {@code #v} version, {@code #x} absolute
- * expiry, {@code #n}/{@code #s} attribute count and size, {@code #t} last write token) and one
- * field {@code a:<name>} per attribute holding its JSON text. Every operation is one Lua script
- * (one round trip; two for a {@code MERGE} that the store cannot check against a cached value,
- * three for {@link #changeId}); data and TTL always change together. Events and near-cache
+ * <p>Each session is one hash {@code <keyPrefix>{<id>}} ({@link SessionHash}: metadata fields
+ * and one field {@code a:<name>} per attribute holding its JSON text). Every operation is one Lua
+ * script (one round trip; two for a {@code MERGE} that the store cannot check against a cached
+ * value, three for {@link #changeId}); data and TTL always change together. Events and near-cache
  * invalidations are published on the channel {@code <keyPrefix>events} from inside the same
  * scripts.
  *
@@ -59,26 +52,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisSessionStore implements SessionStore {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RedisSessionStore.class);
-    private static final String ATTR = "a:";
+    /** Rounds of a save whose merge bases keep moving under concurrent writers. */
     private static final int MERGE_ATTEMPTS = 64;
+    /** New ids tried when one is taken (a 192-bit collision: astronomically unlikely). */
+    private static final int ID_ATTEMPTS = 3;
 
     private final RedissonClient client;
     private final boolean ownsClient;
     private final SessionSettings settings;
     private final String keyPrefix;
-    private final String channel;
-    private final String origin;
     private final RedisScripts scripts;
     private final NearCache nearCache;
-    private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
-    private final RTopic topic;
-    // the event channel is subscribed to only when something here uses it: a near cache (from
-    // the start) or a listener (from the first addListener); guarded by this
-    private int topicListenerId = -1;
-    private int topicStatusId = -1;
-    private final RPatternTopic expiredTopic;
-    private final int expiredListenerId;
+    private final EventChannel events;
     private volatile boolean closed;
 
     /**
@@ -90,30 +75,23 @@ public final class RedisSessionStore implements SessionStore {
                    boolean configureKeyspaceNotifications) {
     }
 
-    RedisSessionStore(RedissonClient client, boolean ownsClient, Options b, NearCache nearCache) {
+    RedisSessionStore(RedissonClient client, boolean ownsClient, Options options, NearCache nearCache) {
         this.client = client;
         this.ownsClient = ownsClient;
-        this.settings = b.settings();
-        this.keyPrefix = b.keyPrefix();
-        this.channel = b.keyPrefix() + "events";
-        this.origin = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        this.settings = options.settings();
+        this.keyPrefix = options.keyPrefix();
         this.scripts = new RedisScripts(client);
         this.nearCache = nearCache;
-        this.topic = client.getTopic(channel, StringCodec.INSTANCE);
+        this.events = new EventChannel(client, keyPrefix, nearCache);
         try {
             if (nearCache != null) {
-                subscribe();
+                events.subscribe();
             }
-            if (b.configureKeyspaceNotifications()) {
+            if (options.configureKeyspaceNotifications()) {
                 RedisClients.enableExpiredNotifications(client);
             }
-            if (b.expiredEvents()) {
-                this.expiredTopic = client.getPatternTopic("__keyevent@" + b.database() + "__:expired",
-                        StringCodec.INSTANCE);
-                this.expiredListenerId = expiredTopic.addListener(String.class, (pattern, ch, key) -> onExpired(key));
-            } else {
-                this.expiredTopic = null;
-                this.expiredListenerId = -1;
+            if (options.expiredEvents()) {
+                events.subscribeExpired(options.database());
             }
         } catch (RuntimeException e) {
             if (ownsClient) {
@@ -122,42 +100,9 @@ public final class RedisSessionStore implements SessionStore {
             throw failure("subscribe to the session channel", e);
         }
         if (nearCache != null) {
-            // addListener returns once subscribed; the status callback may run on another thread
+            // subscribe() returns once subscribed; the status callback may run on another thread
             nearCache.setCoherent(true);
         }
-    }
-
-    /**
-     * Subscribes to the event channel once. A store without a near cache and without listeners
-     * needs none of the messages (its own saves included), so it does not subscribe at all.
-     */
-    synchronized void subscribe() { // package-private for a test of the close race
-        if (topicListenerId != -1) {
-            return;
-        }
-        if (closed) {
-            // close() removes the listeners under this lock: subscribing after it would leave a
-            // subscription behind on a client this store does not own
-            throw new IllegalStateException("session store is closed");
-        }
-        topicStatusId = topic.addListener(new StatusListener() {
-            @Override
-            public void onSubscribe(String ch) {
-                if (nearCache != null) {
-                    // first subscription or a resubscription after a reconnect: anything
-                    // cached may have missed invalidations
-                    nearCache.setCoherent(true);
-                }
-            }
-
-            @Override
-            public void onUnsubscribe(String ch) {
-                if (nearCache != null) {
-                    nearCache.setCoherent(false);
-                }
-            }
-        });
-        topicListenerId = topic.addListener(String.class, (ch, msg) -> onMessage(msg));
     }
 
     /** A builder: the one way to make a store. */
@@ -172,45 +117,50 @@ public final class RedisSessionStore implements SessionStore {
         Objects.requireNonNull(attributes, "attributes");
         checkOpen();
         settings.checkLimits(attributes);
-        List<Object> args = new ArrayList<>(8 + 2 * attributes.size());
+        List<Object> fields = newSessionFields(attributes);
         String token = token();
+        for (int attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+            String id = SessionIds.generate();
+            CreateArgs args = new CreateArgs(token, events.name(), events.message(SessionEvent.Type.CREATED, id, null),
+                    settings.absoluteTimeout(), fields);
+            long stamp = stamp(id);
+            ScriptReply reply = call("create", () -> scripts.create(keyOf(id), args));
+            switch (reply.status()) {
+                case OK -> {
+                    Session s = decodeWritten(id, reply.hash());
+                    cache(id, s, stamp, reply.hash());
+                    events.fire(new SessionEvent(SessionEvent.Type.CREATED, id, null));
+                    return s;
+                }
+                case GONE -> throw new IllegalStateException("absoluteTimeout expired the session at creation");
+                case EXISTS -> {
+                    // the id is taken: take another
+                }
+                default -> throw new SessionStoreException("unexpected reply from the create script");
+            }
+        }
+        throw new SessionStoreException("could not find a free session id after " + ID_ATTEMPTS + " attempts");
+    }
+
+    /** The fields of a new session: max inactive, version 1, attributes, their count and size. */
+    private List<Object> newSessionFields(Map<String, JsonNode> attributes) {
+        List<Object> fields = new ArrayList<>(8 + 2 * attributes.size());
+        fields.add(SessionHash.IDLE);
+        fields.add(Long.toString(settings.idleTimeout().toMillis()));
+        fields.add(SessionHash.VERSION);
+        fields.add("1");
         long size = 0;
-        args.add(token);
-        args.add(channel);
-        args.add(null); // message, set per id
-        args.add(settings.absoluteTimeout() == null ? "" : Long.toString(settings.absoluteTimeout().toMillis()));
-        args.add("#i");
-        args.add(Long.toString(settings.idleTimeout().toMillis()));
-        args.add("#v");
-        args.add("1");
         for (Map.Entry<String, JsonNode> e : attributes.entrySet()) {
             String text = SessionJson.write(e.getValue());
-            args.add(ATTR + e.getKey());
-            args.add(text);
+            fields.add(SessionHash.attributeField(e.getKey()));
+            fields.add(text);
             size += SessionJson.nameSize(e.getKey()) + utf8Length(text);
         }
-        args.add("#n");
-        args.add(Integer.toString(attributes.size()));
-        args.add("#s");
-        args.add(Long.toString(size));
-        for (int attempt = 0; attempt < 3; attempt++) {
-            String id = SessionIds.generate();
-            args.set(2, message('C', id, null));
-            long stamp = nearCache == null ? 0 : nearCache.stamp(id);
-            List<Object> r = call("create", () -> scripts.create(hashSlot(id), keys(id), args.toArray()));
-            String status = (String) r.get(0);
-            if ("ok".equals(status)) {
-                Session s = decodeOrThrow(id, r.get(1));
-                cache(id, s, stamp, r.get(1));
-                fire(new SessionEvent(SessionEvent.Type.CREATED, id, null));
-                return s;
-            }
-            if ("gone".equals(status)) {
-                throw new IllegalStateException("absoluteTimeout expired the session at creation");
-            }
-            // "exists": a 192-bit collision, astronomically unlikely; take another id
-        }
-        throw new SessionStoreException("could not find a free session id after 3 attempts");
+        fields.add(SessionHash.COUNT);
+        fields.add(Integer.toString(attributes.size()));
+        fields.add(SessionHash.SIZE);
+        fields.add(Long.toString(size));
+        return fields;
     }
 
     @Override
@@ -219,53 +169,52 @@ public final class RedisSessionStore implements SessionStore {
             return Optional.empty();
         }
         checkOpen();
-        if (nearCache != null) {
-            NearCache.Entry e = nearCache.get(id);
-            if (e != null) {
-                if (nearCache.claimTouch(e)) {
-                    touchAsync(id);
-                }
-                return Optional.of(e.session);
-            }
+        if (nearCache == null) {
+            return loadFromHash(id);
         }
-        if (nearCache != null) {
-            // the load script slides the session now, so the copy cached below carries the real
-            // access time its local deadline is computed from (hits are served locally anyway)
-            long stamp = nearCache.stamp(id);
-            List<Object> r = call("load", () -> scripts.load(hashSlot(id), keys(id), "0"));
-            if (r == null || r.isEmpty()) {
-                return Optional.empty();
+        NearCache.Entry e = nearCache.get(id);
+        if (e != null) {
+            if (nearCache.claimTouch(e)) {
+                touchAsync(id);
             }
-            Session s = decode(id, r);
-            if (s != null) {
-                cache(id, s, stamp, r);
-            }
-            return Optional.ofNullable(s);
+            return Optional.of(e.session);
         }
-        // a plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
-        // already hides an expired session; the access time and TTL slide by an asynchronous
-        // touch when the last one is older than a tenth of the idle timeout, as on a near-cache hit
-        Map<String, String> all = call("load", () -> client.<String, String>getMap(keyOf(id), StringCodec.INSTANCE)
-                .readAllMap());
-        if (all == null || all.isEmpty()) {
+        // the load script slides the session now, so the copy cached below carries the real
+        // access time its local deadline is computed from (hits are served locally anyway)
+        long stamp = stamp(id);
+        List<Object> hash = call("load", () -> scripts.load(keyOf(id)));
+        if (hash == null || hash.isEmpty()) {
             return Optional.empty();
         }
-        List<Object> r = new ArrayList<>(all.size() * 2);
-        all.forEach((f, v) -> {
-            r.add(f);
-            r.add(v);
-        });
-        Session s = decode(id, r);
-        if (s != null && touchDue(all.get("#a"), all.get("#i"))) {
+        Session s = SessionHash.decode(id, hash);
+        if (s != null) {
+            cache(id, s, stamp, hash);
+        }
+        return Optional.ofNullable(s);
+    }
+
+    /**
+     * A plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
+     * already hides an expired session; the access time and TTL slide by an asynchronous touch
+     * when the last one is older than a tenth of the idle timeout, as on a near-cache hit.
+     */
+    private Optional<Session> loadFromHash(String id) {
+        Map<String, String> hash = call("load", () -> client.<String, String>getMap(keyOf(id), StringCodec.INSTANCE)
+                .readAllMapAsync());
+        if (hash == null || hash.isEmpty()) {
+            return Optional.empty();
+        }
+        Session s = SessionHash.decode(id, SessionHash.flat(hash));
+        if (s != null && touchDue(hash.get(SessionHash.ACCESSED), hash.get(SessionHash.IDLE))) {
             touchAsync(id);
         }
         return Optional.ofNullable(s);
     }
 
     /**
-     * Whether a load should slide the session: its last access ({@code #a}, Redis time) is a
-     * tenth of the idle timeout old, or lies in this host's future (a clock behind Redis's:
-     * touching on every load is then the safe side).
+     * Whether a load should slide the session: its last access (Redis time) is a tenth of the
+     * idle timeout old, or lies in this host's future (a clock behind Redis's: touching on every
+     * load is then the safe side).
      */
     private static boolean touchDue(String accessed, String idle) {
         try {
@@ -311,120 +260,46 @@ public final class RedisSessionStore implements SessionStore {
 
     /** Runs {@link #update} on the calling thread (as this store's other async methods do). */
     @Override
-    public java.util.concurrent.CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
+    public CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
         try {
-            return java.util.concurrent.CompletableFuture.completedFuture(update(id, changes));
+            return CompletableFuture.completedFuture(update(id, changes));
         } catch (RuntimeException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
     }
 
-    /** Runs the save script: the session after the change ({@code readBack}) or its version; null when gone. */
+    /**
+     * Runs the save script until it applies: the session after the change ({@code readBack}) or
+     * its version; null when the session is gone. A round whose merge bases moved learns the
+     * current ones and tries again.
+     */
     private Object write(String id, SessionChanges changes, boolean readBack) {
-        Map<String, PendingChange> ops = collapse(changes);
-        // merge bases: from the near cache when it holds the session, else probe in the script
-        Map<String, String> known = new LinkedHashMap<>();
-        if (nearCache != null && ops.values().stream().anyMatch(p -> p.merges != null)) {
-            NearCache.Entry e = nearCache.get(id);
-            if (e != null) {
-                for (PendingChange p : ops.values()) {
-                    if (p.merges != null) {
-                        JsonNode cur = e.session.attribute(p.name);
-                        known.put(ATTR + p.name, cur == null ? "" : SessionJson.write(cur));
-                    }
-                }
-            }
-        }
-        boolean anyAttribute = !ops.isEmpty();
-        boolean publish = anyAttribute || changes.maxInactiveInterval() != null;
-        String message = publish ? message('U', id, null) : "";
+        AttributeWrites writes = AttributeWrites.of(changes);
+        Map<String, String> mergeBases = cachedMergeBases(id, writes);
+        boolean publish = !writes.isEmpty() || changes.maxInactiveInterval() != null;
+        String message = publish ? events.message(SessionEvent.Type.UPDATED, id, null) : "";
         String token = token();
         for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
-            List<Object> args = new ArrayList<>(9 + 5 * ops.size());
-            args.add(token);
-            args.add(changes.expectedVersion().isPresent() ? Long.toString(changes.expectedVersion().getAsLong()) : "");
-            args.add(changes.maxInactiveInterval() == null ? "" : Long.toString(changes.maxInactiveInterval().toMillis()));
-            args.add(Integer.toString(settings.maxAttributes()));
-            args.add(Integer.toString(settings.maxSessionBytes()));
-            args.add(channel);
-            args.add(message);
-            args.add(Integer.toString(ops.size()));
-            args.add(readBack ? "1" : "0");
-            for (PendingChange p : ops.values()) {
-                String field = ATTR + p.name;
-                String cost = Integer.toString(SessionJson.nameSize(p.name));
-                if (p.merges == null) {
-                    args.add(p.value == null ? "R" : "S");
-                    args.add(field);
-                    args.add(p.value == null ? "" : SessionJson.write(p.value));
-                    args.add("");
-                } else if (known.containsKey(field)) {
-                    String old = known.get(field);
-                    // a stored text that does not parse cannot be merged into: the merge replaces it
-                    JsonNode merged = old.isEmpty() ? null : parse(old);
-                    for (SessionChanges.AttributeChange merge : p.merges) {
-                        merged = merge.applyTo(merged);
-                    }
-                    args.add("M");
-                    args.add(field);
-                    args.add(SessionJson.write(merged));
-                    args.add(old);
-                } else {
-                    args.add("P");
-                    args.add(field);
-                    args.add("");
-                    args.add("");
+            SaveArgs args = new SaveArgs(token, changes.expectedVersion(), changes.maxInactiveInterval(),
+                    settings.maxAttributes(), settings.maxSessionBytes(), events.name(), message, readBack,
+                    writes.fieldWrites(mergeBases));
+            long stamp = stamp(id);
+            ScriptReply reply = call("save", () -> scripts.save(keyOf(id), args));
+            switch (reply.status()) {
+                case OK -> {
+                    return saved(id, reply, readBack, publish, stamp);
                 }
-                args.add(cost);
-            }
-            long stamp = nearCache == null ? 0 : nearCache.stamp(id);
-            List<Object> r = call("save", () -> scripts.save(hashSlot(id), keys(id), args.toArray()));
-            String status = (String) r.get(0);
-            switch (status) {
-                case "ok" -> {
-                    if (!readBack) {
-                        if (publish) {
-                            fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
-                        }
-                        return Long.parseLong((String) r.get(1));
-                    }
-                    Session s = decode(id, r.get(1));
-                    if (nearCache != null) {
-                        if (s == null) {
-                            nearCache.invalidate(id);
-                        } else {
-                            cache(id, s, stamp, r.get(1));
-                        }
-                    }
-                    if (publish && s != null) {
-                        fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
-                    }
-                    return s;
-                }
-                case "gone" -> {
-                    if (nearCache != null) {
-                        nearCache.invalidate(id);
-                    }
+                case GONE -> {
+                    forget(id);
                     return null;
                 }
-                case "conflict" -> {
-                    if (nearCache != null) {
-                        nearCache.invalidate(id);
-                    }
-                    throw new VersionConflictException(changes.expectedVersion().getAsLong(),
-                            Long.parseLong((String) r.get(1)));
+                case CONFLICT -> {
+                    forget(id);
+                    throw new VersionConflictException(changes.expectedVersion().getAsLong(), reply.number());
                 }
-                case "limit" -> throw new SessionLimitException("count".equals(r.get(1))
-                        ? "session would have " + r.get(2) + " attributes, more than maxAttributes="
-                                + settings.maxAttributes()
-                        : "session attributes would take " + r.get(2) + " bytes as JSON, more than maxSessionBytes="
-                                + settings.maxSessionBytes());
-                case "merge" -> {
-                    @SuppressWarnings("unchecked")
-                    List<Object> stale = (List<Object>) r.get(1);
-                    for (int i = 0; i + 1 < stale.size(); i += 2) {
-                        known.put((String) stale.get(i), (String) stale.get(i + 1));
-                    }
+                case LIMIT -> throw overLimit(reply);
+                case MERGE -> {
+                    mergeBases.putAll(reply.currentTexts());
                     mergeBackoff(attempt);
                 }
                 default -> throw new SessionStoreException("unexpected reply from the save script");
@@ -434,6 +309,48 @@ public final class RedisSessionStore implements SessionStore {
                 + MERGE_ATTEMPTS + " attempts");
     }
 
+    /** The stored texts of the merged attributes, when the near cache holds the session. */
+    private Map<String, String> cachedMergeBases(String id, AttributeWrites writes) {
+        Map<String, String> bases = new LinkedHashMap<>();
+        List<String> merged = writes.mergedNames();
+        NearCache.Entry e = nearCache == null || merged.isEmpty() ? null : nearCache.get(id);
+        if (e != null) {
+            for (String name : merged) {
+                JsonNode current = e.session.attribute(name);
+                bases.put(SessionHash.attributeField(name), current == null ? "" : SessionJson.write(current));
+            }
+        }
+        return bases;
+    }
+
+    /** An applied save: caches and fires; answers the session (read back) or the version. */
+    private Object saved(String id, ScriptReply reply, boolean readBack, boolean publish, long stamp) {
+        if (!readBack) {
+            if (publish) {
+                events.fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
+            }
+            return reply.number();
+        }
+        Session s = SessionHash.decode(id, reply.hash());
+        if (s == null) {
+            forget(id);
+        } else {
+            cache(id, s, stamp, reply.hash());
+            if (publish) {
+                events.fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
+            }
+        }
+        return s;
+    }
+
+    private SessionLimitException overLimit(ScriptReply reply) {
+        return new SessionLimitException("count".equals(reply.limitName())
+                ? "session would have " + reply.number() + " attributes, more than maxAttributes="
+                        + settings.maxAttributes()
+                : "session attributes would take " + reply.number() + " bytes as JSON, more than maxSessionBytes="
+                        + settings.maxSessionBytes());
+    }
+
     /**
      * After a lost merge race, waits a random time that grows with the attempt (up to ~3 ms), so
      * that writers contending for one attribute spread out instead of colliding again at once.
@@ -441,8 +358,7 @@ public final class RedisSessionStore implements SessionStore {
     private static void mergeBackoff(int attempt) {
         if (attempt >= 2) {
             long bound = 50_000L << Math.min(attempt - 2, 6);
-            java.util.concurrent.locks.LockSupport.parkNanos(
-                    java.util.concurrent.ThreadLocalRandom.current().nextLong(bound));
+            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(bound));
         }
     }
 
@@ -452,16 +368,13 @@ public final class RedisSessionStore implements SessionStore {
             return false;
         }
         checkOpen();
-        if (nearCache != null) {
-            nearCache.invalidate(id);
-        }
-        Long n = call("delete", () -> scripts.delete(hashSlot(id), keys(id), channel, message('D', id, null)));
-        if (nearCache != null) {
-            nearCache.invalidate(id);
-        }
+        forget(id);
+        Long n = call("delete", () -> scripts.delete(keyOf(id), events.name(),
+                events.message(SessionEvent.Type.DELETED, id, null)));
+        forget(id);
         boolean existed = n != null && n == 1L;
         if (existed) {
-            fire(new SessionEvent(SessionEvent.Type.DELETED, id, null));
+            events.fire(new SessionEvent(SessionEvent.Type.DELETED, id, null));
         }
         return existed;
     }
@@ -472,51 +385,49 @@ public final class RedisSessionStore implements SessionStore {
             return Optional.empty();
         }
         checkOpen();
-        if (nearCache != null) {
-            nearCache.invalidate(id);
-        }
+        forget(id);
         // 1: read the old session (slides it too)
-        List<Object> r = call("changeId", () -> scripts.load(hashSlot(id), keys(id), "0"));
-        if (r == null || r.isEmpty() || decode(id, r) == null) {
+        List<Object> hash = call("changeId", () -> scripts.load(keyOf(id)));
+        if (hash == null || hash.isEmpty() || SessionHash.decode(id, hash) == null) {
             return Optional.empty();
         }
-        List<Object> copy = new ArrayList<>(r.size() + 4);
-        for (int i = 0; i + 1 < r.size(); i += 2) {
-            String f = (String) r.get(i);
-            if (!"#a".equals(f) && !"#t".equals(f)) {
-                copy.add(f);
-                copy.add(r.get(i + 1));
+        List<Object> fields = new ArrayList<>(hash.size());
+        for (int i = 0; i + 1 < hash.size(); i += 2) {
+            Object f = hash.get(i);
+            if (!SessionHash.ACCESSED.equals(f) && !SessionHash.TOKEN.equals(f)) {
+                fields.add(f);
+                fields.add(hash.get(i + 1));
             }
         }
         // 2: write it under a new id (different slot in Cluster: no RENAME), 3: drop the old one
-        for (int attempt = 0; attempt < 3; attempt++) {
+        String token = token();
+        for (int attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
             String newId = SessionIds.generate();
-            List<Object> args = new ArrayList<>(copy.size() + 4);
-            args.add(token());
-            args.add(channel);
-            args.add("");
-            args.add("");
-            args.addAll(copy);
-            long stamp = nearCache == null ? 0 : nearCache.stamp(newId);
-            List<Object> c = call("changeId", () -> scripts.create(hashSlot(newId), keys(newId), args.toArray()));
-            String status = (String) c.get(0);
-            if ("exists".equals(status)) {
-                continue;
+            CreateArgs args = new CreateArgs(token, events.name(), "", null, fields);
+            long stamp = stamp(newId);
+            ScriptReply reply = call("changeId", () -> scripts.create(keyOf(newId), args));
+            switch (reply.status()) {
+                case OK -> {
+                    Session s = decodeWritten(newId, reply.hash());
+                    call("changeId", () -> scripts.delete(keyOf(id), events.name(),
+                            events.message(SessionEvent.Type.ROTATED, newId, id)));
+                    forget(id);
+                    cache(newId, s, stamp, reply.hash());
+                    events.fire(new SessionEvent(SessionEvent.Type.ROTATED, newId, id));
+                    return Optional.of(s);
+                }
+                case GONE -> {
+                    call("changeId", () -> scripts.delete(keyOf(id), events.name(),
+                            events.message(SessionEvent.Type.DELETED, id, null)));
+                    return Optional.empty();
+                }
+                case EXISTS -> {
+                    // the id is taken: take another
+                }
+                default -> throw new SessionStoreException("unexpected reply from the create script");
             }
-            if ("gone".equals(status)) {
-                call("changeId", () -> scripts.delete(hashSlot(id), keys(id), channel, message('D', id, null)));
-                return Optional.empty();
-            }
-            Session s = decodeOrThrow(newId, c.get(1));
-            call("changeId", () -> scripts.delete(hashSlot(id), keys(id), channel, message('R', newId, id)));
-            if (nearCache != null) {
-                nearCache.invalidate(id);
-                cache(newId, s, stamp, c.get(1));
-            }
-            fire(new SessionEvent(SessionEvent.Type.ROTATED, newId, id));
-            return Optional.of(s);
         }
-        throw new SessionStoreException("could not find a free session id after 3 attempts");
+        throw new SessionStoreException("could not find a free session id after " + ID_ATTEMPTS + " attempts");
     }
 
     @Override
@@ -524,14 +435,12 @@ public final class RedisSessionStore implements SessionStore {
         Objects.requireNonNull(listener, "listener");
         checkOpen();
         try {
-            subscribe(); // events of other instances reach a listener only through the channel
+            return events.addListener(listener);
         } catch (IllegalStateException e) {
             throw e; // closed meanwhile
         } catch (RuntimeException e) {
             throw failure("subscribe to the session channel", e);
         }
-        listeners.add(listener);
-        return () -> listeners.remove(listener);
     }
 
     @Override
@@ -559,7 +468,12 @@ public final class RedisSessionStore implements SessionStore {
 
     /** The pub/sub channel carrying this store's events and invalidations. */
     public String channel() {
-        return channel;
+        return events.name();
+    }
+
+    /** The event side of this store (tests reach its subscription through this). */
+    EventChannel events() {
+        return events;
     }
 
     @Override
@@ -571,20 +485,7 @@ public final class RedisSessionStore implements SessionStore {
         if (nearCache != null) {
             nearCache.setCoherent(false);
         }
-        try {
-            if (!client.isShutdown()) {
-                synchronized (this) {
-                    if (topicListenerId != -1) {
-                        topic.removeListener(topicListenerId, topicStatusId);
-                    }
-                }
-                if (expiredTopic != null) {
-                    expiredTopic.removeListener(expiredListenerId);
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("removing session channel listeners failed: {}", e.getClass().getSimpleName());
-        }
+        events.close();
         if (ownsClient) {
             client.shutdown();
         }
@@ -592,69 +493,26 @@ public final class RedisSessionStore implements SessionStore {
 
     // ---------------------------------------------------------------- internals
 
-    /** One attribute's net change: SET (value), REMOVE (value null, merges null) or merges. */
-    private static final class PendingChange {
-        final String name;
-        JsonNode value;
-        List<SessionChanges.AttributeChange> merges;
-
-        PendingChange(String name) {
-            this.name = name;
-        }
-    }
-
-    private static Map<String, PendingChange> collapse(SessionChanges changes) {
-        Map<String, PendingChange> ops = new LinkedHashMap<>();
-        for (SessionChanges.AttributeChange c : changes.changes()) {
-            PendingChange p = ops.get(c.name());
-            if (p == null) {
-                p = new PendingChange(c.name());
-                ops.put(c.name(), p);
-                if (c.kind() == SessionChanges.AttributeChange.Kind.MERGE) {
-                    p.merges = new ArrayList<>(2);
-                    p.merges.add(c);
-                    continue;
-                }
-            }
-            switch (c.kind()) {
-                case SET -> {
-                    p.value = c.value();
-                    p.merges = null;
-                }
-                case REMOVE -> {
-                    p.value = null;
-                    p.merges = null;
-                }
-                case MERGE -> {
-                    if (p.merges != null) {
-                        p.merges.add(c);
-                    } else {
-                        // after a SET or REMOVE of the same name the base is known: no round trip
-                        p.value = c.applyTo(p.value);
-                    }
-                }
-                default -> throw new AssertionError(c.kind());
-            }
-        }
-        return ops;
-    }
-
     private void touchAsync(String id) {
-        String key = keyOf(id);
-        scripts.touchAsync(hashSlot(id), List.of(key)).whenComplete((n, e) -> {
-            if ((e != null || n == null || n != 1L) && nearCache != null) {
+        scripts.touch(keyOf(id)).whenComplete((n, e) -> {
+            if (e != null || n == null || n != 1L) {
                 // gone, expired or Redis failing: stop serving the cached copy
-                nearCache.invalidate(id);
+                forget(id);
             }
         });
     }
 
-    private void cache(String id, Session s, long stamp, Object raw) {
+    /** The near cache's stamp of {@code id} before a round trip (0 without a near cache). */
+    private long stamp(String id) {
+        return nearCache == null ? 0 : nearCache.stamp(id);
+    }
+
+    private void cache(String id, Session s, long stamp, List<Object> hash) {
         if (nearCache == null) {
             return;
         }
         long absRemaining = Long.MAX_VALUE;
-        String x = field(raw, "#x");
+        String x = SessionHash.get(hash, SessionHash.ABSOLUTE_EXPIRY);
         if (x != null) {
             try {
                 absRemaining = Math.multiplyExact(Long.parseLong(x) - s.lastAccessedTime().toEpochMilli(), 1_000_000L);
@@ -665,144 +523,19 @@ public final class RedisSessionStore implements SessionStore {
         nearCache.put(id, s, stamp, absRemaining);
     }
 
-    private static String field(Object raw, String name) {
-        @SuppressWarnings("unchecked")
-        List<Object> l = (List<Object>) raw;
-        for (int i = 0; i + 1 < l.size(); i += 2) {
-            if (name.equals(l.get(i))) {
-                return (String) l.get(i + 1);
-            }
-        }
-        return null;
-    }
-
-    private void onMessage(String msg) {
-        // T|origin|id|previous
-        String[] p = msg.split("\\|", -1);
-        if (p.length != 4 || p[0].length() != 1 || !SessionIds.isWellFormed(p[2])) {
-            return;
-        }
-        if (origin.equals(p[1])) {
-            return; // our own write: already applied to our near cache, events already fired
-        }
-        String id = p[2];
-        String prev = p[3].isEmpty() ? null : p[3];
-        if (nearCache != null) {
-            nearCache.invalidate(id);
-            if (prev != null) {
-                nearCache.invalidate(prev);
-            }
-        }
-        SessionEvent.Type type = switch (p[0].charAt(0)) {
-            case 'C' -> SessionEvent.Type.CREATED;
-            case 'U' -> SessionEvent.Type.UPDATED;
-            case 'D' -> SessionEvent.Type.DELETED;
-            case 'R' -> SessionEvent.Type.ROTATED;
-            default -> null;
-        };
-        if (type != null && (type != SessionEvent.Type.ROTATED || prev != null)) {
-            fire(new SessionEvent(type, id, prev));
-        }
-    }
-
-    private void onExpired(String key) {
-        if (key == null || !key.startsWith(keyPrefix + "{") || !key.endsWith("}")) {
-            return;
-        }
-        String id = key.substring(keyPrefix.length() + 1, key.length() - 1);
-        if (!SessionIds.isWellFormed(id)) {
-            return;
-        }
+    /** Drops {@code id} from the near cache. */
+    private void forget(String id) {
         if (nearCache != null) {
             nearCache.invalidate(id);
         }
-        fire(new SessionEvent(SessionEvent.Type.EXPIRED, id, null));
     }
 
-    private void fire(SessionEvent event) {
-        for (SessionListener l : listeners) {
-            try {
-                l.onEvent(event);
-            } catch (RuntimeException e) {
-                LOG.warn("session listener {} failed on {}: {}", l.getClass().getName(), event, e.toString());
-            }
-        }
-    }
-
-    private String message(char type, String id, String previous) {
-        return type + "|" + origin + "|" + id + "|" + (previous == null ? "" : previous);
-    }
-
-    private List<Object> keys(String id) {
-        return Collections.singletonList(keyOf(id));
-    }
-
-    /** Routing key for Redisson: the session key itself (its hash tag picks the slot). */
-    private String hashSlot(String id) {
-        return keyOf(id);
-    }
-
-    private Session decodeOrThrow(String id, Object raw) {
-        Session s = decode(id, raw);
+    private static Session decodeWritten(String id, List<Object> hash) {
+        Session s = SessionHash.decode(id, hash);
         if (s == null) {
             throw new SessionStoreException("the session just written does not decode");
         }
         return s;
-    }
-
-    /** The session from a flat HGETALL reply, or null (logged) when it does not decode. */
-    private Session decode(String id, Object raw) {
-        @SuppressWarnings("unchecked")
-        List<Object> l = (List<Object>) raw;
-        Long created = null;
-        Long accessed = null;
-        Long inactive = null;
-        Long version = null;
-        Map<String, JsonNode> attributes = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < l.size(); i += 2) {
-            String f = (String) l.get(i);
-            String v = (String) l.get(i + 1);
-            if (f.startsWith(ATTR)) {
-                JsonNode node = parse(v);
-                if (node == null) {
-                    LOG.warn("session id#{}: attribute is not valid JSON; treating the session as absent",
-                            SessionIds.logHash(id));
-                    return null;
-                }
-                attributes.put(f.substring(ATTR.length()), node);
-                continue;
-            }
-            try {
-                switch (f) {
-                    case "#c" -> created = Long.parseLong(v);
-                    case "#a" -> accessed = Long.parseLong(v);
-                    case "#i" -> inactive = Long.parseLong(v);
-                    case "#v" -> version = Long.parseLong(v);
-                    default -> {
-                        // other metadata (#x, #n, #s, #t) or fields of a newer version: ignored
-                    }
-                }
-            } catch (NumberFormatException e) {
-                LOG.warn("session id#{}: metadata field {} is not a number; treating the session as absent",
-                        SessionIds.logHash(id), f);
-                return null;
-            }
-        }
-        if (created == null || accessed == null || inactive == null || version == null) {
-            LOG.warn("session id#{}: metadata is missing; treating the session as absent", SessionIds.logHash(id));
-            return null;
-        }
-        return new Session(id, attributes, Instant.ofEpochMilli(created), Instant.ofEpochMilli(accessed),
-                Duration.ofMillis(inactive), version);
-    }
-
-    /** The value of a stored attribute text, or null when it is not JSON. */
-    private static JsonNode parse(String text) {
-        try {
-            return SessionJson.read(text);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     private static int utf8Length(String s) {
@@ -820,18 +553,26 @@ public final class RedisSessionStore implements SessionStore {
         }
     }
 
-    private <T> T call(String op, java.util.function.Supplier<T> action) {
+    /** Sends a command and waits for its reply; a failure of Redis becomes a {@link SessionStoreException}. */
+    private <T> T call(String op, Supplier<? extends CompletionStage<T>> command) {
         try {
-            return action.get();
-        } catch (SessionStoreException | SessionLimitException | VersionConflictException e) {
-            throw e;
+            return command.get().toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw mapped(op, e.getCause());
         } catch (RuntimeException e) {
-            if (nearCache != null) {
-                // Redis trouble may mean missed invalidations: serve nothing cached from before
-                nearCache.clear();
-            }
-            throw failure(op, e);
+            throw mapped(op, e);
         }
+    }
+
+    private RuntimeException mapped(String op, Throwable e) {
+        if (e instanceof SessionStoreException s) {
+            return s;
+        }
+        if (nearCache != null) {
+            // Redis trouble may mean missed invalidations: serve nothing cached from before
+            nearCache.clear();
+        }
+        return failure(op, e);
     }
 
     static SessionStoreException failure(String op, Throwable e) {

@@ -51,4 +51,20 @@ class RedisSessionStoreBuilderTest {
         assertTrue(RedisScripts.SAVE.contains("PEXPIRE") && RedisScripts.CREATE.contains("PEXPIRE")
                 && RedisScripts.LOAD.contains("PEXPIRE"), "every writing script sets the TTL");
     }
+
+    /** The scripts read their ARGV where the argument records put it. */
+    @Test
+    void scriptsReadTheArgumentsWhereTheRecordsLayThemOut() {
+        assertTrue(RedisScripts.SAVE.contains("local b = " + (SaveArgs.HEADER + 1) + " + i * "
+                + SaveArgs.FieldWrite.WIDTH + "\n"), "field writes follow the save's header");
+        assertTrue(RedisScripts.SAVE.contains("local write_count, read_back = tonumber(ARGV[" + (SaveArgs.HEADER - 1)
+                + "]), ARGV[" + SaveArgs.HEADER + "] == '1'"), "the header ends with the write count and read-back");
+        assertTrue(RedisScripts.CREATE.contains("local first_field = " + (CreateArgs.HEADER + 1) + "\n"),
+                "fields follow the create's header");
+        Object[] argv = new SaveArgs("t", java.util.OptionalLong.of(7), java.time.Duration.ofSeconds(2), 3, 64, "ch",
+                "m", true, List.of(SaveArgs.FieldWrite.merge("a:x", "{\"k\":1}", "{}", 4))).argv();
+        assertEquals(List.of("t", "7", "2000", "3", "64", "ch", "m", "1", "1", "M", "a:x", "{\"k\":1}", "{}", "4"),
+                List.of(argv));
+        assertEquals(SaveArgs.HEADER + SaveArgs.FieldWrite.WIDTH, argv.length);
+    }
 }

@@ -118,18 +118,14 @@ final class EventChannel {
         topicStatusId = topic.addListener(new StatusListener() {
             @Override
             public void onSubscribe(String channel) {
-                if (nearCache != null) {
-                    // first subscription or a resubscription after a reconnect: anything
-                    // cached may have missed invalidations
-                    nearCache.setCoherent(true);
-                }
+                // first subscription or a resubscription after a reconnect: anything cached may
+                // have missed invalidations
+                nearCache.setCoherent(true);
             }
 
             @Override
             public void onUnsubscribe(String channel) {
-                if (nearCache != null) {
-                    nearCache.setCoherent(false);
-                }
+                nearCache.setCoherent(false);
             }
         });
         topicListenerId = topic.addListener(String.class, (channel, text) -> onMessage(text));
@@ -181,11 +177,9 @@ final class EventChannel {
         if (m == null || origin.equals(m.origin())) {
             return; // not ours to read, or our own write: already applied here, events already fired
         }
-        if (nearCache != null) {
-            nearCache.invalidate(m.id());
-            if (m.previousId() != null) {
-                nearCache.invalidate(m.previousId());
-            }
+        nearCache.invalidate(m.id());
+        if (m.previousId() != null) {
+            nearCache.invalidate(m.previousId());
         }
         if (m.type() != null && (m.type() != SessionEvent.Type.ROTATED || m.previousId() != null)) {
             fire(new SessionEvent(m.type(), m.id(), m.previousId()));
@@ -193,16 +187,10 @@ final class EventChannel {
     }
 
     private void onExpired(String key) {
-        if (key == null || !key.startsWith(keyPrefix + "{") || !key.endsWith("}")) {
-            return;
-        }
-        String id = key.substring(keyPrefix.length() + 1, key.length() - 1);
-        if (!SessionIds.isWellFormed(id)) {
-            return;
-        }
-        if (nearCache != null) {
+        String id = SessionHash.idOfKey(keyPrefix, key);
+        if (id != null) {
             nearCache.invalidate(id);
+            fire(new SessionEvent(SessionEvent.Type.EXPIRED, id, null));
         }
-        fire(new SessionEvent(SessionEvent.Type.EXPIRED, id, null));
     }
 }

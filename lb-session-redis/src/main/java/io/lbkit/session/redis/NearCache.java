@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * result only if neither moved, and re-checks after storing. A reply never replaces a cached
  * copy of a later state (higher version): this instance's own writes invalidate nothing, so
  * their replies may arrive out of order. Until the invalidation channel is known to be
- * subscribed ({@link #setCoherent}), the cache neither serves nor stores.
+ * subscribed ({@link #setCoherent}), the cache neither serves nor stores. A store built without a
+ * near cache holds {@link #disabled()}, which never becomes coherent.
  */
 final class NearCache {
 
@@ -55,6 +56,20 @@ final class NearCache {
                 .build();
     }
 
+    private NearCache() {
+        this.ticker = Ticker.system();
+        this.cache = null;
+    }
+
+    /** The near cache of a store built without one: never coherent, so it serves and stores nothing. */
+    static NearCache disabled() {
+        return new NearCache();
+    }
+
+    boolean isEnabled() {
+        return cache != null;
+    }
+
     /** The live entry for {@code id}, or {@code null} (also while not coherent). */
     Entry get(String id) {
         if (!coherent) {
@@ -83,8 +98,13 @@ final class NearCache {
         return (epoch.get() << 40) ^ stripes.get(stripe(id));
     }
 
+    /**
+     * Stores what a round trip that began at {@code stamp} answered, unless an invalidation or a
+     * clear came meanwhile or the session is past its absolute expiry
+     * ({@code absoluteRemainingNanos}, from its last access, is negative).
+     */
     void put(String id, Session session, long stamp, long absoluteRemainingNanos) {
-        if (!coherent || stamp(id) != stamp) {
+        if (!coherent || absoluteRemainingNanos < 0 || stamp(id) != stamp) {
             return;
         }
         long now = ticker.nanos();
@@ -116,17 +136,26 @@ final class NearCache {
     }
 
     void invalidate(String id) {
+        if (cache == null) {
+            return;
+        }
         stripes.incrementAndGet(stripe(id));
         cache.invalidate(id);
     }
 
     /** Drops everything (reconnect, resubscribe, failure). */
     void clear() {
+        if (cache == null) {
+            return;
+        }
         epoch.incrementAndGet();
         cache.invalidateAll();
     }
 
     void setCoherent(boolean coherent) {
+        if (cache == null) {
+            return;
+        }
         this.coherent = coherent;
         clear();
     }
@@ -136,6 +165,9 @@ final class NearCache {
     }
 
     long size() {
+        if (cache == null) {
+            return 0;
+        }
         cache.cleanUp();
         return cache.estimatedSize();
     }

@@ -119,7 +119,7 @@ final class RedisClients {
         try {
             return Redisson.create(config);
         } catch (RuntimeException e) {
-            throw RedisSessionStore.failure("connect", e);
+            throw RedisCalls.failure("connect", e);
         }
     }
 

@@ -5,27 +5,19 @@ import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionEvent;
 import io.lbkit.session.SessionIds;
-import io.lbkit.session.SessionJson;
-import io.lbkit.session.SessionLimitException;
 import io.lbkit.session.SessionListener;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
-import io.lbkit.session.VersionConflictException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
@@ -38,6 +30,15 @@ import org.redisson.client.codec.StringCodec;
  * value, three for {@link #changeId}); data and TTL always change together. Events and near-cache
  * invalidations are published on the channel {@code <keyPrefix>events} from inside the same
  * scripts.
+ *
+ * <p>Every operation runs on Redisson's asynchronous API. {@link #createAsync}, {@link #loadAsync},
+ * {@link #saveAsync} and {@link #updateAsync} return without waiting for Redis, with the results
+ * and exceptions of their blocking twins delivered through the stage; the blocking methods wait
+ * for them. A stage completes on one of Redisson's I/O threads (a near-cache hit or a malformed id
+ * at once, on the calling thread), so a callback attached without an executor runs there and must
+ * not block, as a {@link SessionListener} must not; this store's own events are fired there too.
+ * The blocking methods refuse to wait on such a thread ({@link SessionStoreException}), as
+ * Redisson's own do.
  *
  * <pre>{@code
  * try (RedisSessionStore store = RedisSessionStore.builder()
@@ -52,8 +53,6 @@ import org.redisson.client.codec.StringCodec;
  */
 public final class RedisSessionStore implements SessionStore {
 
-    /** Rounds of a save whose merge bases keep moving under concurrent writers. */
-    private static final int MERGE_ATTEMPTS = 64;
     /** New ids tried when one is taken (a 192-bit collision: astronomically unlikely). */
     private static final int ID_ATTEMPTS = 3;
 
@@ -63,7 +62,9 @@ public final class RedisSessionStore implements SessionStore {
     private final String keyPrefix;
     private final RedisScripts scripts;
     private final NearCache nearCache;
+    private final RedisCalls calls;
     private final EventChannel events;
+    private final SessionSaves saves;
     private volatile boolean closed;
 
     /**
@@ -75,6 +76,7 @@ public final class RedisSessionStore implements SessionStore {
                    boolean configureKeyspaceNotifications) {
     }
 
+    /** @param nearCache {@link NearCache#disabled()} for a store without one */
     RedisSessionStore(RedissonClient client, boolean ownsClient, Options options, NearCache nearCache) {
         this.client = client;
         this.ownsClient = ownsClient;
@@ -82,9 +84,11 @@ public final class RedisSessionStore implements SessionStore {
         this.keyPrefix = options.keyPrefix();
         this.scripts = new RedisScripts(client);
         this.nearCache = nearCache;
+        this.calls = new RedisCalls(nearCache);
         this.events = new EventChannel(client, keyPrefix, nearCache);
+        this.saves = new SessionSaves(scripts, settings, events, nearCache, calls, keyPrefix);
         try {
-            if (nearCache != null) {
+            if (nearCache.isEnabled()) {
                 events.subscribe();
             }
             if (options.configureKeyspaceNotifications()) {
@@ -97,12 +101,10 @@ public final class RedisSessionStore implements SessionStore {
             if (ownsClient) {
                 client.shutdown();
             }
-            throw failure("subscribe to the session channel", e);
+            throw RedisCalls.failure("subscribe to the session channel", e);
         }
-        if (nearCache != null) {
-            // subscribe() returns once subscribed; the status callback may run on another thread
-            nearCache.setCoherent(true);
-        }
+        // subscribe() returns once subscribed; the status callback may run on another thread
+        nearCache.setCoherent(true);
     }
 
     /** A builder: the one way to make a store. */
@@ -110,129 +112,21 @@ public final class RedisSessionStore implements SessionStore {
         return new RedisSessionStoreBuilder();
     }
 
-    // ---------------------------------------------------------------- operations
+    // ---------------------------------------------------------------- blocking operations
 
     @Override
     public Session create(Map<String, JsonNode> attributes) {
-        Objects.requireNonNull(attributes, "attributes");
-        checkOpen();
-        settings.checkLimits(attributes);
-        List<Object> fields = newSessionFields(attributes);
-        String token = token();
-        for (int attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-            String id = SessionIds.generate();
-            CreateArgs args = new CreateArgs(token, events.name(), events.message(SessionEvent.Type.CREATED, id, null),
-                    settings.absoluteTimeout(), fields);
-            long stamp = stamp(id);
-            ScriptReply reply = call("create", () -> scripts.create(keyOf(id), args));
-            switch (reply.status()) {
-                case OK -> {
-                    Session s = decodeWritten(id, reply.hash());
-                    cache(id, s, stamp, reply.hash());
-                    events.fire(new SessionEvent(SessionEvent.Type.CREATED, id, null));
-                    return s;
-                }
-                case GONE -> throw new IllegalStateException("absoluteTimeout expired the session at creation");
-                case EXISTS -> {
-                    // the id is taken: take another
-                }
-                default -> throw new SessionStoreException("unexpected reply from the create script");
-            }
-        }
-        throw new SessionStoreException("could not find a free session id after " + ID_ATTEMPTS + " attempts");
-    }
-
-    /** The fields of a new session: max inactive, version 1, attributes, their count and size. */
-    private List<Object> newSessionFields(Map<String, JsonNode> attributes) {
-        List<Object> fields = new ArrayList<>(8 + 2 * attributes.size());
-        fields.add(SessionHash.IDLE);
-        fields.add(Long.toString(settings.idleTimeout().toMillis()));
-        fields.add(SessionHash.VERSION);
-        fields.add("1");
-        long size = 0;
-        for (Map.Entry<String, JsonNode> e : attributes.entrySet()) {
-            String text = SessionJson.write(e.getValue());
-            fields.add(SessionHash.attributeField(e.getKey()));
-            fields.add(text);
-            size += SessionJson.nameSize(e.getKey()) + utf8Length(text);
-        }
-        fields.add(SessionHash.COUNT);
-        fields.add(Integer.toString(attributes.size()));
-        fields.add(SessionHash.SIZE);
-        fields.add(Long.toString(size));
-        return fields;
+        return Futures.await("create", createAsync(attributes));
     }
 
     @Override
     public Optional<Session> load(String id) {
-        if (!SessionIds.isWellFormed(id)) {
-            return Optional.empty();
-        }
-        checkOpen();
-        if (nearCache == null) {
-            return loadFromHash(id);
-        }
-        NearCache.Entry e = nearCache.get(id);
-        if (e != null) {
-            if (nearCache.claimTouch(e)) {
-                touchAsync(id);
-            }
-            return Optional.of(e.session);
-        }
-        // the load script slides the session now, so the copy cached below carries the real
-        // access time its local deadline is computed from (hits are served locally anyway)
-        long stamp = stamp(id);
-        List<Object> hash = call("load", () -> scripts.load(keyOf(id)));
-        if (hash == null || hash.isEmpty()) {
-            return Optional.empty();
-        }
-        Session s = SessionHash.decode(id, hash);
-        if (s != null) {
-            cache(id, s, stamp, hash);
-        }
-        return Optional.ofNullable(s);
-    }
-
-    /**
-     * A plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
-     * already hides an expired session; the access time and TTL slide by an asynchronous touch
-     * when the last one is older than a tenth of the idle timeout, as on a near-cache hit.
-     */
-    private Optional<Session> loadFromHash(String id) {
-        Map<String, String> hash = call("load", () -> client.<String, String>getMap(keyOf(id), StringCodec.INSTANCE)
-                .readAllMapAsync());
-        if (hash == null || hash.isEmpty()) {
-            return Optional.empty();
-        }
-        Session s = SessionHash.decode(id, SessionHash.flat(hash));
-        if (s != null && touchDue(hash.get(SessionHash.ACCESSED), hash.get(SessionHash.IDLE))) {
-            touchAsync(id);
-        }
-        return Optional.ofNullable(s);
-    }
-
-    /**
-     * Whether a load should slide the session: its last access (Redis time) is a tenth of the
-     * idle timeout old, or lies in this host's future (a clock behind Redis's: touching on every
-     * load is then the safe side).
-     */
-    private static boolean touchDue(String accessed, String idle) {
-        try {
-            long since = System.currentTimeMillis() - Long.parseLong(accessed);
-            return since < 0 || since >= Math.max(1, Long.parseLong(idle) / 10);
-        } catch (NumberFormatException | NullPointerException e) {
-            return true;
-        }
+        return Futures.await("load", loadAsync(id));
     }
 
     @Override
     public Optional<Session> save(String id, SessionChanges changes) {
-        Objects.requireNonNull(changes, "changes");
-        if (!SessionIds.isWellFormed(id)) {
-            return Optional.empty();
-        }
-        checkOpen();
-        return Optional.ofNullable((Session) write(id, changes, true));
+        return Futures.await("save", saveAsync(id, changes));
     }
 
     /**
@@ -246,189 +140,219 @@ public final class RedisSessionStore implements SessionStore {
      */
     @Override
     public OptionalLong update(String id, SessionChanges changes) {
-        Objects.requireNonNull(changes, "changes");
-        if (!SessionIds.isWellFormed(id)) {
-            return OptionalLong.empty();
-        }
-        checkOpen();
-        Object r = write(id, changes, nearCache != null);
-        if (r == null) {
-            return OptionalLong.empty();
-        }
-        return OptionalLong.of(r instanceof Session s ? s.version() : (Long) r);
-    }
-
-    /** Runs {@link #update} on the calling thread (as this store's other async methods do). */
-    @Override
-    public CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
-        try {
-            return CompletableFuture.completedFuture(update(id, changes));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /**
-     * Runs the save script until it applies: the session after the change ({@code readBack}) or
-     * its version; null when the session is gone. A round whose merge bases moved learns the
-     * current ones and tries again.
-     */
-    private Object write(String id, SessionChanges changes, boolean readBack) {
-        AttributeWrites writes = AttributeWrites.of(changes);
-        Map<String, String> mergeBases = cachedMergeBases(id, writes);
-        boolean publish = !writes.isEmpty() || changes.maxInactiveInterval() != null;
-        String message = publish ? events.message(SessionEvent.Type.UPDATED, id, null) : "";
-        String token = token();
-        for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
-            SaveArgs args = new SaveArgs(token, changes.expectedVersion(), changes.maxInactiveInterval(),
-                    settings.maxAttributes(), settings.maxSessionBytes(), events.name(), message, readBack,
-                    writes.fieldWrites(mergeBases));
-            long stamp = stamp(id);
-            ScriptReply reply = call("save", () -> scripts.save(keyOf(id), args));
-            switch (reply.status()) {
-                case OK -> {
-                    return saved(id, reply, readBack, publish, stamp);
-                }
-                case GONE -> {
-                    forget(id);
-                    return null;
-                }
-                case CONFLICT -> {
-                    forget(id);
-                    throw new VersionConflictException(changes.expectedVersion().getAsLong(), reply.number());
-                }
-                case LIMIT -> throw overLimit(reply);
-                case MERGE -> {
-                    mergeBases.putAll(reply.currentTexts());
-                    mergeBackoff(attempt);
-                }
-                default -> throw new SessionStoreException("unexpected reply from the save script");
-            }
-        }
-        throw new SessionStoreException("merge kept conflicting with concurrent writers after "
-                + MERGE_ATTEMPTS + " attempts");
-    }
-
-    /** The stored texts of the merged attributes, when the near cache holds the session. */
-    private Map<String, String> cachedMergeBases(String id, AttributeWrites writes) {
-        Map<String, String> bases = new LinkedHashMap<>();
-        List<String> merged = writes.mergedNames();
-        NearCache.Entry e = nearCache == null || merged.isEmpty() ? null : nearCache.get(id);
-        if (e != null) {
-            for (String name : merged) {
-                JsonNode current = e.session.attribute(name);
-                bases.put(SessionHash.attributeField(name), current == null ? "" : SessionJson.write(current));
-            }
-        }
-        return bases;
-    }
-
-    /** An applied save: caches and fires; answers the session (read back) or the version. */
-    private Object saved(String id, ScriptReply reply, boolean readBack, boolean publish, long stamp) {
-        if (!readBack) {
-            if (publish) {
-                events.fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
-            }
-            return reply.number();
-        }
-        Session s = SessionHash.decode(id, reply.hash());
-        if (s == null) {
-            forget(id);
-        } else {
-            cache(id, s, stamp, reply.hash());
-            if (publish) {
-                events.fire(new SessionEvent(SessionEvent.Type.UPDATED, id, null));
-            }
-        }
-        return s;
-    }
-
-    private SessionLimitException overLimit(ScriptReply reply) {
-        return new SessionLimitException("count".equals(reply.limitName())
-                ? "session would have " + reply.number() + " attributes, more than maxAttributes="
-                        + settings.maxAttributes()
-                : "session attributes would take " + reply.number() + " bytes as JSON, more than maxSessionBytes="
-                        + settings.maxSessionBytes());
-    }
-
-    /**
-     * After a lost merge race, waits a random time that grows with the attempt (up to ~3 ms), so
-     * that writers contending for one attribute spread out instead of colliding again at once.
-     */
-    private static void mergeBackoff(int attempt) {
-        if (attempt >= 2) {
-            long bound = 50_000L << Math.min(attempt - 2, 6);
-            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(bound));
-        }
+        return Futures.await("save", updateAsync(id, changes));
     }
 
     @Override
     public boolean delete(String id) {
-        if (!SessionIds.isWellFormed(id)) {
-            return false;
-        }
-        checkOpen();
-        forget(id);
-        Long n = call("delete", () -> scripts.delete(keyOf(id), events.name(),
-                events.message(SessionEvent.Type.DELETED, id, null)));
-        forget(id);
-        boolean existed = n != null && n == 1L;
-        if (existed) {
-            events.fire(new SessionEvent(SessionEvent.Type.DELETED, id, null));
-        }
-        return existed;
+        return Futures.await("delete", deleteAsync(id));
     }
 
     @Override
     public Optional<Session> changeId(String id) {
-        if (!SessionIds.isWellFormed(id)) {
-            return Optional.empty();
-        }
-        checkOpen();
-        forget(id);
-        // 1: read the old session (slides it too)
-        List<Object> hash = call("changeId", () -> scripts.load(keyOf(id)));
-        if (hash == null || hash.isEmpty() || SessionHash.decode(id, hash) == null) {
-            return Optional.empty();
-        }
-        List<Object> fields = new ArrayList<>(hash.size());
-        for (int i = 0; i + 1 < hash.size(); i += 2) {
-            Object f = hash.get(i);
-            if (!SessionHash.ACCESSED.equals(f) && !SessionHash.TOKEN.equals(f)) {
-                fields.add(f);
-                fields.add(hash.get(i + 1));
-            }
-        }
-        // 2: write it under a new id (different slot in Cluster: no RENAME), 3: drop the old one
-        String token = token();
-        for (int attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-            String newId = SessionIds.generate();
-            CreateArgs args = new CreateArgs(token, events.name(), "", null, fields);
-            long stamp = stamp(newId);
-            ScriptReply reply = call("changeId", () -> scripts.create(keyOf(newId), args));
-            switch (reply.status()) {
-                case OK -> {
-                    Session s = decodeWritten(newId, reply.hash());
-                    call("changeId", () -> scripts.delete(keyOf(id), events.name(),
-                            events.message(SessionEvent.Type.ROTATED, newId, id)));
-                    forget(id);
-                    cache(newId, s, stamp, reply.hash());
-                    events.fire(new SessionEvent(SessionEvent.Type.ROTATED, newId, id));
-                    return Optional.of(s);
-                }
-                case GONE -> {
-                    call("changeId", () -> scripts.delete(keyOf(id), events.name(),
-                            events.message(SessionEvent.Type.DELETED, id, null)));
-                    return Optional.empty();
-                }
-                case EXISTS -> {
-                    // the id is taken: take another
-                }
-                default -> throw new SessionStoreException("unexpected reply from the create script");
-            }
-        }
-        throw new SessionStoreException("could not find a free session id after " + ID_ATTEMPTS + " attempts");
+        return Futures.await("changeId", changeIdAsync(id));
     }
+
+    // ---------------------------------------------------------------- asynchronous operations
+
+    @Override
+    public CompletionStage<Session> createAsync(Map<String, JsonNode> attributes) {
+        return Futures.start(() -> {
+            Objects.requireNonNull(attributes, "attributes");
+            checkOpen();
+            settings.checkLimits(attributes);
+            List<Object> fields = SessionHash.newSession(settings, attributes);
+            String token = token();
+            return createUnderNewId("create", id -> new CreateArgs(token, events.name(),
+                    events.message(SessionEvent.Type.CREATED, id, null), settings.absoluteTimeout(), fields))
+                    .thenApply(created -> switch (created.reply().status()) {
+                        case OK -> {
+                            Session s = cacheCreated(created);
+                            events.fire(new SessionEvent(SessionEvent.Type.CREATED, s.id(), null));
+                            yield s;
+                        }
+                        case GONE -> throw new IllegalStateException("absoluteTimeout expired the session at creation");
+                        default -> throw unexpectedReply("create");
+                    });
+        });
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A near-cache hit completes at once, on the calling thread.
+     */
+    @Override
+    public CompletionStage<Optional<Session>> loadAsync(String id) {
+        return Futures.start(() -> {
+            if (!SessionIds.isWellFormed(id)) {
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+            checkOpen();
+            if (!nearCache.isEnabled()) {
+                return loadFromHash(id);
+            }
+            NearCache.Entry e = nearCache.get(id);
+            if (e != null) {
+                if (nearCache.claimTouch(e)) {
+                    touch(id);
+                }
+                return CompletableFuture.completedFuture(Optional.of(e.session));
+            }
+            // the load script slides the session now, so the copy cached below carries the real
+            // access time its local deadline is computed from (hits are served locally anyway)
+            long stamp = nearCache.stamp(id);
+            return calls.call("load", () -> scripts.load(keyOf(id))).thenApply(hash -> {
+                Session s = hash == null || hash.isEmpty() ? null : SessionHash.decode(id, hash);
+                if (s != null) {
+                    nearCache.put(id, s, stamp, SessionHash.absoluteRemainingNanos(hash, s));
+                }
+                return Optional.ofNullable(s);
+            });
+        });
+    }
+
+    /**
+     * A plain HGETALL: Redis's own TTL (idle, capped by the absolute expiry at every write)
+     * already hides an expired session; the access time and TTL slide by an asynchronous touch
+     * when the last one is older than a tenth of the idle timeout, as on a near-cache hit.
+     */
+    private CompletableFuture<Optional<Session>> loadFromHash(String id) {
+        return calls.call("load", () -> client.<String, String>getMap(keyOf(id), StringCodec.INSTANCE)
+                .readAllMapAsync()).thenApply(hash -> {
+                    if (hash == null || hash.isEmpty()) {
+                        return Optional.empty();
+                    }
+                    Session s = SessionHash.decode(id, SessionHash.flat(hash));
+                    if (s != null && SessionHash.touchDue(hash, System.currentTimeMillis())) {
+                        touch(id);
+                    }
+                    return Optional.ofNullable(s);
+                });
+    }
+
+    @Override
+    public CompletionStage<Optional<Session>> saveAsync(String id, SessionChanges changes) {
+        return Futures.start(() -> {
+            Objects.requireNonNull(changes, "changes");
+            if (!SessionIds.isWellFormed(id)) {
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+            checkOpen();
+            return saves.save(id, changes, true).thenApply(saved -> saved.map(SessionSaves.Saved::session));
+        });
+    }
+
+    /** {@inheritDoc} What the script answers: see {@link #update}. */
+    @Override
+    public CompletionStage<OptionalLong> updateAsync(String id, SessionChanges changes) {
+        return Futures.start(() -> {
+            Objects.requireNonNull(changes, "changes");
+            if (!SessionIds.isWellFormed(id)) {
+                return CompletableFuture.completedFuture(OptionalLong.empty());
+            }
+            checkOpen();
+            return saves.save(id, changes, nearCache.isEnabled()).thenApply(saved -> saved.isPresent()
+                    ? OptionalLong.of(saved.get().version()) : OptionalLong.empty());
+        });
+    }
+
+    private CompletableFuture<Boolean> deleteAsync(String id) {
+        return Futures.start(() -> {
+            if (!SessionIds.isWellFormed(id)) {
+                return CompletableFuture.completedFuture(false);
+            }
+            checkOpen();
+            nearCache.invalidate(id);
+            return calls.call("delete", () -> scripts.delete(keyOf(id), events.name(),
+                    events.message(SessionEvent.Type.DELETED, id, null))).thenApply(n -> {
+                        nearCache.invalidate(id);
+                        boolean existed = n != null && n == 1L;
+                        if (existed) {
+                            events.fire(new SessionEvent(SessionEvent.Type.DELETED, id, null));
+                        }
+                        return existed;
+                    });
+        });
+    }
+
+    /** Reads the old session (sliding it), writes it under a new id, then drops the old one. */
+    private CompletableFuture<Optional<Session>> changeIdAsync(String id) {
+        return Futures.start(() -> {
+            if (!SessionIds.isWellFormed(id)) {
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+            checkOpen();
+            nearCache.invalidate(id);
+            return calls.call("changeId", () -> scripts.load(keyOf(id))).thenCompose(hash -> {
+                if (hash == null || hash.isEmpty() || SessionHash.decode(id, hash) == null) {
+                    return CompletableFuture.completedFuture(Optional.empty());
+                }
+                // a new key, in another slot in Cluster: no RENAME
+                List<Object> fields = SessionHash.movedFields(hash);
+                String token = token();
+                return createUnderNewId("changeId", newId -> new CreateArgs(token, events.name(), "", null, fields))
+                        .thenCompose(moved -> switch (moved.reply().status()) {
+                            case OK -> dropRotated(id, cacheCreated(moved));
+                            case GONE -> dropExpired(id);
+                            default -> throw unexpectedReply("create");
+                        });
+            });
+        });
+    }
+
+    /** Deletes the old id of a rotated session, announcing the rotation. */
+    private CompletableFuture<Optional<Session>> dropRotated(String oldId, Session moved) {
+        return calls.call("changeId", () -> scripts.delete(keyOf(oldId), events.name(),
+                events.message(SessionEvent.Type.ROTATED, moved.id(), oldId))).thenApply(n -> {
+                    nearCache.invalidate(oldId);
+                    events.fire(new SessionEvent(SessionEvent.Type.ROTATED, moved.id(), oldId));
+                    return Optional.of(moved);
+                });
+    }
+
+    /** The moved copy was past its absolute expiry: the old session ends too. */
+    private CompletableFuture<Optional<Session>> dropExpired(String oldId) {
+        return calls.call("changeId", () -> scripts.delete(keyOf(oldId), events.name(),
+                events.message(SessionEvent.Type.DELETED, oldId, null))).thenApply(n -> Optional.empty());
+    }
+
+    /** A create script's answer under a free id, with the near cache's stamp taken before it ran. */
+    private record Created(String id, ScriptReply reply, long stamp) {
+    }
+
+    /** Runs the create script under new ids until one is free; answers OK or GONE. */
+    private CompletableFuture<Created> createUnderNewId(String op, Function<String, CreateArgs> argsForId) {
+        return createUnderNewId(op, argsForId, 0);
+    }
+
+    private CompletableFuture<Created> createUnderNewId(String op, Function<String, CreateArgs> argsForId,
+                                                        int attempt) {
+        if (attempt == ID_ATTEMPTS) {
+            return CompletableFuture.failedFuture(new SessionStoreException(
+                    "could not find a free session id after " + ID_ATTEMPTS + " attempts"));
+        }
+        String id = SessionIds.generate();
+        CreateArgs args = argsForId.apply(id);
+        long stamp = nearCache.stamp(id);
+        return calls.call(op, () -> scripts.create(keyOf(id), args)).thenCompose(reply ->
+                reply.status() == ScriptReply.Status.EXISTS
+                        ? createUnderNewId(op, argsForId, attempt + 1)
+                        : CompletableFuture.completedFuture(new Created(id, reply, stamp)));
+    }
+
+    /** The session a create script wrote, near-cached. */
+    private Session cacheCreated(Created created) {
+        List<Object> hash = created.reply().hash();
+        Session s = SessionHash.decode(created.id(), hash);
+        if (s == null) {
+            throw new SessionStoreException("the session just written does not decode");
+        }
+        nearCache.put(s.id(), s, created.stamp(), SessionHash.absoluteRemainingNanos(hash, s));
+        return s;
+    }
+
+    // ---------------------------------------------------------------- listeners, inspection, close
 
     @Override
     public Registration addListener(SessionListener listener) {
@@ -439,7 +363,7 @@ public final class RedisSessionStore implements SessionStore {
         } catch (IllegalStateException e) {
             throw e; // closed meanwhile
         } catch (RuntimeException e) {
-            throw failure("subscribe to the session channel", e);
+            throw RedisCalls.failure("subscribe to the session channel", e);
         }
     }
 
@@ -450,7 +374,7 @@ public final class RedisSessionStore implements SessionStore {
 
     /** Whether this store keeps a near cache. */
     public boolean hasNearCache() {
-        return nearCache != null;
+        return nearCache.isEnabled();
     }
 
     /**
@@ -458,12 +382,12 @@ public final class RedisSessionStore implements SessionStore {
      * (diagnostics and tests; never touches Redis).
      */
     public boolean isNearCached(String id) {
-        return nearCache != null && id != null && nearCache.get(id) != null;
+        return id != null && nearCache.get(id) != null;
     }
 
     /** The Redis key of a session id (for tools and tests; ids are not validated). */
     public String keyOf(String id) {
-        return keyPrefix + "{" + id + "}";
+        return SessionHash.key(keyPrefix, id);
     }
 
     /** The pub/sub channel carrying this store's events and invalidations. */
@@ -482,9 +406,7 @@ public final class RedisSessionStore implements SessionStore {
             return;
         }
         closed = true;
-        if (nearCache != null) {
-            nearCache.setCoherent(false);
-        }
+        nearCache.setCoherent(false);
         events.close();
         if (ownsClient) {
             client.shutdown();
@@ -493,56 +415,22 @@ public final class RedisSessionStore implements SessionStore {
 
     // ---------------------------------------------------------------- internals
 
-    private void touchAsync(String id) {
+    /** Slides the session in Redis without waiting; a failed touch drops the near-cached copy. */
+    private void touch(String id) {
         scripts.touch(keyOf(id)).whenComplete((n, e) -> {
             if (e != null || n == null || n != 1L) {
                 // gone, expired or Redis failing: stop serving the cached copy
-                forget(id);
+                nearCache.invalidate(id);
             }
         });
     }
 
-    /** The near cache's stamp of {@code id} before a round trip (0 without a near cache). */
-    private long stamp(String id) {
-        return nearCache == null ? 0 : nearCache.stamp(id);
+    private static SessionStoreException unexpectedReply(String script) {
+        return new SessionStoreException("unexpected reply from the " + script + " script");
     }
 
-    private void cache(String id, Session s, long stamp, List<Object> hash) {
-        if (nearCache == null) {
-            return;
-        }
-        long absRemaining = Long.MAX_VALUE;
-        String x = SessionHash.get(hash, SessionHash.ABSOLUTE_EXPIRY);
-        if (x != null) {
-            try {
-                absRemaining = Math.multiplyExact(Long.parseLong(x) - s.lastAccessedTime().toEpochMilli(), 1_000_000L);
-            } catch (ArithmeticException | NumberFormatException e) {
-                return;
-            }
-        }
-        nearCache.put(id, s, stamp, absRemaining);
-    }
-
-    /** Drops {@code id} from the near cache. */
-    private void forget(String id) {
-        if (nearCache != null) {
-            nearCache.invalidate(id);
-        }
-    }
-
-    private static Session decodeWritten(String id, List<Object> hash) {
-        Session s = SessionHash.decode(id, hash);
-        if (s == null) {
-            throw new SessionStoreException("the session just written does not decode");
-        }
-        return s;
-    }
-
-    private static int utf8Length(String s) {
-        return s.getBytes(StandardCharsets.UTF_8).length;
-    }
-
-    private static String token() {
+    /** A write's token (128 random bits): a script that Redisson re-sends finds it and only answers. */
+    static String token() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         return Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
     }
@@ -551,32 +439,5 @@ public final class RedisSessionStore implements SessionStore {
         if (closed) {
             throw new IllegalStateException("session store is closed");
         }
-    }
-
-    /** Sends a command and waits for its reply; a failure of Redis becomes a {@link SessionStoreException}. */
-    private <T> T call(String op, Supplier<? extends CompletionStage<T>> command) {
-        try {
-            return command.get().toCompletableFuture().join();
-        } catch (CompletionException e) {
-            throw mapped(op, e.getCause());
-        } catch (RuntimeException e) {
-            throw mapped(op, e);
-        }
-    }
-
-    private RuntimeException mapped(String op, Throwable e) {
-        if (e instanceof SessionStoreException s) {
-            return s;
-        }
-        if (nearCache != null) {
-            // Redis trouble may mean missed invalidations: serve nothing cached from before
-            nearCache.clear();
-        }
-        return failure(op, e);
-    }
-
-    static SessionStoreException failure(String op, Throwable e) {
-        // Redisson's messages can quote command arguments (ids, data): only the type goes out
-        return new SessionStoreException("Redis " + op + " failed (" + e.getClass().getSimpleName() + ")");
     }
 }

@@ -217,13 +217,13 @@ public final class RedisSessionStoreBuilder {
         if (database < 0) {
             throw new IllegalArgumentException("database must be >= 0, got " + database);
         }
-        NearCache near = nearCache ? new NearCache(nearCacheMaxSize, nearCacheTtl, ticker) : null;
+        NearCache near = nearCache ? new NearCache(nearCacheMaxSize, nearCacheTtl, ticker) : NearCache.disabled();
         if (client != null) {
             return new RedisSessionStore(client, false, options(database), near);
         }
         RedisUri parsed = uri == null ? null : RedisUri.parse(uri);
         Config config = clientConfig(parsed);
-        if (near != null) {
+        if (near.isEnabled()) {
             RedisClients.clearOnConnectionEvents(config, near);
         }
         RedissonClient created = RedisClients.connect(config);

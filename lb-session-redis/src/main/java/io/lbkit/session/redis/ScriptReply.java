@@ -1,5 +1,7 @@
 package io.lbkit.session.redis;
 
+import io.lbkit.session.SessionLimitException;
+import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStoreException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +60,14 @@ record ScriptReply(Status status, List<Object> values) {
     /** LIMIT: which limit, {@code count} or {@code bytes}. */
     String limitName() {
         return (String) values.get(0);
+    }
+
+    /** LIMIT as the exception a caller gets, naming the limit and the value that broke it. */
+    SessionLimitException limitException(SessionSettings settings) {
+        return new SessionLimitException("count".equals(limitName())
+                ? "session would have " + number() + " attributes, more than maxAttributes=" + settings.maxAttributes()
+                : "session attributes would take " + number() + " bytes as JSON, more than maxSessionBytes="
+                        + settings.maxSessionBytes());
     }
 
     /** MERGE: attribute field to its current text ({@code ""}: absent). */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionJson;
+import io.lbkit.session.SessionSettings;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,6 +48,20 @@ final class SessionHash {
     private SessionHash() {
     }
 
+    /** The key of a session. */
+    static String key(String keyPrefix, String id) {
+        return keyPrefix + "{" + id + "}";
+    }
+
+    /** The session id in a key of {@link #key}'s form, or null when {@code key} is not one. */
+    static String idOfKey(String keyPrefix, String key) {
+        if (key == null || !key.startsWith(keyPrefix + "{") || !key.endsWith("}")) {
+            return null;
+        }
+        String id = key.substring(keyPrefix.length() + 1, key.length() - 1);
+        return SessionIds.isWellFormed(id) ? id : null;
+    }
+
     /** The hash field of an attribute. */
     static String attributeField(String name) {
         return ATTRIBUTE + name;
@@ -69,6 +85,73 @@ final class SessionHash {
             flat.add(v);
         });
         return flat;
+    }
+
+    /** The fields of a new session: max inactive, version 1, the attributes, their count and size. */
+    static List<Object> newSession(SessionSettings settings, Map<String, JsonNode> attributes) {
+        List<Object> fields = new ArrayList<>(8 + 2 * attributes.size());
+        fields.add(IDLE);
+        fields.add(Long.toString(settings.idleTimeout().toMillis()));
+        fields.add(VERSION);
+        fields.add("1");
+        long size = 0;
+        for (Map.Entry<String, JsonNode> e : attributes.entrySet()) {
+            String text = SessionJson.write(e.getValue());
+            fields.add(attributeField(e.getKey()));
+            fields.add(text);
+            size += SessionJson.nameSize(e.getKey()) + text.getBytes(StandardCharsets.UTF_8).length;
+        }
+        fields.add(COUNT);
+        fields.add(Integer.toString(attributes.size()));
+        fields.add(SIZE);
+        fields.add(Long.toString(size));
+        return fields;
+    }
+
+    /**
+     * The fields a session keeps when it moves to a new id: all but the access time and the
+     * last write's token, which the create script sets.
+     */
+    static List<Object> movedFields(List<Object> flat) {
+        List<Object> fields = new ArrayList<>(flat.size());
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            Object f = flat.get(i);
+            if (!ACCESSED.equals(f) && !TOKEN.equals(f)) {
+                fields.add(f);
+                fields.add(flat.get(i + 1));
+            }
+        }
+        return fields;
+    }
+
+    /**
+     * Nanoseconds from the session's last access to its absolute expiry ({@link Long#MAX_VALUE}
+     * when it has none); negative when it is past it or the field does not hold a usable time.
+     */
+    static long absoluteRemainingNanos(List<Object> flat, Session session) {
+        String expiry = get(flat, ABSOLUTE_EXPIRY);
+        if (expiry == null) {
+            return Long.MAX_VALUE;
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(expiry) - session.lastAccessedTime().toEpochMilli(), 1_000_000L);
+        } catch (ArithmeticException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Whether a load should slide the session: its last access (Redis time) is a tenth of the
+     * idle timeout old at {@code nowMillis}, or lies in this host's future (a clock behind
+     * Redis's: touching on every load is then the safe side).
+     */
+    static boolean touchDue(Map<String, String> hash, long nowMillis) {
+        try {
+            long since = nowMillis - Long.parseLong(hash.get(ACCESSED));
+            return since < 0 || since >= Math.max(1, Long.parseLong(hash.get(IDLE)) / 10);
+        } catch (NumberFormatException e) {
+            return true;
+        }
     }
 
     /** The value of a stored attribute text, or null when it is not JSON. */

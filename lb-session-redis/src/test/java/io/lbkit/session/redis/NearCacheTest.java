@@ -1,6 +1,7 @@
 package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -73,6 +74,23 @@ class NearCacheTest {
         nanos.addAndGet(Duration.ofSeconds(19).toNanos());
         assertEquals(1, cache.get(id).session.version());
         nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertNull(cache.get(id));
+    }
+
+    @Test
+    void aDisabledNearCacheNeverServesNorStores() {
+        NearCache off = NearCache.disabled();
+        off.setCoherent(true);
+        off.put(id, session(1, T0, Duration.ofMinutes(30), "a"), off.stamp(id), Long.MAX_VALUE);
+        assertNull(off.get(id));
+        assertEquals(0, off.size());
+        assertFalse(off.isEnabled());
+    }
+
+    @Test
+    void aCopyPastItsAbsoluteExpiryIsNotStored() {
+        cache.setCoherent(true);
+        cache.put(id, session(1, T0, Duration.ofMinutes(30), "a"), cache.stamp(id), -1);
         assertNull(cache.get(id));
     }
 }

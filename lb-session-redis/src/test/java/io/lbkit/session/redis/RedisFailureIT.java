@@ -2,6 +2,7 @@ package io.lbkit.session.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -87,12 +91,28 @@ class RedisFailureIT {
                 SessionStoreException e = assertThrows(SessionStoreException.class, () -> store.load(s.id()));
                 assertFalse(e.getMessage().contains(s.id()));
                 assertThrows(SessionStoreException.class, () -> store.save(s.id(), SessionChanges.none()));
+                // the async methods fail as the blocking ones do, through the stage (which of
+                // Redisson's timeouts it is depends on the connection's state, not on the method)
+                String timedOut = "Redis %s failed \\(Redis\\w*TimeoutException\\)";
+                assertTrue(e.getMessage().matches(timedOut.formatted("load")), e.getMessage());
+                CompletableFuture<?> load = store.loadAsync(s.id()).toCompletableFuture();
+                CompletableFuture<?> update = store.updateAsync(s.id(), SessionChanges.none()).toCompletableFuture();
+                String loadFailure = failureOf(load).getMessage();
+                assertTrue(loadFailure.matches(timedOut.formatted("load")), loadFailure);
+                String updateFailure = failureOf(update).getMessage();
+                assertTrue(updateFailure.matches(timedOut.formatted("save")), updateFailure);
             } finally {
                 redis.resume();
             }
             assertTrue(RedisServers.await(30_000, () -> store.load(s.id()).isPresent()));
             assertEquals(1, store.load(s.id()).orElseThrow().attribute("a").asInt());
         }
+    }
+
+    /** The {@link SessionStoreException} that failed {@code stage} (waiting at most 30 s). */
+    private static SessionStoreException failureOf(CompletableFuture<?> stage) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> stage.get(30, TimeUnit.SECONDS));
+        return assertInstanceOf(SessionStoreException.class, e.getCause());
     }
 
     /**

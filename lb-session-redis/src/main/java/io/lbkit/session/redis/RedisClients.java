@@ -11,6 +11,7 @@ import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.BaseConfig;
+import org.redisson.config.BaseMasterSlaveServersConfig;
 import org.redisson.config.ClusterServersConfig;
 import org.redisson.config.Config;
 import org.redisson.config.ConstantDelay;
@@ -55,13 +56,9 @@ final class RedisClients {
 
     static Config cluster(List<String> nodeAddresses, Timeouts timeouts) {
         Config config = base();
-        ClusterServersConfig c = config.useClusterServers()
-                .setReadMode(ReadMode.MASTER)
-                .setSubscriptionMode(SubscriptionMode.MASTER)
-                .setScanInterval(1000)
-                .setMasterConnectionMinimumIdleSize(2)
-                .setMasterConnectionPoolSize(32);
+        ClusterServersConfig c = config.useClusterServers().setScanInterval(1000);
         nodeAddresses.forEach(a -> c.addNodeAddress(address(a)));
+        mastersOnly(c);
         apply(c, timeouts);
         return config;
     }
@@ -71,13 +68,10 @@ final class RedisClients {
         SentinelServersConfig s = config.useSentinelServers()
                 .setMasterName(masterName)
                 .setDatabase(database)
-                .setReadMode(ReadMode.MASTER)
-                .setSubscriptionMode(SubscriptionMode.MASTER)
                 .setCheckSentinelsList(false)
-                .setScanInterval(1000)
-                .setMasterConnectionMinimumIdleSize(2)
-                .setMasterConnectionPoolSize(32);
+                .setScanInterval(1000);
         sentinelAddresses.forEach(a -> s.addSentinelAddress(address(a)));
+        mastersOnly(s);
         apply(s, timeouts);
         return config;
     }
@@ -153,6 +147,14 @@ final class RedisClients {
         config.setUseScriptCache(true);
         config.setNettyThreads(4);
         return config;
+    }
+
+    /** Reads and subscriptions on the master(s), with the pool a standalone server gets. */
+    private static void mastersOnly(BaseMasterSlaveServersConfig<?> c) {
+        c.setReadMode(ReadMode.MASTER)
+                .setSubscriptionMode(SubscriptionMode.MASTER)
+                .setMasterConnectionMinimumIdleSize(2)
+                .setMasterConnectionPoolSize(32);
     }
 
     private static void apply(BaseConfig<?> c, Timeouts t) {

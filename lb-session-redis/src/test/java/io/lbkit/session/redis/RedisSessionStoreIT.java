@@ -236,26 +236,26 @@ class RedisSessionStoreIT {
         assertEquals(3, cached.version());
     }
 
-    @Test
-    void concurrentSavesOfDifferentAttributesAllPersist() throws Exception {
-        RedisSessionStore a = store(false);
-        RedisSessionStore b = store(true);
-        Session s = a.create(Map.of());
-        int threads = 4;
-        int perThread = 25;
+    /** What one of the threads of {@link #startTogether} does. */
+    @FunctionalInterface
+    private interface OnThread {
+        void run(int thread) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on {@code threads} threads released at once, and waits (at most 60 s
+     * each) for all of them; the first failure fails the test.
+     */
+    private static void startTogether(int threads, OnThread body) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<?>> fs = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
-                RedisSessionStore store = thread % 2 == 0 ? a : b;
                 fs.add(pool.submit(() -> {
                     start.await();
-                    for (int i = 0; i < perThread; i++) {
-                        store.save(s.id(), SessionChanges.builder()
-                                .set("t" + thread + "-" + i, F.numberNode(i)).build()).orElseThrow();
-                    }
+                    body.run(thread);
                     return null;
                 }));
             }
@@ -266,6 +266,22 @@ class RedisSessionStoreIT {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void concurrentSavesOfDifferentAttributesAllPersist() throws Exception {
+        RedisSessionStore a = store(false);
+        RedisSessionStore b = store(true);
+        Session s = a.create(Map.of());
+        int threads = 4;
+        int perThread = 25;
+        startTogether(threads, thread -> {
+            RedisSessionStore store = thread % 2 == 0 ? a : b;
+            for (int i = 0; i < perThread; i++) {
+                store.save(s.id(), SessionChanges.builder()
+                        .set("t" + thread + "-" + i, F.numberNode(i)).build()).orElseThrow();
+            }
+        });
         Session after = a.load(s.id()).orElseThrow();
         assertEquals(threads * perThread, after.attributes().size());
         for (int t = 0; t < threads; t++) {
@@ -284,34 +300,18 @@ class RedisSessionStoreIT {
         RedisSessionStore store = store(true);
         int threads = 4;
         int perThread = 3;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            for (int round = 0; round < 40; round++) {
-                Session s = store.create(Map.of());
-                CountDownLatch start = new CountDownLatch(1);
-                List<Future<?>> fs = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    int thread = t;
-                    fs.add(pool.submit(() -> {
-                        start.await();
-                        for (int i = 0; i < perThread; i++) {
-                            store.save(s.id(), SessionChanges.builder()
-                                    .set("t" + thread + "-" + i, F.numberNode(i)).build()).orElseThrow();
-                        }
-                        return null;
-                    }));
+        for (int round = 0; round < 40; round++) {
+            Session s = store.create(Map.of());
+            startTogether(threads, thread -> {
+                for (int i = 0; i < perThread; i++) {
+                    store.save(s.id(), SessionChanges.builder()
+                            .set("t" + thread + "-" + i, F.numberNode(i)).build()).orElseThrow();
                 }
-                start.countDown();
-                for (Future<?> f : fs) {
-                    f.get(60, TimeUnit.SECONDS);
-                }
-                assertTrue(store.isNearCached(s.id()));
-                Session cached = store.load(s.id()).orElseThrow();
-                assertEquals(1 + threads * perThread, cached.version(), "round " + round);
-                assertEquals(threads * perThread, cached.attributes().size(), "round " + round);
-            }
-        } finally {
-            pool.shutdownNow();
+            });
+            assertTrue(store.isNearCached(s.id()));
+            Session cached = store.load(s.id()).orElseThrow();
+            assertEquals(1 + threads * perThread, cached.version(), "round " + round);
+            assertEquals(threads * perThread, cached.attributes().size(), "round " + round);
         }
     }
 
@@ -322,30 +322,14 @@ class RedisSessionStoreIT {
         Session s = a.create(Map.of("m", F.objectNode()));
         int threads = 4;
         int perThread = 15;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<?>> fs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                RedisSessionStore store = thread % 2 == 0 ? a : b;
-                fs.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < perThread; i++) {
-                        ObjectNode patch = F.objectNode();
-                        patch.put("k" + thread + "-" + i, i);
-                        store.save(s.id(), SessionChanges.builder().merge("m", patch).build()).orElseThrow();
-                    }
-                    return null;
-                }));
+        startTogether(threads, thread -> {
+            RedisSessionStore store = thread % 2 == 0 ? a : b;
+            for (int i = 0; i < perThread; i++) {
+                ObjectNode patch = F.objectNode();
+                patch.put("k" + thread + "-" + i, i);
+                store.save(s.id(), SessionChanges.builder().merge("m", patch).build()).orElseThrow();
             }
-            start.countDown();
-            for (Future<?> f : fs) {
-                f.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         JsonNode m = a.load(s.id()).orElseThrow().attribute("m");
         assertEquals(threads * perThread, m.size());
         for (int t = 0; t < threads; t++) {

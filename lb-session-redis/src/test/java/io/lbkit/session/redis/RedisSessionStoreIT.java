@@ -41,7 +41,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Every store operation against a real redis-server. */
+/**
+ * Every store operation against a real redis-server. One class (about 700 lines) so that all of
+ * them share one server started once; the async methods ({@link RedisSessionStoreAsyncIT}),
+ * failures ({@link RedisFailureIT}) and topologies ({@link RedisSentinelIT}, {@link RedisClusterIT})
+ * have their own.
+ */
 class RedisSessionStoreIT {
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;

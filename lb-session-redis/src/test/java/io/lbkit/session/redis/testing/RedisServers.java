@@ -24,6 +24,10 @@ import org.junit.jupiter.api.Assumptions;
  * Outside CI a missing server skips the test with a message saying what to install; under
  * {@code CI=true} it fails.
  *
+ * <p>One class (about 570 lines), so that a test of any module reaches every topology through one
+ * import; each topology is a nested class of its own ({@link ProcessServer}, {@link Sentinel},
+ * {@link Cluster}, and the REDIS_URL and container servers).
+ *
  * <p>Shipped in lb-session-redis's test-jar so other modules reuse it:
  * <pre>{@code
  * try (RedisServers.Server redis = RedisServers.standalone()) {

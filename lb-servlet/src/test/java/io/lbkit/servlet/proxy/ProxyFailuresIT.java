@@ -95,14 +95,17 @@ class ProxyFailuresIT {
             Map<String, List<String>> seen = record(up);
             try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
                 for (int i = 0; i < 5; i++) {
+                    if (i > 0) {
+                        // a connection goes back to the pool just after its response completes:
+                        // wait (bounded) until it is idle there, so this request surely reuses it
+                        awaitIdleConnection(p);
+                    }
                     HttpResponse<String> r = p.get("/k" + i);
                     assertEquals(200, r.statusCode(), "request " + i);
                     assertEquals("ok", r.body());
                 }
                 assertEquals(9, b.requests(), "the first on a fresh connection, each later one stale and then fresh");
-                // the last GET's connection goes back to the pool just after its response completes:
-                // wait (bounded) until it is idle there, so the POST surely reuses a stale connection
-                awaitIdleConnection(p);
+                awaitIdleConnection(p); // as above: the POST surely goes out on a stale connection
                 // as nginx: a POST that went out is not sent again, even on a stale connection
                 HttpResponse<String> post = p.send(p.request("/p").POST(HttpRequest.BodyPublishers.ofString("x")).build());
                 assertEquals(502, post.statusCode());

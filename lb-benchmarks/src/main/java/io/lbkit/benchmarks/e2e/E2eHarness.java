@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * End-to-end load harness: the same backends, the same wrk client settings, one run, each proxy
  * measured in turn with nothing else of the harness active: backends direct, nginx, Jetty's
  * AsyncProxyServlet, MITRE's smiley-http-proxy-servlet, and lbkit {@code serve} (the jar from
- * {@code --lbkit-jar}, default {@code lb-proxy/target/lb-proxy.jar}; the configuration from
+ * {@code --lbkit-jar}, default {@code lb-server/target/lb-server.jar}; the configuration from
  * {@code --lbkit-config-template}, default the bundled {@code e2e/lbkit.yaml}, whose
  * {@code {{port}}} and {@code {{backendN}}} placeholders are filled in).
  *
@@ -124,7 +124,7 @@ public final class E2eHarness {
                 default -> throw new IllegalArgumentException("unknown SSE target " + target);
             };
             if (p == null) {
-                System.out.println("| " + target + " | (skipped: no lb-proxy.jar) | | | | | | |");
+                System.out.println("| " + target + " | (skipped: no lb-server.jar) | | | | | | |");
                 continue;
             }
             awaitHttp(port, "/");
@@ -154,7 +154,7 @@ public final class E2eHarness {
             int port = target.equals("direct") ? backends[0] : freePort();
             Process p = startTarget(target, port, backends);
             if (target.equals("lbkit") && p == null) {
-                System.out.println("| lbkit | (skipped: no lb-proxy.jar; build it or pass --lbkit-jar) | | | | | |");
+                System.out.println("| lbkit | (skipped: no lb-server.jar; build it or pass --lbkit-jar) | | | | | |");
                 continue;
             }
             awaitHttp(port, path);
@@ -231,7 +231,7 @@ public final class E2eHarness {
             int port = target.equals("direct") ? backends[0] : freePort();
             Process p = startTarget(target, port, backends);
             if (target.startsWith("lbkit") && p == null) {
-                throw new IllegalStateException("no lb-proxy.jar; build it or pass --lbkit-jar");
+                throw new IllegalStateException("no lb-server.jar; build it or pass --lbkit-jar");
             }
             awaitHttp(port, path);
             urls.add("http://127.0.0.1:" + port + path);
@@ -434,7 +434,7 @@ public final class E2eHarness {
     /** {@code template}: a configuration file of the caller's, or null for the bundled {@code resource}. */
     private Process startLbkit(int port, int[] backends, String resource, String name, String template)
             throws IOException {
-        String jar = opts.getOrDefault("lbkit-jar", "lb-proxy/target/lb-proxy.jar");
+        String jar = opts.getOrDefault("lbkit-jar", "lb-server/target/lb-server.jar");
         if (!Files.isRegularFile(Path.of(jar))) {
             return null;
         }

@@ -1,0 +1,476 @@
+package io.lbkit.server;
+
+import io.lbkit.core.SlowStart;
+import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.health.ActiveCheck;
+import io.lbkit.health.ActiveChecker;
+import io.lbkit.health.EndpointHealthState;
+import io.lbkit.health.HealthMonitor;
+import io.lbkit.health.HttpCheck;
+import io.lbkit.health.InitialState;
+import io.lbkit.health.OutlierDetection;
+import io.lbkit.health.TcpCheck;
+import io.lbkit.server.config.ConfigException;
+import io.lbkit.server.config.ServeConfig;
+import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.server.config.ServeConfig.OutlierSpec;
+import io.lbkit.server.config.ServeConfig.RouteSpec;
+import io.lbkit.server.config.ServeConfig.UpstreamSpec;
+import io.lbkit.servlet.backend.SessionApiServlet;
+import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.servlet.proxy.FanOut;
+import io.lbkit.servlet.proxy.ProxyConfig;
+import io.lbkit.servlet.proxy.ProxyFilter;
+import io.lbkit.servlet.proxy.RequestValue;
+import io.lbkit.servlet.proxy.Route;
+import io.lbkit.servlet.proxy.SessionForwarding;
+import io.lbkit.servlet.proxy.StickyCookie;
+import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.SessionSettings;
+import io.lbkit.session.SessionStore;
+import io.lbkit.session.redis.RedisSessionStore;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standalone proxy tier: an embedded Jetty 12 running lb-servlet's {@link ProxyFilter} from a
+ * {@link ServeConfig}, with lb-health monitoring every upstream and, when configured, a session
+ * store and the session API. {@link #stop()} is graceful: listeners stop accepting, in-flight
+ * requests get up to {@code shutdownTimeout} to finish, then health checks and the store close.
+ *
+ * <p>The proxy filter is mapped to the context's default servlet by name, so a servlet with its
+ * own mapping (the session API at {@code /session}) is served locally and never proxied.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    static final String DEFAULT_SERVLET = "lbkit-default";
+
+    private final ServeConfig config;
+    private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
+    private final Map<String, HealthMonitor> monitors = new LinkedHashMap<>();
+    private final List<ActiveChecker> checkers = new ArrayList<>();
+    private final Server server;
+    private final List<ServerConnector> connectors = new ArrayList<>();
+    private SessionStore store;
+    private SessionStore sharedStore;
+    private ExecutorService storeExecutor;
+
+    private ProxyServer(ServeConfig config) {
+        this.config = config;
+        int threads = config.proxy().threads();
+        QueuedThreadPool pool = new QueuedThreadPool(threads, Math.min(8, threads));
+        pool.setName("lbkit-proxy");
+        this.server = new Server(pool);
+    }
+
+    /**
+     * Builds everything the configuration declares and starts listening.
+     *
+     * @throws ConfigException when a declared feature cannot be built (naming the config path)
+     * @throws Exception       when a listener cannot bind or a component fails to start
+     */
+    public static ProxyServer start(ServeConfig config) throws Exception {
+        return start(config, null);
+    }
+
+    /**
+     * Like {@link #start(ServeConfig)} but with a session store the caller owns (used instead of
+     * the one the configuration names; not closed by this server).
+     */
+    public static ProxyServer start(ServeConfig config, SessionStore sharedStore) throws Exception {
+        ProxyServer s = new ProxyServer(config);
+        s.sharedStore = sharedStore;
+        try {
+            s.build();
+            s.server.start();
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        LOG.info("lbkit proxy listening on {}", s.uris());
+        return s;
+    }
+
+    /** The base URI of each listener, with the port actually bound. */
+    public List<URI> uris() {
+        List<URI> out = new ArrayList<>();
+        for (ServerConnector c : connectors) {
+            String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
+            if (host.contains(":")) {
+                host = "[" + host + "]";
+            }
+            out.add(URI.create("http://" + host + ":" + c.getLocalPort() + "/"));
+        }
+        return out;
+    }
+
+    /** The upstreams by name, live (their status shows health and in-flight counts). */
+    public Map<String, Upstream> upstreams() {
+        return java.util.Collections.unmodifiableMap(upstreams);
+    }
+
+    /** The health monitor of the upstream {@code name} (its endpoints' states), or {@code null}. */
+    HealthMonitor monitor(String name) {
+        return monitors.get(name);
+    }
+
+    /** The session store, or {@code null} when none is configured. */
+    public SessionStore sessionStore() {
+        return store;
+    }
+
+    private void build() {
+        // upstreams, with the failure statuses of every retry policy that uses them
+        Map<String, Set<Integer>> failureStatuses = new LinkedHashMap<>();
+        for (UpstreamSpec u : config.upstreams().values()) {
+            failureStatuses.put(u.name(), new LinkedHashSet<>(u.failureStatuses()));
+        }
+        for (RouteSpec r : config.routes()) {
+            failureStatuses.get(r.upstream()).addAll(r.retry().failureStatuses());
+        }
+        for (UpstreamSpec u : config.upstreams().values()) {
+            Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
+                    .failureStatuses(failureStatuses.get(u.name()));
+            if (!u.slowStart().isZero()) {
+                b.slowStart(SlowStart.of(u.slowStart()));
+            }
+            Upstream upstream = b.build();
+            u.states().forEach(upstream::setState);
+            upstreams.put(u.name(), upstream);
+            monitor(u, upstream);
+        }
+
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < config.routes().size(); i++) {
+            try {
+                routes.add(route(i, config.routes().get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(config.source(), "routes[" + i + "]", e.getMessage());
+            }
+        }
+        ServeConfig.ProxySpec p = config.proxy();
+        int maxHeader = config.listeners().stream().mapToInt(ServeConfig.Listener::maxRequestHeaderBytes).max().orElse(8192);
+        ProxyConfig.Builder pc = ProxyConfig.builder()
+                .connectTimeout(p.connectTimeout())
+                .readTimeout(p.readTimeout())
+                .clientBodyTimeout(p.clientBodyTimeout())
+                .maxRequestBodyBytes(p.maxBodyBytes())
+                .maxRequestHeaderBytes(maxHeader)
+                .trustedProxies(config.trust().trustedProxies())
+                .hostHeader(switch (p.hostHeader()) {
+                    case CLIENT -> ProxyConfig.HostHeader.CLIENT;
+                    case HOST -> ProxyConfig.HostHeader.HOST;
+                    case ENDPOINT -> ProxyConfig.HostHeader.ENDPOINT;
+                })
+                .serverName(p.serverName())
+                .via(config.trust().via())
+                .servedByHeader(p.servedByHeader())
+                .forwarded(p.forwarded())
+                .maxConnectionsPerEndpoint(p.maxConnectionsPerEndpoint())
+                .keepAliveTimeout(p.keepaliveTimeout())
+                .executor(server.getThreadPool()); // one pool for both sides
+        if (!p.totalTimeout().isZero()) {
+            pc.totalTimeout(p.totalTimeout());
+        }
+        routes.forEach(pc::route);
+
+        ServeConfig.SessionSpec ss = config.sessions();
+        SessionApiServlet api = null;
+        if (ss != null) {
+            store = sharedStore != null ? sharedStore : store(ss);
+            if (ss.forward()) {
+                SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
+                if (!(store instanceof InMemorySessionStore)) {
+                    // a networked store: its calls run off the container threads
+                    storeExecutor = Executors.newFixedThreadPool(32, r -> {
+                        Thread t = new Thread(r, "lbkit-session-store");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    fb.executor(storeExecutor);
+                }
+                pc.sessionForwarding(fb.build());
+            }
+            if (ss.api()) {
+                SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
+                        .allowFrom(ss.apiAllow().toArray(String[]::new));
+                if (ss.apiToken() != null) {
+                    ab.token(ss.apiToken());
+                } else {
+                    LOG.warn("the session API at {} has no token: every client from {} can read, change and delete "
+                            + "every session (behind a TLS terminator or proxy on this host, every client is loopback); "
+                            + "set sessions.api.token", ss.apiPath(), ss.apiAllow());
+                }
+                api = ab.build();
+            }
+        }
+
+        ProxyFilter filter = new ProxyFilter(pc.build());
+
+        for (ServeConfig.Listener l : config.listeners()) {
+            HttpConfiguration hc = new HttpConfiguration();
+            hc.setRequestHeaderSize(l.maxRequestHeaderBytes());
+            // above the proxy's own limit on a backend's header block (its 16 KiB bufferSize, a 502
+            // beyond), with room for the fields lbkit adds (Via, X-Served-By, cookies)
+            hc.setResponseHeaderSize(32 * 1024);
+            hc.setSendServerVersion(false);
+            hc.setSendXPoweredBy(false);
+            ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(hc));
+            c.setHost(l.host());
+            c.setPort(l.port());
+            c.setAcceptQueueSize(1024);
+            // Jetty's idle timeout (30 s by default) would cut a stalled body before the 408 of
+            // clientBodyTimeout; it also bounds an idle keep-alive connection (nginx: 75 s)
+            c.setIdleTimeout(Math.max(30_000L, p.clientBodyTimeout().toMillis() + 5_000L));
+            server.addConnector(c);
+            connectors.add(c);
+        }
+        ServletContextHandler context = new ServletContextHandler("/");
+        if (store != null) {
+            context.setAttribute(SessionFilter.STORE_ATTRIBUTE, store);
+        }
+        SessionApiServlet apiServlet = api;
+        String apiPath = ss == null ? null : ss.apiPath();
+        context.addServletContainerInitializer((classes, ctx) -> {
+            var fallback = ctx.addServlet(DEFAULT_SERVLET, new NotFound());
+            fallback.addMapping("/");
+            fallback.setAsyncSupported(true);
+            if (apiServlet != null) {
+                var reg = ctx.addServlet("lbkit-session-api", apiServlet);
+                reg.addMapping(apiPath);
+                reg.setAsyncSupported(true);
+            }
+            var f = ctx.addFilter("lbkit-proxy", filter);
+            f.setAsyncSupported(true);
+            f.addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST), false, DEFAULT_SERVLET);
+        });
+        GracefulHandler graceful = new GracefulHandler(context);
+        server.setHandler(graceful);
+        server.setStopTimeout(config.shutdownTimeout().toMillis());
+        server.setStopAtShutdown(false);
+    }
+
+    private void monitor(UpstreamSpec u, Upstream upstream) {
+        warnIfNeverEjects(u);
+        ActiveCheckSpec a = u.activeCheck();
+        HealthMonitor.Builder mb = HealthMonitor.builder(upstream)
+                .outlierDetection(outlier(u.outlier()))
+                .panicThresholdPercent(u.panicThresholdPercent())
+                .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
+        HealthMonitor monitor = mb.build().start();
+        monitors.put(u.name(), monitor);
+        if (a != null) {
+            ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
+                    .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
+                    .jitterPercent(a.jitterPercent())
+                    .initialState(a.startHealthy() ? InitialState.UP : InitialState.CHECKING);
+            if (a.type() == ActiveCheckSpec.Type.TCP) {
+                cb.tcp(TcpCheck.connect());
+            } else {
+                HttpCheck.Builder hb = HttpCheck.builder().method(a.method()).path(a.path());
+                if (a.hostHeader() != null) {
+                    hb.host(a.hostHeader());
+                }
+                StringBuilder statuses = new StringBuilder();
+                for (int[] r : a.expectStatus()) {
+                    if (statuses.length() > 0) {
+                        statuses.append(',');
+                    }
+                    statuses.append(r[0]);
+                    if (r[1] != r[0]) {
+                        statuses.append('-').append(r[1]);
+                    }
+                }
+                hb.expectStatuses(statuses.toString());
+                if (a.bodyContains() != null) {
+                    hb.expectBodyContains(a.bodyContains());
+                }
+                cb.http(hb.build());
+            }
+            ActiveChecker checker = ActiveChecker.builder().check(cb.build()).listener(monitor).build();
+            checker.watch(upstream);
+            checker.start();
+            checkers.add(checker);
+        }
+    }
+
+    /**
+     * Outlier detection that is on but can never eject (Envoy's rule: one ejection must keep the
+     * ejected share within maxEjectionPercent, so 10% needs ten endpoints) is a silent no-op.
+     */
+    private static void warnIfNeverEjects(UpstreamSpec u) {
+        OutlierSpec o = u.outlier();
+        int endpoints = u.endpoints().size();
+        if (o == null || o.alwaysEjectOneHost() || 100.0 / endpoints <= o.maxEjectionPercent()) {
+            return;
+        }
+        LOG.warn("upstream '{}': outlier detection can never eject an endpoint: one of {} is {}% of the upstream, "
+                + "above maxEjectionPercent {}; set alwaysEjectOneHost: true or maxEjectionPercent: {} or more",
+                u.name(), endpoints, 100 / endpoints, o.maxEjectionPercent(), (99 + endpoints) / endpoints);
+    }
+
+    private static OutlierDetection outlier(OutlierSpec o) {
+        if (o == null) {
+            return OutlierDetection.disabled();
+        }
+        return OutlierDetection.envoyDefaults().toBuilder()
+                .consecutive5xx(o.consecutive5xx())
+                .consecutiveGatewayFailure(o.consecutiveGatewayFailure())
+                .interval(o.interval())
+                .baseEjectionTime(o.baseEjectionTime())
+                .maxEjectionTime(o.maxEjectionTime())
+                .maxEjectionPercent(o.maxEjectionPercent())
+                .alwaysEjectOneHost(o.alwaysEjectOneHost())
+                .enforcingSuccessRate(o.successRate() ? 100 : 0)
+                .enforcingFailurePercentage(o.failurePercentage() ? 100 : 0)
+                .build();
+    }
+
+    private Route route(int index, RouteSpec r) {
+        String at = "routes[" + index + "]";
+        UpstreamSpec u = config.upstreams().get(r.upstream());
+        Route.Builder b = Route.builder(r.name(), upstreams.get(r.upstream()))
+                .pathPrefix(r.match().pathPrefix())
+                .retryPolicy(r.retry());
+        RequestValue hashKey = requestValue(u.hashKey().source(), u.hashKey().name(), false);
+        if (hashKey != null) {
+            b.hashKey(hashKey);
+        }
+        if (r.mode() == RouteSpec.Mode.BROADCAST) {
+            b.broadcast(fanOut(r.fanOut()));
+        } else if (r.mode() == RouteSpec.Mode.TARGETED) {
+            b.target(requestValue(r.target().source(), r.target().name(), true));
+        }
+        if (r.match().host() != null) {
+            b.host(r.match().host());
+        }
+        if (!r.match().methods().isEmpty()) {
+            b.methods(r.match().methods().toArray(String[]::new));
+        }
+        if (r.match().headers().size() > 1) {
+            throw new ConfigException(config.source(), at + ".match.headers", "at most one header can be matched");
+        }
+        r.match().headers().forEach(b::header);
+        if (r.sticky() != null) {
+            b.sticky(StickyCookie.builder(r.sticky().key().getBytes(StandardCharsets.UTF_8))
+                    .name(r.sticky().cookie()).maxAge(r.sticky().maxAge()).build());
+        }
+        if (r.rateLimit() != null) {
+            ServeConfig.RateLimitSpec rl = r.rateLimit();
+            RateLimiter.Builder lb = RateLimiter.builder().rate(rl.rate()).burst(rl.burst()).rejectStatus(rl.status());
+            if (rl.nodelay()) {
+                lb.noDelay();
+            } else if (rl.delay() > 0) {
+                lb.delay(rl.delay());
+            }
+            b.rateLimiter(lb.build());
+        }
+        return b.build();
+    }
+
+    /** The request value of a config hash key or target; {@code query} of a target also reads form fields. */
+    static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
+        return switch (source) {
+            case NONE -> null;
+            case CLIENT_IP -> RequestValue.clientIp();
+            case URI -> RequestValue.uri();
+            case HEADER -> RequestValue.header(name);
+            case COOKIE -> RequestValue.cookie(name);
+            case QUERY -> target ? RequestValue.param(name) : RequestValue.query(name);
+        };
+    }
+
+    static FanOut fanOut(ServeConfig.FanOutSpec f) {
+        FanOut.Builder fb = FanOut.builder().primary(f.primary()).summary(f.summary());
+        switch (f.aggregate()) {
+            case ALL -> fb.aggregation(FanOut.Aggregation.ALL);
+            case FIRST -> fb.aggregation(FanOut.Aggregation.FIRST);
+            case QUORUM -> fb.quorum(f.quorum());
+            default -> throw new IllegalStateException(f.aggregate().name());
+        }
+        return fb.build();
+    }
+
+    private static SessionStore store(ServeConfig.SessionSpec ss) {
+        SessionSettings.Builder settings = SessionSettings.builder().idleTimeout(ss.idleTimeout());
+        if (ss.absoluteTimeout() != null) {
+            settings.absoluteTimeout(ss.absoluteTimeout());
+        }
+        if (ss.store().equals("memory")) {
+            return InMemorySessionStore.builder().settings(settings.build()).build();
+        }
+        return RedisSessionStore.builder().uri(ss.store()).settings(settings.build()).build();
+    }
+
+    /** Stops gracefully: no new connections, in-flight requests get the shutdown timeout. */
+    public void stop() {
+        close();
+    }
+
+    /** Waits until the server has stopped. */
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            if (server.isStarted() || server.isStarting()) {
+                server.stop();
+            }
+        } catch (Exception e) {
+            LOG.warn("stopping the server: {}", e.toString());
+        }
+        for (ActiveChecker c : checkers) {
+            c.close();
+        }
+        checkers.clear();
+        for (HealthMonitor m : monitors.values()) {
+            m.close();
+        }
+        monitors.clear();
+        if (storeExecutor != null) {
+            storeExecutor.shutdownNow();
+        }
+        if (store != null && store != sharedStore) {
+            store.close();
+        }
+    }
+
+    /** The fallback servlet: answers 404 for paths no route and no local servlet serves. */
+    static final class NotFound extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setStatus(404);
+            resp.setContentType("text/plain;charset=utf-8");
+            resp.getWriter().write("no route\n");
+        }
+    }
+}

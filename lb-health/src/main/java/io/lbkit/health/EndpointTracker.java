@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One endpoint's health inside a {@link HealthMonitor}. The counters at the top are written by
- * request threads without locks; everything else belongs to the monitor's serialized context.
+ * request threads without locks ({@link OutlierEjector#record}); everything else belongs to the
+ * monitor's serialized context: the ejection fields to {@link OutlierEjector}, the rest to the
+ * monitor's state machine.
  *
  * <p>The request path costs one atomic add and one plain read for a success, and one atomic add
  * plus one CAS for a 5xx:
@@ -59,11 +61,13 @@ final class EndpointTracker {
     // ---- serialized context only ----
     Admin admin = Admin.ENABLED;
     EndpointHealthState active;     // CHECKING, UP or UNHEALTHY
+    // outlier ejection, written by OutlierEjector
     boolean ejected;
     long ejectedAt;
     long lastUnejectedAt = Long.MIN_VALUE;
     int backoff;                    // Envoy ejectTimeBackoff
     long ejections;
+    // the joined state and what lb-core was told, written by HealthMonitor
     EndpointHealthState state;      // last published joined state
     EndpointState appliedCoreState; // what lb-core was last told
     boolean appliedHealthy;

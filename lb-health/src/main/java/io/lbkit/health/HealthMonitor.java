@@ -22,7 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -66,8 +65,6 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private final Ticker ticker;
     private final OutlierDetection od;
     private final boolean odEnabled;
-    private final int consecutive5xx;
-    private final int consecutiveGateway;
     private final EndpointHealthState initialActive;
     private final Duration pollInterval;
     private final List<HealthEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -82,6 +79,8 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private final LinkedHashMap<String, EndpointTracker> ordered = new LinkedHashMap<>();
     /** Context-only: waiters for passing active checks. */
     private final Map<String, List<PassWaiter>> passWaiters = new HashMap<>();
+    /** Outlier statistics and ejection decisions over {@link #ordered}. */
+    private final OutlierEjector outliers;
     private volatile boolean started;
     private volatile boolean closed;
     private ScheduledFuture<?> sweepFuture;
@@ -91,8 +90,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         this.ticker = b.ticker;
         this.od = b.outlierDetection;
         this.odEnabled = od.enabled();
-        this.consecutive5xx = od.consecutive5xx();
-        this.consecutiveGateway = od.consecutiveGatewayFailure();
+        this.outliers = new OutlierEjector(od, ticker, upstream.name(), ordered.values(), new EjectorCallbacks());
         this.initialActive = b.initialState;
         this.pollInterval = b.pollInterval;
         this.listeners.addAll(b.listeners);
@@ -218,35 +216,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
                 return;
             }
         }
-        int code;
-        if (outcome == Outcome.RESPONSE) {
-            code = status;
-        } else if (outcome == Outcome.CANCELLED) {
-            return;
-        } else if (outcome == Outcome.TIMEOUT) {
-            code = 504;
-        } else if (outcome == Outcome.INVALID_RESPONSE) {
-            code = 502;
-        } else { // CONNECT_FAILURE, RESET: Envoy's LocalOriginConnectFailed = 503
-            code = 503;
-        }
-        if (code < 500 || code > 599) {
-            t.success();
-        } else {
-            failed(t, code);
-        }
-    }
-
-    /** A 5xx-class outcome (kept out of {@link #onOutcome} so that the success path stays small). */
-    private void failed(EndpointTracker t, int code) {
-        boolean gateway = code >= 502 && code <= 504;
-        long streaks = t.failure(gateway);
-        if (gateway && EndpointTracker.gateway(streaks) == consecutiveGateway) {
-            queue(() -> onConsecutive(t, false));
-        }
-        if (EndpointTracker.fiveXx(streaks) == consecutive5xx) {
-            queue(() -> onConsecutive(t, true));
-        }
+        outliers.record(t, outcome, status);
     }
 
     /** Queues a task for the context: on the monitor's thread once started, else on this thread. */
@@ -286,8 +256,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
             t.active = EndpointHealthState.UNHEALTHY;
         }
         String reason = "active check " + (r.passed() ? "passed" : "failed") + ": " + r.detail();
-        if (t.ejected && r.passed() && r.healthy() && od.successfulActiveCheckUnejects()) {
-            uneject(t);
+        if (r.passed() && r.healthy() && outliers.unejectOnPassingCheck(t)) {
             reason = "active check passed: " + r.detail() + "; ejection ended";
         }
         t.passesSinceMark = r.passed() ? t.passesSinceMark + 1 : 0;
@@ -418,11 +387,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
             EndpointTracker t = ordered.get(id);
             if (t != null) {
                 t.active = EndpointHealthState.CHECKING;
-                if (t.ejected) {
-                    uneject(t);
-                }
-                t.backoff = 0;
-                t.clearStreaks();
+                outliers.reset(t);
                 apply(t, reason, false);
             }
         });
@@ -564,7 +529,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     // =====================================================================================
-    // outlier detection (context only)
+    // outlier detection: the interval (the rules are in OutlierEjector)
     // =====================================================================================
 
     /**
@@ -585,134 +550,9 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     private void sweepNow() {
-        if (!odEnabled) {
-            return;
+        if (odEnabled) {
+            outliers.sweep();
         }
-        long now = ticker.nanos();
-        for (EndpointTracker t : ordered.values()) {
-            if (t.ejected && now - t.ejectedAt >= od.ejectionTime(t.backoff).toNanos()) {
-                uneject(t);
-                apply(t, "ejection time " + od.ejectionTime(t.backoff).toSeconds() + " s elapsed", false);
-            }
-        }
-        int n = ordered.size();
-        EndpointTracker[] hosts = new EndpointTracker[n];
-        double[] rates = new double[n];
-        long[] volumes = new long[n];
-        int i = 0;
-        for (EndpointTracker t : ordered.values()) {
-            long c = t.counts.sumThenReset(); // requests since the last sweep, packed
-            long dt = c >>> 32;
-            long ds = dt - (c & 0xFFFF_FFFFL);
-            hosts[i] = t;
-            volumes[i] = dt;
-            rates[i] = dt == 0 ? -1 : Math.min(100.0, Math.max(0.0, ds * 100.0 / dt));
-            i++;
-        }
-        if (n >= od.successRateMinimumHosts() || n >= od.failurePercentageMinimumHosts()) {
-            detectStatistical(hosts, rates, volumes);
-        }
-        long interval = od.interval().toNanos();
-        for (EndpointTracker t : ordered.values()) {
-            if (!t.ejected && t.lastUnejectedAt != Long.MIN_VALUE && now - t.lastUnejectedAt >= interval
-                    && t.backoff != 0) {
-                t.backoff--;
-                t.publishView();
-            }
-        }
-    }
-
-    private void detectStatistical(EndpointTracker[] hosts, double[] rates, long[] volumes) {
-        List<Integer> sr = new ArrayList<>();
-        List<Integer> fp = new ArrayList<>();
-        double sum = 0;
-        for (int i = 0; i < hosts.length; i++) {
-            if (hosts[i].ejected || rates[i] < 0) {
-                continue;
-            }
-            if (volumes[i] >= od.successRateRequestVolume()) {
-                sr.add(i);
-                sum += rates[i];
-            }
-            if (volumes[i] >= od.failurePercentageRequestVolume()) {
-                fp.add(i);
-            }
-        }
-        if (!sr.isEmpty() && sr.size() >= od.successRateMinimumHosts()) {
-            double mean = sum / sr.size();
-            double var = 0;
-            for (int i : sr) {
-                var += (rates[i] - mean) * (rates[i] - mean);
-            }
-            double stdev = Math.sqrt(var / sr.size());
-            double threshold = mean - od.successRateStdevFactor() / 1000.0 * stdev;
-            for (int i : sr) {
-                if (rates[i] < threshold) {
-                    eject(hosts[i], od.enforcingSuccessRate(), String.format(java.util.Locale.ROOT,
-                            "success rate %.1f%% below threshold %.1f%% (mean %.1f%%)", rates[i], threshold, mean));
-                }
-            }
-        }
-        if (!fp.isEmpty() && fp.size() >= od.failurePercentageMinimumHosts()) {
-            for (int i : fp) {
-                if (!hosts[i].ejected && 100.0 - rates[i] >= od.failurePercentageThreshold()) {
-                    eject(hosts[i], od.enforcingFailurePercentage(), String.format(java.util.Locale.ROOT,
-                            "failure percentage %.1f%% >= %d%%", 100.0 - rates[i], od.failurePercentageThreshold()));
-                }
-            }
-        }
-    }
-
-    private void onConsecutive(EndpointTracker t, boolean fiveXx) {
-        if (t.removed || t.ejected) {
-            return;
-        }
-        if (fiveXx) {
-            eject(t, od.enforcingConsecutive5xx(), "consecutive 5xx: " + od.consecutive5xx());
-            t.clear5xx();
-        } else {
-            eject(t, od.enforcingConsecutiveGatewayFailure(),
-                    "consecutive gateway failures: " + od.consecutiveGatewayFailure());
-            t.clearGateway();
-        }
-    }
-
-    /** Envoy's ejectHost: respects max ejection percent, then the enforcement chance. */
-    private void eject(EndpointTracker t, int enforcingPercent, String reason) {
-        int ejectedNow = 0;
-        for (EndpointTracker o : ordered.values()) {
-            if (o.ejected) {
-                ejectedNow++;
-            }
-        }
-        double percentAfter = 100.0 * (ejectedNow + 1) / ordered.size();
-        boolean allowed = percentAfter <= od.maxEjectionPercent() || (od.alwaysEjectOneHost() && ejectedNow == 0);
-        if (!allowed) {
-            LOG.info("upstream '{}' endpoint '{}': outlier detected ({}) but not ejected: {} of {} already ejected, "
-                    + "maxEjectionPercent {}", upstream.name(), t.id, reason, ejectedNow, ordered.size(),
-                    od.maxEjectionPercent());
-            return;
-        }
-        if (!(enforcingPercent >= 100 || (enforcingPercent > 0
-                && ThreadLocalRandom.current().nextInt(100) < enforcingPercent))) {
-            LOG.info("upstream '{}' endpoint '{}': outlier detected ({}) but not enforced (enforcing {}%)",
-                    upstream.name(), t.id, reason, enforcingPercent);
-            return;
-        }
-        t.ejected = true;
-        t.ejectedAt = ticker.nanos();
-        t.ejections++;
-        if ((long) t.backoff * od.baseEjectionTime().toNanos()
-                < od.maxEjectionTime().toNanos() + od.baseEjectionTime().toNanos()) {
-            t.backoff++;
-        }
-        apply(t, reason + "; ejected for " + od.ejectionTime(t.backoff).toSeconds() + " s", false);
-    }
-
-    private void uneject(EndpointTracker t) {
-        t.ejected = false;
-        t.lastUnejectedAt = ticker.nanos();
-        t.clearStreaks();
     }
 
     // =====================================================================================
@@ -766,6 +606,19 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
             } catch (RuntimeException ex) {
                 LOG.warn("health event listener failed on {}", e, ex);
             }
+        }
+    }
+
+    /** The ejector's tasks run on the context; its ejections and unejections go through {@link #apply}. */
+    private final class EjectorCallbacks implements OutlierEjector.Monitor {
+        @Override
+        public void runInContext(Runnable task) {
+            queue(task);
+        }
+
+        @Override
+        public void ejectionChanged(EndpointTracker t, String reason) {
+            apply(t, reason, false);
         }
     }
 

@@ -16,8 +16,10 @@ import java.util.function.Predicate;
 import io.lbkit.core.Ticker;
 
 /**
- * Liveness, readiness and detailed health of an application from named checks, after seed 004's
- * {@code /health/live}, {@code /health/ready}, {@code /health/detailed} and Spring Boot's health groups.
+ * Liveness, readiness and detailed health of an application from named checks, as the usual
+ * {@code /health/live} (a Kubernetes liveness probe), {@code /health/ready} (a Kubernetes readiness
+ * probe or a load balancer's active check) and {@code /health/detailed} (dashboards) endpoints serve
+ * them, grouped the way Spring Boot's health groups are.
  *
  * <pre>{@code
  * ApplicationHealth health = ApplicationHealth.builder()

@@ -19,7 +19,12 @@ public record HealthReport(ReportKind kind, Status status, boolean healthy, Inst
         components = List.copyOf(components);
     }
 
-    /** The HTTP status to serve: 200 or 503, and always 200 for the detailed report (seed 004). */
+    /**
+     * The HTTP status to serve: 200 when healthy, else 503, which every HTTP health check reads as a
+     * failure (HAProxy {@code option httpchk} passes only 2xx and 3xx, Envoy's HTTP health check only
+     * 200 by default, lbkit's {@code HttpCheck} 200-399). The detailed report is always 200: it is for
+     * dashboards and carries the failures in its body, so probing it never takes an instance out.
+     */
     public int httpStatus() {
         return kind == ReportKind.DETAILED || healthy ? 200 : 503;
     }

@@ -1,6 +1,9 @@
 package io.lbkit.health.app;
 
-/** The three reports of seed 004's table. */
+/**
+ * The three reports of an application's health: one for a liveness probe (restart when DOWN), one
+ * for a load balancer's health check (take out of rotation when DOWN), one for dashboards.
+ */
 public enum ReportKind {
     /** {@code /health/live}: 200 while the process works, 503 when a critical liveness check is down. */
     LIVENESS,

@@ -71,7 +71,6 @@ final class EndpointTracker {
     EndpointHealthState state;      // last published joined state
     EndpointState appliedCoreState; // what lb-core was last told
     boolean appliedHealthy;
-    int passesSinceMark;            // passing checks in a row counted for awaitPasses
     boolean removed;
     /** Published copy of {@link #state} for readers outside the context. */
     volatile EndpointHealth view;

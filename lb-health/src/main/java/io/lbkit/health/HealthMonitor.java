@@ -259,7 +259,6 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         if (r.passed() && r.healthy() && outliers.unejectOnPassingCheck(t)) {
             reason = "active check passed: " + r.detail() + "; ejection ended";
         }
-        t.passesSinceMark = r.passed() ? t.passesSinceMark + 1 : 0;
         List<PassWaiter> ws = passWaiters.get(t.id);
         if (ws != null) {
             for (PassWaiter w : ws) {

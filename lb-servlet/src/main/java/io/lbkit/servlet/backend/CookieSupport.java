@@ -1,5 +1,6 @@
 package io.lbkit.servlet.backend;
 
+import io.lbkit.session.SessionCookies;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -66,10 +67,10 @@ final class CookieSupport {
         } else if (c.cookieMaxAge() >= 0) {
             sb.append("; Max-Age=").append(c.cookieMaxAge());
         }
-        if (secure || c.sameSite() == SessionFilter.SameSite.NONE) {
+        if (secure || c.sameSite() == SessionCookies.SameSite.NONE) {
             sb.append("; Secure");
         }
-        sb.append("; HttpOnly; SameSite=").append(c.sameSite().text);
+        sb.append("; HttpOnly; SameSite=").append(c.sameSite().text());
         return sb.toString();
     }
 

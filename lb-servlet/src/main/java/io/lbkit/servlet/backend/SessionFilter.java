@@ -2,6 +2,9 @@ package io.lbkit.servlet.backend;
 
 import io.lbkit.session.AttributeCodec;
 import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.SessionCookies.SameSite;
+import io.lbkit.session.SessionCookies.SecureCookie;
+import io.lbkit.session.SessionCookies;
 import io.lbkit.session.SessionLimitException;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
@@ -51,37 +54,13 @@ public final class SessionFilter implements Filter {
     private static final Logger log = LoggerFactory.getLogger(SessionFilter.class);
 
     /** Default session cookie name: {@value}. */
-    public static final String DEFAULT_COOKIE_NAME = "LBSESSION";
+    public static final String DEFAULT_COOKIE_NAME = SessionCookies.DEFAULT_NAME;
     /** Default header carrying the session id from a trusted proxy: {@value}. */
     public static final String DEFAULT_ID_HEADER = "X-Session-ID";
     /** Servlet-context attribute where web.xml users (and {@link SessionApiServlet}) find the store. */
     public static final String STORE_ATTRIBUTE = "io.lbkit.session.SessionStore";
     /** Request attribute marking a request this filter already handles (forward, include, async). */
     static final String CONTEXT_ATTRIBUTE = SessionFilter.class.getName() + ".CONTEXT";
-
-    /** The cookie's {@code SameSite} attribute. */
-    public enum SameSite {
-        LAX("Lax"), STRICT("Strict"), NONE("None");
-
-        final String text;
-
-        SameSite(String text) {
-            this.text = text;
-        }
-    }
-
-    /** When the cookie carries {@code Secure}. */
-    public enum SecureCookie {
-        /**
-         * When the client's request was HTTPS: {@code request.isSecure()}, or
-         * {@code X-Forwarded-Proto: https} sent by a trusted proxy.
-         */
-        AUTO,
-        /** Always. */
-        ALWAYS,
-        /** Never (plain-HTTP development only). */
-        NEVER
-    }
 
     /** Which attributes a request writes back (Spring Session's {@code SaveMode}). */
     public enum SaveMode {

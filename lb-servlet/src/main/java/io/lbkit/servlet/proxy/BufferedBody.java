@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.RequestValues;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
@@ -7,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.eclipse.jetty.client.ByteBufferRequestContent;
 import org.eclipse.jetty.client.Request;
 
@@ -196,7 +196,7 @@ final class BufferedBody implements ReadListener {
 
     /** The body as text when it is {@code application/x-www-form-urlencoded}, else null. */
     synchronized String formText() {
-        if (!done || !isForm(contentType)) {
+        if (!done || !RequestValues.isForm(contentType)) {
             return null;
         }
         if (formText == null) {
@@ -211,14 +211,5 @@ final class BufferedBody implements ReadListener {
             formText = new String(all, StandardCharsets.ISO_8859_1); // percent-decoding handles UTF-8
         }
         return formText;
-    }
-
-    static boolean isForm(String contentType) {
-        if (contentType == null) {
-            return false;
-        }
-        int semi = contentType.indexOf(';');
-        String t = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
-        return t.equals("application/x-www-form-urlencoded");
     }
 }

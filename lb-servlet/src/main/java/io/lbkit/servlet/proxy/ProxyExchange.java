@@ -10,6 +10,13 @@ import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.Decision;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.FanOut;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestTarget;
+import io.lbkit.proxy.engine.RequestValues;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -33,8 +40,8 @@ import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -74,6 +81,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private final Route route;
     private final Upstream upstream;
     private final RetryPolicy policy;
+    private final ServletClientRequest view; // the client request as the rules read it
     private final HttpServletRequest req;
     private final HttpServletResponse resp;
     private final PickRequest pick = PickRequest.create();
@@ -113,7 +121,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private final java.util.concurrent.atomic.AtomicReference<Content.Chunk> written =
             new java.util.concurrent.atomic.AtomicReference<>();
 
-    ProxyExchange(ProxyFilter filter, HttpClient client, Route route, HttpServletRequest req,
+    ProxyExchange(ProxyFilter filter, HttpClient client, Route route, ServletClientRequest view,
                   HttpServletResponse resp) {
         this.filter = filter;
         this.client = client;
@@ -121,7 +129,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         this.route = route;
         this.upstream = route.upstream();
         this.policy = route.retryPolicy() != null ? route.retryPolicy() : config.retryPolicy();
-        this.req = req;
+        this.view = view;
+        this.req = view.servletRequest();
         this.resp = resp;
     }
 
@@ -238,11 +247,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             pick.clientAddress(peer.getAddress());
         }
         if (route.hashKey() != null) {
-            route.hashKey().applyHashKey(pick, req, pathAndQuery, new RequestValue.Slice());
+            RequestValues.applyHashKey(route.hashKey(), pick, view, pathAndQuery, new RequestValues.Slice());
         }
         sticky = filter.sticky(route);
         if (sticky != null) {
-            String bound = sticky.decode(cookie(sticky.settings().name()));
+            String bound = sticky.decode(RequestValues.cookie(view, sticky.settings().name()));
             if (bound != null) {
                 pick.preferred(bound);
             }
@@ -1345,19 +1354,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return sb.toString();
     }
 
-    private String cookie(String name) {
-        Cookie[] cookies = req.getCookies();
-        if (cookies == null) {
-            return null;
-        }
-        for (Cookie c : cookies) {
-            if (name.equals(c.getName())) {
-                return c.getValue();
-            }
-        }
-        return null;
-    }
-
     private static Iterable<String> iterable(Enumeration<String> e) {
         List<String> l = new ArrayList<>(1);
         while (e != null && e.hasMoreElements()) {
@@ -1448,7 +1444,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
     /** Finds the target endpoint; answers 400 / 404 and returns false when there is none. */
     private boolean resolveTarget() {
-        String v = route.target().targetText(req, pathAndQuery, buffered);
+        String v = RequestValues.targetText(route.target(), view, pathAndQuery, buffered == null ? null : buffered.formText());
         if (v == null) {
             log.warn("proxy {} {} route={}: no target value ({})", req.getMethod(), req.getRequestURI(), route.name(),
                     route.target());

@@ -1,5 +1,10 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.core.internal.Repeats;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.ClientRequest;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
@@ -16,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
-import io.lbkit.core.internal.Repeats;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -73,7 +77,7 @@ public final class ProxyFilter implements Filter {
         }
         new SecureRandom().nextBytes(obfuscationKey);
         if (config.sessionForwarding() != null) {
-            hook = config.sessionForwarding().hook(config);
+            hook = new SessionForwardingHook(config.sessionForwarding(), config.trustedProxies());
         }
     }
 
@@ -170,7 +174,8 @@ public final class ProxyFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
-        Route route = match(req);
+        ServletClientRequest view = new ServletClientRequest(req);
+        Route route = match(view);
         if (route == null) {
             chain.doFilter(request, response);
             return;
@@ -179,22 +184,14 @@ public final class ProxyFilter implements Filter {
         if (c == null) {
             throw new ServletException("ProxyFilter is not started (init was not called)");
         }
-        new ProxyExchange(this, c, route, req, resp).start();
+        new ProxyExchange(this, c, route, view, resp).start();
     }
 
-    private Route match(HttpServletRequest req) {
-        String path = req.getServletPath();
-        String info = req.getPathInfo();
-        if (info != null) {
-            path = path.isEmpty() ? info : path + info;
-        }
-        if (path.isEmpty()) {
-            path = "/";
-        }
+    private Route match(ClientRequest req) {
         List<Route> routes = config.routes();
         for (int i = 0; i < routes.size(); i++) {
             Route r = routes.get(i);
-            if (r.matches(req, path)) {
+            if (r.matches(req)) {
                 return r;
             }
         }

@@ -1,11 +1,10 @@
 package io.lbkit.servlet.proxy;
 
-import io.lbkit.core.internal.Repeats;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,10 +12,13 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.limit.CidrRules;
-import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.proxy.SessionForwarding;
+import io.lbkit.proxy.engine.Headers;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
+import io.lbkit.session.SessionCookies;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionLimitException;
 import io.lbkit.session.SessionStore;
@@ -172,7 +174,7 @@ final class SessionForwardingHook implements ExchangeHook {
         int patchHeaders = 0;
         for (HttpField f : backendHeaders) {
             String name = f.getName();
-            if (sameName(name, settings.newDataHeader())) {
+            if (Headers.sameFieldName(name, settings.newDataHeader())) {
                 patchHeaders++;
                 patchText = f.getValue();
             }
@@ -287,9 +289,9 @@ final class SessionForwardingHook implements ExchangeHook {
     private boolean isSecure(HttpServletRequest request) {
         return switch (settings.secure()) {
             case ALWAYS -> true;
-            case NEVER -> settings.sameSite() == SessionFilter.SameSite.NONE;
+            case NEVER -> settings.sameSite() == SessionCookies.SameSite.NONE;
             case AUTO -> {
-                if (request.isSecure() || settings.sameSite() == SessionFilter.SameSite.NONE) {
+                if (request.isSecure() || settings.sameSite() == SessionCookies.SameSite.NONE) {
                     yield true;
                 }
                 InetAddress peer = ProxyExchange.literalAddress(request.getRemoteAddr());
@@ -362,31 +364,11 @@ final class SessionForwardingHook implements ExchangeHook {
 
     private boolean isExtraName(String name) {
         for (int i = 0; i < extraNames.size(); i++) {
-            if (sameName(name, extraNames.get(i))) {
+            if (Headers.sameFieldName(name, extraNames.get(i))) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** Header names equal ignoring case and with {@code _} for {@code -}. */
-    static boolean sameName(String a, String b) {
-        if (a.length() != b.length()) {
-            return false;
-        }
-        for (int i = 0; i < a.length(); i++) {
-            if (fold(a.charAt(i)) != fold(b.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static char fold(char c) {
-        if (c == '_') {
-            return '-';
-        }
-        return c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
     }
 
     /** JSON's standard escapes plus DEL; {@link JsonWriteFeature#ESCAPE_NON_ASCII} handles the rest. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.InMemorySessionStore;
+import io.lbkit.session.SessionCookies;
 import io.lbkit.session.SessionStore;
 import jakarta.servlet.DispatcherType;
 import java.net.http.HttpResponse;
@@ -81,7 +82,7 @@ class SessionFilterInitParamsIT {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> SessionFilter.builder(store).trustedProxies("10.0.0.0/33").build()).getMessage().contains("10.0.0.0/33"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> SessionFilter.parseEnum(SessionFilter.SameSite.class, "same-site", "lazy")).getMessage()
+                () -> SessionFilter.parseEnum(SessionCookies.SameSite.class, "same-site", "lazy")).getMessage()
                 .contains("same-site must be one of [lax, strict, none], got 'lazy'"));
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> SessionApiServlet.builder(store).token("short")).getMessage().contains("at least 16"));

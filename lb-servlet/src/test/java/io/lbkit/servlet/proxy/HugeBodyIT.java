@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lbkit.core.Upstream;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
 import io.lbkit.servlet.testing.TestContainer;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;

@@ -1,6 +1,7 @@
 package io.lbkit.servlet.proxy;
 
 import io.lbkit.core.Endpoint;
+import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.servlet.testing.TestContainer;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;

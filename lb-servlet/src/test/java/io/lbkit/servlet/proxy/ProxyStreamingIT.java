@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Upstream;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
 import io.lbkit.servlet.testing.TestContainer;
 import java.io.BufferedReader;
 import java.io.InputStream;

@@ -14,13 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.servlet.backend.SessionApiServlet;
-import io.lbkit.servlet.backend.SessionFilter;
 import io.lbkit.servlet.proxy.SessionForwardingIT.Echo;
 import io.lbkit.servlet.proxy.SessionForwardingIT.SessionBackend;
 import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.Session;
+import io.lbkit.session.SessionCookies;
 import io.lbkit.session.SessionStore;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
@@ -163,7 +166,7 @@ class SessionForwardingConfigIT {
     @ParameterizedTest
     @EnumSource(TestContainer.Kind.class)
     void forwardedProtoFromAnUntrustedPeerIsIgnored(TestContainer.Kind kind) throws Exception {
-        start(kind, SessionForwarding.builder(store).sameSite(SessionFilter.SameSite.STRICT).build(),
+        start(kind, SessionForwarding.builder(store).sameSite(SessionCookies.SameSite.STRICT).build(),
                 ProxyConfig.builder());
         String c = sessionSetCookie(get("/app?set=" + enc("{\"a\":1}"), null, "X-Forwarded-Proto", "https"));
         List<String> attrs = cookieAttributes(c);
@@ -252,8 +255,8 @@ class SessionForwardingConfigIT {
         assertEquals("X-New-Session-Data", d.newDataHeader());
         assertEquals(8192, d.maxDataBytes());
         assertEquals(8192, d.maxPatchBytes());
-        assertEquals(SessionFilter.SameSite.LAX, d.sameSite());
-        assertEquals(SessionFilter.SecureCookie.AUTO, d.secure());
+        assertEquals(SessionCookies.SameSite.LAX, d.sameSite());
+        assertEquals(SessionCookies.SecureCookie.AUTO, d.secure());
         assertEquals("/", d.cookiePath());
         assertNull(d.executor());
     }

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.engine;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -7,13 +7,13 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** Header rules shared by the request and response sides. Stateless. */
-final class Headers {
+public final class Headers {
 
     private Headers() {
     }
 
     /** RFC 9110 hop-by-hop headers, lower case (plus the non-standard Proxy-Connection). */
-    static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+    public static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection");
 
     /**
@@ -21,7 +21,7 @@ final class Headers {
      * field the proxy owns (session headers, forwarding headers), not one that only makes sense
      * in the header section (RFC 9110 §6.5.1: routing, authentication, caching controls).
      */
-    static boolean isForwardableTrailer(String name) {
+    public static boolean isForwardableTrailer(String name) {
         String lower = name.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         return !HOP_BY_HOP.contains(lower) && !REGENERATED.contains(lower) && !isSessionHeader(name)
                 && !NOT_IN_TRAILERS.contains(lower);
@@ -32,7 +32,7 @@ final class Headers {
             "www-authenticate", "max-forwards", "range");
 
     /** Request headers the proxy regenerates or handles itself, lower case. */
-    static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
+    public static final Set<String> REGENERATED = Set.of("host", "content-length", "expect", "x-forwarded-for",
             "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", "via");
 
     /**
@@ -41,12 +41,12 @@ final class Headers {
      * (instructions to the proxy, such as {@code X-Accel-Buffering} and {@code X-Accel-Redirect},
      * not meant for clients). {@code lower} is the name in lower case.
      */
-    static boolean isHiddenResponse(String lower) {
+    public static boolean isHiddenResponse(String lower) {
         return lower.startsWith("x-accel-") || lower.equals("x-pad");
     }
 
     /** RFC 9110 token. */
-    static boolean isToken(CharSequence s) {
+    public static boolean isToken(CharSequence s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -64,7 +64,7 @@ final class Headers {
      * {@code -} (servers such as nginx with underscores_in_headers, and CGI-style frameworks, treat
      * {@code X_Session_Id} as {@code X-Session-Id}).
      */
-    static boolean isSessionHeader(String name) {
+    public static boolean isSessionHeader(String name) {
         return startsWithNormalized(name, "x-session-") || startsWithNormalized(name, "x-new-session-")
                 || equalsNormalized(name, "x-session") || equalsNormalized(name, "x-new-session");
     }
@@ -85,6 +85,22 @@ final class Headers {
         return name.length() == target.length() && startsWithNormalized(name, target);
     }
 
+    /**
+     * Whether two header names are the same field as a CGI-style backend reads them: equal
+     * ignoring ASCII case, with {@code _} read as {@code -}.
+     */
+    public static boolean sameFieldName(String a, String b) {
+        if (a.length() != b.length()) {
+            return false;
+        }
+        for (int i = 0; i < a.length(); i++) {
+            if (normalize(a.charAt(i)) != normalize(b.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static char normalize(char c) {
         if (c == '_') {
             return '-';
@@ -96,7 +112,7 @@ final class Headers {
      * The lower-case names listed in {@code Connection} header values (RFC 9110 §7.6.1), which are
      * hop-by-hop too; null when there are none.
      */
-    static Set<String> connectionTokens(Iterable<String> connectionValues) {
+    public static Set<String> connectionTokens(Iterable<String> connectionValues) {
         Set<String> out = null;
         for (String v : connectionValues) {
             if (v == null) {
@@ -116,14 +132,14 @@ final class Headers {
     }
 
     /** The address as X-Forwarded-For writes it: dotted IPv4, or IPv6 without brackets. */
-    static String xffAddress(InetAddress a) {
+    public static String xffAddress(InetAddress a) {
         String s = a.getHostAddress();
         int pct = s.indexOf('%');
         return pct >= 0 ? s.substring(0, pct) : s;
     }
 
     /** The RFC 7239 node for an address: bare IPv4, quoted and bracketed IPv6. */
-    static String forwardedNode(InetAddress a) {
+    public static String forwardedNode(InetAddress a) {
         if (a instanceof Inet6Address) {
             return "\"[" + xffAddress(a) + "]\"";
         }
@@ -131,7 +147,7 @@ final class Headers {
     }
 
     /** An RFC 7239 value: as is when a token, else a quoted-string with {@code "} and {@code \} escaped. */
-    static String forwardedValue(String v) {
+    public static String forwardedValue(String v) {
         if (!v.isEmpty() && isToken(v)) {
             return v;
         }
@@ -155,7 +171,7 @@ final class Headers {
      * trailing dot, in lower case ({@code WWW.Example.COM.:8080} gives {@code www.example.com};
      * an IPv6 literal keeps its brackets).
      */
-    static String hostName(String host) {
+    public static String hostName(String host) {
         int end;
         if (host.startsWith("[")) {
             end = host.indexOf(']') + 1;
@@ -176,7 +192,7 @@ final class Headers {
         return name;
     }
 
-    static boolean isValidHost(String host) {
+    public static boolean isValidHost(String host) {
         if (host == null || host.isEmpty() || host.length() > 255 + 6) {
             return false;
         }

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.engine;
 
 import java.nio.charset.StandardCharsets;
 
@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * a {@code %} in the path not followed by two hex digits, and an encoded NUL ({@code %00}) in
  * the path. The query is not decoded by a proxy, so nothing in it is refused.
  */
-final class RequestTarget {
+public final class RequestTarget {
 
     private RequestTarget() {
     }
@@ -32,7 +32,7 @@ final class RequestTarget {
      * @return the byte string, or null when the target holds U+FFFD: the container met bytes that
      *         are not UTF-8 and replaced them, so the client's bytes are lost and cannot be sent on
      */
-    static String fromDecoded(String path, String query) {
+    public static String fromDecoded(String path, String query) {
         String target = query == null ? path : path + '?' + query;
         boolean ascii = true;
         for (int i = 0; i < target.length(); i++) {
@@ -46,13 +46,13 @@ final class RequestTarget {
     }
 
     /** The path part of a byte-string target (before the first {@code ?}). */
-    static String path(String target) {
+    public static String path(String target) {
         int q = target.indexOf('?');
         return q < 0 ? target : target.substring(0, q);
     }
 
     /** The query part of a byte-string target (after the first {@code ?}), or null. */
-    static String query(String target) {
+    public static String query(String target) {
         int q = target.indexOf('?');
         return q < 0 ? null : target.substring(q + 1);
     }
@@ -62,7 +62,7 @@ final class RequestTarget {
      * percent-escape ({@code %zz}, a {@code %} with fewer than two characters after it) or an
      * encoded NUL.
      */
-    static String invalidPath(String path) {
+    public static String invalidPath(String path) {
         for (int i = 0; i < path.length(); i++) {
             if (path.charAt(i) != '%') {
                 continue;

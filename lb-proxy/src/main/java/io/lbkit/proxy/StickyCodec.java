@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
@@ -18,7 +18,7 @@ import javax.crypto.spec.SecretKeySpec;
  * character set, padding) is refused like a forged value. Thread-safe; values are cached per
  * endpoint id.
  */
-final class StickyCodec {
+public final class StickyCodec {
 
     private static final int HASH_BYTES = 8;
     private static final int MAC_BYTES = 12;
@@ -32,7 +32,7 @@ final class StickyCodec {
     private final ConcurrentHashMap<String, String> valueById = new ConcurrentHashMap<>();
     private volatile ConcurrentHashMap<Long, String> idByHash = new ConcurrentHashMap<>();
 
-    StickyCodec(StickyCookie settings, Upstream upstream) {
+    public StickyCodec(StickyCookie settings, Upstream upstream) {
         this.settings = settings;
         this.upstream = upstream;
         this.key = new SecretKeySpec(settings.keyNoCopy(), "HmacSHA256");
@@ -40,7 +40,7 @@ final class StickyCodec {
         rebuildIndex();
     }
 
-    StickyCookie settings() {
+    public StickyCookie settings() {
         return settings;
     }
 
@@ -55,7 +55,7 @@ final class StickyCodec {
     }
 
     /** The cookie value naming {@code endpointId}. */
-    String encode(String endpointId) {
+    public String encode(String endpointId) {
         String v = valueById.get(endpointId);
         if (v == null) {
             long h = idHash(endpointId);
@@ -74,7 +74,7 @@ final class StickyCodec {
      * The endpoint id a cookie value names, or null when it is forged, malformed, not the
      * canonical spelling, or stale.
      */
-    String decode(String value) {
+    public String decode(String value) {
         if (value == null || value.length() != 27) {
             return null;
         }
@@ -136,7 +136,7 @@ final class StickyCodec {
     }
 
     /** The Set-Cookie header value for {@code endpointId}. */
-    String setCookie(String endpointId, boolean secure) {
+    public String setCookie(String endpointId, boolean secure) {
         StringBuilder sb = new StringBuilder(96).append(settings.name()).append('=').append(encode(endpointId));
         if (!settings.maxAge().isZero()) {
             sb.append("; Max-Age=").append(settings.maxAge().toSeconds());

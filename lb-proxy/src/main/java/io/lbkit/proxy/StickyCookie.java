@@ -1,11 +1,12 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
+import io.lbkit.proxy.engine.Headers;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Settings of a sticky-session cookie (seed 002; nginx {@code sticky cookie srv_id expires=5m}):
+ * Settings of a sticky-session cookie (nginx {@code sticky cookie srv_id expires=5m}):
  * the proxy answers every response of a sticky route with a cookie that names the endpoint which
  * served it, and sends later requests carrying the cookie to that endpoint while it can serve.
  *
@@ -23,9 +24,9 @@ import java.util.Objects;
  */
 public final class StickyCookie {
 
-    /** The default cookie name, as in seed 002. */
+    /** The default cookie name, {@code srv_id} as in nginx's {@code sticky cookie srv_id}. */
     public static final String DEFAULT_NAME = "srv_id";
-    /** The default lifetime: 5 minutes, as in seed 002. */
+    /** The default lifetime: 5 minutes ({@code expires=5m}). */
     public static final Duration DEFAULT_MAX_AGE = Duration.ofSeconds(300);
     /** The shortest key accepted, in bytes. */
     public static final int MIN_KEY_BYTES = 16;

@@ -1,12 +1,8 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.io.IOException;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 class RequestTargetTest {
@@ -40,27 +36,5 @@ class RequestTargetTest {
         assertEquals("a percent-escape in the path ends early", RequestTarget.invalidPath("/a%4"));
         assertEquals("a percent-escape in the path ends early", RequestTarget.invalidPath("/a%"));
         assertEquals("an encoded NUL (%00) in the path", RequestTarget.invalidPath("/a%00b"));
-    }
-
-    @Test
-    void nginxHost() {
-        assertEquals("www.example.com", Headers.hostName("WWW.Example.COM.:8080"));
-        assertEquals("www.example.com", Headers.hostName("www.example.com"));
-        assertEquals("[::1]", Headers.hostName("[::1]:8080"));
-        assertEquals("10.0.0.1", Headers.hostName("10.0.0.1:80"));
-    }
-
-    @Test
-    void failuresThatAreNotTheEndpoints() {
-        assertEquals(400, ProxyExchange.localFailureStatus(new NumberFormatException("!hex z")));
-        assertEquals(400, ProxyExchange.localFailureStatus(new IllegalArgumentException("Bad URI % encoding")));
-        assertEquals(503, ProxyExchange.localFailureStatus(new RejectedExecutionException("queue full")));
-        assertEquals(500, ProxyExchange.localFailureStatus(new NullPointerException()));
-        // the endpoint's, the network's or the exchange's: handled as before
-        assertEquals(0, ProxyExchange.localFailureStatus(new IOException("reset")));
-        assertEquals(0, ProxyExchange.localFailureStatus(new TimeoutException()));
-        assertEquals(0, ProxyExchange.localFailureStatus(new CancellationException()));
-        assertEquals(0, ProxyExchange.localFailureStatus(new IllegalStateException("closed", new IOException("x"))));
-        assertEquals(0, ProxyExchange.localFailureStatus(new IllegalArgumentException("wrapped", new IOException("x"))));
     }
 }

@@ -1,12 +1,13 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
-import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.proxy.engine.Headers;
+import io.lbkit.session.SessionCookies;
 import io.lbkit.session.SessionStore;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * Session forwarding in the proxy tier (seed 000, the nginx + Lua + Redis proof of concept): the
+ * Session forwarding in the proxy tier (what an nginx + Lua + Redis tier does with {@code access_by_lua}): the
  * proxy resolves the client's session cookie against a {@link SessionStore}, sends the session
  * to the backend in request headers, and applies the JSON merge patch the backend answers with.
  * Install it with {@link ProxyConfig.Builder#sessionForwarding(SessionForwarding)}.
@@ -84,8 +85,8 @@ public final class SessionForwarding {
     private final SessionStore store;
     private final String cookieName;
     private final String cookiePath;
-    private final SessionFilter.SameSite sameSite;
-    private final SessionFilter.SecureCookie secure;
+    private final SessionCookies.SameSite sameSite;
+    private final SessionCookies.SecureCookie secure;
     private final String idHeader;
     private final String dataHeader;
     private final String newDataHeader;
@@ -115,8 +116,8 @@ public final class SessionForwarding {
     public SessionStore store() { return store; }
     public String cookieName() { return cookieName; }
     public String cookiePath() { return cookiePath; }
-    public SessionFilter.SameSite sameSite() { return sameSite; }
-    public SessionFilter.SecureCookie secure() { return secure; }
+    public SessionCookies.SameSite sameSite() { return sameSite; }
+    public SessionCookies.SecureCookie secure() { return secure; }
     public String idHeader() { return idHeader; }
     public String dataHeader() { return dataHeader; }
     /** The header that tells the backend the data did not fit: {@code dataHeader + "-Truncated"}. */
@@ -127,18 +128,13 @@ public final class SessionForwarding {
     /** The executor the blocking store calls run on, or null to use the store's async methods. */
     public Executor executor() { return executor; }
 
-    /** The hook a {@link ProxyFilter} runs for every proxied request. */
-    ExchangeHook hook(ProxyConfig config) {
-        return new SessionForwardingHook(this, config.trustedProxies());
-    }
-
     /** Builder for {@link SessionForwarding}; validated in {@link #build()}. */
     public static final class Builder {
         private final SessionStore store;
-        private String cookieName = SessionFilter.DEFAULT_COOKIE_NAME;
+        private String cookieName = SessionCookies.DEFAULT_NAME;
         private String cookiePath = "/";
-        private SessionFilter.SameSite sameSite = SessionFilter.SameSite.LAX;
-        private SessionFilter.SecureCookie secure = SessionFilter.SecureCookie.AUTO;
+        private SessionCookies.SameSite sameSite = SessionCookies.SameSite.LAX;
+        private SessionCookies.SecureCookie secure = SessionCookies.SecureCookie.AUTO;
         private String idHeader = DEFAULT_ID_HEADER;
         private String dataHeader = DEFAULT_DATA_HEADER;
         private String newDataHeader = DEFAULT_NEW_DATA_HEADER;
@@ -150,17 +146,17 @@ public final class SessionForwarding {
             this.store = Objects.requireNonNull(store, "store");
         }
 
-        /** The session cookie (default {@code LBSESSION}, the same as {@link SessionFilter}'s). */
+        /** The session cookie (default {@code LBSESSION}, the same as the backend session filter's). */
         public Builder cookieName(String name) { this.cookieName = name; return this; }
 
         /** The cookie's {@code Path} (default {@code /}). */
         public Builder cookiePath(String path) { this.cookiePath = path; return this; }
 
         /** The cookie's {@code SameSite} (default {@code Lax}; {@code None} implies {@code Secure}). */
-        public Builder sameSite(SessionFilter.SameSite sameSite) { this.sameSite = sameSite; return this; }
+        public Builder sameSite(SessionCookies.SameSite sameSite) { this.sameSite = sameSite; return this; }
 
-        /** When the cookie carries {@code Secure} (default {@link SessionFilter.SecureCookie#AUTO}). */
-        public Builder secure(SessionFilter.SecureCookie secure) { this.secure = secure; return this; }
+        /** When the cookie carries {@code Secure} (default {@link SessionCookies.SecureCookie#AUTO}). */
+        public Builder secure(SessionCookies.SecureCookie secure) { this.secure = secure; return this; }
 
         /** The request header carrying the session id (default {@code X-Session-ID}). */
         public Builder idHeader(String name) { this.idHeader = name; return this; }
@@ -197,7 +193,7 @@ public final class SessionForwarding {
             headerName("idHeader", idHeader);
             headerName("dataHeader", dataHeader);
             headerName("newDataHeader", newDataHeader);
-            if (SessionForwardingHook.sameName(idHeader, dataHeader)) {
+            if (Headers.sameFieldName(idHeader, dataHeader)) {
                 throw new IllegalArgumentException("idHeader and dataHeader must differ, got '" + idHeader
                         + "' and '" + dataHeader + "'");
             }

@@ -1,10 +1,12 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
 import io.lbkit.core.Upstream;
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
-import jakarta.servlet.http.HttpServletRequest;
+import io.lbkit.proxy.engine.ClientRequest;
+import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestValues;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -13,7 +15,7 @@ import java.util.TreeSet;
 /**
  * One proxy rule: which requests it takes (path prefix, host, methods, a header) and the
  * {@link Upstream} that serves them, the equivalent of an nginx {@code location} with
- * {@code proxy_pass}. A {@link ProxyFilter} tries its routes in order; the first that matches
+ * {@code proxy_pass}. An engine tries its routes in order; the first that matches
  * wins. A request no route matches goes down the filter chain, so the application serves it.
  *
  * <pre>{@code
@@ -101,7 +103,7 @@ public final class Route {
     /** The concurrency limit (nginx {@code limit_conn}) keyed by client address, or null. */
     public ConcurrencyLimiter concurrencyLimiter() { return concurrencyLimiter; }
 
-    /** The fan-out settings when this is a broadcast route (seed 003), else null. */
+    /** The fan-out settings when this is a broadcast route, else null. */
     public FanOut fanOut() { return fanOut; }
 
     /** The request value naming the endpoint of a targeted route, or null. */
@@ -113,24 +115,24 @@ public final class Route {
     /** The hash key of each pick (for hashing policies), or null for none. */
     public RequestValue hashKey() { return hashKey; }
 
-    /** Whether the body must be read before the first pick. */
-    boolean buffersBody(String contentType) {
-        return fanOut != null || (target != null && target.needsBody() && BufferedBody.isForm(contentType));
+    /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
+    public boolean buffersBody(String contentType) {
+        return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
     }
 
-    /** Whether {@code request}, whose in-application path is {@code path}, matches this route. */
-    boolean matches(HttpServletRequest request, String path) {
-        if (pathPrefix != null && !path.startsWith(pathPrefix)) {
+    /** Whether this route takes {@code request} (path prefix, method, host, header). */
+    public boolean matches(ClientRequest request) {
+        if (pathPrefix != null && !request.path().startsWith(pathPrefix)) {
             return false;
         }
-        if (!methods.isEmpty() && !methods.contains(request.getMethod())) {
+        if (!methods.isEmpty() && !methods.contains(request.method())) {
             return false;
         }
-        if (host != null && !host.equalsIgnoreCase(request.getServerName())) {
+        if (host != null && !host.equalsIgnoreCase(request.serverName())) {
             return false;
         }
         if (headerName != null) {
-            String v = request.getHeader(headerName);
+            String v = request.header(headerName);
             if (v == null || (headerValue != null && !headerValue.equals(v))) {
                 return false;
             }
@@ -193,7 +195,7 @@ public final class Route {
         /** Overrides the filter's retry policy for this route. */
         public Builder retryPolicy(RetryPolicy policy) { this.retryPolicy = policy; return this; }
 
-        /** Makes the route sticky with a signed cookie naming the endpoint (seed 002). */
+        /** Makes the route sticky with a signed cookie naming the endpoint (nginx {@code sticky cookie}). */
         public Builder sticky(StickyCookie sticky) { this.sticky = sticky; return this; }
 
         /** nginx {@code limit_req} per client address: reject or delay as the limiter decides. */
@@ -206,7 +208,7 @@ public final class Route {
         }
 
         /**
-         * Makes this a broadcast route (seed 003): every request goes to every eligible endpoint
+         * Makes this a broadcast route: every request goes to every eligible endpoint
          * and the answers are aggregated as {@code fanOut} says.
          */
         public Builder broadcast(FanOut fanOut) { this.fanOut = fanOut; return this; }

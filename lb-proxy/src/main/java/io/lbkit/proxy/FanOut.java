@@ -1,10 +1,10 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
 import java.time.Duration;
 import java.util.Locale;
 
 /**
- * The settings of a broadcast route (seed 003): each request, body included, goes to every
+ * The settings of a broadcast route: each request, body included, goes to every
  * eligible endpoint of the route's upstream at once, and the answers are aggregated into one
  * response. Immutable; built with {@link #builder()} and set with {@link Route.Builder#broadcast}.
  *
@@ -39,7 +39,7 @@ public final class FanOut {
     }
 
     /** The buffer limit used when the filter's body limit is 0 (unlimited). */
-    static final long DEFAULT_BUFFER_LIMIT = 64L << 20;
+    public static final long DEFAULT_BUFFER_LIMIT = 64L << 20;
 
     private final Aggregation aggregation;
     private final int quorum;

@@ -1,16 +1,17 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy;
 
 import io.lbkit.core.Ticker;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.engine.Headers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The configuration of a {@link ProxyFilter}: routes, timeouts, retries, header rules, limits and
- * the upstream connection pool. Immutable; built with {@link #builder()}, validated in
+ * The configuration of a proxy, whichever engine runs it (the servlet filter, the event loop):
+ * routes, timeouts, retries, header rules, limits and the upstream connection pool. Immutable; built with {@link #builder()}, validated in
  * {@link Builder#build()} with messages that name the field and the bad value.
  *
  * <h2>Defaults (nginx equivalent in brackets)</h2>
@@ -31,7 +32,7 @@ import java.util.Objects;
  *   <li>serverName: none [{@code server_name}]: the host name used for a request without a Host
  *       header (HTTP/1.0) in Host, X-Forwarded-Host and Forwarded; without one, such a request's
  *       Host is the endpoint's {@code host:port} and no forwarded host is sent</li>
- *   <li>via "lbkit" (Via: 1.1 lbkit), servedByHeader "X-Served-By" (seed 001)</li>
+ *   <li>via "lbkit" (Via: 1.1 lbkit), servedByHeader "X-Served-By"</li>
  *   <li>xForwarded true, forwarded (RFC 7239) true, forwardedFor {@link ForwardedFor#ADDRESS}</li>
  *   <li>maxConnectionsPerEndpoint 4096, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
  *   <li>bufferSize 16 KiB: the request body buffer per request and the backend read buffer</li>
@@ -150,7 +151,7 @@ public final class ProxyConfig {
     /** The executor the HTTP client runs on, or null for a pool of the filter's own. */
     public java.util.concurrent.Executor executor() { return executor; }
     public Ticker ticker() { return ticker; }
-    /** Session forwarding (seed 000), or null when none is configured. */
+    /** Session forwarding, or null when none is configured. */
     public SessionForwarding sessionForwarding() { return sessionForwarding; }
 
     /** Builder for {@link ProxyConfig}. */
@@ -263,7 +264,7 @@ public final class ProxyConfig {
         public Builder ticker(Ticker t) { this.ticker = t; return this; }
 
         /**
-         * Forwards sessions from a store to the backends and applies their updates (seed 000);
+         * Forwards sessions from a store to the backends and applies their updates;
          * null (the default) for none. See {@link SessionForwarding}.
          */
         public Builder sessionForwarding(SessionForwarding forwarding) {

@@ -10,6 +10,9 @@ public interface ClientRequest {
     /** The method, upper case as sent ({@code GET}). */
     String method();
 
+    /** The protocol of the request line ({@code HTTP/1.1}, {@code HTTP/1.0}). */
+    String protocol();
+
     /**
      * The decoded, normalized path the routes match (nginx's {@code $uri}): percent-escapes
      * decoded, dot segments resolved. Never forwarded: the endpoint gets the target as sent.
@@ -30,6 +33,9 @@ public interface ClientRequest {
 
     /** Every value of header {@code name} (any case), in order; empty when there is none. */
     Iterable<String> headers(String name);
+
+    /** The names of the header fields, each once, as sent. */
+    Iterable<String> headerNames();
 
     /** The {@code Content-Type}, or null. */
     default String contentType() {

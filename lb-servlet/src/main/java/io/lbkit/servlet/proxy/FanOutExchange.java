@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.RequestHeaderRules;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.lbkit.core.Endpoint;
@@ -165,7 +166,7 @@ final class FanOutExchange {
                         .method(req.getMethod())
                         .version(HttpVersion.HTTP_1_1)
                         .idleTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                String backendHost = ProxyExchange.backendHost(config, ex.clientHost(), endpoint);
+                String backendHost = RequestHeaderRules.backendHost(config, ex.clientHost(), endpoint.host(), endpoint.port());
                 HttpFields forward = ex.forwardHeaders();
                 r.headers(h -> {
                     h.add(forward);
@@ -464,7 +465,7 @@ final class FanOutExchange {
         }
         String via = ex.config().via();
         if (via != null) {
-            vias.add(ProxyExchange.versionOf(leg.version == null ? null : leg.version.asString()) + " " + via);
+            vias.add(RequestHeaderRules.versionOf(leg.version == null ? null : leg.version.asString()) + " " + via);
         }
         if (!vias.isEmpty()) {
             resp.setHeader("Via", String.join(", ", vias));

@@ -1,5 +1,8 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.HeaderSink;
+import io.lbkit.proxy.engine.ClientOrigin;
+import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Outcome;
 import io.lbkit.core.PickRequest;
@@ -92,7 +95,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private HttpFields.Mutable forwardHeaders;
     private String clientHost;
     private InetAddress peer;
-    private boolean trustedPeer;
+    private ClientOrigin origin;
     private boolean secure;
     private StickyCodec sticky;
     private String limitKey;
@@ -196,13 +199,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             refuseDeclaredBody(length, limit);
             return;
         }
-        peer = literalAddress(req.getRemoteAddr());
-        trustedPeer = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
-        String xfp = trustedPeer ? firstToken(req.getHeader("X-Forwarded-Proto")) : null;
-        secure = req.isSecure() || "https".equalsIgnoreCase(xfp);
         // nginx: a request without Host (HTTP/1.0) stands for the server's name; the proxy's own
         // address is never sent on (it may be an internal one)
-        clientHost = host != null ? host : config.serverName();
+        origin = ClientOrigin.of(config, view, req.getRemoteAddr(), req.getScheme(), host, req.getServerPort());
+        peer = origin.peer();
+        secure = origin.secure();
+        clientHost = origin.host();
 
         ConcurrencyLimiter cl = route.concurrencyLimiter();
         RateLimiter rl = route.rateLimiter();
@@ -386,7 +388,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                         .method(req.getMethod())
                         .version(HttpVersion.HTTP_1_1)
                         .idleTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                String backendHost = backendHost(config, clientHost, endpoint);
+                String backendHost = RequestHeaderRules.backendHost(config, clientHost, endpoint.host(), endpoint.port());
                 r.headers(h -> {
                     h.add(forwardHeaders);
                     h.put(HttpHeader.HOST, backendHost);
@@ -755,7 +757,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             // (nginx keeps it too) leaves the last chunk missing, so the client sees the cut
             resp.setHeader("Transfer-Encoding", "chunked");
         }
-        if (cl < 0 && mayHaveBody && (declaredTrailers != null || clientAcceptsTrailers())
+        if (cl < 0 && mayHaveBody && (declaredTrailers != null || RequestHeaderRules.acceptsTrailers(view))
                 && !"HTTP/1.0".equals(req.getProtocol())) {
             if (declaredTrailers != null) {
                 resp.setHeader("Trailer", declaredTrailers);
@@ -1170,21 +1172,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return n;
     }
 
-    /** Whether the client said it accepts trailer fields ({@code TE: trailers}). */
-    private boolean clientAcceptsTrailers() {
-        Enumeration<String> te = req.getHeaders("TE");
-        while (te != null && te.hasMoreElements()) {
-            for (String token : te.nextElement().split(",")) {
-                int semi = token.indexOf(';');
-                String t = (semi < 0 ? token : token.substring(0, semi)).trim();
-                if (t.equalsIgnoreCase("trailers")) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     /** The client's request trailer fields, for the backend request (read once the body ended). */
     private HttpFields requestTrailers() {
         try {
@@ -1223,200 +1210,25 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         return out;
     }
 
-    /**
-     * Whether a request header is one the proxy tier sets on responses to name itself (the
-     * served-by header, {@code X-Instance-ID}): a client that sends one must not make a backend
-     * believe another instance or tier was involved. {@code norm} is lower case with {@code -}.
-     */
-    private boolean isTierHeader(String norm) {
-        String servedBy = config.servedByHeader();
-        return norm.equals("x-instance-id") || (servedBy != null && norm.equalsIgnoreCase(servedBy));
-    }
-
     private HttpFields.Mutable requestHeaders() {
         HttpFields.Mutable h = HttpFields.build();
-        Set<String> conn = Headers.connectionTokens(iterable(req.getHeaders("Connection")));
-        Enumeration<String> names = req.getHeaderNames();
-        while (names.hasMoreElements()) {
-            String name = names.nextElement();
-            String lower = name.toLowerCase(Locale.ROOT);
-            // "X_Forwarded_For" reaches CGI-style backends as the same variable as "X-Forwarded-For":
-            // every header lbkit removes or regenerates goes in both spellings
-            String norm = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
-            if (Headers.HOP_BY_HOP.contains(norm) || Headers.REGENERATED.contains(norm)
-                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name)
-                    || isTierHeader(norm)) {
-                continue;
-            }
-            Enumeration<String> values = req.getHeaders(name);
-            while (values.hasMoreElements()) {
-                h.add(name, values.nextElement());
-            }
-        }
-        if (clientAcceptsTrailers()) {
-            h.put(HttpHeader.TE, "trailers"); // only this token is end-to-end (gRPC needs it)
-        }
-        String declared = joined("Trailer");
-        if (declared != null && body != null && req.getContentLengthLong() < 0) {
-            h.put(HttpHeader.TRAILER, declared); // request trailers pass with a chunked body
-        }
-        String inboundVia = joined("Via");
-        if (config.via() != null) {
-            String mine = versionOf(req.getProtocol()) + " " + config.via();
-            h.put("Via", inboundVia == null ? mine : inboundVia + ", " + mine);
-        } else if (inboundVia != null) {
-            h.put("Via", inboundVia);
-        }
-        String peerText = peer != null ? Headers.xffAddress(peer) : req.getRemoteAddr();
-        if (config.xForwarded()) {
-            String inXff = trustedPeer ? joined("X-Forwarded-For") : null;
-            h.put("X-Forwarded-For", inXff == null || inXff.isBlank() ? peerText : inXff + ", " + peerText);
-            h.put("X-Forwarded-Proto", trustedOr("X-Forwarded-Proto", req.getScheme()));
-            String fwdHost = trustedOr("X-Forwarded-Host", clientHost);
-            if (fwdHost != null) {
-                h.put("X-Forwarded-Host", fwdHost);
-            }
-            h.put("X-Forwarded-Port", trustedOr("X-Forwarded-Port", String.valueOf(req.getServerPort())));
-            h.put("X-Real-IP", trustedOr("X-Real-IP", peerText)); // nginx: proxy_set_header X-Real-IP $remote_addr
-        } else if (trustedPeer) {
-            for (String n : new String[] {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
-                "X-Real-IP"}) {
-                String v = joined(n);
-                if (v != null) {
-                    h.put(n, v);
-                }
-            }
-        }
-        if (config.forwarded()) {
-            StringBuilder e = new StringBuilder(64);
-            if (config.forwardedBy() != null) {
-                e.append("by=").append(Headers.forwardedValue(config.forwardedBy())).append(';');
-            }
-            e.append("for=").append(forNode());
-            if (clientHost != null) {
-                e.append(";host=").append(Headers.forwardedValue(clientHost));
-            }
-            e.append(";proto=").append(req.getScheme().toLowerCase(Locale.ROOT));
-            String inbound = trustedPeer ? joined("Forwarded") : null;
-            h.put("Forwarded", inbound == null || inbound.isBlank() ? e.toString() : inbound + ", " + e);
-        } else if (trustedPeer) {
-            String v = joined("Forwarded");
-            if (v != null) {
-                h.put("Forwarded", v);
-            }
-        }
+        filter.requestHeaderRules().apply(view, origin, body != null && req.getContentLengthLong() < 0,
+                new HeaderSink() {
+                    @Override
+                    public void add(String name, String value) {
+                        h.add(name, value);
+                    }
+
+                    @Override
+                    public void set(String name, String value) {
+                        h.put(name, value);
+                    }
+                });
         return h;
     }
 
-    private String forNode() {
-        if (peer == null) {
-            return "unknown";
-        }
-        return switch (config.forwardedFor()) {
-            case ADDRESS -> Headers.forwardedNode(peer);
-            case UNKNOWN -> "unknown";
-            case OBFUSCATED -> {
-                try {
-                    Mac m = Mac.getInstance("HmacSHA256");
-                    m.init(new SecretKeySpec(filter.obfuscationKey(), "HmacSHA256"));
-                    byte[] d = m.doFinal(peer.getAddress());
-                    yield "_" + HexFormat.of().formatHex(d, 0, 6);
-                } catch (GeneralSecurityException x) {
-                    yield "unknown";
-                }
-            }
-        };
-    }
-
-    private String trustedOr(String header, String own) {
-        if (trustedPeer) {
-            String v = joined(header);
-            if (v != null && !v.isBlank()) {
-                return v;
-            }
-        }
-        return own;
-    }
-
-    private String joined(String header) {
-        Enumeration<String> e = req.getHeaders(header);
-        if (e == null || !e.hasMoreElements()) {
-            return null;
-        }
-        String first = e.nextElement();
-        if (!e.hasMoreElements()) {
-            return first;
-        }
-        StringBuilder sb = new StringBuilder(first);
-        while (e.hasMoreElements()) {
-            sb.append(", ").append(e.nextElement());
-        }
-        return sb.toString();
-    }
-
-    private static Iterable<String> iterable(Enumeration<String> e) {
-        List<String> l = new ArrayList<>(1);
-        while (e != null && e.hasMoreElements()) {
-            l.add(e.nextElement());
-        }
-        return l;
-    }
-
-    private static String firstToken(String v) {
-        if (v == null) {
-            return null;
-        }
-        int c = v.indexOf(',');
-        return (c < 0 ? v : v.substring(0, c)).trim();
-    }
-
-    static String versionOf(String protocol) {
-        if (protocol != null && protocol.startsWith("HTTP/")) {
-            return protocol.substring(5);
-        }
-        return "1.1";
-    }
-
     private static String versionOf(HttpVersion v) {
-        return v == null ? "1.1" : versionOf(v.asString());
-    }
-
-    /**
-     * The Host header an endpoint gets: the client's as sent ({@code $http_host}), its host name
-     * ({@code $host}: lower case, no port) or the endpoint's address ({@code $proxy_host}); the
-     * endpoint's address too when the client sent none and no server name is set.
-     */
-    static String backendHost(ProxyConfig config, String clientHost, Endpoint endpoint) {
-        if (config.hostHeader() == ProxyConfig.HostHeader.ENDPOINT || clientHost == null) {
-            return hostPort(endpoint.host(), endpoint.port());
-        }
-        return config.hostHeader() == ProxyConfig.HostHeader.HOST ? Headers.hostName(clientHost) : clientHost;
-    }
-
-    static String hostPort(String host, int port) {
-        boolean v6 = host.indexOf(':') >= 0 && !host.startsWith("[");
-        String h = v6 ? "[" + host + "]" : host;
-        return port > 0 ? h + ":" + port : h;
-    }
-
-    /** Parses an address literal as containers report it (IPv6 with or without brackets); never resolves. */
-    static InetAddress literalAddress(String addr) {
-        if (addr == null || addr.isEmpty()) {
-            return null;
-        }
-        String a = addr;
-        if (a.startsWith("[") && a.endsWith("]")) {
-            a = a.substring(1, a.length() - 1);
-        }
-        boolean literal = a.indexOf(':') >= 0 || a.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
-        if (!literal) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(a);
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return v == null ? "1.1" : RequestHeaderRules.versionOf(v.asString());
     }
 
     // =====================================================================================

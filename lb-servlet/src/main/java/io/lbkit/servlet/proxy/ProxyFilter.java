@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
@@ -14,7 +15,6 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.security.SecureRandom;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +59,8 @@ public final class ProxyFilter implements Filter {
     private static final Logger log = LoggerFactory.getLogger(ProxyFilter.class);
 
     private final ProxyConfig config;
+    private final RequestHeaderRules requestHeaderRules;
     private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
-    private final byte[] obfuscationKey = new byte[32];
     private volatile HttpClient client;
     private volatile ExchangeHook hook = ExchangeHook.NONE;
     /** Repeated WARN lines collapsed per kind (a flood of bad requests, a store outage): one per 10 s. */
@@ -70,12 +70,12 @@ public final class ProxyFilter implements Filter {
     /** A filter for {@code config}; the HTTP client starts in {@link #init} (or {@link #start}). */
     public ProxyFilter(ProxyConfig config) {
         this.config = Objects.requireNonNull(config, "config");
+        this.requestHeaderRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {
                 sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
             }
         }
-        new SecureRandom().nextBytes(obfuscationKey);
         if (config.sessionForwarding() != null) {
             hook = new SessionForwardingHook(config.sessionForwarding(), config.trustedProxies());
         }
@@ -202,8 +202,9 @@ public final class ProxyFilter implements Filter {
         return sticky.get(route);
     }
 
-    byte[] obfuscationKey() {
-        return obfuscationKey;
+    /** The request header rules of this proxy (one instance: it keeps the Forwarded obfuscation key). */
+    RequestHeaderRules requestHeaderRules() {
+        return requestHeaderRules;
     }
 
     /**

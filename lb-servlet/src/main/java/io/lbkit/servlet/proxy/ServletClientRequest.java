@@ -36,6 +36,17 @@ final class ServletClientRequest implements ClientRequest {
     }
 
     @Override
+    public String protocol() {
+        return req.getProtocol();
+    }
+
+    @Override
+    public Iterable<String> headerNames() {
+        Enumeration<String> e = req.getHeaderNames();
+        return e == null ? Collections.emptyList() : e::asIterator;
+    }
+
+    @Override
     public String path() {
         return path;
     }

@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.ClientOrigin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -294,7 +295,7 @@ final class SessionForwardingHook implements ExchangeHook {
                 if (request.isSecure() || settings.sameSite() == SessionCookies.SameSite.NONE) {
                     yield true;
                 }
-                InetAddress peer = ProxyExchange.literalAddress(request.getRemoteAddr());
+                InetAddress peer = ClientOrigin.literalAddress(request.getRemoteAddr());
                 if (peer == null || !trustedProxies.isAllowed(peer.getAddress())) {
                     yield false;
                 }

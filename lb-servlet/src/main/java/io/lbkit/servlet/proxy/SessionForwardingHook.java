@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.session.AttributeCodec;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionIds;
@@ -237,6 +238,14 @@ final class SessionForwardingHook implements ExchangeHook {
         if (patch == null || !patch.isObject()) {
             warnIgnored(tag, request, "a JSON " + (patch == null ? "nothing" : patch.getNodeType())
                     + ", not an object");
+            return null;
+        }
+        try {
+            for (Map.Entry<String, JsonNode> e : patch.properties()) {
+                AttributeCodec.defaults().encode(e.getKey(), e.getValue()); // what would not read back
+            }
+        } catch (IllegalArgumentException e) {
+            warnIgnored(tag, request, e.getMessage()); // names the attribute and the problem, never the value
             return null;
         }
         log.trace("session {}: applying {}", tag, name);

@@ -45,7 +45,7 @@ final class FlakyBackend implements AutoCloseable {
         BIG_BODY
     }
 
-    static final long SLOW_MILLIS = 3_000;
+    static final long SLOW_MILLIS = 10_000; // far past the probes' 500 ms, however late their timer fires
 
     private final HttpServer http;
     private final ExecutorService threads;

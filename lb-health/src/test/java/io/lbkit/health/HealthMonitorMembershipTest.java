@@ -137,6 +137,11 @@ class HealthMonitorMembershipTest {
             }
         }, "picker");
         picker.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (picks.get() == 0 && System.nanoTime() - deadline < 0) { // the picker runs before the changes start
+            Thread.sleep(1);
+        }
+        assertTrue(picks.get() > 0, "the picker did not start picking within 30 s");
         for (int round = 0; round < 300; round++) {
             String id = "new-" + (round & 7) + ":80";
             monitor.add(Endpoint.parseBuilder(id).maxFails(0).build());
@@ -146,7 +151,6 @@ class HealthMonitorMembershipTest {
         stop.set(true);
         picker.join(TimeUnit.SECONDS.toMillis(60));
         assertFalse(picker.isAlive());
-        assertTrue(picks.get() > 0, "the picker ran");
         assertEquals(0, wrong.get(), "picks that reached a CHECKING endpoint");
     }
 

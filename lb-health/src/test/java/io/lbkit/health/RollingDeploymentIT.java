@@ -44,7 +44,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Three real Jetty 12 backends on loopback behind an Upstream, a steady bounded client load that
  * retries per lb-core's RetryPolicy, and a rolling deployment that stops and restarts each backend
- * in turn.
+ * in turn. The deployment's readiness deadline runs on a {@link TestTicker} that moves one second
+ * per failed probe, so it counts failures of a stopped backend, never the machine's speed; the
+ * HTTP timeouts are long enough for a loaded machine.
  */
 class RollingDeploymentIT {
 
@@ -103,8 +105,8 @@ class RollingDeploymentIT {
         }
         upstream = b.build();
         monitor = HealthMonitor.builder(upstream).build().start();
-        client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        probeClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        probeClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     }
 
     @AfterEach
@@ -119,7 +121,7 @@ class RollingDeploymentIT {
     private boolean ready(Endpoint e) {
         try {
             HttpResponse<Void> r = probeClient.send(HttpRequest.newBuilder(
-                            URI.create("http://" + e.host() + ":" + e.port() + "/health")).timeout(Duration.ofSeconds(1)).build(),
+                            URI.create("http://" + e.host() + ":" + e.port() + "/health")).timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException ex) {
@@ -128,6 +130,17 @@ class RollingDeploymentIT {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** {@link #ready} that moves {@code clock} one second each time it fails. */
+    private java.util.function.Predicate<Endpoint> readyOn(TestTicker clock) {
+        return e -> {
+            boolean ok = ready(e);
+            if (!ok) {
+                clock.advance(Duration.ofSeconds(1));
+            }
+            return ok;
+        };
     }
 
     /** The client load: counts successes per body, failures, retries. */
@@ -196,7 +209,7 @@ class RollingDeploymentIT {
                     try {
                         HttpResponse<String> r = client.send(HttpRequest.newBuilder(
                                         URI.create("http://" + e.host() + ":" + e.port() + "/"))
-                                .timeout(Duration.ofSeconds(5)).build(),
+                                .timeout(Duration.ofSeconds(30)).build(),
                                 HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                         outcome = Outcome.RESPONSE;
                         status = r.statusCode();
@@ -239,6 +252,17 @@ class RollingDeploymentIT {
             }
         }
 
+        /** Waits (60 s at most) until the load has had 100 successes: it runs before the deployment starts. */
+        void awaitRunning() throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (ok.sum() < 100) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("the load had " + ok.sum() + " successes, " + failed.sum() + " failures in 60 s");
+                }
+                Thread.sleep(5);
+            }
+        }
+
         void finish() throws InterruptedException {
             done.set(true);
             for (Thread t : threads) {
@@ -268,13 +292,12 @@ class RollingDeploymentIT {
     void everyBackendIsRestartedInTurnWithZeroFailedRequests() throws Exception {
         Load load = new Load(300, List.of("a-v2", "b-v2", "c-v2"));
         load.start(3);
-        while (load.ok.sum() < 100) { // the load is running before the deployment starts
-            Thread.sleep(5);
-        }
+        load.awaitRunning();
         List<RollingDeployment.Step> live = new ArrayList<>();
-        RollingDeployment deployment = RollingDeployment.builder(monitor)
-                .drainTimeout(Duration.ofSeconds(10)).readyTimeout(Duration.ofSeconds(20)).requiredPasses(2)
-                .readinessProbe(this::ready).probeInterval(Duration.ofMillis(50)).listener(live::add).build();
+        TestTicker clock = new TestTicker();
+        RollingDeployment deployment = RollingDeployment.builder(monitor).ticker(clock)
+                .drainTimeout(Duration.ofSeconds(60)).readyTimeout(Duration.ofSeconds(20)).requiredPasses(2)
+                .readinessProbe(readyOn(clock)).probeInterval(Duration.ofMillis(50)).listener(live::add).build();
         RollingDeployment.Report report = deployment.run(current -> {
             Backend be = backend(current.id());
             be.stop();
@@ -311,12 +334,11 @@ class RollingDeploymentIT {
     void aBackendThatNeverComesBackAbortsAndThePoolKeepsServing() throws Exception {
         Load load = new Load(300, List.of("a-v2", "c-v1"));
         load.start(3);
-        while (load.ok.sum() < 100) {
-            Thread.sleep(5);
-        }
-        RollingDeployment deployment = RollingDeployment.builder(monitor)
-                .drainTimeout(Duration.ofSeconds(10)).readyTimeout(Duration.ofSeconds(2)).requiredPasses(2)
-                .readinessProbe(this::ready).probeInterval(Duration.ofMillis(50)).build();
+        load.awaitRunning();
+        TestTicker clock = new TestTicker(); // b's two failed probes end its 2 s; a started backend never fails one
+        RollingDeployment deployment = RollingDeployment.builder(monitor).ticker(clock)
+                .drainTimeout(Duration.ofSeconds(60)).readyTimeout(Duration.ofSeconds(2)).requiredPasses(2)
+                .readinessProbe(readyOn(clock)).probeInterval(Duration.ofMillis(50)).build();
         RollingDeployment.Report report = deployment.run(current -> {
             Backend be = backend(current.id());
             be.stop();

@@ -12,15 +12,21 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The deployment helper fed by active check results through the monitor's {@link CheckListener}
- * side (no readiness probe), its readmission order, and its aborts.
+ * side (no readiness probe), its readmission order, and its aborts. Readiness deadlines run on the
+ * monitor's {@link TestTicker}, moved only where a test wants one to pass.
  */
 class RollingDeploymentTest {
 
-    /** Feeds a result per endpoint every millisecond, as an active checker would; endpoints in {@code failing} fail. */
-    private static Thread feeder(HealthMonitor m, List<String> ids, Set<String> failing, AtomicBoolean stop) {
+    /**
+     * Feeds a result per endpoint every millisecond, as an active checker would; endpoints in
+     * {@code failing} fail. Runs {@code eachRound} after each round.
+     */
+    private static Thread feeder(HealthMonitor m, List<String> ids, Set<String> failing, AtomicBoolean stop,
+                                 Runnable eachRound) {
         Thread t = new Thread(() -> {
             int[] passes = new int[ids.size()];
             while (!stop.get()) {
@@ -30,6 +36,7 @@ class RollingDeploymentTest {
                     m.onResult(new CheckResult(ids.get(i), ok, ok ? 200 : 503, ok ? "200" : "503", 1000, ok,
                             false, passes[i], ok ? 0 : 1));
                 }
+                eachRound.run();
                 try {
                     Thread.sleep(1);
                 } catch (InterruptedException e) {
@@ -43,13 +50,23 @@ class RollingDeploymentTest {
     }
 
     @Test
+    @Timeout(120) // the clock stands still until b:1 waits: a wait that never ends fails here
     void activeCheckResultsGateReadmission() throws Exception {
         Upstream u = Upstream.builder("ac").endpoint(Endpoint.parse("a:1")).endpoint(Endpoint.parse("b:1")).build();
         List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (HealthMonitor m = HealthMonitor.builder(u).listener(e -> seen.add(e.endpointId() + ":" + e.to())).build()) {
+        TestTicker clock = new TestTicker();
+        AtomicBoolean bWaits = new AtomicBoolean();
+        try (HealthMonitor m = HealthMonitor.builder(u).ticker(clock)
+                .listener(e -> seen.add(e.endpointId() + ":" + e.to())).build()) {
             AtomicBoolean stop = new AtomicBoolean();
             Set<String> failing = ConcurrentHashMap.newKeySet();
-            Thread f = feeder(m, List.of("a:1", "b:1"), failing, stop);
+            // time passes only while b:1 waits for passes that never come: a:1's three passes never
+            // race its readyTimeout, however slowly the feeder runs
+            Thread f = feeder(m, List.of("a:1", "b:1"), failing, stop, () -> {
+                if (bWaits.get()) {
+                    clock.advance(Duration.ofMillis(50));
+                }
+            });
             try {
                 RollingDeployment.Report r = RollingDeployment.builder(m).requiredPasses(3)
                         .readyTimeout(Duration.ofSeconds(30)).build()
@@ -65,7 +82,11 @@ class RollingDeploymentTest {
                 // b never passes again: the deployment times out on b; a keeps serving
                 failing.add("b:1");
                 RollingDeployment.Report r2 = RollingDeployment.builder(m).requiredPasses(3)
-                        .readyTimeout(Duration.ofMillis(300)).build().run(current -> null);
+                        .readyTimeout(Duration.ofMillis(300)).listener(step -> {
+                            if (step.endpointId().equals("b:1") && step.phase() == RollingDeployment.Phase.UPDATE) {
+                                bWaits.set(true);
+                            }
+                        }).build().run(current -> null);
                 assertFalse(r2.completed());
                 assertEquals("b:1", r2.abortedAt());
                 assertEquals(EndpointHealthState.DOWN, m.state("b:1").orElseThrow());

@@ -20,8 +20,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** TCP probes (connect; send and expect a reply prefix) against real loopback sockets. */
+/**
+ * TCP probes (connect; send and expect a reply prefix) against real loopback sockets. A probe that
+ * must get an answer (or a refusal, a reset) has {@link #ANSWERS}, long enough for a loaded machine;
+ * only the backends that never answer in time (hang, trickle) are probed with the short
+ * {@link #SHORT} their detail names.
+ */
 class TcpCheckIT {
+
+    private static final Duration ANSWERS = Duration.ofSeconds(20);
+    private static final Duration SHORT = Duration.ofMillis(500);
 
     private FlakyBackend backend;
     private ActiveChecker checker;
@@ -39,21 +47,20 @@ class TcpCheckIT {
         backend.close();
     }
 
-    private CheckResult probe(TcpCheck tcp, int port) throws Exception {
+    private CheckResult probe(TcpCheck tcp, int port, Duration timeout) throws Exception {
         if (checker != null) {
             checker.close();
         }
-        ActiveCheck check = ActiveCheck.builder().interval(Duration.ofDays(1)).timeout(Duration.ofMillis(500))
-                .tcp(tcp).build();
+        ActiveCheck check = ActiveCheck.builder().interval(Duration.ofDays(1)).timeout(timeout).tcp(tcp).build();
         checker = ActiveChecker.builder().check(check).build();
         Endpoint e = Endpoint.of("127.0.0.1", port);
         checker.watch(e);
         checker.start();
-        return checker.checkNow(e.id()).get(30, TimeUnit.SECONDS);
+        return checker.checkNow(e.id()).get(60, TimeUnit.SECONDS);
     }
 
     private CheckResult probe(TcpCheck tcp) throws Exception {
-        return probe(tcp, backend.port());
+        return probe(tcp, backend.port(), ANSWERS);
     }
 
     @Test
@@ -87,9 +94,9 @@ class TcpCheckIT {
     void sendExpectFailuresHaveClearDetails() throws Exception {
         TcpCheck ping = TcpCheck.sendExpect("GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 200");
         backend.mode(Mode.HANG);
-        assertEquals("timeout after 500 ms", probe(ping).detail());
+        assertEquals("timeout after 500 ms", probe(ping, backend.port(), SHORT).detail());
         backend.mode(Mode.TRICKLE); // "HTTP/1.1 200 OK..." one byte per 100 ms: the 12-byte prefix needs 1.2 s
-        assertEquals("timeout after 500 ms", probe(ping).detail());
+        assertEquals("timeout after 500 ms", probe(ping, backend.port(), SHORT).detail());
         backend.mode(Mode.GARBAGE);
         assertEquals("reply did not match", probe(ping).detail());
         backend.mode(Mode.RESET);
@@ -110,7 +117,7 @@ class TcpCheckIT {
             });
             t.setDaemon(true);
             t.start();
-            CheckResult r = probe(TcpCheck.sendExpect("", "+PONG"), server.getLocalPort());
+            CheckResult r = probe(TcpCheck.sendExpect("", "+PONG"), server.getLocalPort(), ANSWERS);
             assertFalse(r.passed());
             assertEquals("connection closed before reply", r.detail());
         }

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An {@link HttpSession} over a stored {@link Session}. Reads decode lazily (once per attribute
@@ -23,6 +25,7 @@ import java.util.Set;
  */
 final class StoreHttpSession implements HttpSession {
 
+    private static final Logger log = LoggerFactory.getLogger(StoreHttpSession.class);
     private static final Object REMOVED = new Object();
 
     private final RequestSessions owner;
@@ -216,7 +219,15 @@ final class StoreHttpSession implements HttpSession {
             }
         }
         for (Map.Entry<String, JsonNode> e : readMutable.entrySet()) {
-            JsonNode now = codec.encode(decoded.get(e.getKey()));
+            JsonNode now;
+            try {
+                now = codec.encode(e.getKey(), decoded.get(e.getKey()));
+            } catch (IllegalArgumentException x) {
+                // stored before the codec refused such values (an unpaired surrogate, a number no
+                // double holds): left as stored rather than failing the request
+                log.warn("{}; it was stored so before and is left as stored", x.getMessage());
+                continue;
+            }
             if (!now.equals(e.getValue())) {
                 b.set(e.getKey(), now);
                 e.setValue(now);

@@ -17,6 +17,7 @@ import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.proxy.engine.Headers;
+import io.lbkit.session.AttributeCodec;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionCookies;
@@ -246,6 +247,14 @@ final class SessionForwardingHook implements ExchangeHook {
         if (patch == null || !patch.isObject()) {
             warnIgnored(tag, request, "a JSON " + (patch == null ? "nothing" : patch.getNodeType())
                     + ", not an object");
+            return null;
+        }
+        try {
+            for (Map.Entry<String, JsonNode> e : patch.properties()) {
+                AttributeCodec.defaults().encode(e.getKey(), e.getValue()); // what would not read back
+            }
+        } catch (IllegalArgumentException e) {
+            warnIgnored(tag, request, e.getMessage()); // names the attribute and the problem, never the value
             return null;
         }
         log.trace("session {}: applying {}", tag, name);

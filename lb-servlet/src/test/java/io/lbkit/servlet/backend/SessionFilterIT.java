@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -341,6 +342,28 @@ class SessionFilterIT {
         long version = store.load(id).orElseThrow().version();
         Http.get(container.uri("/g/app?op=get"), "Cookie", cookie(id));
         assertEquals(version, store.load(id).orElseThrow().version(), "an unchanged read value is not written back");
+    }
+
+    /**
+     * A value stored before the codec refused such values (here an unpaired surrogate, written by
+     * an older version) still reads, and a request that reads it in ON_GET_ATTRIBUTE mode does not
+     * fail when its end compares the value: it is left as stored.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void aStoredValueTheCodecNowRefusesIsLeftAsStored(TestContainer.Kind kind, TestStores.Backing backing)
+            throws Exception {
+        start(kind, backing);
+        String id = real.create(Map.of("list", new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("[\"x\\ud800\"]"), "n", com.fasterxml.jackson.databind.node.IntNode.valueOf(1))).id();
+        long version = store.load(id).orElseThrow().version();
+        for (String op : new String[] {"op=get", "op=append&k=list&v=c"}) {
+            HttpResponse<String> r = Http.get(container.uri("/g/app?" + op), "Cookie", cookie(id));
+            assertEquals(200, r.statusCode(), op + ": " + r.body());
+            assertTrue(r.body().startsWith("id=" + id), r.body());
+        }
+        assertEquals(version, store.load(id).orElseThrow().version(), "left as stored");
+        assertEquals("x\uD800", store.load(id).orElseThrow().attribute("list").get(0).textValue());
     }
 
     /** Not a test fault: the redis-server process is killed, then started again on its data. */

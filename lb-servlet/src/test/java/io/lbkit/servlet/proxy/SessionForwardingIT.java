@@ -270,7 +270,8 @@ class SessionForwardingIT {
         start(kind);
         Session s = store.create(Map.of("a", JSON.readTree("1")));
         for (String bad : new String[] {"{bad json", "[1,2]", "\"text\"", "42", "null", "{\"a\":1}{}",
-                "{\"a\":1,\"a\":2}", BIG_PATCH}) {
+                "{\"a\":1,\"a\":2}", BIG_PATCH, "{\"a\":\"\\ud800\"}", "{\"n\":1e999999999}",
+                "{\"o\":{\"p\":[-1e-999]}}"}) { // the last three would not read back unchanged
             HttpResponse<String> r = get("/app?status=201&set=" + enc(bad), s.id());
             assertEquals(201, r.statusCode(), bad);
             assertTrue(r.body().contains("backend body"), r.body());

@@ -1,0 +1,268 @@
+package io.lbkit.netty;
+
+import io.lbkit.core.PickRequest;
+import io.lbkit.core.internal.Repeats;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.engine.ClientOrigin;
+import io.lbkit.proxy.engine.ErrorAnswer;
+import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestTarget;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: reads one request at a time (the channel reads only when asked, and a
+ * flow-control handler before this one hands over one decoded message per read), so pipelined
+ * requests are answered in order, each after the previous response was written. Admission and
+ * the route are decided here; an {@link Exchange} does the rest.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+    /** After a refused body, at most this much more is read and dropped before the connection closes (nginx lingering close). */
+    private static final long DRAIN_BYTES = 4L << 20;
+    private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final Engine engine;
+    private final ProxyConfig config;
+    private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
+    private Channel channel;
+    private Exchange exchange;
+    private boolean closeAfterExchange;
+    private boolean wantsMessage;
+    private boolean draining;
+    private long drained;
+    private ScheduledFuture<?> drainTimer;
+
+    ClientConnection(Engine engine) {
+        this.engine = engine;
+        this.config = engine.config;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        read();
+    }
+
+    /**
+     * Asks for the next decoded message. The flow-control handler counts a read cycle that
+     * decoded nothing (part of a header block) as an answer, so {@link #channelReadComplete}
+     * asks again until a message comes.
+     */
+    void read() {
+        wantsMessage = true;
+        channel.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (wantsMessage && channel.isActive()) {
+            channel.read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        wantsMessage = false;
+        if (exchange != null) {
+            exchange.clientRead(msg);
+        } else if (draining) {
+            drain(msg);
+        } else if (msg instanceof HttpRequest r) {
+            try {
+                begin(r);
+            } finally {
+                ReferenceCountUtil.release(r); // a request head holds no buffer, but an invalid one may
+            }
+        } else {
+            // the end of a request without a body (the decoder always sends one): read on
+            ReferenceCountUtil.release(msg);
+            read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.clientWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.clientGone();
+        }
+        if (drainTimer != null) {
+            drainTimer.cancel(false);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    /** Closes the idle connection when the server stops (called on the connection's loop). */
+    void closeIfIdle() {
+        if (exchange == null && channel != null) {
+            channel.close();
+        }
+    }
+
+    /** The response being written says {@code Connection: close}. */
+    void closeAfterExchange() {
+        closeAfterExchange = true;
+    }
+
+    // =====================================================================================
+
+    private void begin(HttpRequest r) {
+        if (r.decoderResult().isFailure()) {
+            Throwable cause = r.decoderResult().cause();
+            int st = cause instanceof TooLongHttpLineException ? 414
+                    : cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException ? 431 : 400;
+            refuse(st, "the request could not be parsed: " + cause.getMessage(), Exchange.Next.CLOSE);
+            return;
+        }
+        String target = r.uri();
+        String rawPath = RequestTarget.path(target);
+        Admission.Refusal no = Admission.check(config, r, rawPath);
+        if (no != null) {
+            boolean body = Admission.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
+            Exchange.Next next = ErrorAnswer.closesConnection(no.status()) || !HttpUtil.isKeepAlive(r)
+                    ? (body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE) : body ? Exchange.Next.DRAIN : Exchange.Next.KEEP_ALIVE;
+            refuse(no.status(), no.why(), next);
+            return;
+        }
+        String path = DecodedPath.of(rawPath);
+        if (path == null) {
+            refuse(400, "the path climbs above the root", Exchange.Next.CLOSE);
+            return;
+        }
+        String host = r.headers().get(HttpHeaderNames.HOST);
+        InetSocketAddress peer = (InetSocketAddress) channel.remoteAddress();
+        InetSocketAddress local = (InetSocketAddress) channel.localAddress();
+        String remote = peer.getAddress().getHostAddress();
+        String serverName = host != null ? Headers.hostName(host) : config.serverName() != null ? config.serverName()
+                : local.getAddress().getHostAddress();
+        NettyClientRequest view = new NettyClientRequest(r, path, RequestTarget.query(target), remote, serverName);
+        Route route = engine.route(view);
+        if (route == null) {
+            refuse(404, "no route matches", HttpUtil.isKeepAlive(r) ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
+            return;
+        }
+        long length = Admission.declaredLength(r);
+        long limit = config.maxRequestBodyBytes();
+        if (limit > 0 && length > limit) {
+            // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
+            refuse(413, "declared body of " + length + " bytes, the limit is " + limit,
+                    HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN);
+            return;
+        }
+        ClientOrigin origin = ClientOrigin.of(config, view, remote, "http", host, port(host, local.getPort()));
+        pick.reset();
+        exchange = new Exchange(engine, this, route, view, target, origin, pick);
+        exchange.start();
+    }
+
+    /** The port the client addressed: the Host header's, else the connection's. */
+    private static int port(String host, int local) {
+        if (host != null) {
+            int colon = host.lastIndexOf(':');
+            if (colon > host.lastIndexOf(']') && colon + 1 < host.length()) {
+                try {
+                    return Integer.parseInt(host.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    return local;
+                }
+            }
+        }
+        return local;
+    }
+
+    private void refuse(int status, String why, Exchange.Next next) {
+        long skipped = engine.repeats(why).admit();
+        if (skipped >= 0) {
+            log.warn("proxy: {} ({}){}", status, why, Repeats.note(skipped));
+        }
+        respond(Answers.error(status, next != Exchange.Next.KEEP_ALIVE), next);
+    }
+
+    /** The exchange is over; {@code answer} is the proxy's own answer to write first, or null. */
+    void exchangeEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
+        exchange = null;
+        if (closeAfterExchange && next == Exchange.Next.KEEP_ALIVE) {
+            next = Exchange.Next.CLOSE;
+        }
+        closeAfterExchange = false;
+        if (answer != null) {
+            respond(answer, next);
+        } else {
+            proceed(next);
+        }
+    }
+
+    private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {
+        channel.writeAndFlush(answer).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                channel.close();
+            } else {
+                proceed(next);
+            }
+        });
+    }
+
+    private void proceed(Exchange.Next next) {
+        if (next == Exchange.Next.CLOSE || (next == Exchange.Next.KEEP_ALIVE && engine.stopping)) {
+            channel.close();
+        } else if (next == Exchange.Next.DRAIN) {
+            draining = true;
+            drained = 0;
+            drainTimer = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, DRAIN_NANOS, TimeUnit.NANOSECONDS);
+            read();
+        } else {
+            read(); // the next request, pipelined or not
+        }
+    }
+
+    /** Reads and drops the rest of a refused body, then closes (so the client reads the answer, not a reset). */
+    private void drain(Object msg) {
+        boolean last = msg instanceof LastHttpContent;
+        if (msg instanceof HttpContent c) {
+            drained += c.content().readableBytes();
+        }
+        ReferenceCountUtil.release(msg);
+        if (last || drained > DRAIN_BYTES || msg instanceof HttpRequest) {
+            channel.close();
+        } else {
+            read();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.lbkit.netty;
+
+import io.lbkit.core.internal.Repeats;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.RequestHeaderRules;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every exchange of one server shares: the configuration and its rules, built once, and
+ * each event loop's backend pool. Read-only after construction but for the stop flag and the
+ * count of running exchanges.
+ */
+final class Engine {
+
+    final ProxyConfig config;
+    final RequestHeaderRules requestRules;
+    private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
+    private final Map<EventExecutor, BackendPool> pools = new IdentityHashMap<>();
+    private final Map<String, Repeats> repeats = new ConcurrentHashMap<>();
+    final AtomicInteger activeExchanges = new AtomicInteger();
+    volatile boolean stopping;
+
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers) {
+        this.config = config;
+        this.requestRules = new RequestHeaderRules(config);
+        for (Route r : config.routes()) {
+            if (r.sticky() != null) {
+                sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
+            }
+        }
+        int loops = 0;
+        for (EventExecutor ignored : workers) {
+            loops++;
+        }
+        // each loop gets its share of the per-endpoint cap, so all loops together keep to it
+        int perLoop = Math.max(1, (config.maxConnectionsPerEndpoint() + loops - 1) / loops);
+        for (EventExecutor e : workers) {
+            pools.put(e, new BackendPool((EventLoop) e, transport, (int) Math.min(Integer.MAX_VALUE,
+                    config.connectTimeout().toMillis()), config.bufferSize(), perLoop,
+                    config.keepAliveTimeout().toNanos()));
+        }
+    }
+
+    /** The backend pool of {@code loop}: only that loop's thread may use it. */
+    BackendPool pool(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    StickyCodec sticky(Route route) {
+        return sticky.get(route);
+    }
+
+    /** The first route that matches, or null. */
+    Route route(NettyClientRequest view) {
+        for (Route r : config.routes()) {
+            if (r.matches(view)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The collapsing of a log line that repeats with every request while its cause lasts. */
+    Repeats repeats(String kind) {
+        return repeats.computeIfAbsent(kind, k -> new Repeats(java.time.Duration.ofSeconds(10)));
+    }
+}

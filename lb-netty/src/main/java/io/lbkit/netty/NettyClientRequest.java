@@ -1,0 +1,104 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.engine.ClientRequest;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The rules' view of a Netty request: no copies beyond the decoded path and the list of names. */
+final class NettyClientRequest implements ClientRequest {
+
+    private final HttpRequest request;
+    private final String path;
+    private final String query;
+    private final String remoteAddress;
+    private final String serverName;
+    private List<String> names;
+
+    NettyClientRequest(HttpRequest request, String path, String query, String remoteAddress, String serverName) {
+        this.request = request;
+        this.path = path;
+        this.query = query;
+        this.remoteAddress = remoteAddress;
+        this.serverName = serverName;
+    }
+
+    HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public String method() {
+        return request.method().name();
+    }
+
+    @Override
+    public String protocol() {
+        return request.protocolVersion().text();
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String query() {
+        return query;
+    }
+
+    @Override
+    public String serverName() {
+        return serverName;
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remoteAddress;
+    }
+
+    @Override
+    public String header(String name) {
+        return request.headers().get(name);
+    }
+
+    @Override
+    public Iterable<String> headers(String name) {
+        return request.headers().getAll(name);
+    }
+
+    @Override
+    public Iterable<String> headerNames() {
+        List<String> n = names;
+        if (n == null) {
+            n = new ArrayList<>(request.headers().size());
+            for (Map.Entry<String, String> e : request.headers()) {
+                if (!containsIgnoreCase(n, e.getKey())) {
+                    n.add(e.getKey());
+                }
+            }
+            names = n;
+        }
+        return n;
+    }
+
+    private static boolean containsIgnoreCase(List<String> names, String name) {
+        for (String s : names) {
+            if (s.equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The size of the header block as the rules count it: name, value and 4 per field. */
+    static long headerBytes(HttpHeaders h) {
+        long n = 0;
+        for (Map.Entry<String, String> e : h) {
+            n += e.getKey().length() + e.getValue().length() + 4;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,199 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.ProxyConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event-loop engine: a reverse proxy on Netty that applies the same rules as the servlet
+ * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies).
+ *
+ * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
+ * its life, and the backend connections its requests use come from that loop's keep-alive pool
+ * per endpoint: the request path has no thread hand-off and no lock. Bodies stream both ways with
+ * back-pressure and are never gathered in memory.
+ *
+ * <pre>{@code
+ * NettyProxyServer server = NettyProxyServer.builder(config).bind("0.0.0.0", 8080).build();
+ * server.start();
+ * ...
+ * server.stop(Duration.ofSeconds(30));   // stop accepting, let running exchanges finish
+ * }</pre>
+ */
+public final class NettyProxyServer {
+
+    private static final Logger log = LoggerFactory.getLogger(NettyProxyServer.class);
+    /** The longest request line accepted (nginx's {@code large_client_header_buffers} buffer: 8k); longer → 414. */
+    static final int MAX_REQUEST_LINE = 8192;
+
+    private final ProxyConfig config;
+    private final String host;
+    private final int requestedPort;
+    private final int workers;
+    private Transport transport;
+    private EventLoopGroup boss;
+    private EventLoopGroup loops;
+    private Engine engine;
+    private Channel listener;
+    private ChannelGroup clients;
+
+    private NettyProxyServer(Builder b) {
+        this.config = b.config;
+        this.host = b.host;
+        this.requestedPort = b.port;
+        this.workers = b.workers;
+    }
+
+    /** A builder for a server that proxies per {@code config}. */
+    public static Builder builder(ProxyConfig config) {
+        return new Builder(config);
+    }
+
+    /**
+     * Binds the listener and starts accepting. Logs the transport (epoll or NIO) and the number of
+     * event loops.
+     *
+     * @throws IllegalStateException when already started, or the address cannot be bound
+     */
+    public synchronized void start() {
+        if (listener != null) {
+            throw new IllegalStateException("already started");
+        }
+        transport = Transport.best();
+        boss = transport.newGroup(1, "lbkit-accept");
+        loops = transport.newGroup(workers, "lbkit-loop");
+        engine = new Engine(config, transport, loops);
+        clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        int headerLimit = config.maxRequestHeaderBytes();
+        ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.AUTO_READ, false) // each connection reads when its exchange asks
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        clients.add(ch);
+                        // Netty counts a header block a little differently from the rules, so its own
+                        // limit is looser and Admission applies the exact one (431)
+                        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                                .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                                .setMaxHeaderSize(headerLimit + 1024)
+                                .setMaxChunkSize(config.bufferSize());
+                        ch.pipeline().addLast(new HttpServerCodec(decoder), new FlowControlHandler(),
+                                new ClientConnection(engine));
+                    }
+                });
+        try {
+            listener = b.bind(host, requestedPort).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            shutdownGroups(Duration.ZERO);
+            throw new IllegalStateException("cannot listen on " + host + ":" + requestedPort + ": " + e, e);
+        }
+        Throwable noEpoll = Transport.epollUnavailability();
+        log.info("lbkit event-loop engine listening on {}:{}: {} event loops on {}{}", host, port(), workers,
+                transport.name, noEpoll == null ? "" : " (epoll unavailable: " + noEpoll + ")");
+    }
+
+    /** The port the server listens on (the one chosen when it was bound to port 0). */
+    public int port() {
+        Channel l = listener;
+        if (l == null) {
+            throw new IllegalStateException("not started");
+        }
+        return ((InetSocketAddress) l.localAddress()).getPort();
+    }
+
+    /**
+     * Stops gracefully: no new connections, idle kept-alive connections close, running exchanges
+     * may finish (their connections close after the response) until {@code timeout} passes; then
+     * everything still open is closed.
+     */
+    public synchronized void stop(Duration timeout) {
+        if (listener == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        engine.stopping = true;
+        listener.close().syncUninterruptibly();
+        for (Channel c : clients) {
+            ClientConnection cc = c.pipeline().get(ClientConnection.class);
+            if (cc != null) {
+                c.eventLoop().execute(cc::closeIfIdle);
+            }
+        }
+        while (engine.activeExchanges.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = engine.activeExchanges.get();
+        if (left > 0) {
+            log.warn("lbkit event-loop engine: {} exchanges still running after {}; closing them", left, timeout);
+        }
+        clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        shutdownGroups(Duration.ofSeconds(5));
+        listener = null;
+        log.info("lbkit event-loop engine stopped");
+    }
+
+    private void shutdownGroups(Duration wait) {
+        boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        boss.terminationFuture().awaitUninterruptibly(wait.toMillis());
+        loops.terminationFuture().awaitUninterruptibly(wait.toMillis());
+    }
+
+    /** Settings of the server beside the proxy configuration. */
+    public static final class Builder {
+        private final ProxyConfig config;
+        private String host = "0.0.0.0";
+        private int port = 8080;
+        private int workers = Runtime.getRuntime().availableProcessors();
+
+        private Builder(ProxyConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** The listening address (default {@code 0.0.0.0:8080}; port 0 picks a free one, see {@link #port()}). */
+        public Builder bind(String host, int port) {
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        /** The number of event loops ({@code proxy.workers}); default the number of cores. */
+        public Builder workers(int n) {
+            this.workers = n;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException for a port outside 0..65535 or fewer than one worker */
+        public NettyProxyServer build() {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+            }
+            if (workers < 1) {
+                throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            }
+            return new NettyProxyServer(this);
+        }
+    }
+}

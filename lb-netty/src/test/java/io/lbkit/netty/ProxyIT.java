@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.EndpointState;
 import io.lbkit.core.Upstream;
+import io.lbkit.core.retry.RetryPolicy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -115,6 +116,43 @@ class ProxyIT extends ProxyITBase {
                 assertEquals("live", r.text());
             }
         }
+    }
+
+    @Test
+    void aKeptAliveConnectionTheEndpointClosedIsRetriedOnAFreshOne() throws Exception {
+        ThreadLocal<int[]> onThisConnection = ThreadLocal.withInitial(() -> new int[1]);
+        TestBackend a = backend(new TestBackend("once", (req, body, out) -> {
+            if (onThisConnection.get()[0]++ > 0) {
+                throw new IOException("closing a kept-alive connection as the next request arrives");
+            }
+            TestBackend.respond(out, 200, "fresh");
+        }));
+        int port = start(config(upstream(a)).build());
+        try (RawClient c = new RawClient(port)) {
+            assertEquals("fresh", c.send(RawClient.get("/1")).read().text());
+            RawClient.Response r = c.send(RawClient.get("/2")).read();
+            assertEquals(200, r.status());
+            assertEquals("fresh", r.text());
+            // a POST that may have reached the endpoint is not sent again
+            r = c.send("POST /3 HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx").read();
+            assertEquals(502, r.status());
+        }
+        assertEquals(2, a.connections.get()); // /1 on the first, /2 and the POST on the second
+    }
+
+    @Test
+    void aConfiguredStatusIsRetriedOnTheNextEndpoint() throws Exception {
+        TestBackend busy = backend(new TestBackend("busy", (req, body, out) -> TestBackend.respond(out, 503, "busy")));
+        TestBackend ok = backend(TestBackend.named("ok"));
+        int port = start(config(upstream(busy, ok)).retryPolicy(RetryPolicy.parse("error timeout http_503")).build());
+        for (int i = 0; i < 2; i++) {
+            try (RawClient c = new RawClient(port)) {
+                RawClient.Response r = c.send(RawClient.get("/x")).read();
+                assertEquals(200, r.status());
+                assertEquals("ok", r.text());
+            }
+        }
+        assertEquals(2, ok.requests.size());
     }
 
     @Test

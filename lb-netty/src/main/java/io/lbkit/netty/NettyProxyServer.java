@@ -1,6 +1,7 @@
 package io.lbkit.netty;
 
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -185,7 +186,11 @@ public final class NettyProxyServer {
             return this;
         }
 
-        /** @throws IllegalArgumentException for a port outside 0..65535 or fewer than one worker */
+        /**
+         * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
+         *         configuration that uses what this engine does not do yet (fan-out, targeted routes,
+         *         rate and connection limits, session forwarding): refused rather than ignored
+         */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be in 0..65535, got " + port);
@@ -193,7 +198,29 @@ public final class NettyProxyServer {
             if (workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
             }
+            if (config.sessionForwarding() != null) {
+                throw unsupported("sessionForwarding", "the proxy");
+            }
+            for (Route r : config.routes()) {
+                if (r.fanOut() != null) {
+                    throw unsupported("broadcast", "route " + r.name());
+                }
+                if (r.target() != null) {
+                    throw unsupported("target", "route " + r.name());
+                }
+                if (r.rateLimiter() != null) {
+                    throw unsupported("rateLimiter", "route " + r.name());
+                }
+                if (r.concurrencyLimiter() != null) {
+                    throw unsupported("concurrencyLimiter", "route " + r.name());
+                }
+            }
             return new NettyProxyServer(this);
+        }
+
+        private static IllegalArgumentException unsupported(String setting, String where) {
+            return new IllegalArgumentException(where + " sets " + setting
+                    + ", which the event-loop engine does not support yet (use the servlet engine)");
         }
     }
 }

@@ -326,6 +326,22 @@ class ProxyIT extends ProxyITBase {
     }
 
     @Test
+    void aStreamedBodyOverTheLimitIs413() throws Exception {
+        TestBackend a = backend(new TestBackend("sink", (req, body, out) -> {
+            body.readAllBytes();
+            TestBackend.respond(out, 200, "read");
+        }));
+        int port = start(config(upstream(a)).maxRequestBodyBytes(10).build());
+        try (RawClient c = new RawClient(port)) {
+            RawClient.Response r = c.send("POST /e HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n").read();
+            assertEquals(413, r.status());
+            assertEquals("413 Content Too Large\n", r.text());
+            assertEquals("close", r.header("Connection"));
+        }
+    }
+
+    @Test
     void chunkedBodiesStreamBothWays() throws Exception {
         TestBackend a = backend(new TestBackend("echo", (req, body, out) -> {
             byte[] b = body.readAllBytes();

@@ -1,0 +1,35 @@
+package io.lbkit.netty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.lbkit.core.Endpoint;
+import io.lbkit.core.Upstream;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.Route;
+import org.junit.jupiter.api.Test;
+
+class NettyProxyServerTest {
+
+    private static final Upstream UP = Upstream.builder("up").endpoint(Endpoint.of("127.0.0.1", 9)).build();
+
+    @Test
+    void settingsAreChecked() {
+        ProxyConfig c = ProxyConfig.builder().route(Route.builder("r", UP).build()).build();
+        assertEquals("port must be in 0..65535, got 70000",
+                assertThrows(IllegalArgumentException.class,
+                        () -> NettyProxyServer.builder(c).bind("127.0.0.1", 70000).build()).getMessage());
+        assertEquals("workers must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).workers(0).build())
+                        .getMessage());
+    }
+
+    @Test
+    void whatThisEngineDoesNotDoYetIsRefusedNotIgnored() {
+        ProxyConfig c = ProxyConfig.builder()
+                .route(Route.builder("one", UP).target(RequestValue.query("backend")).build()).build();
+        assertEquals("route one sets target, which the event-loop engine does not support yet (use the servlet engine)",
+                assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build()).getMessage());
+    }
+}

@@ -146,7 +146,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414
                     : cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException ? 431 : 400;
-            refuse(st, "the request could not be parsed: " + cause.getMessage(), Exchange.Next.CLOSE);
+            refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
         String target = r.uri();
@@ -156,12 +156,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             boolean body = Admission.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
             Exchange.Next next = ErrorAnswer.closesConnection(no.status()) || !HttpUtil.isKeepAlive(r)
                     ? (body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE) : body ? Exchange.Next.DRAIN : Exchange.Next.KEEP_ALIVE;
-            refuse(no.status(), no.why(), next);
+            refuse(no.status(), no.why(), null, next);
             return;
         }
         String path = DecodedPath.of(rawPath);
         if (path == null) {
-            refuse(400, "the path climbs above the root", Exchange.Next.CLOSE);
+            refuse(400, "the path climbs above the root", null, Exchange.Next.CLOSE);
             return;
         }
         String host = r.headers().get(HttpHeaderNames.HOST);
@@ -173,14 +173,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         NettyClientRequest view = new NettyClientRequest(r, path, RequestTarget.query(target), remote, serverName);
         Route route = engine.route(view);
         if (route == null) {
-            refuse(404, "no route matches", HttpUtil.isKeepAlive(r) ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
+            refuse(404, "no route matches", null, HttpUtil.isKeepAlive(r) ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
             return;
         }
         long length = Admission.declaredLength(r);
         long limit = config.maxRequestBodyBytes();
         if (limit > 0 && length > limit) {
             // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
-            refuse(413, "declared body of " + length + " bytes, the limit is " + limit,
+            refuse(413, "request body too large", "declared " + length + " bytes, the limit is " + limit,
                     HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN);
             return;
         }
@@ -205,10 +205,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return local;
     }
 
-    private void refuse(int status, String why, Exchange.Next next) {
+    /**
+     * Answers a refused request. {@code why} is a fixed text (it names the kind of line collapsed
+     * while it repeats); {@code detail}, or null, says more about this request.
+     */
+    private void refuse(int status, String why, String detail, Exchange.Next next) {
         long skipped = engine.repeats(why).admit();
         if (skipped >= 0) {
-            log.warn("proxy: {} ({}){}", status, why, Repeats.note(skipped));
+            log.warn("proxy: {} ({}{}){}", status, why, detail == null ? "" : ": " + detail, Repeats.note(skipped));
         }
         respond(Answers.error(status, next != Exchange.Next.KEEP_ALIVE), next);
     }

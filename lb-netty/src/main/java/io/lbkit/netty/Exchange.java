@@ -22,7 +22,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -58,6 +58,8 @@ final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
     /** At most this many attempts per request are retried for a stale kept-alive connection (as the servlet engine). */
     private static final int MAX_STALE_RETRIES = 3;
+    /** Headers written from fields the decoders already validated, and the rules' own. */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     /** How the client connection goes on once the exchange is over. */
     enum Next { KEEP_ALIVE, CLOSE, DRAIN }
@@ -168,7 +170,7 @@ final class Exchange {
                 pick.preferred(bound);
             }
         }
-        forward = new DefaultHttpHeaders(false); // the rules write names and values the decoder validated
+        forward = HEADERS.newHeaders();
         engine.requestRules.apply(view, origin, chunkedBody, sink(forward));
         if (declaredLength >= 0) {
             forward.set(HttpHeaderNames.CONTENT_LENGTH, declaredLength);
@@ -253,10 +255,10 @@ final class Exchange {
         backend = c;
         c.owner = this;
         reused = c.responses > 0;
-        HttpHeaders h = new DefaultHttpHeaders(false);
-        h.add(forward);
-        h.set(HttpHeaderNames.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
-        c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, h, false), c.channel.voidPromise());
+        // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
+        forward.set(HttpHeaderNames.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
+        c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),
+                c.channel.voidPromise());
         requestSent = true;
         lastBackendActivity = System.nanoTime();
         if (readTimer == null) {
@@ -412,7 +414,7 @@ final class Exchange {
     }
 
     private HttpResponse clientResponse(HttpResponse r) {
-        HttpHeaders out = new DefaultHttpHeaders(false);
+        HttpHeaders out = HEADERS.newHeaders();
         HttpHeaders in = r.headers();
         ResponseHeaderRules.apply(config, in, r.protocolVersion().text(), sink(out));
         int st = status;
@@ -672,6 +674,11 @@ final class Exchange {
     /** Answers with the proxy's own error before any of the response went out. */
     private void answer(int st) {
         if (finished) {
+            return;
+        }
+        if (forwarding) {
+            cancelAttempt(); // the response had started: the client sees it cut, never a second answer
+            abortClient();
             return;
         }
         boolean bodyLeft = hasBody && !clientBodyDone;

@@ -277,7 +277,8 @@ class ProxyIT extends ProxyITBase {
             stopper.start();
             boolean refused = false;
             for (int i = 0; i < 500 && !refused; i++) {
-                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                try {
+                    new Socket(InetAddress.getLoopbackAddress(), port).close();
                     Thread.sleep(10);
                 } catch (ConnectException e) {
                     refused = true;

@@ -148,9 +148,13 @@ class StreamingIT extends ProxyITBase {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             on.set(false);
-            sampler.join(5_000);
+            try {
+                sampler.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -1,0 +1,47 @@
+package io.lbkit.proxy.engine;
+
+import io.lbkit.proxy.ProxyConfig;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which of a backend response's fields reach the client, and the {@code Via} it gets. Not
+ * forwarded: hop-by-hop fields and those named in {@code Connection}, the session-forwarding
+ * family, nginx's {@code proxy_hide_header} defaults ({@code X-Accel-*}, {@code X-Pad}) and
+ * {@code Content-Length}, which the engine sets from the body's framing. {@code Via} is
+ * collected and rewritten by {@link #via}. Stateless.
+ */
+public final class ResponseHeaderRules {
+
+    private ResponseHeaderRules() {
+    }
+
+    /**
+     * Whether a backend response field is copied to the client as it is.
+     *
+     * @param name             the field's name as received
+     * @param lower            the same in lower case
+     * @param connectionTokens the lower-case names the response's {@code Connection} lists, or null
+     */
+    public static boolean copied(String name, String lower, Set<String> connectionTokens) {
+        return !(Headers.HOP_BY_HOP.contains(lower) || (connectionTokens != null && connectionTokens.contains(lower))
+                || lower.equals("content-length") || lower.equals("via") || Headers.isSessionHeader(name)
+                || Headers.isHiddenResponse(lower));
+    }
+
+    /**
+     * The client's {@code Via}: the backend's values, then this proxy's own element
+     * ({@code 1.1 lbkit}) when {@link ProxyConfig#via()} is set; null when there is neither.
+     *
+     * @param backendVias    the backend's {@code Via} values in order, or null for none
+     * @param backendVersion the protocol version of the backend response ({@code HTTP/1.1}), or null
+     */
+    public static String via(ProxyConfig config, List<String> backendVias, String backendVersion) {
+        String theirs = backendVias == null || backendVias.isEmpty() ? null : String.join(", ", backendVias);
+        if (config.via() == null) {
+            return theirs;
+        }
+        String mine = RequestHeaderRules.versionOf(backendVersion) + " " + config.via();
+        return theirs == null ? mine : theirs + ", " + mine;
+    }
+}

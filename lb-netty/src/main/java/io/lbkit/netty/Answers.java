@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ErrorAnswer;
 
 /** The proxy's own answers: one short line of text, as the servlet engine writes them. */
@@ -24,7 +25,7 @@ final class Answers {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         if (status == 405) {
-            r.headers().set(HttpHeaderNames.ALLOW, ErrorAnswer.ALLOW);
+            r.headers().set(HttpHeaderNames.ALLOW, Admission.ALLOW);
         }
         if (close) {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -4,6 +4,7 @@ import io.lbkit.core.PickRequest;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
@@ -149,19 +150,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
-        String target = r.uri();
-        String rawPath = RequestTarget.path(target);
-        Admission.Refusal no = Admission.check(config, r, rawPath);
-        if (no != null) {
-            boolean body = Admission.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
-            Exchange.Next next = ErrorAnswer.closesConnection(no.status()) || !HttpUtil.isKeepAlive(r)
-                    ? (body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE) : body ? Exchange.Next.DRAIN : Exchange.Next.KEEP_ALIVE;
-            refuse(no.status(), no.why(), null, next);
+        boolean keepAlive = HttpUtil.isKeepAlive(r);
+        boolean body = NettyClientRequest.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
+        if (NettyClientRequest.headerBytes(r.headers()) > config.maxRequestHeaderBytes()) {
+            refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
+        String target = r.uri();
+        String rawPath = RequestTarget.path(target);
         String path = DecodedPath.of(rawPath);
         if (path == null) {
-            refuse(400, "the path climbs above the root", null, Exchange.Next.CLOSE);
+            refuse(400, "the path climbs above the root", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
         String host = r.headers().get(HttpHeaderNames.HOST);
@@ -170,18 +169,33 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         String remote = peer.getAddress().getHostAddress();
         String serverName = host != null ? Headers.hostName(host) : config.serverName() != null ? config.serverName()
                 : local.getAddress().getHostAddress();
-        NettyClientRequest view = new NettyClientRequest(r, path, RequestTarget.query(target), remote, serverName);
+        NettyClientRequest view = new NettyClientRequest(r, rawPath, path, RequestTarget.query(target), remote,
+                serverName);
         Route route = engine.route(view);
-        if (route == null) {
-            refuse(404, "no route matches", null, HttpUtil.isKeepAlive(r) ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
+        long length = NettyClientRequest.declaredLength(r);
+        // a request no route takes still gets the request's own statuses (nginx answers CONNECT
+        // with 400 whatever the location): the checks run with the length left out, which is the
+        // only part that depends on the route
+        Admission.Refusal no = route != null ? Admission.check(config, route, view, length)
+                : config.routes().isEmpty() ? null : Admission.check(config, config.routes().get(0), view, -1);
+        if (no == null && route == null) {
+            refuse(404, "no route matches", null, body ? Exchange.Next.DRAIN
+                    : keepAlive ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
             return;
         }
-        long length = Admission.declaredLength(r);
-        long limit = config.maxRequestBodyBytes();
-        if (limit > 0 && length > limit) {
-            // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
-            refuse(413, "request body too large", "declared " + length + " bytes, the limit is " + limit,
-                    HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN);
+        if (no != null) {
+            Exchange.Next next;
+            if (no.bodyTooLarge()) {
+                // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
+                next = HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
+            } else if (body) {
+                next = Exchange.Next.DRAIN;
+            } else {
+                next = no.closes() || ErrorAnswer.closesConnection(no.status()) || !keepAlive
+                        ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE;
+            }
+            refuse(no.status(), no.reason(), no.bodyTooLarge()
+                    ? "declared " + length + " bytes, the limit is " + Admission.bodyLimit(config, route) : null, next);
             return;
         }
         ClientOrigin origin = ClientOrigin.of(config, view, remote, "http", host, port(host, local.getPort()));

@@ -41,7 +41,11 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -145,7 +149,7 @@ final class Exchange {
         this.origin = origin;
         this.pick = pick;
         this.sticky = engine.sticky(route);
-        this.declaredLength = Admission.declaredLength(req);
+        this.declaredLength = NettyClientRequest.declaredLength(req);
         this.chunkedBody = HttpUtil.isTransferEncodingChunked(req);
         this.hasBody = declaredLength > 0 || chunkedBody;
         this.expectContinue = HttpUtil.is100ContinueExpected(req);
@@ -416,7 +420,24 @@ final class Exchange {
     private HttpResponse clientResponse(HttpResponse r) {
         HttpHeaders out = HEADERS.newHeaders();
         HttpHeaders in = r.headers();
-        ResponseHeaderRules.apply(config, in, r.protocolVersion().text(), sink(out));
+        Set<String> tokens = Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION));
+        List<String> vias = null;
+        for (Map.Entry<String, String> f : in) {
+            String name = f.getKey();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (lower.equals("via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(2);
+                }
+                vias.add(f.getValue());
+            } else if (ResponseHeaderRules.copied(name, lower, tokens)) {
+                out.add(name, f.getValue());
+            }
+        }
+        String via = ResponseHeaderRules.via(config, vias, r.protocolVersion().text());
+        if (via != null) {
+            out.set(HttpHeaderNames.VIA, via);
+        }
         int st = status;
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
         long cl = contentLength(in);
@@ -433,7 +454,12 @@ final class Exchange {
                 out.set(HttpHeaderNames.TRAILER, declared);
             }
         }
-        ResponseHeaderRules.identify(config, endpoint.id(), sticky, origin.secure(), sink(out));
+        if (config.servedByHeader() != null) {
+            out.set(config.servedByHeader(), endpoint.id());
+        }
+        if (sticky != null) {
+            out.add(HttpHeaderNames.SET_COOKIE, sticky.setCookie(endpoint.id(), origin.secure()));
+        }
         if (!clientKeepAlive || !delimited || engine.stopping) {
             conn.closeAfterExchange();
             if (http11) {

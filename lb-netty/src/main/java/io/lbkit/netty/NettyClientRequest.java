@@ -1,6 +1,7 @@
 package io.lbkit.netty;
 
 import io.lbkit.proxy.engine.ClientRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.ArrayList;
@@ -11,14 +12,17 @@ import java.util.Map;
 final class NettyClientRequest implements ClientRequest {
 
     private final HttpRequest request;
+    private final String rawPath;
     private final String path;
     private final String query;
     private final String remoteAddress;
     private final String serverName;
     private List<String> names;
 
-    NettyClientRequest(HttpRequest request, String path, String query, String remoteAddress, String serverName) {
+    NettyClientRequest(HttpRequest request, String rawPath, String path, String query, String remoteAddress,
+                       String serverName) {
         this.request = request;
+        this.rawPath = rawPath;
         this.path = path;
         this.query = query;
         this.remoteAddress = remoteAddress;
@@ -42,6 +46,11 @@ final class NettyClientRequest implements ClientRequest {
     @Override
     public String path() {
         return path;
+    }
+
+    @Override
+    public String rawPath() {
+        return rawPath;
     }
 
     @Override
@@ -93,12 +102,25 @@ final class NettyClientRequest implements ClientRequest {
         return false;
     }
 
-    /** The size of the header block as the rules count it: name, value and 4 per field. */
+    /** The size of the header block as the servlet engine counts it: name, value and 4 per field. */
     static long headerBytes(HttpHeaders h) {
         long n = 0;
         for (Map.Entry<String, String> e : h) {
             n += e.getKey().length() + e.getValue().length() + 4;
         }
         return n;
+    }
+
+    /** The declared body length, or -1 when none is declared (chunked, or no body). */
+    static long declaredLength(HttpRequest req) {
+        String cl = req.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (cl == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(cl.trim());
+        } catch (NumberFormatException e) {
+            return -1; // the decoder refuses a malformed Content-Length before this
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.lbkit.core.Endpoint;
 import io.lbkit.core.PickRequest;
 import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.IpAddresses;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -147,7 +148,7 @@ final class SimulateCommand {
             keys = KeysFile.read(USAGE, a.get("--keys"));
             if (name.equals("ip-hash")) {
                 for (int i = 0; i < keys.lines(); i++) {
-                    if (IpLiteral.parse(keys.text(i)) == null) {
+                    if (IpAddresses.parse(keys.text(i)) == null) {
                         throw new UsageException(USAGE, "keys file '" + keys.name + "' line " + (i + 1) + ": '"
                                 + printable(keys.text(i)) + "' is not an IP address literal"
                                 + " (ip-hash reads client addresses; names are not resolved)");
@@ -232,7 +233,7 @@ final class SimulateCommand {
         if (keys != null) {
             int line = (int) i;
             if (policyName.equals("ip-hash")) {
-                req.clientAddress(IpLiteral.parse(keys.text(line)));
+                req.clientAddress(IpAddresses.parse(keys.text(line)));
             } else if (policyName.equals("jump") && isDecimalLong(keys, line)) {
                 req.hashKey(Long.parseLong(keys.text(line)));
             } else {

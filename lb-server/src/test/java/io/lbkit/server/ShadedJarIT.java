@@ -3,6 +3,7 @@ package io.lbkit.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.core.limit.IpAddresses;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ class ShadedJarIT {
         assertEquals(0, ip.status(), ip.err());
         int[] w = {1, 1, 1};
         String expected = "abc".charAt(SimulateCommandTest.nginxIpHash(new byte[] {1, 2, 3, 4}, w)) + "\n"
-                + "abc".charAt(SimulateCommandTest.nginxIpHash(IpLiteral.parse("::1"), w)) + "\n";
+                + "abc".charAt(SimulateCommandTest.nginxIpHash(IpAddresses.parse("::1"), w)) + "\n";
         assertEquals(expected, ip.out());
     }
 

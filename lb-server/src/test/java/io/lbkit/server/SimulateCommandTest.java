@@ -8,6 +8,7 @@ import io.lbkit.core.Endpoint;
 import io.lbkit.core.PickRequest;
 import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.IpAddresses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,7 +147,7 @@ class SimulateCommandTest {
         String[] names = {"a", "b", "c", "d"};
         List<String> expected = new ArrayList<>();
         for (String addr : addrs) {
-            expected.add(names[nginxIpHash(IpLiteral.parse(addr), weights)]);
+            expected.add(names[nginxIpHash(IpAddresses.parse(addr), weights)]);
         }
         assertEquals(expected, r.outLines());
         // same /24, same endpoint

@@ -1,8 +1,8 @@
 package io.lbkit.proxy.engine;
 
+import io.lbkit.core.limit.IpAddresses;
 import io.lbkit.proxy.ProxyConfig;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /**
  * Where a client request came from, decided once per request by the one rule every part of the
@@ -28,7 +28,7 @@ public record ClientOrigin(InetAddress peer, String peerText, boolean trustedPee
      */
     public static ClientOrigin of(ProxyConfig config, ClientRequest req, String remoteAddress, String scheme,
                                   String host, int port) {
-        InetAddress peer = literalAddress(remoteAddress);
+        InetAddress peer = IpAddresses.peerAddress(remoteAddress);
         boolean trusted = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
         boolean tls = "https".equalsIgnoreCase(scheme);
         String xfp = trusted ? firstToken(req.header("X-Forwarded-Proto")) : null;
@@ -36,26 +36,6 @@ public record ClientOrigin(InetAddress peer, String peerText, boolean trustedPee
         String peerText = peer != null ? Headers.xffAddress(peer) : remoteAddress;
         return new ClientOrigin(peer, peerText, trusted, tls ? "https" : "http", secure,
                 host != null ? host : config.serverName(), port);
-    }
-
-    /** Parses an address literal as engines report it (IPv6 with or without brackets); never resolves a name. */
-    public static InetAddress literalAddress(String addr) {
-        if (addr == null || addr.isEmpty()) {
-            return null;
-        }
-        String a = addr;
-        if (a.startsWith("[") && a.endsWith("]")) {
-            a = a.substring(1, a.length() - 1);
-        }
-        boolean literal = a.indexOf(':') >= 0 || a.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
-        if (!literal) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(a);
-        } catch (UnknownHostException e) {
-            return null;
-        }
     }
 
     /** The first comma-separated element of a field value, trimmed; null for null. */

@@ -19,6 +19,9 @@ public interface ClientRequest {
      */
     String path();
 
+    /** The path as sent, still percent-encoded (no query). */
+    String rawPath();
+
     /** The query as sent, still percent-encoded, without the {@code ?}; null when there is none. */
     String query();
 

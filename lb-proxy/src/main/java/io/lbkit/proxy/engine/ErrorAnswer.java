@@ -11,9 +11,6 @@ public final class ErrorAnswer {
     /** The content type of an error body. */
     public static final String CONTENT_TYPE = "text/plain;charset=utf-8";
 
-    /** The methods a 405 names in {@code Allow} (TRACE is refused). */
-    public static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS";
-
     private ErrorAnswer() {
     }
 

@@ -1,5 +1,6 @@
 package io.lbkit.proxy.engine;
 
+import io.lbkit.session.SessionCookies;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Locale;
@@ -47,15 +48,7 @@ public final class Headers {
 
     /** RFC 9110 token. */
     public static boolean isToken(CharSequence s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
+        return SessionCookies.isToken(s);
     }
 
     /**

@@ -1,16 +1,15 @@
 package io.lbkit.proxy.engine;
 
 import io.lbkit.proxy.ProxyConfig;
-import io.lbkit.proxy.StickyCodec;
-import java.util.Locale;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
 
 /**
- * The header fields a client receives from a backend's response: the backend's fields less the
- * hop-by-hop ones (and those {@code Connection} names), the session-forwarding ones, the ones
- * nginx hides ({@code X-Accel-*}, {@code X-Pad}) and {@code Content-Length} (the engine frames the
- * body); then {@code Via} appended, the served-by header and the sticky cookie. Stateless.
+ * Which of a backend response's fields reach the client, and the {@code Via} it gets. Not
+ * forwarded: hop-by-hop fields and those named in {@code Connection}, the session-forwarding
+ * family, nginx's {@code proxy_hide_header} defaults ({@code X-Accel-*}, {@code X-Pad}) and
+ * {@code Content-Length}, which the engine sets from the body's framing. {@code Via} is
+ * collected and rewritten by {@link #via}. Stateless.
  */
 public final class ResponseHeaderRules {
 
@@ -18,49 +17,31 @@ public final class ResponseHeaderRules {
     }
 
     /**
-     * Copies the end-to-end fields of a backend response into {@code out} and appends Via.
+     * Whether a backend response field is copied to the client as it is.
      *
-     * @param fields           the backend's fields, in order
-     * @param backendProtocol  the backend response's protocol ({@code HTTP/1.1}), for Via
+     * @param name             the field's name as received
+     * @param lower            the same in lower case
+     * @param connectionTokens the lower-case names the response's {@code Connection} lists, or null
      */
-    public static void apply(ProxyConfig config, Iterable<? extends Map.Entry<String, String>> fields,
-                             String backendProtocol, HeaderSink out) {
-        Set<String> conn = null;
-        for (Map.Entry<String, String> f : fields) {
-            if (f.getKey().equalsIgnoreCase("Connection")) {
-                conn = Headers.connectionTokens(java.util.List.of(f.getValue()));
-            }
-        }
-        StringBuilder vias = null;
-        for (Map.Entry<String, String> f : fields) {
-            String name = f.getKey();
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
-                    || lower.equals("content-length") || Headers.isSessionHeader(name) || Headers.isHiddenResponse(lower)) {
-                continue;
-            }
-            if (lower.equals("via")) {
-                vias = vias == null ? new StringBuilder(f.getValue()) : vias.append(", ").append(f.getValue());
-                continue;
-            }
-            out.add(name, f.getValue());
-        }
-        if (config.via() != null) {
-            String mine = RequestHeaderRules.versionOf(backendProtocol) + " " + config.via();
-            out.set("Via", vias == null ? mine : vias + ", " + mine);
-        } else if (vias != null) {
-            out.set("Via", vias.toString());
-        }
+    public static boolean copied(String name, String lower, Set<String> connectionTokens) {
+        return !(Headers.HOP_BY_HOP.contains(lower) || (connectionTokens != null && connectionTokens.contains(lower))
+                || lower.equals("content-length") || lower.equals("via") || Headers.isSessionHeader(name)
+                || Headers.isHiddenResponse(lower));
     }
 
-    /** Names the endpoint that answered (the served-by header) and sets the sticky cookie when the route has one. */
-    public static void identify(ProxyConfig config, String endpointId, StickyCodec sticky, boolean secure,
-                                HeaderSink out) {
-        if (config.servedByHeader() != null) {
-            out.set(config.servedByHeader(), endpointId);
+    /**
+     * The client's {@code Via}: the backend's values, then this proxy's own element
+     * ({@code 1.1 lbkit}) when {@link ProxyConfig#via()} is set; null when there is neither.
+     *
+     * @param backendVias    the backend's {@code Via} values in order, or null for none
+     * @param backendVersion the protocol version of the backend response ({@code HTTP/1.1}), or null
+     */
+    public static String via(ProxyConfig config, List<String> backendVias, String backendVersion) {
+        String theirs = backendVias == null || backendVias.isEmpty() ? null : String.join(", ", backendVias);
+        if (config.via() == null) {
+            return theirs;
         }
-        if (sticky != null) {
-            out.add("Set-Cookie", sticky.setCookie(endpointId, secure));
-        }
+        String mine = RequestHeaderRules.versionOf(backendVersion) + " " + config.via();
+        return theirs == null ? mine : theirs + ", " + mine;
     }
 }

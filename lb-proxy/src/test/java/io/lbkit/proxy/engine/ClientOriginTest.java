@@ -2,7 +2,6 @@ package io.lbkit.proxy.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Upstream;
@@ -18,15 +17,6 @@ class ClientOriginTest {
             .trustedProxies(CidrRules.parse("allow 10.0.0.0/8; deny all;"))
             .serverName("www.example.com")
             .build();
-
-    @Test
-    void literalAddressesNeverResolve() {
-        assertEquals("127.0.0.1", ClientOrigin.literalAddress("127.0.0.1").getHostAddress());
-        assertEquals("0:0:0:0:0:0:0:1", ClientOrigin.literalAddress("[::1]").getHostAddress());
-        assertEquals("0:0:0:0:0:0:0:1", ClientOrigin.literalAddress("0:0:0:0:0:0:0:1").getHostAddress());
-        assertNull(ClientOrigin.literalAddress("localhost"));
-        assertNull(ClientOrigin.literalAddress(null));
-    }
 
     @Test
     void onlyATrustedPeerMakesTheClientSecure() {

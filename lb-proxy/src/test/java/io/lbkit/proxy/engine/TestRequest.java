@@ -51,6 +51,11 @@ final class TestRequest implements ClientRequest {
     }
 
     @Override
+    public String rawPath() {
+        return path;
+    }
+
+    @Override
     public String query() {
         return query;
     }

@@ -14,16 +14,9 @@ final class CookieSupport {
     private CookieSupport() {
     }
 
-    /** RFC 7230 token characters (header names, cookie names). */
+    /** RFC 9110 token characters (header names, cookie names). */
     static boolean isToken(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
+        return SessionCookies.isToken(s);
     }
 
     /** No ';', no control characters, no spaces: safe inside a Set-Cookie attribute. */
@@ -53,25 +46,7 @@ final class CookieSupport {
 
     /** The Set-Cookie value; {@code value == null} deletes the cookie. */
     static String header(SessionFilter.Config c, String path, boolean secure, String value) {
-        StringBuilder sb = new StringBuilder(128);
-        sb.append(c.cookieName()).append('=');
-        if (value != null) {
-            sb.append(value);
-        }
-        sb.append("; Path=").append(path);
-        if (c.cookieDomain() != null) {
-            sb.append("; Domain=").append(c.cookieDomain());
-        }
-        if (value == null) {
-            sb.append("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
-        } else if (c.cookieMaxAge() >= 0) {
-            sb.append("; Max-Age=").append(c.cookieMaxAge());
-        }
-        if (secure || c.sameSite() == SessionCookies.SameSite.NONE) {
-            sb.append("; Secure");
-        }
-        sb.append("; HttpOnly; SameSite=").append(c.sameSite().text());
-        return sb.toString();
+        return SessionCookies.setCookie(c.cookieName(), value, path, c.cookieDomain(), c.cookieMaxAge(), c.sameSite(), secure);
     }
 
     /**

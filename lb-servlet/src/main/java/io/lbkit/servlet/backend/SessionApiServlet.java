@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.limit.IpAddresses;
 import io.lbkit.session.AttributeCodec;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
@@ -82,7 +83,7 @@ public final class SessionApiServlet extends HttpServlet {
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
         resp.setHeader("Cache-Control", "no-store");
         if (allowFrom != null) {
-            byte[] peer = TrustedProxies.literal(req.getRemoteAddr());
+            byte[] peer = IpAddresses.parsePeer(req.getRemoteAddr());
             if (peer == null || !allowFrom.isAllowed(peer)) {
                 error(req, resp, 403, "forbidden");
                 return;

@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.ResponseHeaderRules;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -448,27 +449,22 @@ final class FanOutExchange {
         resp.setStatus(leg.status);
         Set<String> conn = Headers.connectionTokens(h.getValuesList(HttpHeader.CONNECTION));
         boolean containerAddsDate = ClientAbort.isJetty(resp);
-        List<String> vias = new ArrayList<>(1);
+        List<String> vias = null;
         for (HttpField f : h) {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
-                    || lower.equals("content-length") || Headers.isSessionHeader(name) || Headers.isHiddenResponse(lower)
-                    || (containerAddsDate && lower.equals("date"))) {
-                continue;
-            }
             if (lower.equals("via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(1);
+                }
                 vias.add(f.getValue());
-                continue;
+            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(containerAddsDate && lower.equals("date"))) {
+                resp.addHeader(name, f.getValue());
             }
-            resp.addHeader(name, f.getValue());
         }
-        String via = ex.config().via();
+        String via = ResponseHeaderRules.via(ex.config(), vias, leg.version == null ? null : leg.version.asString());
         if (via != null) {
-            vias.add(RequestHeaderRules.versionOf(leg.version == null ? null : leg.version.asString()) + " " + via);
-        }
-        if (!vias.isEmpty()) {
-            resp.setHeader("Via", String.join(", ", vias));
+            resp.setHeader("Via", via);
         }
     }
 

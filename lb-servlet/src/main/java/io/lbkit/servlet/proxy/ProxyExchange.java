@@ -1,5 +1,7 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.Admission;
+import io.lbkit.proxy.engine.ResponseHeaderRules;
 import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.RequestHeaderRules;
@@ -38,10 +40,8 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Enumeration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,8 +53,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpResponseException;
 import org.eclipse.jetty.client.Request;
@@ -146,44 +144,21 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             answerNow(431, "request header fields too large");
             return;
         }
-        Enumeration<String> hosts = req.getHeaders("Host");
-        String host = hosts.hasMoreElements() ? hosts.nextElement() : null;
-        if ((host != null && (!Headers.isValidHost(host) || hosts.hasMoreElements()))
-                || (host == null && "HTTP/1.1".equals(req.getProtocol()))) {
-            answerNow(400, "invalid Host header");
+        long length = req.getContentLengthLong();
+        Admission.Refusal refusal = Admission.check(config, route, view, length);
+        if (refusal != null) {
+            if (refusal.bodyTooLarge()) {
+                refuseDeclaredBody(length, Admission.bodyLimit(config, route));
+            } else {
+                if (refusal.status() == 405) {
+                    resp.setHeader("Allow", Admission.ALLOW);
+                }
+                answerNow(refusal.status(), refusal.reason());
+            }
             return;
         }
-        String method = req.getMethod();
-        if (method.equals("CONNECT")) {
-            answerNow(400, "CONNECT is not proxied"); // nginx: 400; a tunnel is not a reverse proxy's
-            return;
-        }
-        if (method.equals("TRACE")) {
-            resp.setHeader("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
-            answerNow(405, "TRACE is not proxied"); // nginx: 405; it would echo credentials
-            return;
-        }
+        String host = req.getHeader("Host");
         String te = req.getHeader("Transfer-Encoding");
-        if (te != null) {
-            if ("HTTP/1.0".equals(req.getProtocol())) {
-                // RFC 9112 section 6.1: HTTP/1.0 with Transfer-Encoding is faulty framing; answer and close
-                answerNow(400, "Transfer-Encoding in an HTTP/1.0 request");
-                return;
-            }
-            Enumeration<String> codings = req.getHeaders("Transfer-Encoding");
-            codings.nextElement();
-            if (!te.trim().equalsIgnoreCase("chunked") || codings.hasMoreElements()) {
-                // only "chunked" alone is forwarded; any other coding, or a list, is one the backend
-                // might frame differently from the container (nginx: 501)
-                answerNow(501, "unsupported Transfer-Encoding");
-                return;
-            }
-        }
-        String badPath = RequestTarget.invalidPath(req.getRequestURI());
-        if (badPath != null) {
-            answerNow(400, badPath); // nginx: 400; never an endpoint's failure
-            return;
-        }
         String q = req.getQueryString();
         pathAndQuery = q == null ? req.getRequestURI() : req.getRequestURI() + "?" + q;
         backendTarget = RequestTarget.fromDecoded(req.getRequestURI(), q);
@@ -192,13 +167,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             answerNow(400, "the request target is not valid UTF-8");
             return;
         }
-        long length = req.getContentLengthLong();
-        long limit = route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
-                ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
-        if (limit > 0 && length > limit) {
-            refuseDeclaredBody(length, limit);
-            return;
-        }
+        long limit = Admission.bodyLimit(config, route);
         // nginx: a request without Host (HTTP/1.0) stands for the server's name; the proxy's own
         // address is never sent on (it may be an internal one)
         origin = ClientOrigin.of(config, view, req.getRemoteAddr(), req.getScheme(), host, req.getServerPort());
@@ -716,27 +685,18 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         for (HttpField f : h) {
             String name = f.getName();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (Headers.HOP_BY_HOP.contains(lower) || (conn != null && conn.contains(lower))
-                    || lower.equals("content-length") || Headers.isSessionHeader(name) || Headers.isHiddenResponse(lower)) {
-                continue;
-            }
-            if (jetty && lower.equals("date")) { // Jetty always writes its own Date
-                continue;
-            }
             if (lower.equals("via")) {
                 if (vias == null) {
                     vias = new ArrayList<>(2);
                 }
                 vias.add(f.getValue());
-                continue;
+            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(jetty && lower.equals("date"))) {
+                resp.addHeader(name, f.getValue()); // Jetty always writes its own Date
             }
-            resp.addHeader(name, f.getValue());
         }
-        if (config.via() != null) {
-            String mine = versionOf(r.getVersion()) + " " + config.via();
-            resp.setHeader("Via", vias == null ? mine : String.join(", ", vias) + ", " + mine);
-        } else if (vias != null) {
-            resp.setHeader("Via", String.join(", ", vias));
+        String via = ResponseHeaderRules.via(config, vias, r.getVersion() == null ? null : r.getVersion().asString());
+        if (via != null) {
+            resp.setHeader("Via", via);
         }
         long cl = h.getLongField(HttpHeader.CONTENT_LENGTH);
         if (cl >= 0 && r.getStatus() != 204 && r.getStatus() >= 200) {
@@ -1225,10 +1185,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     }
                 });
         return h;
-    }
-
-    private static String versionOf(HttpVersion v) {
-        return v == null ? "1.1" : RequestHeaderRules.versionOf(v.asString());
     }
 
     // =====================================================================================

@@ -52,6 +52,11 @@ final class ServletClientRequest implements ClientRequest {
     }
 
     @Override
+    public String rawPath() {
+        return req.getRequestURI();
+    }
+
+    @Override
     public String query() {
         return req.getQueryString();
     }

@@ -1,6 +1,5 @@
 package io.lbkit.servlet.proxy;
 
-import io.lbkit.proxy.engine.ClientOrigin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -15,6 +14,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.limit.IpAddresses;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.session.AttributeCodec;
@@ -304,7 +304,7 @@ final class SessionForwardingHook implements ExchangeHook {
                 if (request.isSecure() || settings.sameSite() == SessionCookies.SameSite.NONE) {
                     yield true;
                 }
-                InetAddress peer = ClientOrigin.literalAddress(request.getRemoteAddr());
+                InetAddress peer = IpAddresses.peerAddress(request.getRemoteAddr());
                 if (peer == null || !trustedProxies.isAllowed(peer.getAddress())) {
                     yield false;
                 }
@@ -321,16 +321,7 @@ final class SessionForwardingHook implements ExchangeHook {
     /** Adds the session cookie, replacing one of the same name the backend may have set. */
     private void setCookie(HttpServletResponse response, String id, boolean secure) {
         String name = settings.cookieName();
-        StringBuilder sb = new StringBuilder(128).append(name).append('=').append(id)
-                .append("; Path=").append(settings.cookiePath());
-        if (secure) {
-            sb.append("; Secure");
-        }
-        sb.append("; HttpOnly; SameSite=").append(switch (settings.sameSite()) {
-            case LAX -> "Lax";
-            case STRICT -> "Strict";
-            case NONE -> "None";
-        });
+        String cookie = SessionCookies.setCookie(name, id, settings.cookiePath(), null, -1, settings.sameSite(), secure);
         Collection<String> existing = response.getHeaders("Set-Cookie");
         String prefix = name + "=";
         if (existing.stream().anyMatch(h -> h.startsWith(prefix))) {
@@ -345,7 +336,7 @@ final class SessionForwardingHook implements ExchangeHook {
                 response.addHeader("Set-Cookie", h);
             }
         }
-        response.addHeader("Set-Cookie", sb.toString());
+        response.addHeader("Set-Cookie", cookie);
     }
 
     // =====================================================================================

@@ -1,4 +1,4 @@
-package io.lbkit.server;
+package io.lbkit.core.limit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,7 +7,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.junit.jupiter.api.Test;
 
-class IpLiteralTest {
+class IpAddressesTest {
 
     /** For valid literals only, so no lookup happens here either. */
     private static byte[] jdk(String literal) throws UnknownHostException {
@@ -28,7 +28,7 @@ class IpLiteralTest {
         for (String s : new String[] {"0.0.0.0", "1.2.3.4", "255.255.255.255", "10.0.0.1", "::", "::1", "1::",
             "2001:db8::1", "2001:db8:0:0:0:0:2:1", "fe80::1:2:3:4", "::ffff:1.2.3.4", "64:ff9b::192.0.2.33",
             "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "1::8", "ABCD:ef01::", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8"}) {
-            assertArrayEquals(jdk(s), IpLiteral.parse(s), s);
+            assertArrayEquals(jdk(s), IpAddresses.parse(s), s);
         }
     }
 
@@ -38,7 +38,19 @@ class IpLiteralTest {
             "1.2.3.1234", "1..2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "::1::", "1:::2", ":1", "1:", "1:2:3:4:5:6:7:8:9",
             "1:2:3:4:5:6:7", "12345::", "::g", "1:2:3:4:5:6:7:8::", "fe80::1%eth0", "[::1]", "::1.2.3",
             "1:2:3:4:5:6:7:1.2.3.4", "\u0661.2.3.4", "1.2.3.4/24"}) {
-            assertNull(IpLiteral.parse(s), s);
+            assertNull(IpAddresses.parse(s), s);
         }
+    }
+
+    @Test
+    void peersAsServersReportThem() throws UnknownHostException {
+        assertArrayEquals(jdk("::1"), IpAddresses.parsePeer("[::1]"));
+        assertArrayEquals(jdk("fe80::1"), IpAddresses.parsePeer("fe80::1%eth0"));
+        assertArrayEquals(jdk("127.0.0.1"), IpAddresses.parsePeer("127.0.0.1"));
+        assertNull(IpAddresses.parsePeer("localhost"));
+        assertNull(IpAddresses.parsePeer(null));
+        assertNull(IpAddresses.parsePeer("1.2.3.4%eth0"));
+        org.junit.jupiter.api.Assertions.assertEquals("1.2.3.4", IpAddresses.peerAddress("::ffff:1.2.3.4").getHostAddress());
+        org.junit.jupiter.api.Assertions.assertEquals("0:0:0:0:0:0:0:1", IpAddresses.peerAddress("[::1]").getHostAddress());
     }
 }

@@ -440,7 +440,7 @@ final class Exchange {
         }
         int st = status;
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
-        long cl = contentLength(in);
+        long cl = NettyClientRequest.contentLength(in);
         if (cl >= 0 && st != 204) {
             out.set(HttpHeaderNames.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
         }
@@ -787,18 +787,6 @@ final class Exchange {
             }
         }
         return Outcome.RESET;
-    }
-
-    private static long contentLength(HttpHeaders h) {
-        String v = h.get(HttpHeaderNames.CONTENT_LENGTH);
-        if (v == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
     }
 
     /** Keeps the trailer fields that may cross the proxy, or none when {@code allowed} is false. */

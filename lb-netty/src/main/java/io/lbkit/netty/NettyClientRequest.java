@@ -113,14 +113,19 @@ final class NettyClientRequest implements ClientRequest {
 
     /** The declared body length, or -1 when none is declared (chunked, or no body). */
     static long declaredLength(HttpRequest req) {
-        String cl = req.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        return contentLength(req.headers());
+    }
+
+    /** A message's {@code Content-Length}, or -1 when it has none (the decoders refuse a malformed one). */
+    static long contentLength(HttpHeaders h) {
+        String cl = h.get(HttpHeaderNames.CONTENT_LENGTH);
         if (cl == null) {
             return -1;
         }
         try {
             return Long.parseLong(cl.trim());
         } catch (NumberFormatException e) {
-            return -1; // the decoder refuses a malformed Content-Length before this
+            return -1;
         }
     }
 }

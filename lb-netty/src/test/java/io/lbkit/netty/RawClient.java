@@ -18,12 +18,7 @@ final class RawClient implements AutoCloseable {
     /** A response; {@code body} is empty when it was streamed to a sink. */
     record Response(int status, List<String[]> headers, byte[] body) {
         String header(String name) {
-            for (String[] h : headers) {
-                if (h[0].equalsIgnoreCase(name)) {
-                    return h[1];
-                }
-            }
-            return null;
+            return TestBackend.first(headers, name);
         }
 
         String text() {

@@ -32,12 +32,7 @@ final class TestBackend implements AutoCloseable {
     /** A request head as received: the target as bytes read one char per byte. */
     record Request(String method, String target, String version, List<String[]> headers) {
         String header(String name) {
-            for (String[] h : headers) {
-                if (h[0].equalsIgnoreCase(name)) {
-                    return h[1];
-                }
-            }
-            return null;
+            return first(headers, name);
         }
 
         List<String> headers(String name) {
@@ -49,6 +44,16 @@ final class TestBackend implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /** The first value of field {@code name} (any case) in a parsed head, or null. */
+    static String first(List<String[]> headers, String name) {
+        for (String[] h : headers) {
+            if (h[0].equalsIgnoreCase(name)) {
+                return h[1];
+            }
+        }
+        return null;
     }
 
     final String id;
@@ -189,20 +194,23 @@ final class TestBackend implements AutoCloseable {
         }
     }
 
+    /** A request body: reads go through {@code read(byte[], int, int)}. */
+    private abstract static class Body extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
     /** A body of a known length. */
-    private static final class Limited extends InputStream {
+    private static final class Limited extends Body {
         private final InputStream in;
         private long left;
 
         Limited(InputStream in, long left) {
             this.in = in;
             this.left = left;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -220,19 +228,13 @@ final class TestBackend implements AutoCloseable {
     }
 
     /** A chunked body, decoded (trailers read and dropped). */
-    static final class Chunked extends InputStream {
+    static final class Chunked extends Body {
         private final InputStream in;
         private long left;
         private boolean done;
 
         Chunked(InputStream in) {
             this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

@@ -3,7 +3,6 @@ package io.lbkit.netty;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -22,13 +21,13 @@ final class Answers {
         byte[] body = ErrorAnswer.body(status);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(status, ErrorAnswer.reason(status)), Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        r.headers().set(FieldNames.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE);
+        r.headers().setInt(FieldNames.CONTENT_LENGTH, body.length);
         if (status == 405) {
-            r.headers().set(HttpHeaderNames.ALLOW, Admission.ALLOW);
+            r.headers().set(FieldNames.ALLOW, Admission.ALLOW);
         }
         if (close) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            r.headers().set(FieldNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return r;
     }

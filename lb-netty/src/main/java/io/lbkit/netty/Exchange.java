@@ -161,7 +161,7 @@ final class Exchange {
     // =====================================================================================
 
     void start() {
-        engine.activeExchanges.incrementAndGet();
+        engine.activeExchanges.increment();
         if (origin.peer() != null) {
             pick.clientAddress(origin.peer().getAddress());
         }
@@ -177,9 +177,9 @@ final class Exchange {
         forward = HEADERS.newHeaders();
         engine.requestRules.apply(view, origin, chunkedBody, sink(forward));
         if (declaredLength >= 0) {
-            forward.set(HttpHeaderNames.CONTENT_LENGTH, declaredLength);
+            forward.set(FieldNames.CONTENT_LENGTH, declaredLength);
         } else if (chunkedBody) {
-            forward.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            forward.set(FieldNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         attempts = policy.start(req.method().name(), config.ticker().nanos(), upstream.defaultTries());
         long total = config.totalTimeout().toNanos();
@@ -260,7 +260,7 @@ final class Exchange {
         c.owner = this;
         reused = c.responses > 0;
         // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
-        forward.set(HttpHeaderNames.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
+        forward.set(FieldNames.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
         c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),
                 c.channel.voidPromise());
         requestSent = true;
@@ -381,6 +381,14 @@ final class Exchange {
         }
         if (msg instanceof HttpContent content) {
             responseContent(content);
+        } else if (!(msg instanceof HttpResponse)) {
+            // raw bytes after a protocol switch the request never asked for (Upgrade is not forwarded)
+            ReferenceCountUtil.release(msg);
+            if (forwarding) {
+                responseFailed(Outcome.INVALID_RESPONSE, null);
+            } else {
+                attemptFailed(Outcome.INVALID_RESPONSE, null, false);
+            }
         }
     }
 
@@ -436,37 +444,37 @@ final class Exchange {
         }
         String via = ResponseHeaderRules.via(config, vias, r.protocolVersion().text());
         if (via != null) {
-            out.set(HttpHeaderNames.VIA, via);
+            out.set(FieldNames.VIA, via);
         }
         int st = status;
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
         long cl = NettyClientRequest.contentLength(in);
         if (cl >= 0 && st != 204) {
-            out.set(HttpHeaderNames.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
+            out.set(FieldNames.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
         }
         boolean http11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);
         boolean delimited = !mayHaveBody || cl >= 0 || http11;
         if (mayHaveBody && cl < 0 && http11) {
-            out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
+            out.set(FieldNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
             String declared = in.get(HttpHeaderNames.TRAILER);
             allowTrailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
             if (declared != null) {
-                out.set(HttpHeaderNames.TRAILER, declared);
+                out.set(FieldNames.TRAILER, declared);
             }
         }
         if (config.servedByHeader() != null) {
             out.set(config.servedByHeader(), endpoint.id());
         }
         if (sticky != null) {
-            out.add(HttpHeaderNames.SET_COOKIE, sticky.setCookie(endpoint.id(), origin.secure()));
+            out.add(FieldNames.SET_COOKIE, sticky.setCookie(endpoint.id(), origin.secure()));
         }
         if (!clientKeepAlive || !delimited || engine.stopping) {
             conn.closeAfterExchange();
             if (http11) {
-                out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                out.set(FieldNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
         } else if (!http11) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            out.set(FieldNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), out);
     }
@@ -737,7 +745,7 @@ final class Exchange {
         if (backend != null && !requestComplete) {
             dropBackend(); // the request to it is unfinished: it cannot carry another
         }
-        engine.activeExchanges.decrementAndGet();
+        engine.activeExchanges.decrement();
         conn.exchangeEnded(next, answer);
     }
 

@@ -137,7 +137,7 @@ public final class NettyProxyServer {
                 c.eventLoop().execute(cc::closeIfIdle);
             }
         }
-        while (engine.activeExchanges.get() > 0 && System.nanoTime() < deadline) {
+        while (engine.activeExchanges.sum() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -145,7 +145,7 @@ public final class NettyProxyServer {
                 break;
             }
         }
-        int left = engine.activeExchanges.get();
+        long left = engine.activeExchanges.sum();
         if (left > 0) {
             log.warn("lbkit event-loop engine: {} exchanges still running after {}; closing them", left, timeout);
         }

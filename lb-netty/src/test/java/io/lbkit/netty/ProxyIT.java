@@ -363,6 +363,41 @@ class ProxyIT extends ProxyITBase {
     }
 
     @Test
+    void responseTrailersPassWhenTheBackendDeclaresThem() throws Exception {
+        TestBackend a = backend(new TestBackend("trailers", (req, body, out) -> {
+            TestBackend.head(out, "HTTP/1.1 200 OK", "Transfer-Encoding: chunked", "Trailer: X-Sum");
+            byte[] b = "data".getBytes(StandardCharsets.US_ASCII);
+            TestBackend.chunk(out, b, 0, b.length);
+            out.write("0\r\nX-Sum: 42\r\nSet-Cookie: no=1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        }));
+        int port = start(config(upstream(a)).build());
+        try (RawClient c = new RawClient(port)) {
+            c.send(RawClient.get("/t"));
+            String seen = readUntil(c, "\r\n0\r\n");
+            assertTrue(seen.contains("Trailer: X-Sum"), seen);
+            String rest = readUntil(c, "\r\n\r\n");
+            assertEquals("X-Sum: 42\r\n\r\n", rest); // a field that may not be a trailer stays behind
+        }
+    }
+
+    @Test
+    void anHttp10ClientGetsABodyOfUnknownLengthEndedByTheClose() throws Exception {
+        TestBackend a = backend(new TestBackend("chunks", (req, body, out) -> {
+            TestBackend.head(out, "HTTP/1.1 200 OK", "Transfer-Encoding: chunked");
+            byte[] b = "0123456789".getBytes(StandardCharsets.US_ASCII);
+            TestBackend.chunk(out, b, 0, b.length);
+            TestBackend.lastChunk(out);
+        }));
+        int port = start(config(upstream(a)).build());
+        try (RawClient c = new RawClient(port)) {
+            RawClient.Response r = c.send("GET /old HTTP/1.0\r\nHost: h\r\n\r\n").read();
+            assertEquals(200, r.status());
+            assertNull(r.header("Transfer-Encoding"));
+            assertEquals("0123456789", r.text());
+        }
+    }
+
+    @Test
     void expectContinueIsAnsweredWhenTheEndpointTakesTheBody() throws Exception {
         TestBackend a = backend(new TestBackend("echo", (req, body, out) ->
                 TestBackend.respond(out, 200, new String(body.readAllBytes(), StandardCharsets.UTF_8))));

@@ -246,6 +246,19 @@ class ProxyIT extends ProxyITBase {
     }
 
     @Test
+    void eachEventLoopKeepsItsOwnBackendConnections() throws Exception {
+        TestBackend a = backend(TestBackend.named("a"));
+        int port = start(config(upstream(a)).build(), 2);
+        for (int i = 0; i < 6; i++) {
+            try (RawClient c = new RawClient(port)) { // client connections are spread over the two loops in turn
+                assertEquals(200, c.send(RawClient.get("/x")).read().status());
+            }
+        }
+        assertEquals(6, a.requests.size());
+        assertEquals(2, a.connections.get()); // one per loop, each reused by the clients of its loop
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         TestBackend a = backend(new TestBackend("a", (req, body, out) -> {
             if (req.target().equals("/1")) {

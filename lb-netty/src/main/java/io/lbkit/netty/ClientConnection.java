@@ -169,8 +169,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         String remote = peer.getAddress().getHostAddress();
         String serverName = host != null ? Headers.hostName(host) : config.serverName() != null ? config.serverName()
                 : local.getAddress().getHostAddress();
-        NettyClientRequest view = new NettyClientRequest(r, rawPath, path, RequestTarget.query(target), remote,
-                serverName);
+        NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
+                NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
         Route route = engine.route(view);
         long length = NettyClientRequest.declaredLength(r);
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT

@@ -166,7 +166,9 @@ final class Exchange {
             pick.clientAddress(origin.peer().getAddress());
         }
         if (route.hashKey() != null) {
-            RequestValues.applyHashKey(route.hashKey(), pick, view, target, new RequestValues.Slice());
+            // the URI as the servlet engine hashes it: the target's bytes read as UTF-8
+            RequestValues.applyHashKey(route.hashKey(), pick, view, NettyClientRequest.utf8(target),
+                    new RequestValues.Slice());
         }
         if (sticky != null) {
             String bound = sticky.decode(RequestValues.cookie(view, sticky.settings().name()));

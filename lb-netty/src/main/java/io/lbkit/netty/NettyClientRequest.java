@@ -4,6 +4,7 @@ import io.lbkit.proxy.engine.ClientRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +110,23 @@ final class NettyClientRequest implements ClientRequest {
             n += e.getKey().length() + e.getValue().length() + 4;
         }
         return n;
+    }
+
+    /**
+     * The text a servlet container would give for a byte string of the request line (one char per
+     * byte): the bytes read as UTF-8, so a hash key or a query value is the same in both engines.
+     * ASCII, by far the usual case, is returned as it is.
+     */
+    static String utf8(String byteString) {
+        if (byteString == null) {
+            return null;
+        }
+        for (int i = 0; i < byteString.length(); i++) {
+            if (byteString.charAt(i) > 0x7f) {
+                return new String(byteString.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            }
+        }
+        return byteString;
     }
 
     /** The declared body length, or -1 when none is declared (chunked, or no body). */

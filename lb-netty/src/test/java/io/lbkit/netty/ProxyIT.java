@@ -7,9 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.core.BalancingPolicy;
+import io.lbkit.core.Endpoint;
 import io.lbkit.core.EndpointState;
+import io.lbkit.core.Outcome;
+import io.lbkit.core.PickRequest;
+import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.Route;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -103,6 +111,28 @@ class ProxyIT extends ProxyITBase {
         assertEquals("front.example", seen.header("Host"));
         assertEquals("1.1 lbkit", seen.header("Via"));
         assertEquals("http", seen.header("X-Forwarded-Proto"));
+    }
+
+    @Test
+    void aHashKeyOnTheUriPicksWhereLbCoreDoes() throws Exception {
+        TestBackend a = backend(TestBackend.named("a"));
+        TestBackend b = backend(TestBackend.named("b"));
+        TestBackend c3 = backend(TestBackend.named("c"));
+        Upstream u = Upstream.builder("hashed").policy(BalancingPolicy.consistentHash())
+                .endpoint(Endpoint.of("127.0.0.1", a.port())).endpoint(Endpoint.of("127.0.0.1", b.port()))
+                .endpoint(Endpoint.of("127.0.0.1", c3.port())).build();
+        int port = start(ProxyConfig.builder()
+                .route(Route.builder("h", u).hashKey(RequestValue.uri()).build()).build());
+        String[] targets = {"/u/1", "/u/2?x=1", "/caf\u00c3\u00a9?q=\u00c3\u00a9", "/u/4", "/u/5"};
+        String[] keys = {"/u/1", "/u/2?x=1", "/café?q=é", "/u/4", "/u/5"};
+        for (int i = 0; i < targets.length; i++) {
+            Selection expected = u.pick(PickRequest.create().hashKey(keys[i]));
+            expected.complete(Outcome.CANCELLED, 0, 0);
+            try (RawClient c = new RawClient(port)) {
+                RawClient.Response r = c.send(RawClient.get(targets[i])).read();
+                assertEquals(expected.endpoint().id(), r.header("X-Served-By"), keys[i]);
+            }
+        }
     }
 
     @Test

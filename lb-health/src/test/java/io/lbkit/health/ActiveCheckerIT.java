@@ -122,6 +122,8 @@ class ActiveCheckerIT {
         await("down", () -> !checker.state(e.id()).orElseThrow().healthy());
         b.mode(Mode.HEALTHY);
         await("up again", () -> checker.state(e.id()).orElseThrow().healthy());
+        // the state flips before the listener hears of it: wait (bounded) for the third change
+        await("three changes heard", () -> results.stream().filter(CheckResult::changed).count() >= 3);
 
         List<CheckResult> changes = results.stream().filter(CheckResult::changed).toList();
         assertEquals(List.of(true, false, true), changes.stream().map(CheckResult::healthy).toList());

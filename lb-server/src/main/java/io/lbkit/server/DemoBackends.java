@@ -174,7 +174,7 @@ final class DemoBackends implements AutoCloseable {
         }
 
         /**
-         * What the proxy tier forwarded: the session as seed 000's headers, the client's address and
+         * What the proxy tier forwarded: the session in the X-Session-* headers, the client's address and
          * scheme as the proxy saw them.
          */
         private void forwarded(HttpServletRequest req, HttpServletResponse resp) throws IOException {

@@ -112,7 +112,7 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
         }
     }
 
-    /** The {@code srv_id}-style sticky cookie (seed 002). */
+    /** The {@code srv_id}-style sticky cookie (nginx {@code sticky cookie srv_id}). */
     public record StickySpec(String cookie, Duration maxAge, String key) {
         @Override
         public String toString() {
@@ -124,7 +124,7 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
     public record RateLimitSpec(Rate rate, int burst, int delay, boolean nodelay, HashKey key, int status) {
     }
 
-    /** Fan-out (seed 003). */
+    /** Fan-out: one request to every endpoint of a broadcast route. */
     public record FanOutSpec(Aggregate aggregate, int quorum, String primary, boolean summary) {
         public enum Aggregate { ALL, FIRST, QUORUM }
     }
@@ -134,7 +134,7 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
     }
 
     /**
-     * Session store, forwarding to backends and the session API (seed 000).
+     * Session store, forwarding to backends and the session API.
      *
      * @param forward send {@code X-Session-ID} / {@code X-Session-Data} to backends and apply their
      *                {@code X-New-Session-Data}

@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves an {@link ApplicationHealth} as seed 004's three endpoints, mounted at {@code /health/*}:
+ * Serves an {@link ApplicationHealth} as three endpoints (liveness, readiness, detailed), mounted at {@code /health/*}:
  *
  * <table>
  *   <caption>Endpoints</caption>

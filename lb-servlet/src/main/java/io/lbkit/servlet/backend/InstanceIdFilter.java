@@ -12,7 +12,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * Adds {@code X-Instance-ID: <id>} to every response (seed 001), so a client or test can see which
+ * Adds {@code X-Instance-ID: <id>} to every response, so a client or test can see which
  * backend answered. The id is the configured one, else {@code <hostname>:<local port>}. The header
  * is set before the rest of the chain runs, so it is present on committed and error responses too.
  *

@@ -34,7 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The session API of the nginx/Redis proof of concept (seed 000), over any {@link SessionStore}:
+ * The session API of an nginx + Lua + Redis tier (create, read, update, delete a session by id), over any {@link SessionStore}:
  *
  * <pre>
  * POST   /session                   {"k":"v"}  → 201 {"session_id":"…","data":{…},…}

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletionStage;
 import org.eclipse.jetty.http.HttpFields;
 
 /**
- * The extension point for session forwarding (issue 5, seed 000): called once per request before
+ * The extension point for session forwarding: called once per request before
  * the first attempt, and once when the response that goes to the client has its headers. Kept
  * package-private until the session slice lands; every method may be called on any thread.
  */

@@ -1188,7 +1188,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     }
 
     // =====================================================================================
-    // buffered bodies, targeted routing, fan-out (seed 003)
+    // buffered bodies, targeted routing, fan-out
     // =====================================================================================
 
     private static final Selection TARGET_UNAVAILABLE = new Selection() {

@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lbkit.proxy.contract.RawHttp;
+import io.lbkit.proxy.contract.ProxyFixture;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
@@ -84,7 +86,7 @@ class SessionForwardingConfigIT {
     }
 
     private ProxyFixture start(TestContainer.Kind kind, SessionForwarding forwarding, ProxyConfig.Builder b) {
-        proxy = new ProxyFixture(kind, b.route(Route.builder("all", SessionForwardingIT.upstream(backend)).build())
+        proxy = new ProxyFixture(ServletEngine.of(kind), b.route(Route.builder("all", SessionForwardingIT.upstream(backend)).build())
                 .sessionForwarding(forwarding).build());
         return proxy;
     }
@@ -129,7 +131,7 @@ class SessionForwardingConfigIT {
                 .dataHeader("X-User-Data").newDataHeader("X-User-Update").build();
         start(kind, f, ProxyConfig.builder());
         Session mine = store.create(Map.of("role", JSON.readTree("\"user\"")));
-        String raw = RawHttp.exchange(proxy.container.port(), "GET /app?hdr=X-User-Update&set="
+        String raw = RawHttp.exchange(proxy.port(), "GET /app?hdr=X-User-Update&set="
                         + enc("{\"step\":2}") + " HTTP/1.1", "Host: front.example", "Connection: close",
                 "Cookie: SID=" + mine.id(), "X-User-Data: {\"role\":\"admin\"}", "x_user_sid: forged",
                 "X-USER-UPDATE: {\"role\":\"admin\"}", "x_user_data_truncated: true");

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lbkit.proxy.contract.RawHttp;
+import io.lbkit.proxy.contract.ProxyFixture;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
@@ -101,7 +103,7 @@ class SessionForwardingIT {
         ProxyConfig.Builder b = ProxyConfig.builder().route(Route.builder("all", upstream(backend)).build())
                 .sessionForwarding(f.build());
         config.accept(b);
-        proxy = new ProxyFixture(kind, b.build());
+        proxy = new ProxyFixture(ServletEngine.of(kind), b.build());
         return proxy;
     }
 
@@ -118,7 +120,7 @@ class SessionForwardingIT {
     void aFanOutAnswerCreatesTheSessionAndTheClientGetsItsCookie(TestContainer.Kind kind) throws Exception {
         // the store's create runs asynchronously: the fan-out response waits for it, as a single
         // exchange does, so the session's Set-Cookie is part of the answer
-        proxy = new ProxyFixture(kind, ProxyConfig.builder()
+        proxy = new ProxyFixture(ServletEngine.of(kind), ProxyConfig.builder()
                 .route(Route.builder("fan", upstream(backend)).broadcast(FanOut.builder().build()).build())
                 .sessionForwarding(SessionForwarding.builder(store)
                         // store calls finish later, on another thread (a networked store)
@@ -372,7 +374,7 @@ class SessionForwardingIT {
             lines.add("Cookie: " + COOKIE + "=" + sessionId);
         }
         Collections.addAll(lines, extraHeaders);
-        String raw = RawHttp.exchange(proxy.container.port(), lines.toArray(String[]::new));
+        String raw = RawHttp.exchange(proxy.port(), lines.toArray(String[]::new));
         assertEquals(200, RawHttp.status(raw), raw);
         return raw;
     }

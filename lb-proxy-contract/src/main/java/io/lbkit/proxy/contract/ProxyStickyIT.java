@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,7 +11,6 @@ import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCookie;
-import io.lbkit.servlet.testing.TestContainer;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -21,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Sticky cookie (seed 002) and per-route rate limits, in both containers. */
 class ProxyStickyIT {
@@ -46,7 +45,7 @@ class ProxyStickyIT {
         return Upstream.builder("sticky").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(b)).build();
     }
 
-    private static ProxyFixture proxy(TestContainer.Kind kind, Upstream up, byte[] key, ProxyConfig.Builder cfg) {
+    private static ProxyFixture proxy(ProxyEngine kind, Upstream up, byte[] key, ProxyConfig.Builder cfg) {
         return new ProxyFixture(kind, cfg.route(Route.builder("app", up)
                 .sticky(StickyCookie.builder(key).build()).build()).build());
     }
@@ -61,8 +60,8 @@ class ProxyStickyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void cookieBindsTheClientAndIsRefreshed(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void cookieBindsTheClientAndIsRefreshed(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, upstream(), KEY, ProxyConfig.builder())) {
             HttpResponse<String> first = p.get("/id");
             String sc = first.headers().firstValue("Set-Cookie").orElseThrow();
@@ -78,8 +77,8 @@ class ProxyStickyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void forgedStaleOrForeignCookiesAreIgnored(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void forgedStaleOrForeignCookiesAreIgnored(ProxyEngine kind) throws Exception {
         Upstream up = upstream();
         String foreign;
         try (ProxyFixture other = proxy(kind, up, "another-key-another-key-another!".getBytes(StandardCharsets.US_ASCII),
@@ -102,8 +101,8 @@ class ProxyStickyIT {
      * spellings the base64 decoder reads as the same bytes: each is refused like a forged one.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void otherSpellingsOfAGenuineCookieAreIgnored(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void otherSpellingsOfAGenuineCookieAreIgnored(ProxyEngine kind) throws Exception {
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         try (ProxyFixture p = proxy(kind, upstream(), KEY, ProxyConfig.builder())) {
             String genuine = cookieValue(p.get("/id"));
@@ -130,8 +129,8 @@ class ProxyStickyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void drainingKeepsBoundClientsAndDownRebinds(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void drainingKeepsBoundClientsAndDownRebinds(ProxyEngine kind) throws Exception {
         Upstream up = upstream();
         try (ProxyFixture p = proxy(kind, up, KEY, ProxyConfig.builder())) {
             String toB = null;
@@ -154,8 +153,8 @@ class ProxyStickyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void secureBehindATrustedTlsProxy(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void secureBehindATrustedTlsProxy(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, upstream(), KEY, ProxyConfig.builder()
                 .trustedProxies(CidrRules.parse("allow 127.0.0.1; deny all;")))) {
             HttpResponse<String> r = p.send(p.request("/id").header("X-Forwarded-Proto", "https").GET().build());
@@ -170,8 +169,8 @@ class ProxyStickyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void rateLimitRejectsWithTheConfiguredStatus(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void rateLimitRejectsWithTheConfiguredStatus(ProxyEngine kind) throws Exception {
         AtomicLong now = new AtomicLong();
         RateLimiter limiter = RateLimiter.builder().rate("1r/s").rejectStatus(429).ticker(now::get).build();
         Upstream up = upstream();

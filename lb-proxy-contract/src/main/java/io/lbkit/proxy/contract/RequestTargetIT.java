@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,11 +8,10 @@ import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.time.Duration;
 import java.util.Locale;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What an endpoint receives is the client's request target, byte for byte (nginx forwards
@@ -21,7 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class RequestTargetIT {
 
-    private static ProxyFixture proxy(TestContainer.Kind kind, ProxyConfig.Builder b, Endpoint... endpoints) {
+    private static ProxyFixture proxy(ProxyEngine kind, ProxyConfig.Builder b, Endpoint... endpoints) {
         Upstream.Builder u = Upstream.builder("u");
         for (Endpoint e : endpoints) {
             u.endpoint(e);
@@ -35,7 +34,7 @@ class RequestTargetIT {
         lines[1] = "Host: h.example";
         System.arraycopy(headers, 0, lines, 2, headers.length);
         lines[lines.length - 1] = "Connection: close";
-        return RawHttp.exchange(p.container.port(), lines);
+        return RawHttp.exchange(p.port(), lines);
     }
 
     /** The request line the backend got for {@code target}, after checking the client got 200. */
@@ -46,15 +45,15 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void queryBytesReachTheBackendUnchanged(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void queryBytesReachTheBackendUnchanged(ProxyEngine kind) throws Exception {
         try (RecordingBackend b = RecordingBackend.ok();
              ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
             for (String target : new String[] {"/echo?d=%zz", "/echo?d=%4", "/q?a=%C3%A9&b=%20%2B%25", "/sp%20ace?x=1",
                 "/a/../b", "/echo?q=a+b&&=&x"}) {
                 assertEquals("GET " + target + " HTTP/1.1", forwarded(p, b, target));
             }
-            if (kind == TestContainer.Kind.JETTY) {
+            if (kind.name().equals("jetty")) {
                 // raw UTF-8 in the query: é and € must not become Latin-1 or '?'
                 String utf8 = "/echo?e=\u00c3\u00a9&f=\u00e2\u0082\u00ac";
                 assertEquals("GET " + utf8 + " HTTP/1.1", forwarded(p, b, utf8));
@@ -71,8 +70,8 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aMalformedEscapeBansNoEndpoint(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aMalformedEscapeBansNoEndpoint(ProxyEngine kind) throws Exception {
         try (RecordingBackend a = RecordingBackend.ok(); RecordingBackend c = RecordingBackend.ok();
              ProxyFixture p = proxy(kind, ProxyConfig.builder(),
                      Endpoint.builder("a").host("127.0.0.1").port(a.port()).maxFails(1).failTimeout(Duration.ofMinutes(5)).build(),
@@ -97,11 +96,11 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void pathsTheContainerAcceptsAreForwardedUnchanged(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void pathsTheContainerAcceptsAreForwardedUnchanged(ProxyEngine kind) throws Exception {
         try (RecordingBackend b = RecordingBackend.ok();
              ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
-            if (kind == TestContainer.Kind.TOMCAT) {
+            if (kind.name().equals("tomcat")) {
                 // the backend client once parsed "//double" as an authority and sent "//slash"
                 assertEquals("GET //double//slash HTTP/1.1", forwarded(p, b, "//double//slash"));
                 assertEquals("GET /a/%2e%2e/b HTTP/1.1", forwarded(p, b, "/a/%2e%2e/b"));
@@ -119,14 +118,14 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void bodilessAnswersGetNoContentLengthTheBackendDidNotSend(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void bodilessAnswersGetNoContentLengthTheBackendDidNotSend(ProxyEngine kind) throws Exception {
         for (String response : new String[] {"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n",
             "HTTP/1.1 204 No Content\r\n\r\n"}) {
             try (RecordingBackend b = new RecordingBackend(response);
                  ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
                 for (String method : new String[] {"GET", "HEAD"}) {
-                    String r = RawHttp.exchange(p.container.port(), method + " /x HTTP/1.1", "Host: h.example",
+                    String r = RawHttp.exchange(p.port(), method + " /x HTTP/1.1", "Host: h.example",
                             "Connection: close");
                     String head = RawHttp.head(r).toLowerCase(Locale.ROOT);
                     assertFalse(head.contains("content-length"), method + " " + response.substring(9, 12) + ": " + head);
@@ -138,14 +137,14 @@ class RequestTargetIT {
         // HEAD: the backend's Content-Length is the GET's length and passes unchanged
         try (RecordingBackend b = new RecordingBackend("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
              ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
-            String r = RawHttp.exchange(p.container.port(), "HEAD /x HTTP/1.1", "Host: h.example", "Connection: close");
+            String r = RawHttp.exchange(p.port(), "HEAD /x HTTP/1.1", "Host: h.example", "Connection: close");
             assertTrue(RawHttp.head(r).toLowerCase(Locale.ROOT).contains("content-length: 5"), r);
         }
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void proxyInstructionsFromTheBackendAreHidden(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void proxyInstructionsFromTheBackendAreHidden(ProxyEngine kind) throws Exception {
         try (RecordingBackend b = new RecordingBackend("HTTP/1.1 200 OK\r\nX-Accel-Buffering: no\r\n"
                 + "X-Accel-Redirect: /internal\r\nX-Pad: avoid browser bug\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok");
              ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
@@ -157,8 +156,8 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void theTiersOwnHeadersFromAClientAreRemoved(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void theTiersOwnHeadersFromAClientAreRemoved(ProxyEngine kind) throws Exception {
         try (RecordingBackend b = RecordingBackend.ok();
              ProxyFixture p = proxy(kind, ProxyConfig.builder(), Endpoint.of("127.0.0.1", b.port()))) {
             assertEquals(200, RawHttp.status(get(p, "/x", "X-Served-By: evil", "X_Served_By: evil", "X-Instance-ID: evil",
@@ -170,26 +169,26 @@ class RequestTargetIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void hostForHttp10WithoutHostAndNginxHost(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void hostForHttp10WithoutHostAndNginxHost(ProxyEngine kind) throws Exception {
         try (RecordingBackend b = RecordingBackend.ok()) {
             Endpoint e = Endpoint.of("127.0.0.1", b.port());
             try (ProxyFixture p = proxy(kind, ProxyConfig.builder(), e)) {
-                assertEquals(200, RawHttp.status(RawHttp.exchange(p.container.port(), "GET /ten HTTP/1.0")));
+                assertEquals(200, RawHttp.status(RawHttp.exchange(p.port(), "GET /ten HTTP/1.0")));
                 String head = b.heads().get(b.heads().size() - 1);
                 // no server name: the endpoint's address ($proxy_host), never the proxy's own address
                 assertTrue(head.contains("\r\nHost: 127.0.0.1:" + b.port() + "\r\n"), head);
                 assertFalse(head.contains("X-Forwarded-Host"), head);
-                assertFalse(head.contains(":" + p.container.port()), head);
+                assertFalse(head.contains(":" + p.port()), head);
             }
             try (ProxyFixture p = proxy(kind, ProxyConfig.builder().serverName("www.example.com"), e)) {
-                assertEquals(200, RawHttp.status(RawHttp.exchange(p.container.port(), "GET /ten HTTP/1.0")));
+                assertEquals(200, RawHttp.status(RawHttp.exchange(p.port(), "GET /ten HTTP/1.0")));
                 String head = b.heads().get(b.heads().size() - 1);
                 assertTrue(head.contains("\r\nHost: www.example.com\r\n"), head);
                 assertTrue(head.contains("\r\nX-Forwarded-Host: www.example.com\r\n"), head);
             }
             try (ProxyFixture p = proxy(kind, ProxyConfig.builder().hostHeader(ProxyConfig.HostHeader.HOST), e)) {
-                assertEquals(200, RawHttp.status(RawHttp.exchange(p.container.port(), "GET /x HTTP/1.1",
+                assertEquals(200, RawHttp.status(RawHttp.exchange(p.port(), "GET /x HTTP/1.1",
                         "Host: WWW.Example.COM:8080", "Connection: close")));
                 String head = b.heads().get(b.heads().size() - 1);
                 assertTrue(head.contains("\r\nHost: www.example.com\r\n"), head); // nginx $host

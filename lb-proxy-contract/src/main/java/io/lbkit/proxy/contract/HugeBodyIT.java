@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpRequest;
@@ -14,7 +13,7 @@ import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * 1 GiB up and 1 GiB down through the proxy, in a JVM whose heap is capped at 256 MiB (the
@@ -44,8 +43,8 @@ class HugeBodyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void oneGibibyteUpAndDown(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void oneGibibyteUpAndDown(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("big").endpoint(ProxyFixture.endpoint(backend)).build();
         try (ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder()
                 .route(Route.builder("all", up).build())

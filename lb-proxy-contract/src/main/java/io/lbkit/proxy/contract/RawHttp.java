@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,13 +8,13 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A raw HTTP/1.1 exchange over a socket, for headers the JDK client refuses to send. */
-final class RawHttp {
+public final class RawHttp {
 
     private RawHttp() {
     }
 
     /** Sends header lines (CRLF added), then after an empty line the body as is; reads until the server closes. */
-    static String exchange(int port, String... lines) throws IOException {
+    public static String exchange(int port, String... lines) throws IOException {
         StringBuilder sb = new StringBuilder();
         int blank = java.util.Arrays.asList(lines).indexOf("");
         int headEnd = blank < 0 ? lines.length : blank;
@@ -39,7 +39,7 @@ final class RawHttp {
 
     /** Writes a request body onto the socket. */
     @FunctionalInterface
-    interface BodyWriter {
+    public interface BodyWriter {
         void write(java.io.OutputStream out) throws IOException, InterruptedException;
     }
 
@@ -48,7 +48,7 @@ final class RawHttp {
      * lets {@code body} write the body, then reads the response until the server closes (or the
      * 30 s socket timeout).
      */
-    static String post(int port, String path, String fields, BodyWriter body) throws IOException {
+    public static String post(int port, String path, String fields, BodyWriter body) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.setSoTimeout(30_000);
@@ -80,7 +80,7 @@ final class RawHttp {
      * closes. Fails (IOException) if the server resets the connection before the client has
      * written its body and read the answer.
      */
-    static String sendBodyThenRead(int port, String path, long bodyBytes, boolean chunked) throws IOException {
+    public static String sendBodyThenRead(int port, String path, long bodyBytes, boolean chunked) throws IOException {
         String fields = (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + bodyBytes + "\r\n")
                 + "Content-Type: application/octet-stream\r\n";
         return post(port, path, fields, out -> {
@@ -131,7 +131,7 @@ final class RawHttp {
      * POSTs a request declaring a body of {@code declared} bytes but sends only {@code sent}
      * of them, then reads the response until the server closes (or the 30 s socket timeout).
      */
-    static String sendPartOfBodyThenRead(int port, String path, int declared, int sent) throws IOException {
+    public static String sendPartOfBodyThenRead(int port, String path, int declared, int sent) throws IOException {
         return post(port, path, "Content-Length: " + declared + "\r\nContent-Type: text/plain\r\n",
                 out -> out.write(ascii("x".repeat(sent))));
     }
@@ -154,18 +154,18 @@ final class RawHttp {
     }
 
     /** The status code of a raw response. */
-    static int status(String response) {
+    public static int status(String response) {
         return Integer.parseInt(response.substring(9, 12));
     }
 
     /** The header block of a raw response, lower-cased names kept as sent. */
-    static String head(String response) {
+    public static String head(String response) {
         int end = response.indexOf("\r\n\r\n");
         return end < 0 ? response : response.substring(0, end + 2);
     }
 
     /** The body after the header block (still chunk-encoded if the response was). */
-    static String body(String response) {
+    public static String body(String response) {
         int end = response.indexOf("\r\n\r\n");
         return end < 0 ? "" : response.substring(end + 4);
     }

@@ -1,10 +1,7 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.proxy.ProxyConfig;
-import io.lbkit.servlet.testing.TestContainer;
-import jakarta.servlet.DispatcherType;
-import jakarta.servlet.FilterRegistration;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -12,61 +9,66 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.EnumSet;
 
-/** A proxy filter hosted in a real container, plus a JDK client to call it. */
-final class ProxyFixture implements AutoCloseable {
+/** A proxy started by one {@link ProxyEngine}, plus a JDK client to call it. */
+public final class ProxyFixture implements AutoCloseable {
 
-    final TestContainer container;
-    final ProxyFilter filter;
-    final HttpClient http;
+    public final ProxyEngine engine;
+    final ProxyEngine.RunningProxy proxy;
+    public final HttpClient http;
 
-    ProxyFixture(TestContainer.Kind kind, ProxyConfig config) {
-        this.filter = new ProxyFilter(config);
-        this.container = TestContainer.start(kind, ctx -> {
-            FilterRegistration.Dynamic reg = ctx.addFilter("lbkit-proxy", filter);
-            reg.setAsyncSupported(true);
-            reg.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
-        });
+    public ProxyFixture(ProxyEngine engine, ProxyConfig config) {
+        this.engine = engine;
+        this.proxy = engine.start(config);
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .version(HttpClient.Version.HTTP_1_1).build();
     }
 
-    static Endpoint endpoint(TestBackend b) {
+    /** The proxy's port on 127.0.0.1. */
+    public int port() {
+        return proxy.port();
+    }
+
+    /** The engine's name (tests that expect an engine to differ on purpose say which). */
+    public String engineName() {
+        return engine.name();
+    }
+
+    public static Endpoint endpoint(TestBackend b) {
         return Endpoint.builder(b.id()).host("127.0.0.1").port(b.port()).build();
     }
 
-    static Endpoint endpoint(String id, int port) {
+    public static Endpoint endpoint(String id, int port) {
         return Endpoint.builder(id).host("127.0.0.1").port(port).build();
     }
 
-    URI uri(String pathAndQuery) {
-        return container.uri(pathAndQuery);
+    public URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
     }
 
-    HttpRequest.Builder request(String pathAndQuery) {
+    public HttpRequest.Builder request(String pathAndQuery) {
         return HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(60));
     }
 
-    HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
         return http.send(request(pathAndQuery).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> send(HttpRequest r) throws IOException, InterruptedException {
+    public HttpResponse<String> send(HttpRequest r) throws IOException, InterruptedException {
         return http.send(r, HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<InputStream> stream(HttpRequest r) throws IOException, InterruptedException {
+    public HttpResponse<InputStream> stream(HttpRequest r) throws IOException, InterruptedException {
         return http.send(r, HttpResponse.BodyHandlers.ofInputStream());
     }
 
     @Override
     public void close() {
-        container.close();
+        proxy.close();
     }
 
     /** An input stream of {@code size} pattern bytes generated on the fly. */
-    static InputStream patternStream(long size) {
+    public static InputStream patternStream(long size) {
         return new InputStream() {
             long pos;
 
@@ -91,7 +93,7 @@ final class ProxyFixture implements AutoCloseable {
     }
 
     /** Reads a stream to its end; returns {count, crc32}. */
-    static long[] countAndCrc(InputStream in) throws IOException {
+    public static long[] countAndCrc(InputStream in) throws IOException {
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         byte[] buf = new byte[65536];
         long count = 0;

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,14 +17,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * reaches a backend byte for byte, which a servlet backend would decode first. Keeps connections
  * alive; one thread per connection; requests with a Content-Length body are read and dropped.
  */
-final class RecordingBackend implements AutoCloseable {
+public final class RecordingBackend implements AutoCloseable {
 
     private final ServerSocket server;
     private final List<String> heads = new CopyOnWriteArrayList<>();
     private final byte[] response;
 
     /** A backend answering every request with {@code response} (the whole response, bytes as ISO-8859-1). */
-    RecordingBackend(String response) throws IOException {
+    public RecordingBackend(String response) throws IOException {
         this.response = response.getBytes(StandardCharsets.ISO_8859_1);
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::run, "recording-backend");
@@ -33,21 +33,21 @@ final class RecordingBackend implements AutoCloseable {
     }
 
     /** A backend answering {@code 200 OK} with the body {@code ok}. */
-    static RecordingBackend ok() throws IOException {
+    public static RecordingBackend ok() throws IOException {
         return new RecordingBackend("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** Every request head received so far, in order. */
-    List<String> heads() {
+    public List<String> heads() {
         return heads;
     }
 
     /** The request line of the last request received, or null. */
-    String lastRequestLine() {
+    public String lastRequestLine() {
         if (heads.isEmpty()) {
             return null;
         }

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +13,6 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Broadcast routes (seed 003): seed test cases, aggregations, summary, skipped and failing endpoints. */
 class FanOutIT {
@@ -58,11 +57,11 @@ class FanOutIT {
         return b.build();
     }
 
-    static ProxyFixture proxy(TestContainer.Kind kind, Upstream up, FanOut fanOut) {
+    static ProxyFixture proxy(ProxyEngine kind, Upstream up, FanOut fanOut) {
         return proxy(kind, up, fanOut, ProxyConfig.builder());
     }
 
-    static ProxyFixture proxy(TestContainer.Kind kind, Upstream up, FanOut fanOut, ProxyConfig.Builder cfg) {
+    static ProxyFixture proxy(ProxyEngine kind, Upstream up, FanOut fanOut, ProxyConfig.Builder cfg) {
         return new ProxyFixture(kind, cfg.route(Route.builder("webhook", up).broadcast(fanOut).build()).build());
     }
 
@@ -84,8 +83,8 @@ class FanOutIT {
     // ---- seed 003's cases, through a broadcast ALL route -------------------------------------
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void routeToEachBackendAnswersWithBothResults(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void routeToEachBackendAnswersWithBothResults(ProxyEngine kind) throws Exception {
         FanOut summary = FanOut.builder().summary(true).build();
         try (ProxyFixture p = proxy(kind, upstream(one, two), summary)) {
             for (FanOutBackend target : new FanOutBackend[] {one, two}) {
@@ -113,8 +112,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void anyFailingBackendFailsTheRequestWithItsStatus(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void anyFailingBackendFailsTheRequestWithItsStatus(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, upstream(one, two), FanOut.builder().build())) {
             int h1 = one.hits.get();
             int h2 = two.hits.get();
@@ -141,8 +140,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void largeFilePayloadReachesEveryBackendExactly(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void largeFilePayloadReachesEveryBackendExactly(ProxyEngine kind) throws Exception {
         byte[] file = new byte[5 << 20];
         new Random(3).nextBytes(file);
         CRC32 crc = new CRC32();
@@ -172,8 +171,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void bodyOverTheLimitIs413AndReachesNoBackend(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void bodyOverTheLimitIs413AndReachesNoBackend(ProxyEngine kind) throws Exception {
         ProxyConfig.Builder cfg = ProxyConfig.builder().maxRequestBodyBytes(100_000);
         try (ProxyFixture p = proxy(kind, upstream(one, two), FanOut.builder().build(), cfg)) {
             int h1 = one.hits.get();
@@ -196,8 +195,8 @@ class FanOutIT {
     // ---- aggregations ------------------------------------------------------------------------
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void firstSuccessAnswersAndTheOthersAreDrained(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void firstSuccessAnswersAndTheOthersAreDrained(ProxyEngine kind) throws Exception {
         // backend_one (first in order) waits on its gate; backend_two answers at once
         Upstream up = upstream(one, two);
         try (ProxyFixture p = proxy(kind, up, FanOut.builder().aggregation(FanOut.Aggregation.FIRST).build())) {
@@ -216,8 +215,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void firstFailsOnlyWhenEveryEndpointFailed(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void firstFailsOnlyWhenEveryEndpointFailed(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, upstream(one, two), FanOut.builder().aggregation(FanOut.Aggregation.FIRST).build())) {
             HttpResponse<String> r = post(p, "/", "fail_one");
             assertEquals(200, r.statusCode());
@@ -229,8 +228,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void quorumOfTwoOutOfThree(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void quorumOfTwoOutOfThree(ProxyEngine kind) throws Exception {
         FanOut q = FanOut.builder().quorum(2).summary(true).build();
         try (ProxyFixture p = proxy(kind, upstream(one, two, three), q)) {
             HttpResponse<String> r = p.get("/status?code=500&on=backend_two");
@@ -252,8 +251,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void primaryResponseIsReturnedWhenItSucceeded(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void primaryResponseIsReturnedWhenItSucceeded(ProxyEngine kind) throws Exception {
         FanOut f = FanOut.builder().primary("backend_two").build();
         try (ProxyFixture p = proxy(kind, upstream(one, two), f)) {
             HttpResponse<String> r = post(p, "/", "backend=backend_two");
@@ -270,8 +269,8 @@ class FanOutIT {
     // ---- unavailable, refused, timed out -----------------------------------------------------
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void unavailableEndpointsAreSkippedAndNothingAvailableIs503(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void unavailableEndpointsAreSkippedAndNothingAvailableIs503(ProxyEngine kind) throws Exception {
         Upstream up = upstream(one, two);
         try (ProxyFixture p = proxy(kind, up, FanOut.builder().summary(true).build())) {
             up.setState("backend_two", EndpointState.DOWN);
@@ -292,8 +291,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void refusedConnectionIs502AndTimeoutIs504(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void refusedConnectionIs502AndTimeoutIs504(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("webhooks").endpoint(one.endpoint())
                 .endpoint(Endpoint.builder("closed").host("127.0.0.1").port(ProxyFailuresIT.closedPort()).build())
                 .build();
@@ -314,8 +313,8 @@ class FanOutIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void concurrentBroadcastsAllComplete(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void concurrentBroadcastsAllComplete(ProxyEngine kind) throws Exception {
         Upstream up = upstream(one, two, three);
         try (ProxyFixture p = proxy(kind, up, FanOut.builder().build())) {
             CompletableFuture<?>[] fs = new CompletableFuture<?>[40];

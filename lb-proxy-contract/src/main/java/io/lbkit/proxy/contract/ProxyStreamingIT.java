@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -21,7 +20,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Proxying and streaming in both containers: routing, bodies both ways, HEAD, SSE. */
 class ProxyStreamingIT {
@@ -41,7 +40,7 @@ class ProxyStreamingIT {
         b.close();
     }
 
-    private static ProxyFixture proxy(TestContainer.Kind kind) {
+    private static ProxyFixture proxy(ProxyEngine kind) {
         Upstream up = Upstream.builder("backend").endpoint(ProxyFixture.endpoint(a))
                 .endpoint(ProxyFixture.endpoint(b)).build();
         return new ProxyFixture(kind, ProxyConfig.builder()
@@ -55,10 +54,10 @@ class ProxyStreamingIT {
      * gives 0 bytes; the body must go on (it once stalled until the backend's idle timeout).
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void chunkHeadersArrivingAloneDoNotStallTheBody(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void chunkHeadersArrivingAloneDoNotStallTheBody(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
-            String raw = RawHttp.sendChunksApart(p.container.port(), "/echo", 20, "0123456789", 5);
+            String raw = RawHttp.sendChunksApart(p.port(), "/echo", 20, "0123456789", 5);
             assertEquals(200, RawHttp.status(raw), raw);
             assertTrue(RawHttp.body(raw).replaceAll("\r\n[0-9a-fA-F]+\r\n|^[0-9a-fA-F]+\r\n|\r\n0\r\n\r\n$", "")
                     .equals("0123456789".repeat(20)), raw);
@@ -66,8 +65,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void roundRobinWithServedBy(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void roundRobinWithServedBy(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < 4; i++) {
@@ -82,8 +81,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void unmatchedRequestGoesToTheApplication(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void unmatchedRequestGoesToTheApplication(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             HttpResponse<String> r = p.send(p.request("/id").method("DELETE", HttpRequest.BodyPublishers.noBody()).build());
             assertEquals(404, r.statusCode());
@@ -92,8 +91,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void smallAndTenMebibyteBodiesBothWays(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void smallAndTenMebibyteBodiesBothWays(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             HttpResponse<String> small = p.send(p.request("/echo")
                     .POST(HttpRequest.BodyPublishers.ofString("hello")).build());
@@ -136,8 +135,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void headHasLengthButNoBody(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void headHasLengthButNoBody(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             HttpResponse<String> r = p.send(p.request("/download?size=1000")
                     .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
@@ -150,8 +149,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void sseEventsArriveBeforeTheStreamEnds(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void sseEventsArriveBeforeTheStreamEnds(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             String key = UUID.randomUUID().toString();
             HttpResponse<InputStream> r = p.stream(p.request("/sse?events=3&key=" + key).GET().build());
@@ -172,8 +171,8 @@ class ProxyStreamingIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void noDecodingNoUserAgentNoCookieJar(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void noDecodingNoUserAgentNoCookieJar(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind)) {
             HttpResponse<String> r = p.send(p.request("/headers?x=1&y=%20")
                     .header("Accept-Encoding", "gzip").build());

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import io.lbkit.core.Endpoint;
 import jakarta.servlet.http.HttpServlet;
@@ -29,18 +29,18 @@ import org.eclipse.jetty.server.ServerConnector;
  * </ul>
  * Records the length and CRC-32 of the last body it received and counts requests.
  */
-final class FanOutBackend implements AutoCloseable {
+public final class FanOutBackend implements AutoCloseable {
 
-    final String name;
-    final String id;
+    public final String name;
+    public final String id;
     private final Server server;
     private final ServerConnector connector;
-    final AtomicInteger hits = new AtomicInteger();
-    final AtomicInteger gateDone = new AtomicInteger();
-    final AtomicReference<long[]> lastBody = new AtomicReference<>();
+    public final AtomicInteger hits = new AtomicInteger();
+    public final AtomicInteger gateDone = new AtomicInteger();
+    public final AtomicReference<long[]> lastBody = new AtomicReference<>();
     private final Semaphore gate = new Semaphore(0);
 
-    FanOutBackend(String name) throws Exception {
+    public FanOutBackend(String name) throws Exception {
         this.name = name;
         this.id = "backend_" + name;
         server = new Server();
@@ -54,16 +54,16 @@ final class FanOutBackend implements AutoCloseable {
         server.start();
     }
 
-    Endpoint endpoint() {
+    public Endpoint endpoint() {
         return Endpoint.builder(id).host("127.0.0.1").port(connector.getLocalPort()).build();
     }
 
     /** Closes the gate again (tests share backends). */
-    void shut() {
+    public void shut() {
         gate.drainPermits();
     }
 
-    void open() {
+    public void open() {
         gate.release(1000);
     }
 

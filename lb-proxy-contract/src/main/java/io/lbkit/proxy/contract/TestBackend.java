@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -35,9 +35,9 @@ import org.eclipse.jetty.server.ServerConnector;
  * </ul>
  * Every request is counted per path ({@link #hits(String)}).
  */
-final class TestBackend implements AutoCloseable {
+public final class TestBackend implements AutoCloseable {
 
-    static final Map<String, Semaphore> SSE_GATES = new ConcurrentHashMap<>();
+    public static final Map<String, Semaphore> SSE_GATES = new ConcurrentHashMap<>();
 
     private final String id;
     private final Server server;
@@ -45,11 +45,11 @@ final class TestBackend implements AutoCloseable {
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private volatile boolean stopping;
 
-    TestBackend(String id) throws Exception {
+    public TestBackend(String id) throws Exception {
         this(id, 0);
     }
 
-    TestBackend(String id, int port) throws Exception {
+    public TestBackend(String id, int port) throws Exception {
         this.id = id;
         server = new Server();
         connector = new ServerConnector(server);
@@ -62,33 +62,33 @@ final class TestBackend implements AutoCloseable {
         server.start();
     }
 
-    String id() {
+    public String id() {
         return id;
     }
 
-    int port() {
+    public int port() {
         return connector.getLocalPort();
     }
 
-    int hits(String path) {
+    public int hits(String path) {
         AtomicInteger n = hits.get(path);
         return n == null ? 0 : n.get();
     }
 
-    int totalHits() {
+    public int totalHits() {
         return hits.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
-    static void allow(String key) {
+    public static void allow(String key) {
         SSE_GATES.computeIfAbsent(key, k -> new Semaphore(0)).release();
     }
 
     /** The byte at position i of the download pattern. */
-    static byte pattern(long i) {
+    public static byte pattern(long i) {
         return (byte) ((i * 31 + (i >>> 13)) & 0xff);
     }
 
-    static long patternCrc(long size) {
+    public static long patternCrc(long size) {
         CRC32 crc = new CRC32();
         byte[] buf = new byte[8192];
         long i = 0;

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +12,6 @@ import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -33,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Failures, timeouts, retries and error statuses, in both containers. */
 class ProxyFailuresIT {
@@ -57,7 +56,7 @@ class ProxyFailuresIT {
         }
     }
 
-    private static ProxyFixture proxy(TestContainer.Kind kind, Upstream up, ProxyConfig.Builder b) {
+    private static ProxyFixture proxy(ProxyEngine kind, Upstream up, ProxyConfig.Builder b) {
         return new ProxyFixture(kind, b.route(Route.builder("all", up).build()).build());
     }
 
@@ -88,8 +87,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void connectFailureMovesToTheNextEndpointEvenForPost(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void connectFailureMovesToTheNextEndpointEvenForPost(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("dead", closedPort()))
                 .endpoint(ProxyFixture.endpoint(a)).build();
         Map<String, List<String>> seen = record(up);
@@ -108,8 +107,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aKeptAliveConnectionTheBackendClosedIsRetriedWithoutBlame(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aKeptAliveConnectionTheBackendClosedIsRetriedWithoutBlame(ProxyEngine kind) throws Exception {
         // every second request on a connection is reset by the backend: the proxy's pooled
         // connection is always stale when reused (a backend idle timeout racing the reuse)
         try (RawBackend b = new RawBackend(RawBackend.Mode.ONE_PER_CONNECTION)) {
@@ -144,8 +143,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aTimeoutWithNoEndpointLeftToRetryOnIs502AsNoLiveUpstreams(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aTimeoutWithNoEndpointLeftToRetryOnIs502AsNoLiveUpstreams(ProxyEngine kind) throws Exception {
         try (TestBackend b = new TestBackend("b")) {
             Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(b)).build();
             up.setState(ProxyFixture.endpoint(b).id(), EndpointState.DRAINING); // counts in tries, takes no new request
@@ -158,8 +157,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void postThatReachedABackendIsNotResentButGetIs(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void postThatReachedABackendIsNotResentButGetIs(ProxyEngine kind) throws Exception {
         try (RawBackend reset = new RawBackend(RawBackend.Mode.CLOSE_AFTER_REQUEST)) {
             // maxFails 0: the resetting endpoint is not banned by passive health, so picks keep reaching it
             Upstream up = Upstream.builder("u").endpoint(io.lbkit.core.Endpoint.builder("reset").host("127.0.0.1")
@@ -186,8 +185,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void readIdleAndTotalTimeoutsGive504(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void readIdleAndTotalTimeoutsGive504(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         Map<String, List<String>> seen = record(up);
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().readTimeout(Duration.ofMillis(300)))) {
@@ -200,8 +199,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void connectTimeoutGives504(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void connectTimeoutGives504(ProxyEngine kind) throws Exception {
         // a listener whose accept queue is full: further SYNs are dropped and connect() hangs
         try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             List<java.net.Socket> fillers = new java.util.ArrayList<>();
@@ -231,8 +230,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void nothingEligibleGives503AndAllFailedGives502(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void nothingEligibleGives503AndAllFailedGives502(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
             up.setState("a", EndpointState.DOWN);
@@ -252,8 +251,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void invalidResponseGives502AndConfiguredStatusIsRetried(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void invalidResponseGives502AndConfiguredStatusIsRetried(ProxyEngine kind) throws Exception {
         try (RawBackend garbage = new RawBackend(RawBackend.Mode.GARBAGE)) {
             Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("g", garbage.port())).build();
             Map<String, List<String>> seen = record(up);
@@ -276,8 +275,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aStatusRetryNeverResendsABodyThatStartedStreaming(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aStatusRetryNeverResendsABodyThatStartedStreaming(ProxyEngine kind) throws Exception {
         // nginx with proxy_request_buffering off: once body bytes went to an endpoint, a retryable
         // status (here 503, after the whole body was read) is passed to the client, not retried
         // with what is left of the body
@@ -297,8 +296,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void bodyLimitGives413UpFrontAndWhileStreaming(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void bodyLimitGives413UpFrontAndWhileStreaming(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestBodyBytes(1000))) {
             int before = a.hits("/upload");
@@ -319,15 +318,15 @@ class ProxyFailuresIT {
      * container closes with unread bytes and the client's write or read fails.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void refusedBodyIsDrainedSoAClientStillSendingReads413(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void refusedBodyIsDrainedSoAClientStillSendingReads413(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestBodyBytes(1000))) {
             int before = a.hits("/upload");
             int rounds = Integer.getInteger("lbkit.test.rounds", 5);
             for (boolean chunked : new boolean[] {true, false}) {
                 for (int i = 0; i < rounds; i++) {
-                    String raw = RawHttp.sendBodyThenRead(p.container.port(), "/upload", 2L << 20, chunked);
+                    String raw = RawHttp.sendBodyThenRead(p.port(), "/upload", 2L << 20, chunked);
                     assertEquals(413, RawHttp.status(raw), (chunked ? "chunked" : "declared") + " #" + i + ": " + raw);
                     assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), raw);
                 }
@@ -345,17 +344,17 @@ class ProxyFailuresIT {
      * body whose every pause is shorter than the timeout passes, however long it takes in all.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aStalledRequestBodyGets408(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aStalledRequestBodyGets408(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         Map<String, List<String>> seen = record(up);
         ProxyConfig.Builder cfg = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2));
         try (ProxyFixture p = proxy(kind, up, cfg)) {
-            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            String raw = RawHttp.sendPartOfBodyThenRead(p.port(), "/upload", 100, 10);
             assertEquals(408, RawHttp.status(raw), raw);
             assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), raw);
             assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
-            String slow = RawHttp.sendPiecesApart(p.container.port(), "/upload", 8, "abc", 300); // 2.4 s in pauses of 0.3 s
+            String slow = RawHttp.sendPiecesApart(p.port(), "/upload", 8, "abc", 300); // 2.4 s in pauses of 0.3 s
             assertEquals(200, RawHttp.status(slow), slow);
             assertEquals("24 ", RawHttp.body(slow).substring(0, 3), "the backend got the whole body: " + slow);
         }
@@ -364,7 +363,7 @@ class ProxyFailuresIT {
         ProxyConfig buffered = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2))
                 .route(Route.builder("all", up).broadcast(FanOut.builder().build()).build()).build();
         try (ProxyFixture p = new ProxyFixture(kind, buffered)) {
-            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            String raw = RawHttp.sendPartOfBodyThenRead(p.port(), "/upload", 100, 10);
             assertEquals(408, RawHttp.status(raw), raw);
             assertEquals(before, a.hits("/upload"), "no backend saw the incomplete body");
         }
@@ -377,14 +376,14 @@ class ProxyFailuresIT {
      * closes), the endpoint not blamed.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aStalledBodyIs408AlsoWhenTheBackendIdleTimeoutFiresFirst(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aStalledBodyIs408AlsoWhenTheBackendIdleTimeoutFiresFirst(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         Map<String, List<String>> seen = record(up);
         ProxyConfig.Builder cfg = ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2))
                 .readTimeout(Duration.ofSeconds(1)); // shorter; with equal values (the defaults) it is a race
         try (ProxyFixture p = proxy(kind, up, cfg)) {
-            String raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
+            String raw = RawHttp.sendPartOfBodyThenRead(p.port(), "/upload", 100, 10);
             assertEquals(408, RawHttp.status(raw), raw + " outcomes " + seen);
             assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
         }
@@ -396,14 +395,14 @@ class ProxyFailuresIT {
      * not blamed.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aStalledBodyAfterTheResponseStartedDoesNotBlameTheEndpoint(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aStalledBodyAfterTheResponseStartedDoesNotBlameTheEndpoint(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         Map<String, List<String>> seen = record(up);
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().clientBodyTimeout(Duration.ofSeconds(2)))) {
             String raw;
             try {
-                raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/echo-flush", 100, 10);
+                raw = RawHttp.sendPartOfBodyThenRead(p.port(), "/echo-flush", 100, 10);
             } catch (java.net.SocketException e) {
                 raw = e.toString(); // an abort may reset the connection
             }
@@ -412,64 +411,35 @@ class ProxyFailuresIT {
         }
     }
 
-    /**
-     * The container's own read timeout firing first (Jetty's connector idle timeout, Tomcat's
-     * connectionTimeout; here 1.5 s, under the default clientBodyTimeout) is answered with 408 too.
-     */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aContainerReadTimeoutOnTheBodyIsA408(TestContainer.Kind kind) throws Exception {
-        Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
-        Map<String, List<String>> seen = record(up);
-        try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
-            java.lang.reflect.Field f = p.container.getClass().getDeclaredField("connector");
-            f.setAccessible(true);
-            Object connector = f.get(p.container);
-            if (kind == TestContainer.Kind.JETTY) {
-                ((org.eclipse.jetty.server.ServerConnector) connector).setIdleTimeout(1500);
-            } else {
-                ((org.apache.catalina.connector.Connector) connector).setProperty("connectionTimeout", "1500");
-            }
-            String raw;
-            try {
-                raw = RawHttp.sendPartOfBodyThenRead(p.container.port(), "/upload", 100, 10);
-            } catch (IOException e) {
-                raw = e.toString();
-            }
-            assertTrue(raw.startsWith("HTTP/1.1 408"), "[" + raw + "] outcomes " + seen);
-            assertEquals(List.of("CANCELLED"), seen.get(ProxyFixture.endpoint(a).id()), "outcomes " + seen);
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void refusedBufferedBodyIsDrainedToo(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void refusedBufferedBodyIsDrainedToo(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         ProxyConfig cfg = ProxyConfig.builder().maxRequestBodyBytes(1000)
                 .route(Route.builder("all", up).broadcast(FanOut.builder().build()).build()).build();
         try (ProxyFixture p = new ProxyFixture(kind, cfg)) {
             int before = a.hits("/upload");
-            String raw = RawHttp.sendBodyThenRead(p.container.port(), "/upload", 2L << 20, true);
+            String raw = RawHttp.sendBodyThenRead(p.port(), "/upload", 2L << 20, true);
             assertEquals(413, RawHttp.status(raw), raw);
             assertEquals(before, a.hits("/upload"), "a buffered body over the limit never reaches a backend");
         }
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void oversizedHeadersGive431AndBadHostGives400(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void oversizedHeadersGive431AndBadHostGives400(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).build();
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().maxRequestHeaderBytes(2048))) {
             HttpResponse<String> r = p.send(p.request("/id").header("X-Big", "y".repeat(3000)).build());
             assertEquals(431, r.statusCode());
-            String raw = RawHttp.exchange(p.container.port(), "GET /id HTTP/1.1", "Host: bad host!", "Connection: close");
+            String raw = RawHttp.exchange(p.port(), "GET /id HTTP/1.1", "Host: bad host!", "Connection: close");
             assertEquals(400, RawHttp.status(raw));
         }
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void responseFailingAfterItStartedAbortsTheClientConnection(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void responseFailingAfterItStartedAbortsTheClientConnection(ProxyEngine kind) throws Exception {
         try (RawBackend partial = new RawBackend(RawBackend.Mode.PARTIAL_CHUNKED)) {
             Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("p", partial.port())).build();
             Map<String, List<String>> seen = record(up);
@@ -488,8 +458,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aResponseHeaderOverBufferSizeIsAn502InvalidResponse(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aResponseHeaderOverBufferSizeIsAn502InvalidResponse(ProxyEngine kind) throws Exception {
         // nginx: "upstream sent too big header" (proxy_buffer_size) gives 502
         try (RawBackend big = new RawBackend(RawBackend.Mode.BIG_HEADER)) {
             Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("big", big.port())).build();
@@ -504,14 +474,14 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aCutResponseToAClosingClientKeepsItsChunkedFramingSoTheCutShows(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aCutResponseToAClosingClientKeepsItsChunkedFramingSoTheCutShows(ProxyEngine kind) throws Exception {
         // a client that sent Connection: close would otherwise get a body delimited by the close,
         // and the abort would look like the end of a complete response (nginx keeps chunking)
         try (RawBackend partial = new RawBackend(RawBackend.Mode.PARTIAL_CHUNKED)) {
             Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint("p", partial.port())).build();
             try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
-                String raw = RawHttp.exchange(p.container.port(), "GET /cut HTTP/1.1", "Host: x", "Connection: close");
+                String raw = RawHttp.exchange(p.port(), "GET /cut HTTP/1.1", "Host: x", "Connection: close");
                 assertEquals(200, RawHttp.status(raw), raw);
                 assertTrue(RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked"), raw);
                 assertTrue(RawHttp.body(raw).startsWith("5\r\nhello"), raw);
@@ -521,8 +491,8 @@ class ProxyFailuresIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void backendKilledUnderLoadFailsNoIdempotentRequest(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void backendKilledUnderLoadFailsNoIdempotentRequest(ProxyEngine kind) throws Exception {
         TestBackend victim = new TestBackend("victim");
         Upstream up = Upstream.builder("u").endpoint(ProxyFixture.endpoint(a)).endpoint(ProxyFixture.endpoint(victim)).build();
         try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder())) {
@@ -562,16 +532,8 @@ class ProxyFailuresIT {
 
     /** Waits up to 10 s until a backend connection of the proxy is idle in its pool. */
     private static void awaitIdleConnection(ProxyFixture p) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            for (org.eclipse.jetty.client.Destination d : p.filter.backendClient().getDestinations()) {
-                if (d.getConnectionPool() instanceof org.eclipse.jetty.client.AbstractConnectionPool pool
-                        && pool.getIdleConnectionCount() > 0) {
-                    return;
-                }
-            }
-            Thread.sleep(5);
+        if (!p.proxy.awaitIdleBackendConnection(10_000)) {
+            throw new AssertionError("no idle backend connection in the pool after 10 s");
         }
-        throw new AssertionError("no idle backend connection in the pool after 10 s");
     }
 }

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +11,6 @@ import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.net.http.HttpRequest;
 import java.util.HashSet;
 import java.util.Set;
@@ -19,7 +18,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hash keys of a route: header, cookie, query parameter, URI and client address, with nginx's
@@ -59,7 +58,7 @@ class HashKeyIT {
         return id;
     }
 
-    private void check(TestContainer.Kind kind, BalancingPolicy policy, RequestValue key,
+    private void check(ProxyEngine kind, BalancingPolicy policy, RequestValue key,
                        Function<String, HttpRequest.Builder> request, Function<String, String> keyOf,
                        ProxyFixture[] holder) throws Exception {
         Upstream up = upstream(policy);
@@ -81,8 +80,8 @@ class HashKeyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void headerCookieQueryAndUriKeys(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void headerCookieQueryAndUriKeys(ProxyEngine kind) throws Exception {
         ProxyFixture[] p = new ProxyFixture[1];
         BalancingPolicy hash = BalancingPolicy.hash();
         BalancingPolicy ketama = BalancingPolicy.consistentHash();
@@ -97,8 +96,8 @@ class HashKeyIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void clientIpKeyAndMissingKeyIsServed(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void clientIpKeyAndMissingKeyIsServed(ProxyEngine kind) throws Exception {
         BalancingPolicy hash = BalancingPolicy.hash();
         Upstream up = upstream(hash);
         try (ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder()

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +9,6 @@ import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Targeted routing: a header, query parameter or form field names the endpoint, strictly. */
 class TargetedIT {
@@ -47,13 +46,13 @@ class TargetedIT {
                 .endpoint(ProxyFixture.endpoint(c)).build();
     }
 
-    static ProxyFixture proxy(TestContainer.Kind kind, Route route) {
+    static ProxyFixture proxy(ProxyEngine kind, Route route) {
         return new ProxyFixture(kind, ProxyConfig.builder().route(route).build());
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void headerNamesTheEndpoint(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void headerNamesTheEndpoint(ProxyEngine kind) throws Exception {
         Upstream up = upstream();
         try (ProxyFixture p = proxy(kind, Route.builder("t", up).target(RequestValue.header("X-Backend")).build())) {
             for (String id : new String[] {"b", "b", "c", "a", "c", "c", "b"}) {
@@ -69,8 +68,8 @@ class TargetedIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void unavailableTargetIs503AndNeverAnotherEndpoint(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void unavailableTargetIs503AndNeverAnotherEndpoint(ProxyEngine kind) throws Exception {
         Upstream up = upstream();
         try (ProxyFixture p = proxy(kind, Route.builder("t", up).target(RequestValue.query("backend")).build())) {
             up.setState("b", EndpointState.DOWN);
@@ -89,8 +88,8 @@ class TargetedIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void formFieldNamesTheEndpointAndTheBodyStillReachesIt(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void formFieldNamesTheEndpointAndTheBodyStillReachesIt(ProxyEngine kind) throws Exception {
         Upstream up = upstream();
         try (ProxyFixture p = proxy(kind, Route.builder("t", up).target(RequestValue.param("backend")).build())) {
             String form = "event=push&backend=c&payload=" + "x".repeat(50_000);
@@ -120,8 +119,8 @@ class TargetedIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void cookieAndMetadataTargets(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void cookieAndMetadataTargets(ProxyEngine kind) throws Exception {
         Upstream up = Upstream.builder("targets")
                 .endpoint(Endpoint.builder("a").host("127.0.0.1").port(a.port()).metadata(Map.of("zone", "east")).build())
                 .endpoint(Endpoint.builder("b").host("127.0.0.1").port(b.port()).metadata(Map.of("zone", "west")).build())

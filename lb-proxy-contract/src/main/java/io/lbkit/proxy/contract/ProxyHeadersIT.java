@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,13 +8,12 @@ import io.lbkit.core.Upstream;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.servlet.testing.TestContainer;
 import java.net.http.HttpResponse;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Header rules in both containers: hop-by-hop, forwarding headers and spoofing, Via, Host, session headers. */
 class ProxyHeadersIT {
@@ -31,7 +30,7 @@ class ProxyHeadersIT {
         a.close();
     }
 
-    private static ProxyFixture proxy(TestContainer.Kind kind, ProxyConfig.Builder b) {
+    private static ProxyFixture proxy(ProxyEngine kind, ProxyConfig.Builder b) {
         Upstream up = Upstream.builder("backend").endpoint(ProxyFixture.endpoint(a)).build();
         return new ProxyFixture(kind, b.route(Route.builder("all", up).build()).build());
     }
@@ -42,16 +41,16 @@ class ProxyHeadersIT {
         lines[1] = "Host: front.example:8080";
         lines[2] = "Connection: close";
         System.arraycopy(extraHeaders, 0, lines, 3, extraHeaders.length);
-        String raw = RawHttp.exchange(p.container.port(), lines);
+        String raw = RawHttp.exchange(p.port(), lines);
         assertEquals(200, RawHttp.status(raw), raw);
         return RawHttp.body(raw);
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void hopByHopRequestHeadersAreRemovedIncludingConnectionTokens(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void hopByHopRequestHeadersAreRemovedIncludingConnectionTokens(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String raw = RawHttp.exchange(p.container.port(), "GET /headers HTTP/1.1", "Host: front.example",
+            String raw = RawHttp.exchange(p.port(), "GET /headers HTTP/1.1", "Host: front.example",
                     "Connection: close, X-Foo", "X-Foo: secret", "Keep-Alive: timeout=5", "TE: trailers, deflate;q=0.5",
                     "Proxy-Authorization: Basic abc", "Proxy-Connection: keep-alive",
                     "Trailer: X-T", "X-Keep: yes");
@@ -73,10 +72,10 @@ class ProxyHeadersIT {
      * {@code TE: trailers}; a session header in the trailers is dropped like one in the headers.
      */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void trailersPassBothWaysExceptSessionFields(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void trailersPassBothWaysExceptSessionFields(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String raw = RawHttp.exchange(p.container.port(), "POST /trailers HTTP/1.1", "Host: front.example",
+            String raw = RawHttp.exchange(p.port(), "POST /trailers HTTP/1.1", "Host: front.example",
                     "Connection: close", "TE: trailers", "Transfer-Encoding: chunked", "Trailer: X-Client-T",
                     "Content-Type: text/plain", "", "5\r\nhello\r\n0\r\nX-Client-T: from-client\r\n\r\n");
             assertEquals(200, RawHttp.status(raw), raw);
@@ -95,10 +94,10 @@ class ProxyHeadersIT {
 
     /** A 204 has no body, so no chunked framing either, even for a client that accepts trailers. */
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void noContentResponseGetsNoChunkedFramingForATrailerClient(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void noContentResponseGetsNoChunkedFramingForATrailerClient(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String raw = RawHttp.exchange(p.container.port(), "GET /status?code=204 HTTP/1.1", "Host: front.example",
+            String raw = RawHttp.exchange(p.port(), "GET /status?code=204 HTTP/1.1", "Host: front.example",
                     "Connection: close", "TE: trailers");
             assertEquals(204, RawHttp.status(raw), raw);
             assertFalse(RawHttp.head(raw).toLowerCase(Locale.ROOT).contains("transfer-encoding"), raw);
@@ -106,10 +105,10 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void hopByHopAndSessionResponseHeadersAreRemoved(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void hopByHopAndSessionResponseHeadersAreRemoved(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String raw = RawHttp.exchange(p.container.port(), "GET /setheaders HTTP/1.1", "Host: front.example",
+            String raw = RawHttp.exchange(p.port(), "GET /setheaders HTTP/1.1", "Host: front.example",
                     "Connection: close");
             String head = RawHttp.head(raw).toLowerCase(Locale.ROOT);
             assertEquals(200, RawHttp.status(raw));
@@ -119,7 +118,7 @@ class ProxyHeadersIT {
             assertTrue(head.contains("\r\nx-served-by: a\r\n"), head);
             assertTrue(head.contains("\r\ndate: "), head);
             // Jetty adds its own Server header too unless HttpConfiguration.setSendServerVersion(false)
-            assertEquals(kind == TestContainer.Kind.TOMCAT ? 1 : 2, head.split("\r\nserver:", -1).length - 1, head);
+            assertEquals(kind.name().equals("tomcat") ? 1 : 2, head.split("\r\nserver:", -1).length - 1, head);
             assertEquals(1, head.split("\r\ndate:", -1).length - 1, "one Date header: " + head);
             for (String gone : new String[] {"x-drop-me", "keep-alive", "proxy-authenticate", "x-new-session-data"}) {
                 assertFalse(head.contains("\r\n" + gone + ":"), gone + " reached the client:\n" + head);
@@ -128,10 +127,10 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void expectContinueIsAnsweredByTheContainerAndNotForwarded(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void expectContinueIsAnsweredByTheContainerAndNotForwarded(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String raw = RawHttp.exchange(p.container.port(), "POST /headers HTTP/1.1", "Host: front.example",
+            String raw = RawHttp.exchange(p.port(), "POST /headers HTTP/1.1", "Host: front.example",
                     "Connection: close", "Expect: 100-continue", "Content-Length: 5", "", "hello");
             assertTrue(raw.contains("HTTP/1.1 200"), raw);
             String body = raw.substring(raw.indexOf("POST /headers"));
@@ -141,24 +140,24 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void connectTraceAndHttp10ChunkedNeverReachTheBackend(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void connectTraceAndHttp10ChunkedNeverReachTheBackend(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
-            String connect = RawHttp.exchange(p.container.port(), "CONNECT /tunnel HTTP/1.1", "Host: x");
+            String connect = RawHttp.exchange(p.port(), "CONNECT /tunnel HTTP/1.1", "Host: x");
             // Tomcat refuses CONNECT itself (501) before any filter; on Jetty the filter answers as nginx
-            assertEquals(kind == TestContainer.Kind.TOMCAT ? 501 : 400, RawHttp.status(connect), connect);
-            String trace = RawHttp.exchange(p.container.port(), "TRACE /trace HTTP/1.1", "Host: x", "Connection: close");
+            assertEquals(kind.name().equals("tomcat") ? 501 : 400, RawHttp.status(connect), connect);
+            String trace = RawHttp.exchange(p.port(), "TRACE /trace HTTP/1.1", "Host: x", "Connection: close");
             assertEquals(405, RawHttp.status(trace), trace);
             assertTrue(RawHttp.head(trace).toLowerCase(Locale.ROOT).contains("allow: "), trace);
             // RFC 9112 section 6.1: faulty framing; answered, then the connection closes, so the
             // request written behind it is never read
-            String chunked10 = RawHttp.exchange(p.container.port(), "POST /chunked10 HTTP/1.0", "Host: x",
+            String chunked10 = RawHttp.exchange(p.port(), "POST /chunked10 HTTP/1.0", "Host: x",
                     "Connection: keep-alive", "Transfer-Encoding: chunked", "",
                     "5\r\nhello\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             assertEquals(400, RawHttp.status(chunked10), chunked10);
             assertEquals(1, chunked10.split("HTTP/1\\.[01] ", -1).length - 1, chunked10);
             for (String coding : new String[] {"identity, chunked", "gzip, chunked"}) {
-                String odd = RawHttp.exchange(p.container.port(), "POST /coding HTTP/1.1", "Host: x",
+                String odd = RawHttp.exchange(p.port(), "POST /coding HTTP/1.1", "Host: x",
                         "Transfer-Encoding: " + coding, "Connection: close", "", "5\r\nhello\r\n0\r\n\r\n");
                 // only chunked alone is forwarded; the container may refuse such framing itself first
                 assertTrue(RawHttp.status(odd) == 501 || RawHttp.status(odd) == 400, coding + ": " + odd);
@@ -169,13 +168,13 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void aNoContentAnswerWithALengthReachesTheClientAsANoContent(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aNoContentAnswerWithALengthReachesTheClientAsANoContent(ProxyEngine kind) throws Exception {
         try (RawBackend b = new RawBackend(RawBackend.Mode.NO_CONTENT_WITH_LENGTH);
              ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(Route.builder("all",
                      Upstream.builder("nc").endpoint(io.lbkit.core.Endpoint.of("127.0.0.1", b.port())).build())
                      .build()).build())) {
-            String raw = RawHttp.exchange(p.container.port(), "GET /nc HTTP/1.1", "Host: x", "Connection: close");
+            String raw = RawHttp.exchange(p.port(), "GET /nc HTTP/1.1", "Host: x", "Connection: close");
             assertEquals(204, RawHttp.status(raw), raw);
             assertEquals("", RawHttp.body(raw), raw);
             assertFalse(RawHttp.head(raw).toLowerCase(Locale.ROOT).contains("content-length: 5"), raw);
@@ -183,8 +182,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void noAcceptEncodingIsAddedAndEncodedAnswersPassUndecoded(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void noAcceptEncodingIsAddedAndEncodedAnswersPassUndecoded(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
             String none = backendSaw(p);
             assertFalse(none.contains("accept-encoding"), none);
@@ -192,7 +191,7 @@ class ProxyHeadersIT {
             assertEquals(1, identity.split("accept-encoding", -1).length - 1, identity);
             assertTrue(identity.contains("\naccept-encoding: identity\n"), identity);
             // nor a Content-Type the client did not send
-            String post = RawHttp.body(RawHttp.exchange(p.container.port(), "POST /headers HTTP/1.1", "Host: x",
+            String post = RawHttp.body(RawHttp.exchange(p.port(), "POST /headers HTTP/1.1", "Host: x",
                     "Content-Length: 2", "Connection: close", "", "ab"));
             assertTrue(post.startsWith("POST /headers\n"), post);
             assertFalse(post.contains("content-type"), post);
@@ -201,7 +200,7 @@ class ProxyHeadersIT {
              ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(Route.builder("all",
                      Upstream.builder("gz").endpoint(io.lbkit.core.Endpoint.of("127.0.0.1", gz.port())).build())
                      .build()).build())) {
-            String raw = RawHttp.exchange(p.container.port(), "GET /g HTTP/1.1", "Host: x", "Accept-Encoding: gzip",
+            String raw = RawHttp.exchange(p.port(), "GET /g HTTP/1.1", "Host: x", "Accept-Encoding: gzip",
                     "Connection: close");
             assertEquals(200, RawHttp.status(raw), raw);
             String head = RawHttp.head(raw).toLowerCase(java.util.Locale.ROOT);
@@ -212,8 +211,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void forwardingHeadersFromAnUntrustedPeerAreReplaced(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void forwardingHeadersFromAnUntrustedPeerAreReplaced(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
             String saw = backendSaw(p, "X-Forwarded-For: 6.6.6.6", "X-Forwarded-Proto: https",
                     "X-Forwarded-Host: evil.example", "X-Forwarded-Port: 1", "Forwarded: for=6.6.6.6;proto=https",
@@ -234,8 +233,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void forwardingHeadersFromATrustedProxyAreAppendedTo(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void forwardingHeadersFromATrustedProxyAreAppendedTo(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder()
                 .trustedProxies(CidrRules.parse("allow 127.0.0.0/8; deny all;")).forwardedBy("_edge"))) {
             String saw = backendSaw(p, "X-Real-IP: 203.0.113.7", "X-Forwarded-For: 203.0.113.7", "X-Forwarded-Proto: https",
@@ -252,8 +251,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void obfuscatedAndUnknownForwardedFor(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void obfuscatedAndUnknownForwardedFor(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder().forwardedFor(ProxyConfig.ForwardedFor.OBFUSCATED))) {
             String saw1 = backendSaw(p);
             String saw2 = backendSaw(p);
@@ -270,8 +269,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void sessionHeadersAreStrippedInEverySpelling(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void sessionHeadersAreStrippedInEverySpelling(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder())) {
             String saw = backendSaw(p, "X-Session-ID: forged", "x-session-data: {\"admin\":true}",
                     "X_Session_Id: forged2", "X-NEW-SESSION-DATA: {}", "x_new_session_data: {}", "X-Session: x",
@@ -286,8 +285,8 @@ class ProxyHeadersIT {
     }
 
     @ParameterizedTest
-    @EnumSource(TestContainer.Kind.class)
-    void hostHeaderCanBeTheEndpointsAndServedByCanBeOff(TestContainer.Kind kind) throws Exception {
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void hostHeaderCanBeTheEndpointsAndServedByCanBeOff(ProxyEngine kind) throws Exception {
         try (ProxyFixture p = proxy(kind, ProxyConfig.builder().hostHeader(ProxyConfig.HostHeader.ENDPOINT)
                 .servedByHeader(null).via(null))) {
             HttpResponse<String> r = p.get("/headers");

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.proxy;
+package io.lbkit.proxy.contract;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,9 +12,9 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A socket-level backend that misbehaves on purpose, one connection at a time per thread. */
-final class RawBackend implements AutoCloseable {
+public final class RawBackend implements AutoCloseable {
 
-    enum Mode {
+    public enum Mode {
         /** Reads the whole request, then closes without answering (a reset after the request was sent). */
         CLOSE_AFTER_REQUEST,
         /** Answers with bytes that are not HTTP. */
@@ -55,7 +55,7 @@ final class RawBackend implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final Thread thread;
 
-    RawBackend(Mode mode) throws IOException {
+    public RawBackend(Mode mode) throws IOException {
         this.mode = mode;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.thread = new Thread(this::run, "raw-backend-" + mode);
@@ -63,11 +63,11 @@ final class RawBackend implements AutoCloseable {
         thread.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    int requests() {
+    public int requests() {
         return requests.get();
     }
 
@@ -181,7 +181,7 @@ final class RawBackend implements AutoCloseable {
     }
 
     /** The next request or response head (up to the empty line) as ISO-8859-1, or null at the end. */
-    static String readHead(InputStream in) throws IOException {
+    public static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int state = 0;
         int c;

@@ -105,6 +105,15 @@ final class BackendPool {
         return f;
     }
 
+    /** How many connections wait idle (on this pool's loop only). */
+    int idleConnections() {
+        int n = 0;
+        for (Slot s : slots.values()) {
+            n += s.idle.size();
+        }
+        return n;
+    }
+
     /** Puts a connection whose exchange ended cleanly back for reuse. */
     void release(BackendConnection c) {
         c.owner = null;

@@ -162,6 +162,16 @@ public final class NettyProxyServer {
         loops.terminationFuture().awaitUninterruptibly(wait.toMillis());
     }
 
+    /** Idle kept-alive backend connections over all loops (each loop counts its own); for tests. */
+    int idleBackendConnections() {
+        int n = 0;
+        for (io.netty.util.concurrent.EventExecutor e : loops) {
+            BackendPool p = engine.pool((io.netty.channel.EventLoop) e);
+            n += e.submit(p::idleConnections).syncUninterruptibly().getNow();
+        }
+        return n;
+    }
+
     /** Settings of the server beside the proxy configuration. */
     public static final class Builder {
         private final ProxyConfig config;

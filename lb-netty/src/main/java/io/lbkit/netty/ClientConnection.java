@@ -51,6 +51,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean draining;
     private long drained;
     private ScheduledFuture<?> drainTimer;
+    private boolean awaitingHead;
+    private long awaitingSince;
+    private ScheduledFuture<?> idleTimer;
+    private final Runnable idleCheck = this::idleCheck;
 
     ClientConnection(Engine engine) {
         this.engine = engine;
@@ -64,7 +68,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        awaitRequest();
+    }
+
+    /** Reads the next request head, for at most the client idle timeout. */
+    private void awaitRequest() {
+        awaitingHead = true;
+        awaitingSince = System.nanoTime();
+        if (idleTimer == null) {
+            idleTimer = channel.eventLoop().schedule(idleCheck, engine.clientIdleNanos, TimeUnit.NANOSECONDS);
+        }
         read();
+    }
+
+    private void idleCheck() {
+        idleTimer = null;
+        if (!awaitingHead || !channel.isActive()) {
+            return;
+        }
+        long left = engine.clientIdleNanos - (System.nanoTime() - awaitingSince);
+        if (left <= 0) {
+            channel.close(); // nginx closes an idle keep-alive connection without an answer
+        } else {
+            idleTimer = channel.eventLoop().schedule(idleCheck, left, TimeUnit.NANOSECONDS);
+        }
     }
 
     /**
@@ -92,6 +119,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else if (draining) {
             drain(msg);
         } else if (msg instanceof HttpRequest r) {
+            awaitingHead = false;
             try {
                 begin(r);
             } finally {
@@ -119,6 +147,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         if (drainTimer != null) {
             drainTimer.cancel(false);
+        }
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
         }
     }
 
@@ -266,7 +297,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             }, DRAIN_NANOS, TimeUnit.NANOSECONDS);
             read();
         } else {
-            read(); // the next request, pipelined or not
+            awaitRequest(); // the next request, pipelined or not
         }
     }
 

@@ -29,8 +29,12 @@ final class Engine {
     final LongAdder activeExchanges = new LongAdder();
     volatile boolean stopping;
 
-    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers) {
+    /** How long a client connection may wait for its next request head (see NettyProxyServer.Builder). */
+    final long clientIdleNanos;
+
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, java.time.Duration clientIdleTimeout) {
         this.config = config;
+        this.clientIdleNanos = clientIdleTimeout.toNanos();
         this.requestRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {

@@ -46,6 +46,7 @@ public final class NettyProxyServer {
     private final String host;
     private final int requestedPort;
     private final int workers;
+    private final Duration clientIdleTimeout;
     private Transport transport;
     private EventLoopGroup boss;
     private EventLoopGroup loops;
@@ -58,6 +59,7 @@ public final class NettyProxyServer {
         this.host = b.host;
         this.requestedPort = b.port;
         this.workers = b.workers;
+        this.clientIdleTimeout = b.clientIdleTimeout;
     }
 
     /** A builder for a server that proxies per {@code config}. */
@@ -78,7 +80,7 @@ public final class NettyProxyServer {
         transport = Transport.best();
         boss = transport.newGroup(1, "lbkit-accept");
         loops = transport.newGroup(workers, "lbkit-loop");
-        engine = new Engine(config, transport, loops);
+        engine = new Engine(config, transport, loops, clientIdleTimeout);
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
@@ -178,6 +180,7 @@ public final class NettyProxyServer {
         private String host = "0.0.0.0";
         private int port = 8080;
         private int workers = Runtime.getRuntime().availableProcessors();
+        private Duration clientIdleTimeout = Duration.ofSeconds(75);
 
         private Builder(ProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -187,6 +190,16 @@ public final class NettyProxyServer {
         public Builder bind(String host, int port) {
             this.host = Objects.requireNonNull(host, "host");
             this.port = port;
+            return this;
+        }
+
+        /**
+         * How long a client connection may wait for its next request head, between requests or
+         * while the head arrives, before it is closed (nginx {@code keepalive_timeout} 75 s, which
+         * is also the default; nginx's {@code client_header_timeout} is one limit with it here).
+         */
+        public Builder clientIdleTimeout(Duration d) {
+            this.clientIdleTimeout = Objects.requireNonNull(d, "clientIdleTimeout");
             return this;
         }
 
@@ -207,6 +220,9 @@ public final class NettyProxyServer {
             }
             if (workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            }
+            if (clientIdleTimeout.isNegative() || clientIdleTimeout.isZero()) {
+                throw new IllegalArgumentException("clientIdleTimeout must be > 0, got " + clientIdleTimeout);
             }
             if (config.sessionForwarding() != null) {
                 throw unsupported("sessionForwarding", "the proxy");

@@ -289,6 +289,25 @@ class ProxyIT extends ProxyITBase {
     }
 
     @Test
+    void anIdleClientConnectionIsClosed() throws Exception {
+        TestBackend a = backend(TestBackend.named("a"));
+        proxy = NettyProxyServer.builder(config(upstream(a)).build()).bind("127.0.0.1", 0).workers(1)
+                .clientIdleTimeout(Duration.ofMillis(200)).build();
+        proxy.start();
+        try (RawClient c = new RawClient(proxy.port())) {
+            assertTrue(c.closedByPeer(), "a connection that never sent a request stays open");
+        }
+        try (RawClient c = new RawClient(proxy.port())) {
+            assertEquals(200, c.send(RawClient.get("/x")).read().status());
+            assertTrue(c.closedByPeer(), "a kept-alive connection stays open while idle");
+        }
+        try (RawClient c = new RawClient(proxy.port())) {
+            c.send("GET /x HTTP/1.1\r\nHost: h\r\n"); // a head that never ends
+            assertTrue(c.closedByPeer(), "an unfinished request head keeps the connection");
+        }
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         TestBackend a = backend(new TestBackend("a", (req, body, out) -> {
             if (req.target().equals("/1")) {

@@ -21,13 +21,13 @@ final class Answers {
         byte[] body = ErrorAnswer.body(status);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(status, ErrorAnswer.reason(status)), Unpooled.wrappedBuffer(body));
-        r.headers().set(FieldNames.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE);
-        r.headers().setInt(FieldNames.CONTENT_LENGTH, body.length);
+        r.headers().set(Fields.CONTENT_TYPE, ErrorAnswer.CONTENT_TYPE);
+        r.headers().setInt(Fields.CONTENT_LENGTH, body.length);
         if (status == 405) {
-            r.headers().set(FieldNames.ALLOW, Admission.ALLOW);
+            r.headers().set(Fields.ALLOW, Admission.ALLOW);
         }
         if (close) {
-            r.headers().set(FieldNames.CONNECTION, HttpHeaderValues.CLOSE);
+            r.headers().set(Fields.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return r;
     }

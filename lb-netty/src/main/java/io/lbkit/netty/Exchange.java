@@ -12,24 +12,17 @@ import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
-import io.lbkit.proxy.engine.HeaderSink;
-import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.RequestValues;
-import io.lbkit.proxy.engine.ResponseHeaderRules;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -41,12 +34,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,8 +49,6 @@ final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
     /** At most this many attempts per request are retried for a stale kept-alive connection (as the servlet engine). */
     private static final int MAX_STALE_RETRIES = 3;
-    /** Headers written from fields the decoders already validated, and the rules' own. */
-    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     /** How the client connection goes on once the exchange is over. */
     enum Next { KEEP_ALIVE, CLOSE, DRAIN }
@@ -176,12 +161,12 @@ final class Exchange {
                 pick.preferred(bound);
             }
         }
-        forward = HEADERS.newHeaders();
-        engine.requestRules.apply(view, origin, chunkedBody, sink(forward));
+        forward = Fields.HEADERS.newHeaders();
+        engine.requestRules.apply(view, origin, chunkedBody, Fields.sink(forward));
         if (declaredLength >= 0) {
-            forward.set(FieldNames.CONTENT_LENGTH, declaredLength);
+            forward.set(Fields.CONTENT_LENGTH, declaredLength);
         } else if (chunkedBody) {
-            forward.set(FieldNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            forward.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         attempts = policy.start(req.method().name(), config.ticker().nanos(), upstream.defaultTries());
         long total = config.totalTimeout().toNanos();
@@ -262,7 +247,7 @@ final class Exchange {
         c.owner = this;
         reused = c.responses > 0;
         // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
-        forward.set(FieldNames.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
+        forward.set(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
         c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),
                 c.channel.voidPromise());
         requestSent = true;
@@ -345,7 +330,7 @@ final class Exchange {
         }
         if (last) {
             requestComplete = true;
-            filterTrailers(((LastHttpContent) c).trailingHeaders(), chunkedBody);
+            Fields.filterTrailers(((LastHttpContent) c).trailingHeaders(), chunkedBody);
         }
         Channel ch = backend.channel;
         ch.writeAndFlush(c).addListener(backendWritten);
@@ -423,62 +408,13 @@ final class Exchange {
         status = st;
         forwarding = true;
         backendKeepAlive = HttpUtil.isKeepAlive(r);
-        client.write(clientResponse(r), client.voidPromise());
-        return true;
-    }
-
-    private HttpResponse clientResponse(HttpResponse r) {
-        HttpHeaders out = HEADERS.newHeaders();
-        HttpHeaders in = r.headers();
-        Set<String> tokens = Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION));
-        List<String> vias = null;
-        for (Map.Entry<String, String> f : in) {
-            String name = f.getKey();
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (lower.equals("via")) {
-                if (vias == null) {
-                    vias = new ArrayList<>(2);
-                }
-                vias.add(f.getValue());
-            } else if (ResponseHeaderRules.copied(name, lower, tokens)) {
-                out.add(name, f.getValue());
-            }
-        }
-        String via = ResponseHeaderRules.via(config, vias, r.protocolVersion().text());
-        if (via != null) {
-            out.set(FieldNames.VIA, via);
-        }
-        int st = status;
-        boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
-        long cl = NettyClientRequest.contentLength(in);
-        if (cl >= 0 && st != 204) {
-            out.set(FieldNames.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
-        }
-        boolean http11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);
-        boolean delimited = !mayHaveBody || cl >= 0 || http11;
-        if (mayHaveBody && cl < 0 && http11) {
-            out.set(FieldNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
-            String declared = in.get(HttpHeaderNames.TRAILER);
-            allowTrailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
-            if (declared != null) {
-                out.set(FieldNames.TRAILER, declared);
-            }
-        }
-        if (config.servedByHeader() != null) {
-            out.set(config.servedByHeader(), endpoint.id());
-        }
-        if (sticky != null) {
-            out.add(FieldNames.SET_COOKIE, sticky.setCookie(endpoint.id(), origin.secure()));
-        }
-        if (!clientKeepAlive || !delimited || engine.stopping) {
+        ClientHead head = ClientHead.of(engine, r, view, clientKeepAlive, endpoint.id(), sticky, origin.secure());
+        allowTrailers = head.trailers;
+        if (head.closes) {
             conn.closeAfterExchange();
-            if (http11) {
-                out.set(FieldNames.CONNECTION, HttpHeaderValues.CLOSE);
-            }
-        } else if (!http11) {
-            out.set(FieldNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), out);
+        client.write(head.response, client.voidPromise());
+        return true;
     }
 
     private void responseContent(HttpContent c) {
@@ -500,7 +436,7 @@ final class Exchange {
         if (c instanceof LastHttpContent last) {
             responseEnded = true;
             backend.responses++;
-            filterTrailers(last.trailingHeaders(), allowTrailers);
+            Fields.filterTrailers(last.trailingHeaders(), allowTrailers);
             client.writeAndFlush(c).addListener(this::responseWritten);
         } else {
             client.write(c, client.voidPromise());
@@ -797,43 +733,6 @@ final class Exchange {
             }
         }
         return Outcome.RESET;
-    }
-
-    /** Keeps the trailer fields that may cross the proxy, or none when {@code allowed} is false. */
-    private static void filterTrailers(HttpHeaders trailers, boolean allowed) {
-        if (trailers.isEmpty()) {
-            return;
-        }
-        Iterator<Map.Entry<String, String>> it = trailers.iteratorAsString();
-        java.util.List<String> drop = null;
-        while (it.hasNext()) {
-            String name = it.next().getKey();
-            if (!allowed || !Headers.isForwardableTrailer(name)) {
-                if (drop == null) {
-                    drop = new java.util.ArrayList<>(2);
-                }
-                drop.add(name);
-            }
-        }
-        if (drop != null) {
-            for (String n : drop) {
-                trailers.remove(n);
-            }
-        }
-    }
-
-    private static HeaderSink sink(HttpHeaders h) {
-        return new HeaderSink() {
-            @Override
-            public void add(String name, String value) {
-                h.add(name, value);
-            }
-
-            @Override
-            public void set(String name, String value) {
-                h.set(name, value);
-            }
-        };
     }
 
     /** No byte from the endpoint for {@code readTimeout} (nginx {@code proxy_read_timeout}), or the total timeout. */

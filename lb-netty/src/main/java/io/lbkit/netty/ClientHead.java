@@ -1,0 +1,101 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestHeaderRules;
+import io.lbkit.proxy.engine.ResponseHeaderRules;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The head a client gets for a backend's response head: the fields lb-proxy's
+ * {@link ResponseHeaderRules} let through, Via, the served-by header and the sticky cookie, and
+ * the framing this engine chooses (the backend's Content-Length, else chunked for HTTP/1.1, else
+ * the close).
+ */
+final class ClientHead {
+
+    final HttpResponse response;
+    /** Whether the backend's trailer fields may follow the body. */
+    final boolean trailers;
+    /** Whether the client connection closes after this response. */
+    final boolean closes;
+
+    private ClientHead(HttpResponse response, boolean trailers, boolean closes) {
+        this.response = response;
+        this.trailers = trailers;
+        this.closes = closes;
+    }
+
+    static ClientHead of(Engine engine, HttpResponse backend, NettyClientRequest view, boolean clientKeepAlive,
+                         String endpointId, StickyCodec sticky, boolean secure) {
+        HttpHeaders out = Fields.HEADERS.newHeaders();
+        HttpHeaders in = backend.headers();
+        copy(engine, backend, out);
+        HttpRequest req = view.request();
+        int st = backend.status().code();
+        boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
+        long cl = NettyClientRequest.contentLength(in);
+        if (cl >= 0 && st != 204) {
+            out.set(Fields.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
+        }
+        boolean http11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        boolean trailers = false;
+        if (mayHaveBody && cl < 0 && http11) {
+            out.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
+            String declared = in.get(HttpHeaderNames.TRAILER);
+            trailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
+            if (declared != null) {
+                out.set(Fields.TRAILER, declared);
+            }
+        }
+        if (engine.config.servedByHeader() != null) {
+            out.set(engine.config.servedByHeader(), endpointId);
+        }
+        if (sticky != null) {
+            out.add(Fields.SET_COOKIE, sticky.setCookie(endpointId, secure));
+        }
+        boolean delimited = !mayHaveBody || cl >= 0 || http11;
+        boolean closes = !clientKeepAlive || !delimited || engine.stopping;
+        if (closes && http11) {
+            out.set(Fields.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!closes && !http11) {
+            out.set(Fields.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        return new ClientHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), out), trailers, closes);
+    }
+
+    /** The backend's end-to-end fields and Via, per lb-proxy's rules. */
+    private static void copy(Engine engine, HttpResponse backend, HttpHeaders out) {
+        HttpHeaders in = backend.headers();
+        Set<String> tokens = Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION));
+        List<String> vias = null;
+        for (Map.Entry<String, String> f : in) {
+            String name = f.getKey();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (lower.equals("via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(2);
+                }
+                vias.add(f.getValue());
+            } else if (ResponseHeaderRules.copied(name, lower, tokens)) {
+                out.add(name, f.getValue());
+            }
+        }
+        String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());
+        if (via != null) {
+            out.set(Fields.VIA, via);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.engine.HeaderSink;
+import io.lbkit.proxy.engine.Headers;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Header fields: the names of those the engine writes itself, in their usual spelling (Netty's
+ * constants are lower case; the servlet engine and most servers write these; HTTP/1.1 names are
+ * case-insensitive, so this is for the reader of a trace), and the helpers that write fields.
+ */
+final class Fields {
+
+    /** Headers written from fields the decoders already validated, and the rules' own. */
+    static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
+
+    static final AsciiString CONTENT_LENGTH = AsciiString.cached("Content-Length");
+    static final AsciiString CONTENT_TYPE = AsciiString.cached("Content-Type");
+    static final AsciiString TRANSFER_ENCODING = AsciiString.cached("Transfer-Encoding");
+    static final AsciiString TRAILER = AsciiString.cached("Trailer");
+    static final AsciiString HOST = AsciiString.cached("Host");
+    static final AsciiString VIA = AsciiString.cached("Via");
+    static final AsciiString SET_COOKIE = AsciiString.cached("Set-Cookie");
+    static final AsciiString CONNECTION = AsciiString.cached("Connection");
+    static final AsciiString ALLOW = AsciiString.cached("Allow");
+
+    private Fields() {
+    }
+
+    /** Keeps the trailer fields that may cross the proxy, or none when {@code allowed} is false. */
+    static void filterTrailers(HttpHeaders trailers, boolean allowed) {
+        if (trailers.isEmpty()) {
+            return;
+        }
+        Iterator<Map.Entry<String, String>> it = trailers.iteratorAsString();
+        List<String> drop = null;
+        while (it.hasNext()) {
+            String name = it.next().getKey();
+            if (!allowed || !Headers.isForwardableTrailer(name)) {
+                if (drop == null) {
+                    drop = new ArrayList<>(2);
+                }
+                drop.add(name);
+            }
+        }
+        if (drop != null) {
+            for (String n : drop) {
+                trailers.remove(n);
+            }
+        }
+    }
+
+    static HeaderSink sink(HttpHeaders h) {
+        return new HeaderSink() {
+            @Override
+            public void add(String name, String value) {
+                h.add(name, value);
+            }
+
+            @Override
+            public void set(String name, String value) {
+                h.set(name, value);
+            }
+        };
+    }
+}

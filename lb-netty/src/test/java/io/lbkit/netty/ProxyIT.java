@@ -308,6 +308,44 @@ class ProxyIT extends ProxyITBase {
     }
 
     @Test
+    void manyClientsAtOnceEachGetTheirOwnAnswers() throws Exception {
+        TestBackend.Handler echo = (req, body, out) -> TestBackend.respond(out, 200, req.target() + " "
+                + new String(body.readAllBytes(), StandardCharsets.UTF_8));
+        TestBackend a = backend(new TestBackend("a", echo));
+        TestBackend b = backend(new TestBackend("b", echo));
+        int port = start(config(upstream(a, b)).build(), 2);
+        int clients = 8;
+        int each = 100;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        try {
+            List<java.util.concurrent.Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < clients; t++) {
+                int client = t;
+                done.add(pool.submit(() -> {
+                    int ok = 0;
+                    try (RawClient c = new RawClient(port)) {
+                        for (int i = 0; i < each; i++) {
+                            String id = "/c" + client + "/r" + i;
+                            RawClient.Response r = i % 2 == 0 ? c.send(RawClient.get(id)).read()
+                                    : c.send("POST " + id + " HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbody").read();
+                            assertEquals(200, r.status());
+                            assertEquals(id + (i % 2 == 0 ? " " : " body"), r.text());
+                            ok++;
+                        }
+                    }
+                    return ok;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : done) {
+                assertEquals(each, f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(clients * each, a.requests.size() + b.requests.size());
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         TestBackend a = backend(new TestBackend("a", (req, body, out) -> {
             if (req.target().equals("/1")) {

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  *      {@code servlet-sync} / {@code servlet-async}, not proxies: a servlet in the same Jetty answering
  *      the backends' body itself, blocking or through a WriteListener, the ceiling of any servlet front end;
  *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client;
- *      {@code netty-floor-lbkit}, the floor doing lbkit's per-request work: pick, outcome, header rules)
+ *      {@code netty-floor-lbkit}, the floor doing lbkit's per-request work: pick, outcome, header rules;
+ *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults)
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
@@ -204,6 +205,7 @@ public final class E2eHarness {
             }
             case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
                     concat(null, port, backends)));
+            case "lbkit-netty" -> start(target, javaCommand(NettyEngineProxy.class.getName(), concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
             default -> {
                 if (target.startsWith("lbkit@")) {

@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -410,9 +411,9 @@ final class FanOutExchange {
                 if (servedBy != null) {
                     resp.setHeader(servedBy, servedByValue());
                 }
-                byte[] b = (status + " " + ProxyExchange.reason(status) + "\n").getBytes(StandardCharsets.US_ASCII);
+                byte[] b = ErrorAnswer.body(status);
                 resp.setStatus(status);
-                resp.setContentType("text/plain;charset=utf-8");
+                resp.setContentType(ErrorAnswer.CONTENT_TYPE);
                 write(b, b.length);
             }
         } catch (IOException | RuntimeException e) {

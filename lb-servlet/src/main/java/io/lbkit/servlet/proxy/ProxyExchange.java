@@ -19,6 +19,7 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestTarget;
 import io.lbkit.proxy.engine.RequestValues;
@@ -39,7 +40,6 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
@@ -956,13 +956,13 @@ final class ProxyExchange implements AsyncListener, WriteListener {
      *                   written the response counts as closed, and Tomcat then closes the input too
      */
     private void writeErrorBody(int status, boolean withLength) throws IOException {
-        byte[] b = (status + " " + reason(status) + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] b = ErrorAnswer.body(status);
         resp.setStatus(status);
-        resp.setContentType("text/plain;charset=utf-8");
+        resp.setContentType(ErrorAnswer.CONTENT_TYPE);
         if (withLength) {
             resp.setContentLength(b.length);
         }
-        if (status == 413 || status == 400 || status == 431 || status == 408 || status == 501 || bodyLeftUnread()) {
+        if (ErrorAnswer.closesConnection(status) || bodyLeftUnread()) {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
@@ -1094,24 +1094,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             concurrencyHeld = false;
             route.concurrencyLimiter().release(limitKey);
         }
-    }
-
-    static String reason(int status) {
-        return switch (status) {
-            case 400 -> "Bad Request";
-            case 405 -> "Method Not Allowed";
-            case 408 -> "Request Timeout";
-            case 413 -> "Content Too Large";
-            case 429 -> "Too Many Requests";
-            case 431 -> "Request Header Fields Too Large";
-            case 499 -> "Client Closed Request";
-            case 500 -> "Internal Server Error";
-            case 501 -> "Not Implemented";
-            case 502 -> "Bad Gateway";
-            case 503 -> "Service Unavailable";
-            case 504 -> "Gateway Timeout";
-            default -> "Error";
-        };
     }
 
     // =====================================================================================

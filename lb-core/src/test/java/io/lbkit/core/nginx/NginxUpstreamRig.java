@@ -1,5 +1,6 @@
 package io.lbkit.core.nginx;
 
+import io.lbkit.testing.NginxFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
-import io.lbkit.core.nginx.NginxFixture;
+import io.lbkit.testing.NginxFixture;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import java.util.ArrayList;

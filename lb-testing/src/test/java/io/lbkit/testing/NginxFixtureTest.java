@@ -1,4 +1,4 @@
-package io.lbkit.core.nginx;
+package io.lbkit.testing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

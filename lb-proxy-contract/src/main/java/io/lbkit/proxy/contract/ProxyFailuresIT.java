@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.EndpointState;
-import io.lbkit.core.Outcome;
 import io.lbkit.core.Upstream;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.FanOut;
@@ -22,8 +21,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -60,13 +57,8 @@ class ProxyFailuresIT {
         return new ProxyFixture(kind, b.route(Route.builder("all", up).build()).build());
     }
 
-    /** Records every completed attempt: endpoint id → outcomes. */
     static Map<String, List<String>> record(Upstream up) {
-        Map<String, List<String>> seen = new ConcurrentHashMap<>();
-        up.setOutcomeListener((endpoint, outcome, status, latencyNanos, failure) -> seen
-                .computeIfAbsent(endpoint.id(), k -> new CopyOnWriteArrayList<>())
-                .add(outcome == Outcome.RESPONSE ? outcome + " " + status : outcome.toString()));
-        return seen;
+        return Outcomes.record(up);
     }
 
     /**

@@ -3,10 +3,10 @@ package io.lbkit.servlet.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lbkit.core.Outcome;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.contract.Outcomes;
 import io.lbkit.proxy.contract.ProxyFixture;
 import io.lbkit.proxy.contract.RawHttp;
 import io.lbkit.proxy.contract.TestBackend;
@@ -14,8 +14,6 @@ import io.lbkit.servlet.testing.TestContainer;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,11 +35,7 @@ class ContainerTimeoutIT {
     }
 
     static Map<String, List<String>> record(Upstream up) {
-        Map<String, List<String>> seen = new ConcurrentHashMap<>();
-        up.setOutcomeListener((endpoint, outcome, status, latencyNanos, failure) -> seen
-                .computeIfAbsent(endpoint.id(), k -> new CopyOnWriteArrayList<>())
-                .add(outcome == Outcome.RESPONSE ? outcome + " " + status : outcome.toString()));
-        return seen;
+        return Outcomes.record(up);
     }
 
     /**

@@ -53,7 +53,7 @@ class RequestTargetIT {
                 "/a/../b", "/echo?q=a+b&&=&x"}) {
                 assertEquals("GET " + target + " HTTP/1.1", forwarded(p, b, target));
             }
-            if (kind.name().equals("jetty")) {
+            if (!kind.name().equals("tomcat")) {
                 // raw UTF-8 in the query: é and € must not become Latin-1 or '?'
                 String utf8 = "/echo?e=\u00c3\u00a9&f=\u00e2\u0082\u00ac";
                 assertEquals("GET " + utf8 + " HTTP/1.1", forwarded(p, b, utf8));
@@ -104,7 +104,7 @@ class RequestTargetIT {
                 // the backend client once parsed "//double" as an authority and sent "//slash"
                 assertEquals("GET //double//slash HTTP/1.1", forwarded(p, b, "//double//slash"));
                 assertEquals("GET /a/%2e%2e/b HTTP/1.1", forwarded(p, b, "/a/%2e%2e/b"));
-            } else {
+            } else if (kind.name().equals("jetty")) {
                 // Jetty's URI compliance refuses these before the filter: a container rule
                 assertEquals(400, RawHttp.status(get(p, "//double//slash")));
                 assertEquals(400, RawHttp.status(get(p, "/a/%2e%2e/b")));
@@ -113,6 +113,11 @@ class RequestTargetIT {
                 int before = b.heads().size();
                 assertEquals(400, RawHttp.status(get(p, "/q?x=\u00ff")));
                 assertEquals(before, b.heads().size());
+            } else {
+                // an engine that reads the request line itself forwards all of them, as nginx
+                for (String target : new String[] {"//double//slash", "/a/%2e%2e/b", "/q?x=\u00ff"}) {
+                    assertEquals("GET " + target + " HTTP/1.1", forwarded(p, b, target));
+                }
             }
         }
     }

@@ -25,6 +25,7 @@ import io.lbkit.server.config.ServeConfig.UpstreamSpec;
 import io.lbkit.server.config.ServeConfig;
 import io.lbkit.servlet.backend.SessionApiServlet;
 import io.lbkit.servlet.backend.SessionFilter;
+import io.lbkit.netty.NettyProxyServer;
 import io.lbkit.servlet.proxy.ProxyFilter;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionSettings;
@@ -58,7 +59,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The standalone proxy tier: an embedded Jetty 12 running lb-servlet's {@link ProxyFilter} from a
- * {@link ServeConfig}, with lb-health monitoring every upstream and, when configured, a session
+ * {@link ServeConfig} (or, with {@code engine: event-loop}, lb-netty's {@link NettyProxyServer} on
+ * each listener), with lb-health monitoring every upstream and, when configured, a session
  * store and the session API. {@link #stop()} is graceful: listeners stop accepting, in-flight
  * requests get up to {@code shutdownTimeout} to finish, then health checks and the store close.
  *
@@ -76,6 +78,9 @@ public final class ProxyServer implements AutoCloseable {
     private final List<ActiveChecker> checkers = new ArrayList<>();
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
+    /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
+    private final List<NettyProxyServer> loops = new ArrayList<>();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     private SessionStore store;
     private SessionStore sharedStore;
     private ExecutorService storeExecutor;
@@ -107,7 +112,13 @@ public final class ProxyServer implements AutoCloseable {
         s.sharedStore = sharedStore;
         try {
             s.build();
-            s.server.start();
+            if (s.loops.isEmpty()) {
+                s.server.start();
+            } else {
+                for (NettyProxyServer n : s.loops) {
+                    n.start();
+                }
+            }
         } catch (Exception e) {
             s.close();
             throw e;
@@ -119,6 +130,11 @@ public final class ProxyServer implements AutoCloseable {
     /** The base URI of each listener, with the port actually bound. */
     public List<URI> uris() {
         List<URI> out = new ArrayList<>();
+        for (int i = 0; i < loops.size(); i++) {
+            String host = config.listeners().get(i).host();
+            host = host == null || host.equals("0.0.0.0") ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
+            out.add(URI.create("http://" + host + ":" + loops.get(i).port() + "/"));
+        }
         for (ServerConnector c : connectors) {
             String host = c.getHost() == null || c.getHost().equals("0.0.0.0") ? "127.0.0.1" : c.getHost();
             if (host.contains(":")) {
@@ -230,6 +246,10 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
 
+        if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
+            buildEventLoop(pc, ss);
+            return;
+        }
         ProxyFilter filter = new ProxyFilter(pc.build());
 
         for (ServeConfig.Listener l : config.listeners()) {
@@ -273,6 +293,26 @@ public final class ProxyServer implements AutoCloseable {
         server.setHandler(graceful);
         server.setStopTimeout(config.shutdownTimeout().toMillis());
         server.setStopAtShutdown(false);
+    }
+
+    /**
+     * {@code engine: event-loop}: lb-netty's {@link NettyProxyServer} on each listener, with the same
+     * proxy configuration. What that engine does not do yet is refused here with its config path.
+     */
+    private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss) {
+        if (ss != null) {
+            throw new ConfigException(config.source(), "sessions", "the event-loop engine does not forward sessions "
+                    + "or serve the session API yet; use engine: servlet");
+        }
+        ProxyConfig proxyConfig = pc.build();
+        int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
+        for (ServeConfig.Listener l : config.listeners()) {
+            try {
+                loops.add(NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers).build());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(config.source(), "engine", e.getMessage());
+            }
+        }
     }
 
     private void monitor(UpstreamSpec u, Upstream upstream) {
@@ -434,11 +474,18 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Waits until the server has stopped. */
     public void join() throws InterruptedException {
-        server.join();
+        if (loops.isEmpty()) {
+            server.join();
+        } else {
+            closed.await();
+        }
     }
 
     @Override
     public synchronized void close() {
+        for (NettyProxyServer n : loops) {
+            n.stop(config.shutdownTimeout());
+        }
         try {
             if (server.isStarted() || server.isStarting()) {
                 server.stop();
@@ -460,6 +507,7 @@ public final class ProxyServer implements AutoCloseable {
         if (store != null && store != sharedStore) {
             store.close();
         }
+        closed.countDown();
     }
 
     /** The fallback servlet: answers 404 for paths no route and no local servlet serves. */

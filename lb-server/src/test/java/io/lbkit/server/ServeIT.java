@@ -3,11 +3,13 @@ package io.lbkit.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lbkit.core.Upstream;
+import io.lbkit.server.config.ConfigException;
 import io.lbkit.server.config.ConfigLoader;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -329,6 +331,45 @@ class ServeIT {
         assertEquals("backend a /slow", r.body());
         stopping.get(30, TimeUnit.SECONDS);
         proxy = null;
+    }
+
+    @Test
+    void theEventLoopEngineRunsTheSameFile() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        int a = backend("a", never, never);
+        int b = backend("b", never, never);
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                proxy: { workers: 2 }
+                upstreams: { app: { endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"] } }
+                """.formatted(a, b)));
+        java.util.Set<String> served = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r = get("/x?e=%C3%A9");
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().startsWith("backend "), r.body());
+            served.add(r.headers().firstValue("X-Served-By").orElseThrow());
+        }
+        assertEquals(2, served.size(), "round robin over both endpoints: " + served);
+    }
+
+    @Test
+    void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
+        int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
+        ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                sessions: { store: memory }
+                """.formatted(a))));
+        assertEquals("sessions", e.path());
+        ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.parse("lbkit.yaml", """
+                engine: threads
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                """.formatted(a)));
+        assertEquals("engine", bad.path());
+        assertEquals("must be one of [servlet, event-loop], got 'threads'", bad.problem());
     }
 
     @Test

@@ -98,7 +98,7 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
+        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
         return new Reader(name).read(root);
     }
 
@@ -144,13 +144,14 @@ public final class ConfigLoader {
             SessionSpec sessions = sessions(root.get("sessions"));
             TrustSpec trust = trust(root.get("trust"));
             Duration shutdown = root.get("shutdownTimeout").duration(Duration.ofSeconds(30));
-            return new ServeConfig(source, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
+            ServeConfig.Engine engine = root.get("engine").choice(ServeConfig.Engine.class, ServeConfig.Engine.SERVLET);
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
         }
 
         ProxySpec proxy(Node n) {
             n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "clientBodyTimeout", "maxBodySize", "hostHeader",
                     "serverName", "servedByHeader",
-                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads");
+                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads", "workers");
             String servedBy = n.get("servedByHeader").string("X-Served-By");
             if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
                 servedBy = null;
@@ -166,7 +167,8 @@ public final class ConfigLoader {
                     serverName(n.get("serverName")), servedBy, n.get("forwarded").bool(true),
                     n.get("maxConnectionsPerEndpoint").integer(4096, 1, 100_000),
                     n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)),
-                    n.get("threads").integer(ProxySpec.DEFAULT_THREADS, 4, 10_000));
+                    n.get("threads").integer(ProxySpec.DEFAULT_THREADS, 4, 10_000),
+                    n.get("workers").integer(0, 0, 1024));
         }
 
         private static String serverName(Node n) {

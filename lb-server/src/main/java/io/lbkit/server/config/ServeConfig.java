@@ -24,8 +24,12 @@ import java.util.Set;
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
  */
-public record ServeConfig(String source, List<Listener> listeners, ProxySpec proxy, Map<String, UpstreamSpec> upstreams,
-                          List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust, Duration shutdownTimeout) {
+public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
+                          Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
+                          Duration shutdownTimeout) {
+
+    /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
+    public enum Engine { SERVLET, EVENT_LOOP }
 
     public ServeConfig {
         listeners = List.copyOf(listeners);
@@ -42,11 +46,13 @@ public record ServeConfig(String source, List<Listener> listeners, ProxySpec pro
      *
      * @param servedByHeader response header naming the endpoint, or {@code null} for none
      * @param serverName     the host name for requests without a Host header, or {@code null}
+     * @param threads        the servlet engine's one thread pool
+     * @param workers        the event-loop engine's loops (0: one per core)
      */
     public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout,
                             Duration clientBodyTimeout, long maxBodyBytes,
                             HostHeaderMode hostHeader, String serverName, String servedByHeader, boolean forwarded,
-                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads) {
+                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads, int workers) {
         /** The default size of the one thread pool that serves clients and backends. */
         public static final int DEFAULT_THREADS = 200;
 

@@ -103,6 +103,24 @@ public final class TestBackend implements AutoCloseable {
         return crc.getValue();
     }
 
+    /**
+     * Dies as a killed process would: stops accepting and closes every open connection at once,
+     * without answering what is in flight (a graceful {@link #close} lets Jetty answer requests that
+     * arrive while it stops with 503, which is the backend's answer, not a dead backend).
+     */
+    public void kill() {
+        stopping = true;
+        try {
+            connector.close();
+            for (org.eclipse.jetty.io.EndPoint ep : connector.getConnectedEndPoints()) {
+                ep.close();
+            }
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public void close() {
         stopping = true;

@@ -121,6 +121,7 @@ class RedisSessionStoreAsyncIT {
                 CompletableFuture<Optional<Session>> save;
                 CompletableFuture<Session> create;
                 AtomicReference<Throwable> blockingOnIoThread = new AtomicReference<>();
+                CompletableFuture<?> probe;
                 paused.pause();
                 try {
                     load = callFromAnotherThread(caller, () -> store.loadAsync(loaded.id()));
@@ -134,7 +135,7 @@ class RedisSessionStoreAsyncIT {
                     assertFalse(save.isDone(), "saveAsync returned before Redis answered");
                     assertFalse(create.isDone(), "createAsync returned before Redis answered");
                     // a blocking call in a callback that runs on Redisson's I/O thread fails fast
-                    load.whenComplete((v, e) -> {
+                    probe = load.whenComplete((v, e) -> {
                         try {
                             store.load(SessionIds.generate());
                         } catch (RuntimeException failure) {
@@ -152,6 +153,8 @@ class RedisSessionStoreAsyncIT {
                 assertEquals(Map.of("b", F.numberNode(2), "d", F.numberNode(4)),
                         writer.load(updated.id()).orElseThrow().attributes(), "the update reached Redis");
                 assertEquals(created.attributes(), writer.load(created.id()).orElseThrow().attributes());
+                // the callback runs on the I/O thread after load completes: wait for it, bounded
+                probe.handle((v, e) -> null).get(10, TimeUnit.SECONDS);
                 Throwable failure = blockingOnIoThread.get();
                 assertInstanceOf(SessionStoreException.class, failure);
                 assertTrue(failure.getMessage().contains("Redisson I/O thread"), failure.getMessage());

@@ -205,10 +205,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         Route route = engine.route(view);
         long length = NettyClientRequest.declaredLength(r);
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT
-        // with 400 whatever the location): the checks run with the length left out, which is the
-        // only part that depends on the route
-        Admission.Refusal no = route != null ? Admission.check(config, route, view, length)
-                : config.routes().isEmpty() ? null : Admission.check(config, config.routes().get(0), view, -1);
+        // with 400 whatever the location)
+        Admission.Refusal no = Admission.check(config, route, view, length);
         if (no == null && route == null) {
             refuse(404, "no route matches", null, body ? Exchange.Next.DRAIN
                     : keepAlive ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);

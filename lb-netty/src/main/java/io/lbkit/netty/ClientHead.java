@@ -60,12 +60,7 @@ final class ClientHead {
                 out.set(Fields.TRAILER, declared);
             }
         }
-        if (engine.config.servedByHeader() != null) {
-            out.set(engine.config.servedByHeader(), endpointId);
-        }
-        if (sticky != null) {
-            out.add(Fields.SET_COOKIE, sticky.setCookie(endpointId, secure));
-        }
+        ResponseHeaderRules.addTierFields(engine.config, endpointId, sticky, secure, Fields.sink(out));
         boolean delimited = !mayHaveBody || cl >= 0 || http11;
         boolean closes = !clientKeepAlive || !delimited || engine.stopping;
         if (closes && http11) {

@@ -27,7 +27,6 @@ final class Fields {
     static final AsciiString TRAILER = AsciiString.cached("Trailer");
     static final AsciiString HOST = AsciiString.cached("Host");
     static final AsciiString VIA = AsciiString.cached("Via");
-    static final AsciiString SET_COOKIE = AsciiString.cached("Set-Cookie");
     static final AsciiString CONNECTION = AsciiString.cached("Connection");
     static final AsciiString ALLOW = AsciiString.cached("Allow");
 

@@ -32,6 +32,9 @@ public final class Admission {
     /**
      * The first check {@code req} fails, or null when it may be proxied by {@code route}.
      *
+     * @param route          the matching route, or null when none matches: the request's own
+     *                       checks still run (nginx answers CONNECT with 400 whatever the location),
+     *                       and the body limit is the proxy's
      * @param declaredLength the request's Content-Length, or -1 when it has none
      */
     public static Refusal check(ProxyConfig config, Route route, ClientRequest req, long declaredLength) {
@@ -59,7 +62,7 @@ public final class Admission {
 
     /** The largest request body {@code route} takes (its fan-out limit, else the proxy's); 0 = no limit. */
     public static long bodyLimit(ProxyConfig config, Route route) {
-        return route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
+        return route != null && route.fanOut() != null && route.fanOut().maxBodyBytes() > 0
                 ? route.fanOut().maxBodyBytes() : config.maxRequestBodyBytes();
     }
 

@@ -1,6 +1,7 @@
 package io.lbkit.proxy.engine;
 
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.StickyCodec;
 import java.util.List;
 import java.util.Set;
 
@@ -43,5 +44,23 @@ public final class ResponseHeaderRules {
         }
         String mine = RequestHeaderRules.versionOf(backendVersion) + " " + config.via();
         return theirs == null ? mine : theirs + ", " + mine;
+    }
+
+    /**
+     * The fields the tier adds to the client response of an attempt that {@code endpointId}
+     * answered: the served-by header ({@link ProxyConfig#servedByHeader()}), and the sticky cookie
+     * binding the client to that endpoint when the route is sticky.
+     *
+     * @param sticky the route's sticky codec, or null when the route is not sticky
+     * @param secure whether the client is on HTTPS ({@link ClientOrigin#secure()})
+     */
+    public static void addTierFields(ProxyConfig config, String endpointId, StickyCodec sticky, boolean secure,
+                                     HeaderSink out) {
+        if (config.servedByHeader() != null) {
+            out.set(config.servedByHeader(), endpointId);
+        }
+        if (sticky != null) {
+            out.add("Set-Cookie", sticky.setCookie(endpointId, secure));
+        }
     }
 }

@@ -54,6 +54,13 @@ class AdmissionTest {
     }
 
     @Test
+    void aRequestNoRouteTakesStillGetsItsOwnChecks() {
+        assertEquals(400, Admission.check(CONFIG, null, new TestRequest("CONNECT", "/").header("Host", "h"), -1).status());
+        assertEquals(413, Admission.check(CONFIG, null, get("/"), 1001).status(), "the proxy's limit");
+        assertNull(Admission.check(CONFIG, null, get("/"), 10));
+    }
+
+    @Test
     void aBroadcastRouteHasItsOwnBodyLimit() {
         Route broadcast = Route.builder("b", UP).broadcast(FanOut.builder().maxBodyBytes(5000).build()).build();
         assertEquals(5000, Admission.bodyLimit(CONFIG, broadcast));

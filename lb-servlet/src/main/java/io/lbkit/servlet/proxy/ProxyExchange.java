@@ -729,12 +729,17 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                         req.getRequestURI(), e.toString());
             }
         }
-        if (config.servedByHeader() != null) {
-            resp.setHeader(config.servedByHeader(), a.endpoint.id());
-        }
-        if (sticky != null) {
-            resp.addHeader("Set-Cookie", sticky.setCookie(a.endpoint.id(), secure));
-        }
+        ResponseHeaderRules.addTierFields(config, a.endpoint.id(), sticky, secure, new HeaderSink() {
+            @Override
+            public void add(String name, String value) {
+                resp.addHeader(name, value);
+            }
+
+            @Override
+            public void set(String name, String value) {
+                resp.setHeader(name, value);
+            }
+        });
         CompletionStage<?> hookStage = filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
         if (hookStage == null) {
             openOutput();

@@ -9,6 +9,7 @@ import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestTarget;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -46,6 +47,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
     private Channel channel;
     private Exchange exchange;
+    private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
     private boolean wantsMessage;
     private boolean draining;
@@ -116,6 +118,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         wantsMessage = false;
         if (exchange != null) {
             exchange.clientRead(msg);
+        } else if (localExchange != null) {
+            localExchange.clientRead(msg);
         } else if (draining) {
             drain(msg);
         } else if (msg instanceof HttpRequest r) {
@@ -145,6 +149,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.clientGone();
         }
+        if (localExchange != null) {
+            localExchange.clientGone();
+        }
         if (drainTimer != null) {
             drainTimer.cancel(false);
         }
@@ -161,7 +168,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Closes the idle connection when the server stops (called on the connection's loop). */
     void closeIfIdle() {
-        if (exchange == null && channel != null) {
+        if (exchange == null && localExchange == null && channel != null) {
             channel.close();
         }
     }
@@ -202,6 +209,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 : local.getAddress().getHostAddress();
         NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
                 NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
+        SessionApiHandler api = engine.sessionApis.get(path);
+        if (api != null && Admission.check(config, null, view, -1) == null) {
+            localExchange = new LocalExchange(engine, this, api, path, view, r);
+            localExchange.start();
+            return;
+        }
         Route route = engine.route(view);
         long length = NettyClientRequest.declaredLength(r);
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT
@@ -272,6 +285,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else {
             proceed(next);
         }
+    }
+
+    /** The local answer is ready: write it, then go on as {@code next} says. */
+    void localEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
+        localExchange = null;
+        exchangeEnded(next, answer);
     }
 
     private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {

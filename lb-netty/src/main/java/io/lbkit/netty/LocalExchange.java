@@ -152,12 +152,14 @@ final class LocalExchange {
         if (ended) {
             return; // the client left meanwhile
         }
+        boolean keep = keepAlive && !engine.stopping; // a stopping server says it closes
+        Exchange.Next next = keep ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE;
         if (answer == null) {
             log.error("session API {}: no answer", mountPath, failure);
-            end(Answers.error(500, !keepAlive), keepAlive ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
+            end(Answers.error(500, !keep), next);
             return;
         }
-        end(response(answer, keepAlive), keepAlive ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE);
+        end(response(answer, keep), next);
     }
 
     private void bodyCheck() {

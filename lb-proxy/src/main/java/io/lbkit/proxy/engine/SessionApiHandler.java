@@ -3,6 +3,7 @@ package io.lbkit.proxy.engine;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.limit.IpAddresses;
 import io.lbkit.proxy.SessionApi;
 import io.lbkit.session.AttributeCodec;
@@ -16,6 +17,7 @@ import io.lbkit.session.VersionConflictException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -83,6 +85,7 @@ public final class SessionApiHandler {
     private final SessionStore store;
     private final byte[] token;
     private final int maxBodyBytes;
+    private final Repeats storeDown = new Repeats(Duration.ofSeconds(10));
 
     /** The handler of {@code api}'s settings. */
     public SessionApiHandler(SessionApi api) {
@@ -359,7 +362,10 @@ public final class SessionApiHandler {
     private LocalAnswer failure(Throwable t) {
         Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
         if (e instanceof SessionStoreException) {
-            log.warn("session store unavailable: {}", e.getMessage());
+            long skipped = storeDown.admit();
+            if (skipped >= 0) {
+                log.warn("session API: the session store is unavailable: 503 ({}){}", e.getMessage(), Repeats.note(skipped));
+            }
             return error(503, "session store unavailable", "Retry-After", "1");
         }
         if (e instanceof SessionLimitException) {

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * The rules are lb-proxy's {@link SessionApiHandler}, which the event-loop engine serves too; this
  * servlet only moves bytes: it reads the body (at most {@link SessionApiHandler#maxBodyBytes()}),
  * and when the store's answer is not ready at once (a Redis store), it goes asynchronous
- * ({@code startAsync}) and writes the answer from the store's thread, so no container thread
- * waits on the store. Register it with {@code asyncSupported} for that; without, the thread waits.
+ * ({@code startAsync}) and writes the answer on a container thread once the store's stage
+ * completes, so no container thread waits on the store. Register it with {@code asyncSupported} for that; without, the thread waits.
  * The full status table and the access rules are in {@code docs/backend.md}. Mount it at an exact
  * path, e.g. {@code /session}.
  */
@@ -79,7 +79,8 @@ public final class SessionApiServlet extends HttpServlet {
             return;
         }
         AsyncContext async = req.startAsync();
-        answer.whenComplete((a, failure) -> {
+        // the stage completes on the store's thread (a Redis I/O thread): write on a container thread
+        answer.whenComplete((a, failure) -> async.start(() -> {
             try {
                 HttpServletResponse r = (HttpServletResponse) async.getResponse();
                 if (a != null) {
@@ -93,7 +94,7 @@ public final class SessionApiServlet extends HttpServlet {
             } finally {
                 async.complete();
             }
-        });
+        }));
     }
 
     /** The whole body, or null when it is longer than the handler reads. */

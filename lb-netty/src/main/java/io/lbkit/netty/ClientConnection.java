@@ -9,6 +9,7 @@ import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestTarget;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -49,6 +50,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private String localName;
     private Channel channel;
     private Exchange exchange;
+    private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
     private boolean wantsMessage;
     private boolean draining;
@@ -119,6 +121,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         wantsMessage = false;
         if (exchange != null) {
             exchange.clientRead(msg);
+        } else if (localExchange != null) {
+            localExchange.clientRead(msg);
         } else if (draining) {
             drain(msg);
         } else if (msg instanceof HttpRequest r) {
@@ -148,6 +152,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.clientGone();
         }
+        if (localExchange != null) {
+            localExchange.clientGone();
+        }
         if (drainTimer != null) {
             drainTimer.cancel(false);
         }
@@ -164,7 +171,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Closes the idle connection when the server stops (called on the connection's loop). */
     void closeIfIdle() {
-        if (exchange == null && channel != null) {
+        if (exchange == null && localExchange == null && channel != null) {
             channel.close();
         }
     }
@@ -208,6 +215,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 : localName;
         NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
                 NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
+        SessionApiHandler api = engine.sessionApis.get(path);
+        if (api != null && Admission.check(config, null, view, -1) == null) {
+            localExchange = new LocalExchange(engine, this, api, path, view, r);
+            localExchange.start();
+            return;
+        }
         Route route = engine.route(view);
         long length = NettyClientRequest.declaredLength(r);
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT
@@ -278,6 +291,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else {
             proceed(next);
         }
+    }
+
+    /** The local answer is ready: write it, then go on as {@code next} says. */
+    void localEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
+        localExchange = null;
+        exchangeEnded(next, answer);
     }
 
     private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {

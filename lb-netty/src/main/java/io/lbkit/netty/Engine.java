@@ -29,6 +29,9 @@ final class Engine {
     final LongAdder activeExchanges = new LongAdder();
     volatile boolean stopping;
 
+    /** The session APIs by their exact path, answered ahead of the routes (set once, before the listener binds). */
+    Map<String, io.lbkit.proxy.engine.SessionApiHandler> sessionApis = Map.of();
+
     /** How long a client connection may wait for its next request head (see NettyProxyServer.Builder). */
     final long clientIdleNanos;
 

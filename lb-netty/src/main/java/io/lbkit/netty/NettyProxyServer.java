@@ -2,6 +2,8 @@ package io.lbkit.netty;
 
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionApi;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,6 +17,8 @@ import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event-loop engine: a reverse proxy on Netty that applies the same rules as the servlet
- * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies).
+ * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies), and serves the
+ * session API ({@link Builder#sessionApi}) as the servlet engine's {@code SessionApiServlet} does.
  *
  * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
  * its life, and the backend connections its requests use come from that loop's keep-alive pool
@@ -47,6 +52,7 @@ public final class NettyProxyServer {
     private final int requestedPort;
     private final int workers;
     private final Duration clientIdleTimeout;
+    private final Map<String, SessionApiHandler> sessionApis;
     private Transport transport;
     private EventLoopGroup boss;
     private EventLoopGroup loops;
@@ -60,6 +66,7 @@ public final class NettyProxyServer {
         this.requestedPort = b.port;
         this.workers = b.workers;
         this.clientIdleTimeout = b.clientIdleTimeout;
+        this.sessionApis = Map.copyOf(b.sessionApis);
     }
 
     /** A builder for a server that proxies per {@code config}. */
@@ -81,6 +88,7 @@ public final class NettyProxyServer {
         boss = transport.newGroup(1, "lbkit-accept");
         loops = transport.newGroup(workers, "lbkit-loop");
         engine = new Engine(config, transport, loops, clientIdleTimeout);
+        engine.sessionApis = sessionApis;
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
@@ -181,6 +189,7 @@ public final class NettyProxyServer {
         private int port = 8080;
         private int workers = Runtime.getRuntime().availableProcessors();
         private Duration clientIdleTimeout = Duration.ofSeconds(75);
+        private final Map<String, SessionApiHandler> sessionApis = new LinkedHashMap<>();
 
         private Builder(ProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -200,6 +209,23 @@ public final class NettyProxyServer {
          */
         public Builder clientIdleTimeout(Duration d) {
             this.clientIdleTimeout = Objects.requireNonNull(d, "clientIdleTimeout");
+            return this;
+        }
+
+        /**
+         * Serves the session API at exactly {@code path} (decoded, as routes match it), ahead of the
+         * routes: the rules of {@link SessionApiHandler}, the store called through its asynchronous
+         * methods and the answer written on the connection's loop. May be called for several paths.
+         *
+         * @throws IllegalArgumentException for a path that is not absolute, has a query, fragment,
+         *         wildcard or space, or is already taken
+         */
+        public Builder sessionApi(String path, SessionApi api) {
+            SessionApiHandler.checkMountPath(path);
+            if (sessionApis.containsKey(path)) {
+                throw new IllegalArgumentException("sessionApi: the path " + path + " already serves a session API");
+            }
+            sessionApis.put(path, new SessionApiHandler(Objects.requireNonNull(api, "api")));
             return this;
         }
 

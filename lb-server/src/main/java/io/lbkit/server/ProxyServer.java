@@ -15,6 +15,7 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.proxy.StickyCookie;
 import io.lbkit.server.config.ConfigException;
@@ -216,7 +217,7 @@ public final class ProxyServer implements AutoCloseable {
         routes.forEach(pc::route);
 
         ServeConfig.SessionSpec ss = config.sessions();
-        SessionApiServlet api = null;
+        SessionApi api = null;
         if (ss != null) {
             store = sharedStore != null ? sharedStore : store(ss);
             if (ss.forward()) {
@@ -233,7 +234,7 @@ public final class ProxyServer implements AutoCloseable {
                 pc.sessionForwarding(fb.build());
             }
             if (ss.api()) {
-                SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
+                SessionApi.Builder ab = SessionApi.builder(store).cookieName(ss.cookie())
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
                 if (ss.apiToken() != null) {
                     ab.token(ss.apiToken());
@@ -247,7 +248,7 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
-            buildEventLoop(pc, ss);
+            buildEventLoop(pc, ss, api);
             return;
         }
         ProxyFilter filter = new ProxyFilter(pc.build());
@@ -274,7 +275,7 @@ public final class ProxyServer implements AutoCloseable {
         if (store != null) {
             context.setAttribute(SessionFilter.STORE_ATTRIBUTE, store);
         }
-        SessionApiServlet apiServlet = api;
+        SessionApiServlet apiServlet = api == null ? null : SessionApiServlet.of(api);
         String apiPath = ss == null ? null : ss.apiPath();
         context.addServletContainerInitializer((classes, ctx) -> {
             var fallback = ctx.addServlet(DEFAULT_SERVLET, new NotFound());
@@ -297,18 +298,23 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * {@code engine: event-loop}: lb-netty's {@link NettyProxyServer} on each listener, with the same
-     * proxy configuration. What that engine does not do yet is refused here with its config path.
+     * proxy configuration, and the session API ({@code api}, or null) at its path. What that engine
+     * does not do yet is refused here with its config path.
      */
-    private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss) {
-        if (ss != null) {
+    private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss, SessionApi api) {
+        if (ss != null && ss.forward()) {
             throw new ConfigException(config.source(), "sessions", "the event-loop engine does not forward sessions "
-                    + "or serve the session API yet; use engine: servlet");
+                    + "yet; set sessions.forward: false or use engine: servlet");
         }
         ProxyConfig proxyConfig = pc.build();
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
         for (ServeConfig.Listener l : config.listeners()) {
             try {
-                loops.add(NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers).build());
+                NettyProxyServer.Builder nb = NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers);
+                if (api != null) {
+                    nb.sessionApi(ss.apiPath(), api);
+                }
+                loops.add(nb.build());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(config.source(), "engine", e.getMessage());
             }

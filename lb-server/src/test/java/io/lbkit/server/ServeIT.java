@@ -355,6 +355,33 @@ class ServeIT {
     }
 
     @Test
+    void theEventLoopEngineServesTheSessionApi() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        int a = backend("a", never, never);
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                sessions:
+                  store: memory
+                  forward: false
+                  api: { path: /admin/session, token: a-token-of-24-characters }
+                """.formatted(a)));
+        URI api = proxy.uris().get(0).resolve("/admin/session");
+        HttpResponse<String> created = client.send(HttpRequest.newBuilder(api)
+                .header("Content-Type", "application/json").header("Authorization", "Bearer a-token-of-24-characters")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"ann\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, created.statusCode(), created.body());
+        assertFalse(created.headers().firstValue("X-Served-By").isPresent(), "the session API is served locally");
+        String id = new ObjectMapper().readTree(created.body()).get("session_id").asText();
+        assertEquals("/admin/session?session_id=" + id, created.headers().firstValue("Location").orElseThrow());
+        assertEquals("ann", proxy.sessionStore().load(id).orElseThrow().attribute("user").asText());
+        assertEquals(401, get("/admin/session?session_id=" + id).statusCode(), "the token is required");
+        HttpResponse<String> proxied = get("/admin/session/x");
+        assertEquals("backend a /admin/session/x", proxied.body(), "other paths go to the routes");
+    }
+
+    @Test
     void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
         int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """

@@ -11,6 +11,7 @@ import io.lbkit.core.Endpoint;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.limit.Rate;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
 import io.lbkit.server.config.ServeConfig.FanOutSpec;
 import io.lbkit.server.config.ServeConfig.HashKey;
@@ -582,6 +583,11 @@ public final class ConfigLoader {
                 api.allowOnly("enabled", "path", "allow", "token");
                 apiOn = api.get("enabled").bool(true);
                 apiPath = api.get("path").string(apiPath);
+                try {
+                    SessionApiHandler.checkMountPath(apiPath);
+                } catch (IllegalArgumentException e) {
+                    throw api.get("path").error(e.getMessage());
+                }
                 List<String> cidrs = api.get("allow").strings();
                 if (!cidrs.isEmpty()) {
                     StringBuilder rules = new StringBuilder();

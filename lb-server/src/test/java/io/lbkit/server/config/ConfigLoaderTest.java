@@ -196,6 +196,8 @@ class ConfigLoaderTest {
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: nope }]").path());
         assertEquals("sessions.forward",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { forward: maybe }").path());
+        assertEquals("sessions.api.path",
+                error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { api: { path: session } }").path());
         assertEquals("routes[0].sticky.key",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, sticky: { key: short } }]").path());
         assertEquals("routes[0].rateLimit.rate",

@@ -44,6 +44,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final Engine engine;
     private final ProxyConfig config;
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
+    private ClientOrigin.Peer peer;  // the connection's, from its first request on
+    private String remote;
+    private String localName;
     private Channel channel;
     private Exchange exchange;
     private boolean closeAfterExchange;
@@ -195,11 +198,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         String host = r.headers().get(HttpHeaderNames.HOST);
-        InetSocketAddress peer = (InetSocketAddress) channel.remoteAddress();
         InetSocketAddress local = (InetSocketAddress) channel.localAddress();
-        String remote = peer.getAddress().getHostAddress();
+        if (peer == null) { // once per connection: the peer does not change
+            remote = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
+            peer = ClientOrigin.Peer.of(config, remote);
+            localName = local.getAddress().getHostAddress();
+        }
         String serverName = host != null ? Headers.hostName(host) : config.serverName() != null ? config.serverName()
-                : local.getAddress().getHostAddress();
+                : localName;
         NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
                 NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
         Route route = engine.route(view);
@@ -227,7 +233,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                     ? "declared " + length + " bytes, the limit is " + Admission.bodyLimit(config, route) : null, next);
             return;
         }
-        ClientOrigin origin = ClientOrigin.of(config, view, remote, "http", host, port(host, local.getPort()));
+        ClientOrigin origin = ClientOrigin.of(config, view, peer, "http", host, port(host, local.getPort()));
         pick.reset();
         exchange = new Exchange(engine, this, route, view, target, origin, pick);
         exchange.start();

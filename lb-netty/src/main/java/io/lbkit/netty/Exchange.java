@@ -7,9 +7,9 @@ import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
-import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
@@ -218,6 +218,21 @@ final class Exchange {
             totalTimer = loop.schedule(this::totalTimedOut, total, TimeUnit.NANOSECONDS);
         }
         attempt(false);
+    }
+
+    /** The endpoint a targeted request names; answers 400 / 404 and returns false when there is none. */
+    private boolean chooseTarget() {
+        Targets.Choice c = Targets.choose(route, view, NettyClientRequest.utf8(target),
+                whole == null ? null : whole.formText());
+        if (c.endpointId() == null) {
+            log.warn("proxy {} {} route={}: {} ({}) in {}", req.method(), view.path(), route.name(), c.reason(),
+                    route.target(), upstream.name());
+            answer(c.status());
+            return false;
+        }
+        targetId = c.endpointId();
+        pick.preferred(targetId);
+        return true;
     }
 
     private void attempt(boolean retry) {
@@ -720,21 +735,6 @@ final class Exchange {
     // =====================================================================================
     // ends
     // =====================================================================================
-
-    /** The endpoint a targeted request names; answers 400 / 404 and returns false when there is none. */
-    private boolean chooseTarget() {
-        Targets.Choice c = Targets.choose(route, view, NettyClientRequest.utf8(target),
-                whole == null ? null : whole.formText());
-        if (c.endpointId() == null) {
-            log.warn("proxy {} {} route={}: {} ({}) in {}", req.method(), view.path(), route.name(), c.reason(),
-                    route.target(), upstream.name());
-            answer(c.status());
-            return false;
-        }
-        targetId = c.endpointId();
-        pick.preferred(targetId);
-        return true;
-    }
 
     /** Answers with the proxy's own error before any of the response went out. */
     private void answer(int st) {

@@ -237,8 +237,8 @@ public final class NettyProxyServer {
 
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet (fan-out, targeted routes,
-         *         rate and connection limits, session forwarding): refused rather than ignored
+         *         configuration that uses what this engine does not do yet (fan-out, session
+         *         forwarding): refused rather than ignored
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -256,15 +256,6 @@ public final class NettyProxyServer {
             for (Route r : config.routes()) {
                 if (r.fanOut() != null) {
                     throw unsupported("broadcast", "route " + r.name());
-                }
-                if (r.target() != null) {
-                    throw unsupported("target", "route " + r.name());
-                }
-                if (r.rateLimiter() != null) {
-                    throw unsupported("rateLimiter", "route " + r.name());
-                }
-                if (r.concurrencyLimiter() != null) {
-                    throw unsupported("concurrencyLimiter", "route " + r.name());
                 }
             }
             return new NettyProxyServer(this);

@@ -382,6 +382,45 @@ class ServeIT {
     }
 
     @Test
+    void theEventLoopEngineRunsRateLimitsAndTargetedRoutes() throws Exception {
+        int one = webhookBackend("one");
+        int two = webhookBackend("two");
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                proxy: { workers: 2 }
+                upstreams:
+                  webhooks:
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: backend_one }
+                      - { address: "127.0.0.1:%d", id: backend_two }
+                routes:
+                  - name: limited
+                    match: { pathPrefix: /limited }
+                    upstream: webhooks
+                    rateLimit: { rate: 1r/m, status: 429 }
+                  - name: targeted
+                    upstream: webhooks
+                    mode: targeted
+                    target: query:backend
+                """.formatted(one, two)));
+        // 1r/m, burst 0: the second request within the minute is refused with the configured status
+        assertEquals(200, get("/limited").statusCode());
+        HttpResponse<String> refused = get("/limited");
+        assertEquals(429, refused.statusCode());
+        assertEquals("429 Too Many Requests\n", refused.body());
+
+        HttpResponse<String> r = post("/one", "backend=backend_two");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("backend_two", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals("Processing webhook request on backend two", r.body(), "the form body reached the endpoint");
+        r = post("/one?backend=backend_one", "x=1");
+        assertEquals("backend_one", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals(404, post("/one", "backend=backend_three").statusCode());
+        assertEquals(400, post("/one", "nothing").statusCode());
+    }
+
+    @Test
     void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
         int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """

@@ -29,12 +29,12 @@ final class Engine {
     final LongAdder activeExchanges = new LongAdder();
     volatile boolean stopping;
 
-    /** How long a client connection may wait for its next request head (see NettyProxyServer.Builder). */
-    final long clientIdleNanos;
+    /** Client connection timeouts and the requests per connection (see NettyProxyServer.Builder). */
+    final ClientLimits client;
 
-    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, java.time.Duration clientIdleTimeout) {
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, ClientLimits client) {
         this.config = config;
-        this.clientIdleNanos = clientIdleTimeout.toNanos();
+        this.client = client;
         this.requestRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {

@@ -178,6 +178,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             exchange.clientRead(msg);
         } else if (draining) {
             drain(msg);
+        } else if (!channel.isActive()) {
+            // the codec's last word on a connection already closed (a head cut off by the close): nobody to answer
+            ReferenceCountUtil.release(msg);
         } else if (msg instanceof HttpRequest r) {
             awaitingHead = false;
             requests++;

@@ -14,6 +14,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -57,7 +58,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private long drained;
     private ScheduledFuture<?> drainTimer;
     private boolean awaitingHead;
-    private long awaitingSince;
+    private boolean idle;          // a kept-alive connection waits for the first byte of its next request
+    private long awaitingSince;    // when the wait for the head (or, idle, for its first byte) began
+    private long opened;
+    private int requests;          // request heads read on this connection
+    private boolean lastRequest;   // the current request is the last one keepAliveRequests allows
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
 
@@ -73,17 +78,59 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        opened = System.nanoTime();
         awaitRequest();
     }
 
-    /** Reads the next request head, for at most the client idle timeout. */
+    /**
+     * Reads the next request head: the first one must have arrived {@code clientHeaderTimeout}
+     * after the connection opened; a next one may wait {@code clientKeepAliveTimeout} for its first
+     * byte, then has {@code clientHeaderTimeout} from that byte (nginx's timers).
+     */
     private void awaitRequest() {
         awaitingHead = true;
-        awaitingSince = System.nanoTime();
-        if (idleTimer == null) {
-            idleTimer = channel.eventLoop().schedule(idleCheck, engine.clientIdleNanos, TimeUnit.NANOSECONDS);
+        if (requests == 0) {
+            idle = false;
+            awaitingSince = opened;
+        } else {
+            idle = true;
+            awaitingSince = System.nanoTime();
         }
+        armTimer();
         read();
+    }
+
+    /** The first bytes of a next request arrived: from now its head has {@code clientHeaderTimeout}. */
+    void bytesArrived() {
+        if (idle && awaitingHead) {
+            idle = false;
+            awaitingSince = System.nanoTime();
+            // the timer, armed while idle, fires within clientHeaderTimeout from then: in time, no re-arming
+        }
+    }
+
+    /**
+     * Makes sure the timer fires by the current wait's deadline. While idle it fires within
+     * {@code clientHeaderTimeout} at most, so a head that starts later never needs it re-armed.
+     * A timer that fires early only re-arms itself: one timer per connection, reused by each request.
+     */
+    private void armTimer() {
+        long delay = waitLeft();
+        if (idle) {
+            delay = Math.min(delay, engine.client.headerNanos());
+        }
+        if (idleTimer != null) {
+            if (idleTimer.getDelay(TimeUnit.NANOSECONDS) <= delay) {
+                return;
+            }
+            idleTimer.cancel(false);
+        }
+        idleTimer = channel.eventLoop().schedule(idleCheck, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    private long waitLeft() {
+        long limit = idle ? engine.client.keepAliveNanos() : engine.client.headerNanos();
+        return limit - (System.nanoTime() - awaitingSince);
     }
 
     private void idleCheck() {
@@ -91,12 +138,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (!awaitingHead || !channel.isActive()) {
             return;
         }
-        long left = engine.clientIdleNanos - (System.nanoTime() - awaitingSince);
-        if (left <= 0) {
-            channel.close(); // nginx closes an idle keep-alive connection without an answer
-        } else {
-            idleTimer = channel.eventLoop().schedule(idleCheck, left, TimeUnit.NANOSECONDS);
+        if (waitLeft() > 0) {
+            armTimer();
+            return;
         }
+        if (!idle) {
+            // nginx: "client timed out while reading client request headers", logged as 408, closed without an answer
+            long skipped = engine.repeats("client header timeout").admit();
+            if (skipped >= 0) {
+                log.info("proxy: 408 (the request head from {} did not arrive within the client header timeout of {} ms;"
+                        + " closed){}", channel.remoteAddress(), TimeUnit.NANOSECONDS.toMillis(engine.client.headerNanos()),
+                        Repeats.note(skipped));
+            }
+        }
+        channel.close(); // nginx closes an idle keep-alive connection, and a late head, without an answer
+    }
+
+    /** Whether the connection may stay open after the current request ({@code keepAliveRequests}). */
+    boolean mayKeepAlive() {
+        return !lastRequest;
     }
 
     /**
@@ -125,8 +185,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             localExchange.clientRead(msg);
         } else if (draining) {
             drain(msg);
+        } else if (!channel.isActive()) {
+            // the codec's last word on a connection already closed (a head cut off by the close): nobody to answer
+            ReferenceCountUtil.release(msg);
         } else if (msg instanceof HttpRequest r) {
             awaitingHead = false;
+            requests++;
+            lastRequest = requests >= engine.client.keepAliveRequests();
             try {
                 begin(r);
             } finally {
@@ -191,7 +256,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(r);
+        boolean keepAlive = HttpUtil.isKeepAlive(r) && !lastRequest;
         boolean body = NettyClientRequest.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
         if (NettyClientRequest.headerBytes(r.headers()) > config.maxRequestHeaderBytes()) {
             refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
@@ -282,7 +347,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** The exchange is over; {@code answer} is the proxy's own answer to write first, or null. */
     void exchangeEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
         exchange = null;
-        if (closeAfterExchange && next == Exchange.Next.KEEP_ALIVE) {
+        if ((closeAfterExchange || lastRequest) && next == Exchange.Next.KEEP_ALIVE) {
             next = Exchange.Next.CLOSE;
         }
         closeAfterExchange = false;
@@ -315,6 +380,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else if (next == Exchange.Next.DRAIN) {
             draining = true;
             drained = 0;
+            if (channel instanceof DuplexChannel d) {
+                // nginx's lingering close: the answer ends at once for the client, what it still sends is dropped
+                d.shutdownOutput();
+            }
             drainTimer = channel.eventLoop().schedule(() -> {
                 channel.close();
             }, DRAIN_NANOS, TimeUnit.NANOSECONDS);

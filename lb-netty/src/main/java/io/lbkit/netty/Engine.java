@@ -32,12 +32,12 @@ final class Engine {
     /** The session APIs by their exact path, answered ahead of the routes (set once, before the listener binds). */
     Map<String, io.lbkit.proxy.engine.SessionApiHandler> sessionApis = Map.of();
 
-    /** How long a client connection may wait for its next request head (see NettyProxyServer.Builder). */
-    final long clientIdleNanos;
+    /** Client connection timeouts and the requests per connection (see NettyProxyServer.Builder). */
+    final ClientLimits client;
 
-    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, java.time.Duration clientIdleTimeout) {
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, ClientLimits client) {
         this.config = config;
-        this.clientIdleNanos = clientIdleTimeout.toNanos();
+        this.client = client;
         this.requestRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {

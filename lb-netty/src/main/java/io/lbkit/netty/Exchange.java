@@ -146,7 +146,7 @@ final class Exchange {
         this.chunkedBody = HttpUtil.isTransferEncodingChunked(req);
         this.hasBody = declaredLength > 0 || chunkedBody;
         this.expectContinue = HttpUtil.is100ContinueExpected(req);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(req);
+        this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
     }
 
     // =====================================================================================
@@ -362,11 +362,13 @@ final class Exchange {
             c.release();
             long skipped = engine.repeats("request body failed").admit();
             if (skipped >= 0) {
-                log.warn("proxy {} {} route={}: the client's request body is malformed ({}); aborting{}", req.method(),
+                log.warn("proxy {} {} route={}: the client's request body is malformed ({}); 400{}", req.method(),
                         view.path(), route.name(), c.decoderResult().cause().toString(), Repeats.note(skipped));
             }
+            // the attempt ends unfinished (the endpoint sees a cut body, never a valid request) and is not
+            // the endpoint's failure; 400 unless the response had started (then the client is cut)
             cancelAttempt();
-            abortClient();
+            answer(400);
             return;
         }
         if (whole != null && !whole.done()) {

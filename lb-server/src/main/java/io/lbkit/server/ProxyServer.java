@@ -265,10 +265,14 @@ public final class ProxyServer implements AutoCloseable {
             c.setHost(l.host());
             c.setPort(l.port());
             c.setAcceptQueueSize(1024);
-            // Jetty's idle timeout (30 s by default) would cut a stalled body before the 408 of
-            // clientBodyTimeout; it also bounds an idle keep-alive connection (nginx: 75 s)
-            c.setIdleTimeout(Math.max(30_000L, p.clientBodyTimeout().toMillis() + 5_000L));
+            // Jetty's idle timeout bounds an idle keep-alive connection (clientKeepaliveTimeout, nginx
+            // keepalive_timeout 75 s); it must not cut a stalled body before the 408 of clientBodyTimeout
+            c.setIdleTimeout(Math.max(p.clientKeepaliveTimeout().toMillis(), p.clientBodyTimeout().toMillis() + 5_000L));
             server.addConnector(c);
+            if (l.maxConnections() > 0) {
+                // as the event-loop engine: at the limit the connector stops accepting until one closes
+                server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(l.maxConnections(), c));
+            }
             connectors.add(c);
         }
         ServletContextHandler context = new ServletContextHandler("/");
@@ -310,7 +314,10 @@ public final class ProxyServer implements AutoCloseable {
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
         for (ServeConfig.Listener l : config.listeners()) {
             try {
-                NettyProxyServer.Builder nb = NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers);
+                ServeConfig.ProxySpec p = config.proxy();
+                NettyProxyServer.Builder nb = NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers)
+                        .clientHeaderTimeout(p.clientHeaderTimeout()).clientKeepAliveTimeout(p.clientKeepaliveTimeout())
+                        .keepAliveRequests(p.keepaliveRequests()).maxConnections(l.maxConnections());
                 if (api != null) {
                     nb.sessionApi(ss.apiPath(), api);
                 }

@@ -421,6 +421,29 @@ class ServeIT {
     }
 
     @Test
+    void theEventLoopEngineTakesTheClientConnectionSettings() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        int a = backend("a", never, never);
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: [{ host: 127.0.0.1, port: 0, maxConnections: 10 }]
+                proxy: { workers: 1, keepaliveRequests: 2, clientHeaderTimeout: 5s, clientKeepaliveTimeout: 5s }
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                """.formatted(a)));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.uris().get(0).getPort())) {
+            s.setSoTimeout(20_000);
+            String get = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+            s.getOutputStream().write((get + get).getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int second = all.indexOf("HTTP/1.1 200", 1);
+            assertTrue(second > 0, all);
+            assertFalse(all.substring(0, second).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), all);
+            assertTrue(all.substring(second).toLowerCase(java.util.Locale.ROOT).contains("connection: close"),
+                    "keepaliveRequests 2: the second response closes: " + all);
+        }
+    }
+
+    @Test
     void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
         int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """

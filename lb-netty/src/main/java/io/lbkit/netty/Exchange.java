@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * other side's writes keep up. Every method runs on the client connection's loop, which also owns
  * the backend connections, so nothing here is shared between threads.
  */
-final class Exchange {
+final class Exchange extends BackendOwner {
 
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
     /** At most this many attempts per request are retried for a stale kept-alive connection (as the servlet engine). */
@@ -74,6 +74,7 @@ final class Exchange {
     private final boolean clientKeepAlive;
     private HttpHeaders forward;
     private RetryPolicy.Attempts attempts;
+    private FanOutExchange fanOut;    // a broadcast route: the fan-out does the rest
 
     // the client's body
     private boolean continueSent;
@@ -147,6 +148,11 @@ final class Exchange {
 
     void start() {
         engine.activeExchanges.increment();
+        if (route.fanOut() != null) {
+            fanOut = new FanOutExchange(engine, conn, this, route, view, target, origin);
+            fanOut.start();
+            return;
+        }
         if (origin.peer() != null) {
             pick.clientAddress(origin.peer().getAddress());
         }
@@ -288,6 +294,10 @@ final class Exchange {
 
     /** A message of the client's request body (the connection reads one per {@code read()}). */
     void clientRead(Object msg) {
+        if (fanOut != null) {
+            fanOut.clientRead(msg);
+            return;
+        }
         readingClient = false;
         if (!(msg instanceof HttpContent c) || finished || clientBodyDone) {
             ReferenceCountUtil.release(msg);
@@ -556,6 +566,10 @@ final class Exchange {
 
     /** The client went away: the attempt ends CANCELLED, the endpoint is not blamed. */
     void clientGone() {
+        if (fanOut != null && !finished) {
+            fanOut.clientGone();
+            return;
+        }
         if (finished) {
             return;
         }
@@ -668,6 +682,11 @@ final class Exchange {
 
     private void finish(Next next) {
         finish(next, null);
+    }
+
+    /** The fan-out of a broadcast route is over for the client: {@code answer} (or null) goes out, then {@code next}. */
+    void fanOutEnded(Next next, HttpResponse answer) {
+        finish(next, answer);
     }
 
     private void finish(Next next, HttpResponse answer) {

@@ -2,12 +2,16 @@ package io.lbkit.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
+import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionForwarding;
+import io.lbkit.session.InMemorySessionStore;
 import org.junit.jupiter.api.Test;
 
 class NettyProxyServerTest {
@@ -31,5 +35,18 @@ class NettyProxyServerTest {
                 .route(Route.builder("one", UP).target(RequestValue.query("backend")).build()).build();
         assertEquals("route one sets target, which the event-loop engine does not support yet (use the servlet engine)",
                 assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build()).getMessage());
+    }
+
+    @Test
+    void aBroadcastRouteIsBuiltButNotTogetherWithSessionForwarding() {
+        Route broadcast = Route.builder("fan", UP).broadcast(FanOut.builder().build()).build();
+        NettyProxyServer.builder(ProxyConfig.builder().route(broadcast).build()).build();
+        try (InMemorySessionStore store = InMemorySessionStore.builder().build()) {
+            ProxyConfig c = ProxyConfig.builder().route(broadcast)
+                    .sessionForwarding(SessionForwarding.builder(store).build()).build();
+            String message = assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build())
+                    .getMessage();
+            assertTrue(message.contains("sets sessionForwarding") && message.endsWith("(use the servlet engine)"), message);
+        }
     }
 }

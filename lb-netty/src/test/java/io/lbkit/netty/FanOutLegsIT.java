@@ -106,6 +106,29 @@ class FanOutLegsIT extends ProxyITBase {
     }
 
     @Test
+    void aBodyOverTheLimitIs413AndAStalledBodyIs408AndNeitherReachesAnEndpoint() throws Exception {
+        TestBackend a = counting("a");
+        int port = fanOut(upstream(a), FanOut.builder().maxBodyBytes(1000).build(),
+                ProxyConfig.builder().clientBodyTimeout(Duration.ofMillis(500)));
+        try (RawClient c = new RawClient(port)) {
+            StringBuilder chunks = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                chunks.append("1f4\r\n").append("x".repeat(500)).append("\r\n");
+            }
+            RawClient.Response r = c.send("POST /hook HTTP/1.1\r\nHost: front.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + chunks + "0\r\n\r\n").read();
+            assertEquals(413, r.status());
+            assertEquals("close", r.header("Connection"));
+        }
+        try (RawClient c = new RawClient(port)) {
+            RawClient.Response r = c.send("POST /hook HTTP/1.1\r\nHost: front.example\r\nContent-Length: 10\r\n\r\nabc")
+                    .read();
+            assertEquals(408, r.status());
+        }
+        assertEquals(0, a.requests.size(), "no endpoint saw a refused body");
+    }
+
+    @Test
     void firstAnswersAndTheLegStillRunningEndsWithItsRealOutcome() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
         TestBackend slow = gated("slow", gate);

@@ -7,24 +7,19 @@ import io.lbkit.proxy.Route;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.FanOutAggregator;
-import io.lbkit.proxy.engine.RequestHeaderRules;
+import io.lbkit.proxy.engine.FanOutAnswer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -38,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One request of a broadcast route on an event loop: the client's body is read whole (bounded by
  * {@link FanOutAggregator#bodyLimit}: over it, 413), then one leg per active endpoint of lb-proxy's
- * {@link FanOutAggregator} sends the request on a connection of this loop's {@link BackendPool},
+ * {@link FanOutAggregator} (a {@link FanOutLeg}) sends the request on a connection of this loop's {@link BackendPool},
  * each answer is kept (bounded by the aggregator) and reported to it, and the answer it decides is
  * written. Legs still running then run to their end, their bodies discarded and their outcomes
  * recorded, as on the servlet engine. Every method runs on the client connection's loop.
@@ -46,20 +41,18 @@ import org.slf4j.LoggerFactory;
 final class FanOutExchange {
 
     private static final Logger log = LoggerFactory.getLogger(FanOutExchange.class);
-    /** At most this many reconnects per leg for a stale kept-alive connection (as a single exchange). */
-    private static final int MAX_STALE_RETRIES = 3;
 
-    private final Engine engine;
-    private final ProxyConfig config;
+    final Engine engine;
+    final ProxyConfig config;
     private final ClientConnection conn;
     private final Exchange owner;
     private final Channel client;
-    private final EventLoop loop;
-    private final Route route;
-    private final NettyClientRequest view;
-    private final HttpRequest req;
-    private final String target;
-    private final ClientOrigin origin;
+    final EventLoop loop;
+    final Route route;
+    final NettyClientRequest view;
+    final HttpRequest req;
+    final String target;
+    final ClientOrigin origin;
     private final boolean hasBody;
     private final boolean expectContinue;
     private final boolean clientKeepAlive;
@@ -67,8 +60,8 @@ final class FanOutExchange {
     private final long bodyLimit;
 
     // the client's body
-    private byte[] body = new byte[0];
-    private int bodyLength;
+    byte[] body = new byte[0];
+    int bodyLength;
     private boolean clientBodyDone;
     private boolean readingClient;
     private boolean continueSent;
@@ -76,8 +69,8 @@ final class FanOutExchange {
     private ScheduledFuture<?> bodyTimer;
 
     // the legs
-    private HttpHeaders forward;
-    private FanOutAggregator aggregator;
+    HttpHeaders forward;
+    FanOutAggregator aggregator;
     private ScheduledFuture<?> totalTimer;
     private boolean over; // the client side has ended: answered, or gone
 
@@ -205,7 +198,7 @@ final class FanOutExchange {
         cancel(bodyTimer);
         bodyTimer = null;
         if (aggregator != null) {
-            for (Leg l : legs) {
+            for (FanOutLeg l : legs) {
                 if (l != null) {
                     l.cancel();
                 }
@@ -218,7 +211,7 @@ final class FanOutExchange {
     // the legs
     // =====================================================================================
 
-    private Leg[] legs = new Leg[0];
+    private FanOutLeg[] legs = new FanOutLeg[0];
 
     private void startLegs() {
         aggregator = FanOutAggregator.start(config, route, origin.peer());
@@ -237,13 +230,13 @@ final class FanOutExchange {
         if (total > 0) {
             totalTimer = loop.schedule(this::totalTimedOut, total, TimeUnit.NANOSECONDS);
         }
-        legs = new Leg[aggregator.legs().size()];
+        legs = new FanOutLeg[aggregator.legs().size()];
         for (FanOutAggregator.Leg l : aggregator.legs()) {
             if (l.active()) {
-                legs[l.index()] = new Leg(l);
+                legs[l.index()] = new FanOutLeg(this, l);
             }
         }
-        for (Leg l : legs) {
+        for (FanOutLeg l : legs) {
             if (l != null) {
                 l.start();
             }
@@ -252,7 +245,7 @@ final class FanOutExchange {
 
     private void totalTimedOut() {
         totalTimer = null;
-        for (Leg l : legs) {
+        for (FanOutLeg l : legs) {
             if (l != null && !l.leg.done()) {
                 l.failed(Outcome.TIMEOUT, new Exchange.ReadTimeoutException("the fan-out's total timeout of "
                         + FanOutAggregator.totalTimeout(config, route.fanOut()).toMillis() + " ms passed"));
@@ -261,7 +254,7 @@ final class FanOutExchange {
     }
 
     /** Reports a leg's end; writes the answer when this decided it. */
-    private void decided(FanOutAggregator.Answer answer) {
+    void decided(FanOutAnswer answer) {
         if (!aggregator.running()) {
             cancel(totalTimer);
             totalTimer = null;
@@ -276,9 +269,9 @@ final class FanOutExchange {
         over = true;
         boolean close = !clientKeepAlive || engine.stopping;
         int st = answer.status();
-        HttpResponseStatus status = answer.kind() == FanOutAggregator.Answer.Kind.ERROR
+        HttpResponseStatus status = answer.kind() == FanOutAnswer.Kind.ERROR
                 ? HttpResponseStatus.valueOf(st, ErrorAnswer.reason(st)) : HttpResponseStatus.valueOf(st);
-        boolean head = req.method().equals(HttpMethod.HEAD) && answer.kind() == FanOutAggregator.Answer.Kind.RESPONSE;
+        boolean head = req.method().equals(HttpMethod.HEAD) && answer.kind() == FanOutAnswer.Kind.RESPONSE;
         boolean noBody = head || st < 200 || st == 204 || st == 304;
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 noBody ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body(), 0, answer.bodyLength()),
@@ -322,246 +315,9 @@ final class FanOutExchange {
         }
     }
 
-    private static void cancel(ScheduledFuture<?> f) {
+    static void cancel(ScheduledFuture<?> f) {
         if (f != null) {
             f.cancel(false);
-        }
-    }
-
-    /**
-     * One endpoint's request: a connection of this loop's pool, the buffered request written in
-     * one go, the response read and handed to the aggregator, the connection given back (or
-     * closed) at its end. Owns its connection while it runs.
-     */
-    private final class Leg extends BackendOwner {
-        final FanOutAggregator.Leg leg;
-        private BackendConnection backend;
-        private boolean reused;
-        private int staleRetries;
-        private boolean requestWritten;
-        private boolean headSeen;
-        private boolean skipInformationalEnd;
-        private boolean keepAlive;
-        private long lastActivity;
-        private ScheduledFuture<?> readTimer;
-
-        Leg(FanOutAggregator.Leg leg) {
-            this.leg = leg;
-        }
-
-        void start() {
-            BackendPool pool = engine.pool(loop);
-            BackendConnection idle = pool.pollIdle(leg.endpoint());
-            if (idle != null) {
-                send(idle);
-                return;
-            }
-            ChannelFuture f = pool.connect(leg.endpoint());
-            if (f == null) {
-                // this loop's share of maxConnectionsPerEndpoint is in use: not the endpoint's failure
-                log.warn("proxy {} {} route={}: {} has {} connections open; fan-out leg 502", req.method(), view.path(),
-                        route.name(), leg.endpoint().id(), config.maxConnectionsPerEndpoint());
-                decided(aggregator.legNotSent(leg, 502));
-                return;
-            }
-            f.addListener((ChannelFuture cf) -> connected(cf));
-        }
-
-        private void connected(ChannelFuture f) {
-            BackendConnection c = f.channel().pipeline().get(BackendConnection.class);
-            if (leg.done()) {
-                if (f.isSuccess() && c != null) {
-                    engine.pool(loop).release(c); // a fresh connection nobody waits for any more
-                }
-                return;
-            }
-            if (!f.isSuccess()) {
-                failed(Exchange.classify(f.cause()), f.cause());
-                return;
-            }
-            send(c);
-        }
-
-        private void send(BackendConnection c) {
-            backend = c;
-            c.owner = this;
-            reused = c.responses > 0;
-            requestWritten = false;
-            // the same fields for every leg but Host (the encoder wrote the previous leg's already)
-            forward.set(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), leg.endpoint().host(),
-                    leg.endpoint().port()));
-            Channel ch = c.channel;
-            ch.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false), ch.voidPromise());
-            LastHttpContent last = bodyLength == 0 ? LastHttpContent.EMPTY_LAST_CONTENT
-                    : new DefaultLastHttpContent(Unpooled.wrappedBuffer(body, 0, bodyLength)); // shared, not copied
-            ch.writeAndFlush(last).addListener(w -> {
-                if (w.isSuccess() && backend == c) {
-                    requestWritten = true;
-                    lastActivity = System.nanoTime(); // the endpoint took the body: not idle
-                }
-            });
-            lastActivity = System.nanoTime();
-            if (readTimer == null) {
-                readTimer = loop.schedule(this::readCheck, config.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            }
-            ch.read();
-        }
-
-        @Override
-        void backendRead(BackendConnection c, Object msg) {
-            if (c != backend || leg.done()) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            lastActivity = System.nanoTime();
-            if (msg instanceof HttpResponse r) {
-                if (r.decoderResult().isFailure()) {
-                    ReferenceCountUtil.release(msg);
-                    failed(Outcome.INVALID_RESPONSE, r.decoderResult().cause());
-                    return;
-                }
-                if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                    skipInformationalEnd = true; // 100 Continue, 103: the final answer follows
-                    ReferenceCountUtil.release(msg);
-                    return;
-                }
-                headSeen = true;
-                keepAlive = HttpUtil.isKeepAlive(r);
-                leg.head(r.status().code(), r.protocolVersion().text(), r.headers());
-            }
-            if (msg instanceof HttpContent content) {
-                content(content);
-            } else if (!(msg instanceof HttpResponse)) {
-                ReferenceCountUtil.release(msg); // raw bytes after a protocol switch nobody asked for
-                failed(Outcome.INVALID_RESPONSE, null);
-            }
-        }
-
-        private void content(HttpContent c) {
-            boolean ended = c instanceof LastHttpContent;
-            if (!headSeen) {
-                c.release(); // the end of an informational answer
-                skipInformationalEnd = false;
-                return;
-            }
-            if (c.decoderResult().isFailure()) {
-                Throwable cause = c.decoderResult().cause();
-                c.release();
-                failed(Outcome.RESET, cause);
-                return;
-            }
-            boolean kept;
-            try {
-                ByteBuf b = c.content();
-                kept = !b.isReadable() || leg.content(b.nioBuffer());
-            } finally {
-                c.release();
-            }
-            if (!kept) {
-                log.warn("proxy {} {}: fan-out response from {} larger than {} bytes", req.method(), view.path(),
-                        leg.endpoint().id(), route.fanOut().maxResponseBytes());
-                drop();
-                decided(aggregator.legTooLarge(leg));
-                return;
-            }
-            if (ended) {
-                BackendConnection b = backend;
-                b.responses++;
-                backend = null;
-                cancel(readTimer);
-                readTimer = null;
-                if (keepAlive && requestWritten && !engine.stopping) {
-                    engine.pool(loop).release(b);
-                } else {
-                    b.discard();
-                }
-                decided(aggregator.legResponded(leg));
-            }
-        }
-
-        @Override
-        void backendReadComplete(BackendConnection c) {
-            if (c == backend && !leg.done()) {
-                c.channel.read(); // the answer is kept whole (bounded): read on
-            }
-        }
-
-        @Override
-        void backendWritable(BackendConnection c) {
-            // the request is written in one go: nothing waits for writability
-        }
-
-        @Override
-        void backendFailed(BackendConnection c, Throwable cause) {
-            if (c != backend || leg.done()) {
-                return;
-            }
-            Outcome o = Exchange.classify(cause);
-            if (o == Outcome.RESET && reused && !headSeen && staleRetries < MAX_STALE_RETRIES && !engine.stopping) {
-                // a kept-alive connection the endpoint had closed (its idle timeout racing this
-                // reuse): one more connection that the endpoint does not pay for, as a single exchange
-                staleRetries++;
-                drop();
-                skipInformationalEnd = false;
-                ChannelFuture f = engine.pool(loop).connect(leg.endpoint());
-                if (f != null) {
-                    f.addListener((ChannelFuture cf) -> connected(cf));
-                    return;
-                }
-            }
-            failed(o, cause);
-        }
-
-        private void readCheck() {
-            readTimer = null;
-            if (leg.done() || backend == null) {
-                return;
-            }
-            long idle = System.nanoTime() - lastActivity;
-            long limit = config.readTimeout().toNanos();
-            if (idle < limit) {
-                readTimer = loop.schedule(this::readCheck, limit - idle, TimeUnit.NANOSECONDS);
-                return;
-            }
-            failed(Outcome.TIMEOUT, new Exchange.ReadTimeoutException("no byte from the endpoint for "
-                    + config.readTimeout().toMillis() + " ms"));
-        }
-
-        /** The leg ends without a (complete) response. */
-        void failed(Outcome o, Throwable cause) {
-            if (leg.done()) {
-                return;
-            }
-            drop();
-            long skipped = engine.repeats("fan-out leg failed").admit();
-            if (skipped >= 0) {
-                log.warn("proxy {} {} route={}: fan-out to {} failed: {}{}", req.method(), view.path(), route.name(),
-                        leg.endpoint().id(), cause == null ? o.toString() : cause.toString(), Repeats.note(skipped));
-            }
-            decided(aggregator.legFailed(leg, o));
-        }
-
-        /** The client went away: the leg ends CANCELLED, the endpoint is not blamed. */
-        void cancel() {
-            if (!leg.done()) {
-                drop();
-                decided(aggregator.legFailed(leg, Outcome.CANCELLED));
-            }
-        }
-
-        private void drop() {
-            cancel(readTimer);
-            readTimer = null;
-            BackendConnection c = backend;
-            backend = null;
-            headSeen = false;
-            if (c != null) {
-                c.discard();
-            }
-        }
-
-        private void cancel(ScheduledFuture<?> f) {
-            FanOutExchange.cancel(f);
         }
     }
 }

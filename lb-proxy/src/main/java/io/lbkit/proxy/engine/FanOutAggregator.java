@@ -25,7 +25,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The rules of one request of a broadcast route ({@link Route#fanOut()}), for any engine: which
@@ -33,7 +32,7 @@ import java.util.Set;
  * client gets. The engine sends the buffered request on every {@linkplain Leg#active() active}
  * leg, reports what each leg received ({@link Leg#head}, {@link Leg#content}) and how it ended
  * ({@link #legResponded}, {@link #legFailed}, ...); the call that decides returns the
- * {@link Answer}, exactly once. Each leg's {@link Selection} is completed here with the leg's real
+ * {@link FanOutAnswer}, exactly once. Each leg's {@link Selection} is completed here with the leg's real
  * outcome, so in-flight counts, latency and passive health see fan-out traffic; legs still
  * running when the answer is decided run to their end and are recorded the same way.
  *
@@ -174,7 +173,7 @@ public final class FanOutAggregator {
     // =====================================================================================
 
     /** The leg's whole response was read: a success when its status is 2xx. */
-    public Answer legResponded(Leg leg) {
+    public FanOutAnswer legResponded(Leg leg) {
         leg.completeSelection(Outcome.RESPONSE, leg.status);
         return ended(leg, leg.status, null, leg.status >= 200 && leg.status < 300);
     }
@@ -184,7 +183,7 @@ public final class FanOutAggregator {
      * returned false; the engine stopped reading it): a 502 failure. The endpoint answered, so its
      * selection completes as a response with its status.
      */
-    public Answer legTooLarge(Leg leg) {
+    public FanOutAnswer legTooLarge(Leg leg) {
         leg.completeSelection(Outcome.RESPONSE, leg.status);
         return ended(leg, 502, "response_too_large", false);
     }
@@ -194,7 +193,7 @@ public final class FanOutAggregator {
      * or total timeout (504), recorded against the endpoint with that outcome; or
      * {@link Outcome#CANCELLED} (the client went away: 499, the endpoint not blamed).
      */
-    public Answer legFailed(Leg leg, Outcome outcome) {
+    public FanOutAnswer legFailed(Leg leg, Outcome outcome) {
         if (outcome == Outcome.RESPONSE) {
             throw new IllegalArgumentException("a response is not a failure: use legResponded");
         }
@@ -212,13 +211,13 @@ public final class FanOutAggregator {
      * built or encoded, the proxy is overloaded): answered with {@code status}, the selection
      * completed CANCELLED.
      */
-    public Answer legNotSent(Leg leg, int status) {
+    public FanOutAnswer legNotSent(Leg leg, int status) {
         leg.completeSelection(Outcome.CANCELLED, 0);
         leg.headers = null;
         return ended(leg, status, "not_sent", false);
     }
 
-    private Answer ended(Leg leg, int status, String error, boolean success) {
+    private FanOutAnswer ended(Leg leg, int status, String error, boolean success) {
         if (!leg.active() || leg.done) {
             throw new IllegalStateException("leg " + leg.endpoint.id() + " is not running");
         }
@@ -284,18 +283,20 @@ public final class FanOutAggregator {
         throw new IllegalStateException("no leg with success=" + success);
     }
 
-    private Answer answer(boolean ok, Leg chosen) {
+    private FanOutAnswer answer(boolean ok, Leg chosen) {
         int status = chosen.resultStatus;
         if (spec.summary()) {
             byte[] json = summary(ok, status);
-            return new Answer(Answer.Kind.SUMMARY, ok, status, chosen, json, json.length, SUMMARY_CONTENT_TYPE,
-                    servedBy());
+            return new FanOutAnswer(FanOutAnswer.Kind.SUMMARY, ok, status, chosen, json, json.length,
+                    SUMMARY_CONTENT_TYPE, servedBy());
         }
         if (chosen.error == null && chosen.headers != null) {
-            return new Answer(Answer.Kind.RESPONSE, ok, status, chosen, chosen.body, chosen.bodyLength, null, servedBy());
+            return new FanOutAnswer(FanOutAnswer.Kind.RESPONSE, ok, status, chosen, chosen.body, chosen.bodyLength, null,
+                    servedBy());
         }
         byte[] b = ErrorAnswer.body(status);
-        return new Answer(Answer.Kind.ERROR, ok, status, chosen, b, b.length, ErrorAnswer.CONTENT_TYPE, servedBy());
+        return new FanOutAnswer(FanOutAnswer.Kind.ERROR, ok, status, chosen, b, b.length, ErrorAnswer.CONTENT_TYPE,
+                servedBy());
     }
 
     private byte[] summary(boolean ok, int status) {
@@ -408,6 +409,16 @@ public final class FanOutAggregator {
             this.headers = copy;
         }
 
+        /** The response's fields in order, or null when the leg has no response. */
+        List<Map.Entry<String, String>> fields() {
+            return headers;
+        }
+
+        /** The response's protocol version, or null. */
+        String version() {
+            return version;
+        }
+
         /** The status of the response head, or 0 before it. */
         public int status() {
             return status;
@@ -454,120 +465,6 @@ public final class FanOutAggregator {
         @Override
         public String toString() {
             return "Leg[" + endpoint.id() + (active() ? done ? ", " + resultStatus : ", running" : ", skipped") + "]";
-        }
-    }
-
-    /** The client's answer, decided by the call that returned it. */
-    public static final class Answer {
-
-        /** What the answer's body is. */
-        public enum Kind {
-            /** The chosen leg's response: its status, fields and body. */
-            RESPONSE,
-            /** The JSON summary of every leg ({@link FanOut#summary()}). */
-            SUMMARY,
-            /** The proxy's own error answer: the chosen leg ended without a response. */
-            ERROR
-        }
-
-        private final Kind kind;
-        private final boolean ok;
-        private final int status;
-        private final Leg chosen;
-        private final byte[] body;
-        private final int bodyLength;
-        private final String contentType;
-        private final String servedBy;
-
-        private Answer(Kind kind, boolean ok, int status, Leg chosen, byte[] body, int bodyLength, String contentType,
-                       String servedBy) {
-            this.kind = kind;
-            this.ok = ok;
-            this.status = status;
-            this.chosen = chosen;
-            this.body = body;
-            this.bodyLength = bodyLength;
-            this.contentType = contentType;
-            this.servedBy = servedBy;
-        }
-
-        public Kind kind() {
-            return kind;
-        }
-
-        /** Whether the aggregation succeeded. */
-        public boolean ok() {
-            return ok;
-        }
-
-        /** The client response's status. */
-        public int status() {
-            return status;
-        }
-
-        /** The leg that decided: the chosen response, or the deciding failure. */
-        public Leg chosen() {
-            return chosen;
-        }
-
-        /** The body is {@code body()[0, bodyLength())}; not to be changed. */
-        public byte[] body() {
-            return body;
-        }
-
-        public int bodyLength() {
-            return bodyLength;
-        }
-
-        /**
-         * Writes the client response's fields: for {@link Kind#RESPONSE} the chosen leg's fields
-         * that {@link ResponseHeaderRules#copied} lets through and the {@code Via}; for the others
-         * the {@code Content-Type}; then the served-by header listing every endpoint the request
-         * was sent to. {@code Content-Length} is the engine's, from {@link #bodyLength()}.
-         *
-         * @param copyDate whether the backend's {@code Date} is copied (false where the server
-         *                 writes its own)
-         */
-        public void writeHeaders(ProxyConfig config, boolean copyDate, HeaderSink out) {
-            if (kind == Kind.RESPONSE) {
-                List<String> connection = null;
-                for (Map.Entry<String, String> f : chosen.headers) {
-                    if (f.getKey().equalsIgnoreCase("connection")) {
-                        if (connection == null) {
-                            connection = new ArrayList<>(1);
-                        }
-                        connection.add(f.getValue());
-                    }
-                }
-                Set<String> tokens = Headers.connectionTokens(connection == null ? List.of() : connection);
-                List<String> vias = null;
-                for (Map.Entry<String, String> f : chosen.headers) {
-                    String name = f.getKey();
-                    String lower = name.toLowerCase(Locale.ROOT);
-                    if (lower.equals("via")) {
-                        if (vias == null) {
-                            vias = new ArrayList<>(1);
-                        }
-                        vias.add(f.getValue());
-                    } else if (ResponseHeaderRules.copied(name, lower, tokens) && (copyDate || !lower.equals("date"))) {
-                        out.add(name, f.getValue());
-                    }
-                }
-                String via = ResponseHeaderRules.via(config, vias, chosen.version);
-                if (via != null) {
-                    out.set("Via", via);
-                }
-            } else {
-                out.set("Content-Type", contentType);
-            }
-            if (config.servedByHeader() != null) {
-                out.set(config.servedByHeader(), servedBy);
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "Answer[" + kind + " " + status + (ok ? " ok" : " failed") + " by " + chosen.endpoint.id() + "]";
         }
     }
 }

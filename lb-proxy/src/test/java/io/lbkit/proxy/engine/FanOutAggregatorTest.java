@@ -63,11 +63,11 @@ class FanOutAggregatorTest {
         assertTrue(leg.content(ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8))));
     }
 
-    private static String body(FanOutAggregator.Answer a) {
+    private static String body(FanOutAnswer a) {
         return new String(a.body(), 0, a.bodyLength(), StandardCharsets.UTF_8);
     }
 
-    private static Map<String, List<String>> headers(FanOutAggregator.Answer a, ProxyConfig config, boolean copyDate) {
+    private static Map<String, List<String>> headers(FanOutAnswer a, ProxyConfig config, boolean copyDate) {
         Map<String, List<String>> out = new LinkedHashMap<>();
         a.writeHeaders(config, copyDate, new HeaderSink() {
             @Override
@@ -94,10 +94,10 @@ class FanOutAggregatorTest {
         assertNull(f.legResponded(legs.get(1)), "a is still running");
         respond(legs.get(0), 201, "from a", "X-Id", "a", "Connection", "close, X-Hop", "X-Hop", "1", "Keep-Alive", "x",
                 "Via", "1.0 edge", "Date", "d", "X-New-Session-Id", "s", "Content-Length", "6");
-        FanOutAggregator.Answer a = f.legResponded(legs.get(0));
+        FanOutAnswer a = f.legResponded(legs.get(0));
         assertNotNull(a);
         assertTrue(a.ok());
-        assertEquals(FanOutAggregator.Answer.Kind.RESPONSE, a.kind());
+        assertEquals(FanOutAnswer.Kind.RESPONSE, a.kind());
         assertEquals(201, a.status());
         assertSame(legs.get(0), a.chosen());
         assertEquals("from a", body(a));
@@ -125,10 +125,10 @@ class FanOutAggregatorTest {
         assertNull(f.legResponded(legs.get(2)));
         assertNull(f.legFailed(legs.get(1), Outcome.CONNECT_FAILURE));
         respond(legs.get(0), 200, "a ok");
-        FanOutAggregator.Answer a = f.legResponded(legs.get(0));
+        FanOutAnswer a = f.legResponded(legs.get(0));
         assertFalse(a.ok());
         assertEquals(502, a.status(), "b, before c in configuration order, decides");
-        assertEquals(FanOutAggregator.Answer.Kind.ERROR, a.kind());
+        assertEquals(FanOutAnswer.Kind.ERROR, a.kind());
         assertEquals("502 Bad Gateway\n", body(a));
         Map<String, List<String>> h = headers(a, config(), true);
         assertEquals(List.of(ErrorAnswer.CONTENT_TYPE), h.get("Content-Type"));
@@ -141,9 +141,9 @@ class FanOutAggregatorTest {
         FanOutAggregator f = start(FanOut.builder().build(), "a", "b");
         respond(f.legs().get(0), 404, "not here", "X-Id", "a");
         assertNull(f.legResponded(f.legs().get(0)));
-        FanOutAggregator.Answer a = f.legFailed(f.legs().get(1), Outcome.TIMEOUT);
+        FanOutAnswer a = f.legFailed(f.legs().get(1), Outcome.TIMEOUT);
         assertEquals(404, a.status());
-        assertEquals(FanOutAggregator.Answer.Kind.RESPONSE, a.kind());
+        assertEquals(FanOutAnswer.Kind.RESPONSE, a.kind());
         assertEquals("not here", body(a));
 
         f = start(FanOut.builder().build(), "a");
@@ -160,7 +160,7 @@ class FanOutAggregatorTest {
         respond(legs.get(0), 500, "a broke");
         assertNull(f.legResponded(legs.get(0)));
         respond(legs.get(2), 200, "c ok");
-        FanOutAggregator.Answer a = f.legResponded(legs.get(2));
+        FanOutAnswer a = f.legResponded(legs.get(2));
         assertTrue(a.ok());
         assertEquals("c ok", body(a));
         assertTrue(f.decided());
@@ -177,7 +177,7 @@ class FanOutAggregatorTest {
         FanOutAggregator f = start(FanOut.builder().aggregation(FanOut.Aggregation.FIRST).build(), "a", "b");
         assertNull(f.legFailed(f.legs().get(1), Outcome.RESET));
         respond(f.legs().get(0), 404, "a: no");
-        FanOutAggregator.Answer a = f.legResponded(f.legs().get(0));
+        FanOutAnswer a = f.legResponded(f.legs().get(0));
         assertFalse(a.ok());
         assertEquals(404, a.status(), "the first failing leg in configuration order");
     }
@@ -189,7 +189,7 @@ class FanOutAggregatorTest {
         respond(f.legs().get(1), 200, "b");
         assertNull(f.legResponded(f.legs().get(1)));
         respond(f.legs().get(2), 204, "");
-        FanOutAggregator.Answer a = f.legResponded(f.legs().get(2));
+        FanOutAnswer a = f.legResponded(f.legs().get(2));
         assertTrue(a.ok());
         assertEquals(200, a.status(), "the first success in configuration order");
         assertEquals("{\"status\":200,\"ok\":true,\"aggregation\":\"quorum\",\"results\":["
@@ -235,7 +235,7 @@ class FanOutAggregatorTest {
         assertTrue(f.legs().get(1).active());
         assertEquals("b", f.servedBy());
         respond(f.legs().get(1), 200, "b");
-        FanOutAggregator.Answer a = f.legResponded(f.legs().get(1));
+        FanOutAnswer a = f.legResponded(f.legs().get(1));
         assertTrue(body(a).contains("{\"endpoint\":\"a\",\"skipped\":true}"), body(a));
 
         up.setState("b", EndpointState.DOWN);
@@ -262,9 +262,9 @@ class FanOutAggregatorTest {
         ByteBuffer more = ByteBuffer.wrap(new byte[5]);
         assertFalse(leg.content(more));
         assertEquals(0, more.remaining(), "the chunk is consumed");
-        FanOutAggregator.Answer a = f.legTooLarge(leg);
+        FanOutAnswer a = f.legTooLarge(leg);
         assertEquals(502, a.status());
-        assertEquals(FanOutAggregator.Answer.Kind.ERROR, a.kind());
+        assertEquals(FanOutAnswer.Kind.ERROR, a.kind());
         assertEquals(List.of("RESPONSE 200"), seen.get("a"), "the endpoint answered: not its failure");
 
         f = start(FanOut.builder().summary(true).summaryBodyBytes(4).build(), "a");
@@ -280,7 +280,7 @@ class FanOutAggregatorTest {
     void cancelledAndNotSentLegsAreNotTheEndpointsFailure() {
         FanOutAggregator f = start(FanOut.builder().summary(true).build(), "a", "b");
         assertNull(f.legFailed(f.legs().get(0), Outcome.CANCELLED));
-        FanOutAggregator.Answer a = f.legNotSent(f.legs().get(1), 400);
+        FanOutAnswer a = f.legNotSent(f.legs().get(1), 400);
         assertEquals(499, a.status());
         assertTrue(body(a).contains("\"error\":\"cancelled\""), body(a));
         assertTrue(body(a).contains("{\"endpoint\":\"b\",\"status\":400,\"error\":\"not_sent\"}"), body(a));

@@ -3,6 +3,7 @@ package io.lbkit.servlet.proxy;
 import io.lbkit.core.Outcome;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.engine.FanOutAggregator;
+import io.lbkit.proxy.engine.FanOutAnswer;
 import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import jakarta.servlet.ServletOutputStream;
@@ -132,7 +133,7 @@ final class FanOutExchange {
             } catch (RuntimeException e) {
                 log.warn("proxy {} {}: cannot build the backend request for {}: {}", req.getMethod(),
                         req.getRequestURI(), leg.endpoint().id(), e.toString());
-                FanOutAggregator.Answer answer;
+                FanOutAnswer answer;
                 synchronized (FanOutExchange.this) {
                     answer = aggregator.legNotSent(leg, 502);
                 }
@@ -166,7 +167,7 @@ final class FanOutExchange {
         @Override
         public void onComplete(Result result) {
             Throwable failure = result.getFailure();
-            FanOutAggregator.Answer answer;
+            FanOutAnswer answer;
             synchronized (FanOutExchange.this) {
                 if (failure == null) {
                     answer = aggregator.legResponded(leg);
@@ -197,7 +198,7 @@ final class FanOutExchange {
     // =====================================================================================
 
     /** Writes the decided answer; nothing when {@code answer} is null (not decided by this leg). */
-    private void respond(FanOutAggregator.Answer answer) {
+    private void respond(FanOutAnswer answer) {
         if (answer == null || ex.clientGone() || !ex.claimFinish()) {
             return;
         }
@@ -219,7 +220,7 @@ final class FanOutExchange {
                     resp.setHeader(name, value);
                 }
             });
-            if (answer.kind() != FanOutAggregator.Answer.Kind.RESPONSE) {
+            if (answer.kind() != FanOutAnswer.Kind.RESPONSE) {
                 write(answer.body(), answer.bodyLength());
                 return;
             }
@@ -254,7 +255,7 @@ final class FanOutExchange {
         throw new IllegalStateException("not a leg of this exchange: " + leg);
     }
 
-    private void writeChosen(FanOutAggregator.Answer answer) throws IOException {
+    private void writeChosen(FanOutAnswer answer) throws IOException {
         if ("HEAD".equals(req.getMethod())) {
             ex.completeAsync();
             return;

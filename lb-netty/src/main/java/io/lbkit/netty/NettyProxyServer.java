@@ -298,8 +298,8 @@ public final class NettyProxyServer {
 
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet (fan-out, session
-         *         forwarding): refused rather than ignored
+         *         configuration that uses what this engine does not do yet (session forwarding, also
+         *         on a broadcast route): refused rather than ignored
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -320,8 +320,9 @@ public final class NettyProxyServer {
                 throw unsupported("sessionForwarding", "the proxy");
             }
             for (Route r : config.routes()) {
-                if (r.fanOut() != null) {
-                    throw unsupported("broadcast", "route " + r.name());
+                if (r.fanOut() != null && config.sessionForwarding() != null) {
+                    throw new IllegalArgumentException("route " + r.name() + " sets broadcast and the proxy sets "
+                            + "sessionForwarding, which the event-loop engine does not combine yet (use the servlet engine)");
                 }
             }
             return new NettyProxyServer(this);

@@ -2,6 +2,7 @@ package io.lbkit.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
@@ -11,6 +12,8 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionForwarding;
+import io.lbkit.session.InMemorySessionStore;
 import org.junit.jupiter.api.Test;
 
 class NettyProxyServerTest {
@@ -44,5 +47,18 @@ class NettyProxyServerTest {
                         .concurrencyLimiter(ConcurrencyLimiter.builder().maxConcurrent(2).build()).build())
                 .build();
         org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
+    }
+
+    @Test
+    void aBroadcastRouteIsBuiltButNotTogetherWithSessionForwarding() {
+        Route broadcast = Route.builder("fan", UP).broadcast(FanOut.builder().build()).build();
+        NettyProxyServer.builder(ProxyConfig.builder().route(broadcast).build()).build();
+        try (InMemorySessionStore store = InMemorySessionStore.builder().build()) {
+            ProxyConfig c = ProxyConfig.builder().route(broadcast)
+                    .sessionForwarding(SessionForwarding.builder(store).build()).build();
+            String message = assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build())
+                    .getMessage();
+            assertTrue(message.contains("sets sessionForwarding") && message.endsWith("(use the servlet engine)"), message);
+        }
     }
 }

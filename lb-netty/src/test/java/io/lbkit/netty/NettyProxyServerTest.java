@@ -32,14 +32,6 @@ class NettyProxyServerTest {
     }
 
     @Test
-    void whatThisEngineDoesNotDoYetIsRefusedNotIgnored() {
-        ProxyConfig c = ProxyConfig.builder()
-                .route(Route.builder("one", UP).broadcast(FanOut.builder().build()).build()).build();
-        assertEquals("route one sets broadcast, which the event-loop engine does not support yet (use the servlet engine)",
-                assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build()).getMessage());
-    }
-
-    @Test
     void limitsAndTargetedRoutesAreTaken() {
         ProxyConfig c = ProxyConfig.builder()
                 .route(Route.builder("one", UP).target(RequestValue.query("backend"))

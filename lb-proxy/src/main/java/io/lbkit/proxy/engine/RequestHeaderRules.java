@@ -4,6 +4,7 @@ import io.lbkit.proxy.ProxyConfig;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -24,10 +25,14 @@ public final class RequestHeaderRules {
 
     private final ProxyConfig config;
     private final byte[] obfuscationKey = new byte[32];
+    /** The session-forwarding names configured outside the X-Session-* family: a client may not send them either. */
+    private final List<String> sessionNames;
 
     public RequestHeaderRules(ProxyConfig config) {
         this.config = config;
         new SecureRandom().nextBytes(obfuscationKey);
+        this.sessionNames = config.sessionForwarding() == null ? List.of()
+                : SessionForwarder.extraNames(config.sessionForwarding());
     }
 
     /**
@@ -59,7 +64,8 @@ public final class RequestHeaderRules {
             // every header lbkit removes or regenerates goes in both spellings
             String norm = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
             if (Headers.HOP_BY_HOP.contains(norm) || Headers.REGENERATED.contains(norm)
-                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name) || isTierHeader(norm)) {
+                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name) || isTierHeader(norm)
+                    || (!sessionNames.isEmpty() && SessionForwarder.isExtraName(sessionNames, name))) {
                 continue;
             }
             for (String v : req.headers(name)) {

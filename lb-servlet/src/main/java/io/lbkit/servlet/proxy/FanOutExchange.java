@@ -1,6 +1,7 @@
 package io.lbkit.servlet.proxy;
 
 import io.lbkit.proxy.engine.ErrorAnswer;
+import io.lbkit.proxy.engine.ForwardedSession;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -391,15 +392,17 @@ final class FanOutExchange {
                 if (servedBy != null) {
                     resp.setHeader(servedBy, servedByValue());
                 }
-                java.util.concurrent.CompletionStage<?> hook =
-                        ex.filter().hook().onResponseHeaders(req, resp, status, chosen.headers);
-                if (hook == null) {
+                ForwardedSession session = ex.session();
+                java.util.concurrent.CompletionStage<?> saving =
+                        session == null ? null : session.save(ServletFields.of(chosen.headers));
+                if (saving == null) {
                     writeChosen(chosen);
                 } else {
-                    // e.g. session forwarding creating the session (and setting its cookie) in the
+                    // session forwarding creating the session (and setting its cookie) in the
                     // store: the headers are written only once it is done, as in a single exchange
-                    hook.whenComplete((v, x) -> {
+                    saving.whenComplete((v, x) -> {
                         try {
+                            session.addResponseFields(ServletFields.sink(resp));
                             writeChosen(chosen);
                         } catch (IOException | RuntimeException e) {
                             log.debug("cannot write the fan-out response: {}", e.toString());
@@ -459,7 +462,8 @@ final class FanOutExchange {
                     vias = new ArrayList<>(1);
                 }
                 vias.add(f.getValue());
-            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(containerAddsDate && lower.equals("date"))) {
+            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(containerAddsDate && lower.equals("date"))
+                    && (ex.session() == null || !ex.filter().sessions().hidesResponseField(name))) {
                 resp.addHeader(name, f.getValue());
             }
         }

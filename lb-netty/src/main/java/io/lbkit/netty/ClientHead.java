@@ -84,7 +84,8 @@ final class ClientHead {
                     vias = new ArrayList<>(2);
                 }
                 vias.add(f.getValue());
-            } else if (ResponseHeaderRules.copied(name, lower, tokens)) {
+            } else if (ResponseHeaderRules.copied(name, lower, tokens)
+                    && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
                 out.add(name, f.getValue());
             }
         }

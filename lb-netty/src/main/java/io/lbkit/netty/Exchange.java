@@ -12,6 +12,8 @@ import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
+import io.lbkit.proxy.engine.ForwardedSession;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.RequestValues;
 import io.netty.channel.Channel;
@@ -34,6 +36,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +78,8 @@ final class Exchange {
     private final boolean clientKeepAlive;
     private HttpHeaders forward;
     private RetryPolicy.Attempts attempts;
+    private ForwardedSession session;  // session forwarding, or null
+    private HeldHead held;             // a response head waiting for the session store, or null
 
     // the client's body
     private boolean continueSent;
@@ -173,7 +179,52 @@ final class Exchange {
         if (total > 0) {
             totalTimer = loop.schedule(this::totalTimedOut, total, TimeUnit.NANOSECONDS);
         }
-        attempt(false);
+        CompletionStage<Void> loading = null;
+        if (engine.sessions != null) {
+            session = engine.sessions.start(view, origin);
+            loading = session.load();
+        }
+        if (loading == null) {
+            attempt(false);
+        } else {
+            loading.whenComplete((v, x) -> onLoop(() -> sessionLoaded(x)));
+        }
+    }
+
+    /** The client's session is loaded (or the store failed): the backend request gets it, or the client 503. */
+    private void sessionLoaded(Throwable failure) {
+        if (finished) {
+            return; // the client went away meanwhile, or the total timeout answered
+        }
+        if (failure == null) {
+            session.addRequestFields(Fields.sink(forward));
+            attempt(false);
+            return;
+        }
+        attempts.finish();
+        if (SessionForwarder.isStoreFailure(failure)) {
+            answer(503, SessionForwarder.RETRY_AFTER); // logged by the rule; no backend is contacted
+            return;
+        }
+        long skipped = engine.repeats("session forwarding failed").admit();
+        if (skipped >= 0) {
+            log.warn("proxy {} {}: session forwarding failed: {}{}", req.method(), view.path(), failure.toString(),
+                    Repeats.note(skipped));
+        }
+        answer(502);
+    }
+
+    /** Runs {@code task} on the exchange's loop: at once when called there, else queued onto it. */
+    private void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            log.debug("proxy {} {}: the event loop has stopped: {}", req.method(), view.path(), e.toString());
+        }
     }
 
     private void attempt(boolean retry) {
@@ -367,7 +418,11 @@ final class Exchange {
             }
         }
         if (msg instanceof HttpContent content) {
-            responseContent(content);
+            if (held != null) {
+                held.add(content); // the head waits for the session store: what came with it waits too
+            } else {
+                responseContent(content);
+            }
         } else if (!(msg instanceof HttpResponse)) {
             // raw bytes after a protocol switch the request never asked for (Upgrade is not forwarded)
             ReferenceCountUtil.release(msg);
@@ -413,8 +468,36 @@ final class Exchange {
         if (head.closes) {
             conn.closeAfterExchange();
         }
+        CompletionStage<Void> saving = session == null ? null : session.save(Fields.of(r.headers()));
+        if (saving != null) {
+            held = new HeldHead(head.response); // and the backend is not read until the store is done
+            saving.whenComplete((v, x) -> onLoop(this::sessionSaved));
+            return true;
+        }
         client.write(head.response, client.voidPromise());
         return true;
+    }
+
+    /** The backend's session patch is stored: the held head goes out with the new session's cookie. */
+    private void sessionSaved() {
+        if (finished) {
+            return; // the client went away meanwhile (or the backend failed): finish released what was held
+        }
+        HeldHead h = held;
+        held = null;
+        session.addResponseFields(Fields.responseSink(h.response.headers()));
+        client.write(h.response, client.voidPromise());
+        HttpContent c;
+        while ((c = h.poll()) != null) {
+            if (finished) {
+                c.release();
+            } else {
+                responseContent(c);
+            }
+        }
+        if (!finished && !responseEnded) {
+            backendReadComplete(backend); // flush, and read on as the client takes the bytes
+        }
     }
 
     private void responseContent(HttpContent c) {
@@ -444,8 +527,8 @@ final class Exchange {
     }
 
     void backendReadComplete(BackendConnection c) {
-        if (c != backend || finished || responseEnded) {
-            return;
+        if (c != backend || finished || responseEnded || held != null) {
+            return; // a held head: nothing goes to the client and the backend is not read
         }
         if (forwarding) {
             client.flush(); // what came is passed on now: each SSE event as it arrives
@@ -580,6 +663,9 @@ final class Exchange {
         if (finished || backend == null || responseEnded) {
             return;
         }
+        if (held != null) {
+            lastBackendActivity = System.nanoTime(); // the proxy, not the endpoint, is waiting (for the session store)
+        }
         long idle = System.nanoTime() - lastBackendActivity;
         long limit = config.readTimeout().toNanos();
         if (idle < limit) {
@@ -645,6 +731,11 @@ final class Exchange {
 
     /** Answers with the proxy's own error before any of the response went out. */
     private void answer(int st) {
+        answer(st, null);
+    }
+
+    /** {@link #answer(int)}, with {@code Retry-After} (seconds) unless {@code retryAfter} is null. */
+    private void answer(int st, String retryAfter) {
         if (finished) {
             return;
         }
@@ -656,7 +747,7 @@ final class Exchange {
         boolean bodyLeft = hasBody && !clientBodyDone;
         boolean close = ErrorAnswer.closesConnection(st) || bodyLeft || !clientKeepAlive || engine.stopping;
         Next next = bodyLeft ? Next.DRAIN : close ? Next.CLOSE : Next.KEEP_ALIVE;
-        finish(next, Answers.error(st, close));
+        finish(next, retryAfter == null ? Answers.error(st, close) : Answers.error(st, close, retryAfter));
     }
 
     private void abortClient() {
@@ -679,6 +770,10 @@ final class Exchange {
         if (pending != null) {
             pending.release();
             pending = null;
+        }
+        if (held != null) {
+            held.release();
+            held = null;
         }
         if (backend != null && !requestComplete) {
             dropBackend(); // the request to it is unfinished: it cannot carry another

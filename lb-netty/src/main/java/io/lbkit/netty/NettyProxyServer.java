@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event-loop engine: a reverse proxy on Netty that applies the same rules as the servlet
- * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies).
+ * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies, session forwarding:
+ * the store's asynchronous calls, their completions handled on the exchange's loop).
  *
  * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
  * its life, and the backend connections its requests use come from that loop's keep-alive pool
@@ -212,7 +213,7 @@ public final class NettyProxyServer {
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
          *         configuration that uses what this engine does not do yet (fan-out, targeted routes,
-         *         rate and connection limits, session forwarding): refused rather than ignored
+         *         rate and connection limits): refused rather than ignored
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -223,9 +224,6 @@ public final class NettyProxyServer {
             }
             if (clientIdleTimeout.isNegative() || clientIdleTimeout.isZero()) {
                 throw new IllegalArgumentException("clientIdleTimeout must be > 0, got " + clientIdleTimeout);
-            }
-            if (config.sessionForwarding() != null) {
-                throw unsupported("sessionForwarding", "the proxy");
             }
             for (Route r : config.routes()) {
                 if (r.fanOut() != null) {

@@ -221,8 +221,9 @@ public final class ProxyServer implements AutoCloseable {
             store = sharedStore != null ? sharedStore : store(ss);
             if (ss.forward()) {
                 SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
-                if (!(store instanceof InMemorySessionStore)) {
-                    // a networked store: its calls run off the container threads
+                if (!(store instanceof InMemorySessionStore) && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
+                    // a networked store: its calls run off the container threads (the event-loop
+                    // engine uses the store's asynchronous calls, which never block a loop)
                     storeExecutor = Executors.newFixedThreadPool(32, r -> {
                         Thread t = new Thread(r, "lbkit-session-store");
                         t.setDaemon(true);
@@ -300,9 +301,9 @@ public final class ProxyServer implements AutoCloseable {
      * proxy configuration. What that engine does not do yet is refused here with its config path.
      */
     private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss) {
-        if (ss != null) {
-            throw new ConfigException(config.source(), "sessions", "the event-loop engine does not forward sessions "
-                    + "or serve the session API yet; use engine: servlet");
+        if (ss != null && ss.api()) {
+            throw new ConfigException(config.source(), "sessions.api", "the event-loop engine does not serve the "
+                    + "session API yet; use engine: servlet, or turn sessions.api off (session forwarding runs on it)");
         }
         ProxyConfig proxyConfig = pc.build();
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();

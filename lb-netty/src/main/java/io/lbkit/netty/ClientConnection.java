@@ -9,10 +9,12 @@ import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestTarget;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -44,15 +46,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final Engine engine;
     private final ProxyConfig config;
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
+    private ClientOrigin.Peer peer;  // the connection's, from its first request on
+    private String remote;
+    private String localName;
     private Channel channel;
     private Exchange exchange;
+    private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
     private boolean wantsMessage;
     private boolean draining;
     private long drained;
     private ScheduledFuture<?> drainTimer;
     private boolean awaitingHead;
-    private long awaitingSince;
+    private boolean idle;          // a kept-alive connection waits for the first byte of its next request
+    private long awaitingSince;    // when the wait for the head (or, idle, for its first byte) began
+    private long opened;
+    private int requests;          // request heads read on this connection
+    private boolean lastRequest;   // the current request is the last one keepAliveRequests allows
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
 
@@ -68,17 +78,59 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        opened = System.nanoTime();
         awaitRequest();
     }
 
-    /** Reads the next request head, for at most the client idle timeout. */
+    /**
+     * Reads the next request head: the first one must have arrived {@code clientHeaderTimeout}
+     * after the connection opened; a next one may wait {@code clientKeepAliveTimeout} for its first
+     * byte, then has {@code clientHeaderTimeout} from that byte (nginx's timers).
+     */
     private void awaitRequest() {
         awaitingHead = true;
-        awaitingSince = System.nanoTime();
-        if (idleTimer == null) {
-            idleTimer = channel.eventLoop().schedule(idleCheck, engine.clientIdleNanos, TimeUnit.NANOSECONDS);
+        if (requests == 0) {
+            idle = false;
+            awaitingSince = opened;
+        } else {
+            idle = true;
+            awaitingSince = System.nanoTime();
         }
+        armTimer();
         read();
+    }
+
+    /** The first bytes of a next request arrived: from now its head has {@code clientHeaderTimeout}. */
+    void bytesArrived() {
+        if (idle && awaitingHead) {
+            idle = false;
+            awaitingSince = System.nanoTime();
+            // the timer, armed while idle, fires within clientHeaderTimeout from then: in time, no re-arming
+        }
+    }
+
+    /**
+     * Makes sure the timer fires by the current wait's deadline. While idle it fires within
+     * {@code clientHeaderTimeout} at most, so a head that starts later never needs it re-armed.
+     * A timer that fires early only re-arms itself: one timer per connection, reused by each request.
+     */
+    private void armTimer() {
+        long delay = waitLeft();
+        if (idle) {
+            delay = Math.min(delay, engine.client.headerNanos());
+        }
+        if (idleTimer != null) {
+            if (idleTimer.getDelay(TimeUnit.NANOSECONDS) <= delay) {
+                return;
+            }
+            idleTimer.cancel(false);
+        }
+        idleTimer = channel.eventLoop().schedule(idleCheck, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    private long waitLeft() {
+        long limit = idle ? engine.client.keepAliveNanos() : engine.client.headerNanos();
+        return limit - (System.nanoTime() - awaitingSince);
     }
 
     private void idleCheck() {
@@ -86,12 +138,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (!awaitingHead || !channel.isActive()) {
             return;
         }
-        long left = engine.clientIdleNanos - (System.nanoTime() - awaitingSince);
-        if (left <= 0) {
-            channel.close(); // nginx closes an idle keep-alive connection without an answer
-        } else {
-            idleTimer = channel.eventLoop().schedule(idleCheck, left, TimeUnit.NANOSECONDS);
+        if (waitLeft() > 0) {
+            armTimer();
+            return;
         }
+        if (!idle) {
+            // nginx: "client timed out while reading client request headers", logged as 408, closed without an answer
+            long skipped = engine.repeats("client header timeout").admit();
+            if (skipped >= 0) {
+                log.info("proxy: 408 (the request head from {} did not arrive within the client header timeout of {} ms;"
+                        + " closed){}", channel.remoteAddress(), TimeUnit.NANOSECONDS.toMillis(engine.client.headerNanos()),
+                        Repeats.note(skipped));
+            }
+        }
+        channel.close(); // nginx closes an idle keep-alive connection, and a late head, without an answer
+    }
+
+    /** Whether the connection may stay open after the current request ({@code keepAliveRequests}). */
+    boolean mayKeepAlive() {
+        return !lastRequest;
     }
 
     /**
@@ -116,10 +181,17 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         wantsMessage = false;
         if (exchange != null) {
             exchange.clientRead(msg);
+        } else if (localExchange != null) {
+            localExchange.clientRead(msg);
         } else if (draining) {
             drain(msg);
+        } else if (!channel.isActive()) {
+            // the codec's last word on a connection already closed (a head cut off by the close): nobody to answer
+            ReferenceCountUtil.release(msg);
         } else if (msg instanceof HttpRequest r) {
             awaitingHead = false;
+            requests++;
+            lastRequest = requests >= engine.client.keepAliveRequests();
             try {
                 begin(r);
             } finally {
@@ -145,6 +217,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.clientGone();
         }
+        if (localExchange != null) {
+            localExchange.clientGone();
+        }
         if (drainTimer != null) {
             drainTimer.cancel(false);
         }
@@ -161,7 +236,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Closes the idle connection when the server stops (called on the connection's loop). */
     void closeIfIdle() {
-        if (exchange == null && channel != null) {
+        if (exchange == null && localExchange == null && channel != null) {
             channel.close();
         }
     }
@@ -181,7 +256,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(r);
+        boolean keepAlive = HttpUtil.isKeepAlive(r) && !lastRequest;
         boolean body = NettyClientRequest.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
         if (NettyClientRequest.headerBytes(r.headers()) > config.maxRequestHeaderBytes()) {
             refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
@@ -195,13 +270,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         String host = r.headers().get(HttpHeaderNames.HOST);
-        InetSocketAddress peer = (InetSocketAddress) channel.remoteAddress();
         InetSocketAddress local = (InetSocketAddress) channel.localAddress();
-        String remote = peer.getAddress().getHostAddress();
+        if (peer == null) { // once per connection: the peer does not change
+            remote = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
+            peer = ClientOrigin.Peer.of(config, remote);
+            localName = local.getAddress().getHostAddress();
+        }
         String serverName = host != null ? Headers.hostName(host) : config.serverName() != null ? config.serverName()
-                : local.getAddress().getHostAddress();
+                : localName;
         NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
                 NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
+        SessionApiHandler api = engine.sessionApis.get(path);
+        if (api != null && Admission.check(config, null, view, -1) == null) {
+            localExchange = new LocalExchange(engine, this, api, path, view, r);
+            localExchange.start();
+            return;
+        }
         Route route = engine.route(view);
         long length = NettyClientRequest.declaredLength(r);
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT
@@ -227,7 +311,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                     ? "declared " + length + " bytes, the limit is " + Admission.bodyLimit(config, route) : null, next);
             return;
         }
-        ClientOrigin origin = ClientOrigin.of(config, view, remote, "http", host, port(host, local.getPort()));
+        ClientOrigin origin = ClientOrigin.of(config, view, peer, "http", host, port(host, local.getPort()));
         pick.reset();
         exchange = new Exchange(engine, this, route, view, target, origin, pick);
         exchange.start();
@@ -263,7 +347,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** The exchange is over; {@code answer} is the proxy's own answer to write first, or null. */
     void exchangeEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
         exchange = null;
-        if (closeAfterExchange && next == Exchange.Next.KEEP_ALIVE) {
+        if ((closeAfterExchange || lastRequest) && next == Exchange.Next.KEEP_ALIVE) {
             next = Exchange.Next.CLOSE;
         }
         closeAfterExchange = false;
@@ -272,6 +356,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else {
             proceed(next);
         }
+    }
+
+    /** The local answer is ready: write it, then go on as {@code next} says. */
+    void localEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
+        localExchange = null;
+        exchangeEnded(next, answer);
     }
 
     private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {
@@ -290,6 +380,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else if (next == Exchange.Next.DRAIN) {
             draining = true;
             drained = 0;
+            if (channel instanceof DuplexChannel d) {
+                // nginx's lingering close: the answer ends at once for the client, what it still sends is dropped
+                d.shutdownOutput();
+            }
             drainTimer = channel.eventLoop().schedule(() -> {
                 channel.close();
             }, DRAIN_NANOS, TimeUnit.NANOSECONDS);

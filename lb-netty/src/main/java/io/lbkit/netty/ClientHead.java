@@ -13,8 +13,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -71,20 +71,21 @@ final class ClientHead {
         return new ClientHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), out), trailers, closes);
     }
 
-    /** The backend's end-to-end fields and Via, per lb-proxy's rules. */
+    /** The backend's end-to-end fields and Via, per lb-proxy's rules; the names and values are not copied. */
     private static void copy(Engine engine, HttpResponse backend, HttpHeaders out) {
         HttpHeaders in = backend.headers();
-        Set<String> tokens = Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION));
+        Set<String> tokens = in.contains(HttpHeaderNames.CONNECTION)
+                ? Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION)) : null;
         List<String> vias = null;
-        for (Map.Entry<String, String> f : in) {
-            String name = f.getKey();
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (lower.equals("via")) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> f = it.next();
+            CharSequence name = f.getKey();
+            if (Headers.equalsIgnoreCase(name, "via")) {
                 if (vias == null) {
                     vias = new ArrayList<>(2);
                 }
-                vias.add(f.getValue());
-            } else if (ResponseHeaderRules.copied(name, lower, tokens)
+                vias.add(f.getValue().toString());
+            } else if (ResponseHeaderRules.copied(name, tokens)
                     && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
                 out.add(name, f.getValue());
             }

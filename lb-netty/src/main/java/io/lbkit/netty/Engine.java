@@ -32,12 +32,15 @@ final class Engine {
     final LongAdder activeExchanges = new LongAdder();
     volatile boolean stopping;
 
-    /** How long a client connection may wait for its next request head (see NettyProxyServer.Builder). */
-    final long clientIdleNanos;
+    /** The session APIs by their exact path, answered ahead of the routes (set once, before the listener binds). */
+    Map<String, io.lbkit.proxy.engine.SessionApiHandler> sessionApis = Map.of();
 
-    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, java.time.Duration clientIdleTimeout) {
+    /** Client connection timeouts and the requests per connection (see NettyProxyServer.Builder). */
+    final ClientLimits client;
+
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, ClientLimits client) {
         this.config = config;
-        this.clientIdleNanos = clientIdleTimeout.toNanos();
+        this.client = client;
         this.requestRules = new RequestHeaderRules(config);
         this.sessions = SessionForwarder.of(config);
         for (Route r : config.routes()) {

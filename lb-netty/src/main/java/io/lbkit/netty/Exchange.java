@@ -7,15 +7,19 @@ import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.ForwardedSession;
+import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.SessionForwarder;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.RequestValues;
+import io.lbkit.proxy.engine.Targets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -78,6 +82,10 @@ final class Exchange {
     private final boolean clientKeepAlive;
     private HttpHeaders forward;
     private RetryPolicy.Attempts attempts;
+    private Limits.Permit permit;      // the route's limits, released when the exchange finishes
+    private ScheduledFuture<?> delayTimer;
+    private WholeBody whole;          // a body read before the pick (a target read from a form)
+    private String targetId;          // a targeted route: the only endpoint allowed
     private ForwardedSession session;  // session forwarding, or null
     private HeldHead held;             // a response head waiting for the session store, or null
 
@@ -144,7 +152,7 @@ final class Exchange {
         this.chunkedBody = HttpUtil.isTransferEncodingChunked(req);
         this.hasBody = declaredLength > 0 || chunkedBody;
         this.expectContinue = HttpUtil.is100ContinueExpected(req);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(req);
+        this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
     }
 
     // =====================================================================================
@@ -153,6 +161,16 @@ final class Exchange {
 
     void start() {
         engine.activeExchanges.increment();
+        permit = Limits.admit(route, origin);
+        if (permit.refused()) {
+            long skipped = engine.repeats(permit.reason()).admit();
+            if (skipped >= 0) {
+                log.warn("proxy {} {} route={}: {} ({}){}", req.method(), view.path(), route.name(), permit.status(),
+                        permit.reason(), Repeats.note(skipped));
+            }
+            answer(permit.status());
+            return;
+        }
         if (origin.peer() != null) {
             pick.clientAddress(origin.peer().getAddress());
         }
@@ -173,6 +191,32 @@ final class Exchange {
             forward.set(Fields.CONTENT_LENGTH, declaredLength);
         } else if (chunkedBody) {
             forward.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (permit.delayMillis() > 0) {
+            // nginx limit_req's delay: the exchange waits on its loop's timer, holding no thread
+            delayTimer = loop.schedule(this::proceed, permit.delayMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            proceed();
+        }
+    }
+
+    /** After the limits' delay: the target (reading a form body first when it names it), then the attempts. */
+    private void proceed() {
+        delayTimer = null;
+        if (finished) {
+            return;
+        }
+        if (route.target() != null) {
+            if (whole == null && hasBody && route.buffersBody(req.headers().get(Fields.CONTENT_TYPE))) {
+                long limit = Admission.bodyLimit(config, route);
+                whole = new WholeBody(client.alloc(), limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT,
+                        req.headers().get(Fields.CONTENT_TYPE));
+                readClientBody(); // proceed() again once it is whole
+                return;
+            }
+            if (!chooseTarget()) {
+                return;
+            }
         }
         attempts = policy.start(req.method().name(), config.ticker().nanos(), upstream.defaultTries());
         long total = config.totalTimeout().toNanos();
@@ -227,6 +271,21 @@ final class Exchange {
         }
     }
 
+    /** The endpoint a targeted request names; answers 400 / 404 and returns false when there is none. */
+    private boolean chooseTarget() {
+        Targets.Choice c = Targets.choose(route, view, NettyClientRequest.utf8(target),
+                whole == null ? null : whole.formText());
+        if (c.endpointId() == null) {
+            log.warn("proxy {} {} route={}: {} ({}) in {}", req.method(), view.path(), route.name(), c.reason(),
+                    route.target(), upstream.name());
+            answer(c.status());
+            return false;
+        }
+        targetId = c.endpointId();
+        pick.preferred(targetId);
+        return true;
+    }
+
     private void attempt(boolean retry) {
         generation++;
         backend = null;
@@ -236,6 +295,9 @@ final class Exchange {
         headerNanos = -1;
         skipInformationalEnd = false;
         Selection s = upstream.pick(pick);
+        if (targetId != null) {
+            s = Targets.strict(s, targetId); // never another endpoint
+        }
         if (!s.found()) {
             int st;
             if (!retry) {
@@ -307,7 +369,10 @@ final class Exchange {
             readTimer = loop.schedule(readCheck, config.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
         HttpContent p = pending;
-        if (p != null) {
+        if (whole != null) {
+            requestComplete = true; // read before the pick: sent again as it is to each attempt
+            c.channel.writeAndFlush(whole.forAttempt()).addListener(backendWritten);
+        } else if (p != null) {
             pending = null;
             forwardBody(p); // read while the previous attempt ended; nothing of it reached an endpoint
         } else if (!hasBody || clientBodyDone) {
@@ -348,11 +413,17 @@ final class Exchange {
             c.release();
             long skipped = engine.repeats("request body failed").admit();
             if (skipped >= 0) {
-                log.warn("proxy {} {} route={}: the client's request body is malformed ({}); aborting{}", req.method(),
+                log.warn("proxy {} {} route={}: the client's request body is malformed ({}); 400{}", req.method(),
                         view.path(), route.name(), c.decoderResult().cause().toString(), Repeats.note(skipped));
             }
+            // the attempt ends unfinished (the endpoint sees a cut body, never a valid request) and is not
+            // the endpoint's failure; 400 unless the response had started (then the client is cut)
             cancelAttempt();
-            abortClient();
+            answer(400);
+            return;
+        }
+        if (whole != null && !whole.done()) {
+            collect(c);
             return;
         }
         bodyBytes += c.content().readableBytes();
@@ -372,6 +443,25 @@ final class Exchange {
             return;
         }
         forwardBody(c);
+    }
+
+    /** A part of a body read whole before the pick. */
+    private void collect(HttpContent c) {
+        if (!whole.add(c)) {
+            log.warn("proxy {} {} route={}: request body larger than {} bytes", req.method(), view.path(), route.name(),
+                    whole.limit());
+            answer(413);
+            return;
+        }
+        if (!whole.done()) {
+            readClientBody();
+            return;
+        }
+        clientBodyDone = true;
+        forward.remove(Fields.TRANSFER_ENCODING);
+        forward.remove(Fields.TRAILER);
+        forward.set(Fields.CONTENT_LENGTH, whole.length());
+        proceed();
     }
 
     private void forwardBody(HttpContent c) {
@@ -694,6 +784,11 @@ final class Exchange {
             bodyTimer = loop.schedule(bodyCheck, limit - waited, TimeUnit.NANOSECONDS);
             return;
         }
+        if (attempts == null) {
+            log.info("proxy {} {} route={}: request body timed out: 408", req.method(), view.path(), route.name());
+            answer(408); // the body was read whole before the pick
+            return;
+        }
         if (forwarding) {
             log.info("proxy {} {} route={}: request body timed out after the response started; aborting", req.method(),
                     view.path(), route.name());
@@ -766,7 +861,8 @@ final class Exchange {
         cancel(readTimer);
         cancel(bodyTimer);
         cancel(totalTimer);
-        readTimer = bodyTimer = totalTimer = null;
+        cancel(delayTimer);
+        readTimer = bodyTimer = totalTimer = delayTimer = null;
         if (pending != null) {
             pending.release();
             pending = null;
@@ -774,6 +870,12 @@ final class Exchange {
         if (held != null) {
             held.release();
             held = null;
+        }
+        if (whole != null) {
+            whole.release();
+        }
+        if (permit != null) {
+            permit.release(); // the route's concurrency slot, once, however the exchange ended
         }
         if (backend != null && !requestComplete) {
             dropBackend(); // the request to it is unfinished: it cannot carry another

@@ -102,6 +102,11 @@ final class Fields {
             }
 
             @Override
+            public void add(CharSequence name, CharSequence value) {
+                h.add(name, value);
+            }
+
+            @Override
             public void set(String name, String value) {
                 h.set(name, value);
             }

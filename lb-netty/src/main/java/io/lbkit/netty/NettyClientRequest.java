@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -77,6 +78,14 @@ final class NettyClientRequest implements ClientRequest {
     @Override
     public Iterable<String> headers(String name) {
         return request.headers().getAll(name);
+    }
+
+    @Override
+    public void forEachField(FieldVisitor visitor) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> f = it.next();
+            visitor.field(f.getKey(), f.getValue());
+        }
     }
 
     @Override

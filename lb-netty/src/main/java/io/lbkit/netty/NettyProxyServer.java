@@ -2,6 +2,8 @@ package io.lbkit.netty;
 
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionApi;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,6 +17,8 @@ import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -23,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The event-loop engine: a reverse proxy on Netty that applies the same rules as the servlet
  * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies, session forwarding:
- * the store's asynchronous calls, their completions handled on the exchange's loop).
+ * the store's asynchronous calls, their completions handled on the exchange's loop), and serves
+ * the session API ({@link Builder#sessionApi}) as the servlet engine's {@code SessionApiServlet} does.
  *
  * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
  * its life, and the backend connections its requests use come from that loop's keep-alive pool
@@ -47,7 +52,10 @@ public final class NettyProxyServer {
     private final String host;
     private final int requestedPort;
     private final int workers;
-    private final Duration clientIdleTimeout;
+    private final ClientLimits clientLimits;
+    private final int maxConnections;
+    private ConnectionLimit connectionLimit;
+    private final Map<String, SessionApiHandler> sessionApis;
     private Transport transport;
     private EventLoopGroup boss;
     private EventLoopGroup loops;
@@ -60,7 +68,10 @@ public final class NettyProxyServer {
         this.host = b.host;
         this.requestedPort = b.port;
         this.workers = b.workers;
-        this.clientIdleTimeout = b.clientIdleTimeout;
+        this.clientLimits = new ClientLimits(b.clientHeaderTimeout.toNanos(), b.clientKeepAliveTimeout.toNanos(),
+                b.keepAliveRequests);
+        this.maxConnections = b.maxConnections;
+        this.sessionApis = Map.copyOf(b.sessionApis);
     }
 
     /** A builder for a server that proxies per {@code config}. */
@@ -81,14 +92,19 @@ public final class NettyProxyServer {
         transport = Transport.best();
         boss = transport.newGroup(1, "lbkit-accept");
         loops = transport.newGroup(workers, "lbkit-loop");
-        engine = new Engine(config, transport, loops, clientIdleTimeout);
+        engine = new Engine(config, transport, loops, clientLimits);
+        engine.sessionApis = sessionApis;
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false) // each connection reads when its exchange asks
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<>() {
+                .childOption(ChannelOption.TCP_NODELAY, true);
+        if (maxConnections > 0) {
+            connectionLimit = new ConnectionLimit(maxConnections);
+            b.handler(connectionLimit);
+        }
+        b.childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         clients.add(ch);
@@ -98,8 +114,9 @@ public final class NettyProxyServer {
                                 .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                 .setMaxHeaderSize(headerLimit + 1024)
                                 .setMaxChunkSize(config.bufferSize());
-                        ch.pipeline().addLast(new HttpServerCodec(decoder), new FlowControlHandler(),
-                                new ClientConnection(engine));
+                        ClientConnection conn = new ClientConnection(engine);
+                        ch.pipeline().addLast(new ClientBytes(conn), new HttpServerCodec(decoder),
+                                new FlowControlHandler(), conn);
                     }
                 });
         try {
@@ -165,6 +182,12 @@ public final class NettyProxyServer {
         loops.terminationFuture().awaitUninterruptibly(wait.toMillis());
     }
 
+    /** Open client connections (those the limit counts, when there is one); for tests. */
+    int openClientConnections() {
+        ConnectionLimit l = connectionLimit;
+        return l != null ? l.open() : clients.size();
+    }
+
     /** Idle kept-alive backend connections over all loops (each loop counts its own); for tests. */
     int idleBackendConnections() {
         int n = 0;
@@ -181,7 +204,11 @@ public final class NettyProxyServer {
         private String host = "0.0.0.0";
         private int port = 8080;
         private int workers = Runtime.getRuntime().availableProcessors();
-        private Duration clientIdleTimeout = Duration.ofSeconds(75);
+        private Duration clientHeaderTimeout = Duration.ofSeconds(60);
+        private Duration clientKeepAliveTimeout = Duration.ofSeconds(75);
+        private int keepAliveRequests = 1000;
+        private int maxConnections;
+        private final Map<String, SessionApiHandler> sessionApis = new LinkedHashMap<>();
 
         private Builder(ProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -195,12 +222,72 @@ public final class NettyProxyServer {
         }
 
         /**
-         * How long a client connection may wait for its next request head, between requests or
-         * while the head arrives, before it is closed (nginx {@code keepalive_timeout} 75 s, which
-         * is also the default; nginx's {@code client_header_timeout} is one limit with it here).
+         * How long a request head may take to arrive whole (nginx {@code client_header_timeout},
+         * default 60 s): counted from the connection's opening for its first request, and from the
+         * first byte of each next one. A connection whose head is not complete by then is closed
+         * without an answer, as nginx does (it logs 408): a slowloris client holds nothing longer.
+         */
+        public Builder clientHeaderTimeout(Duration d) {
+            this.clientHeaderTimeout = Objects.requireNonNull(d, "clientHeaderTimeout");
+            return this;
+        }
+
+        /**
+         * How long a kept-alive client connection may wait for the first byte of its next request
+         * before it is closed (nginx {@code keepalive_timeout}, default 75 s). Not the backend pool's
+         * {@code ProxyConfig.keepAliveTimeout}.
+         */
+        public Builder clientKeepAliveTimeout(Duration d) {
+            this.clientKeepAliveTimeout = Objects.requireNonNull(d, "clientKeepAliveTimeout");
+            return this;
+        }
+
+        /**
+         * Sets both {@link #clientKeepAliveTimeout} and {@link #clientHeaderTimeout} (one limit on
+         * waiting for a request head, between requests or while it arrives).
          */
         public Builder clientIdleTimeout(Duration d) {
-            this.clientIdleTimeout = Objects.requireNonNull(d, "clientIdleTimeout");
+            Objects.requireNonNull(d, "clientIdleTimeout");
+            this.clientKeepAliveTimeout = d;
+            this.clientHeaderTimeout = d;
+            return this;
+        }
+
+        /**
+         * How many requests one client connection may carry (nginx {@code keepalive_requests},
+         * default 1000): the response to the last says {@code Connection: close} and the connection
+         * closes after it.
+         */
+        public Builder keepAliveRequests(int n) {
+            this.keepAliveRequests = n;
+            return this;
+        }
+
+        /**
+         * The most client connections open at once on this listener; 0 (the default) for no limit
+         * but the process's file descriptors. At the limit the listener stops accepting: new
+         * connections wait in the kernel's accept queue (backlog 1024) until one closes (HAProxy
+         * {@code maxconn}); one accepted beyond it in the same burst is closed at once.
+         */
+        public Builder maxConnections(int n) {
+            this.maxConnections = n;
+            return this;
+        }
+
+        /**
+         * Serves the session API at exactly {@code path} (decoded, as routes match it), ahead of the
+         * routes: the rules of {@link SessionApiHandler}, the store called through its asynchronous
+         * methods and the answer written on the connection's loop. May be called for several paths.
+         *
+         * @throws IllegalArgumentException for a path that is not absolute, has a query, fragment,
+         *         wildcard or space, or is already taken
+         */
+        public Builder sessionApi(String path, SessionApi api) {
+            SessionApiHandler.checkMountPath(path);
+            if (sessionApis.containsKey(path)) {
+                throw new IllegalArgumentException("sessionApi: the path " + path + " already serves a session API");
+            }
+            sessionApis.put(path, new SessionApiHandler(Objects.requireNonNull(api, "api")));
             return this;
         }
 
@@ -212,8 +299,8 @@ public final class NettyProxyServer {
 
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet (fan-out, targeted routes,
-         *         rate and connection limits): refused rather than ignored
+         *         configuration that uses what this engine does not do yet (fan-out): refused
+         *         rather than ignored
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -222,24 +309,26 @@ public final class NettyProxyServer {
             if (workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
             }
-            if (clientIdleTimeout.isNegative() || clientIdleTimeout.isZero()) {
-                throw new IllegalArgumentException("clientIdleTimeout must be > 0, got " + clientIdleTimeout);
+            positive("clientHeaderTimeout", clientHeaderTimeout);
+            positive("clientKeepAliveTimeout", clientKeepAliveTimeout);
+            if (keepAliveRequests < 1) {
+                throw new IllegalArgumentException("keepAliveRequests must be >= 1, got " + keepAliveRequests);
+            }
+            if (maxConnections < 0) {
+                throw new IllegalArgumentException("maxConnections must be >= 0 (0: no limit), got " + maxConnections);
             }
             for (Route r : config.routes()) {
                 if (r.fanOut() != null) {
                     throw unsupported("broadcast", "route " + r.name());
                 }
-                if (r.target() != null) {
-                    throw unsupported("target", "route " + r.name());
-                }
-                if (r.rateLimiter() != null) {
-                    throw unsupported("rateLimiter", "route " + r.name());
-                }
-                if (r.concurrencyLimiter() != null) {
-                    throw unsupported("concurrencyLimiter", "route " + r.name());
-                }
             }
             return new NettyProxyServer(this);
+        }
+
+        private static void positive(String field, Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(field + " must be > 0, got " + d);
+            }
         }
 
         private static IllegalArgumentException unsupported(String setting, String where) {

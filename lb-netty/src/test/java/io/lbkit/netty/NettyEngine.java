@@ -1,8 +1,10 @@
 package io.lbkit.netty;
 
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.contract.ProxyEngine;
 import java.time.Duration;
+import java.util.Map;
 
 /** The event-loop engine for the contract suite ({@code netty}): a {@link NettyProxyServer} with two loops. */
 public final class NettyEngine implements ProxyEngine {
@@ -19,7 +21,17 @@ public final class NettyEngine implements ProxyEngine {
 
     @Override
     public RunningProxy start(ProxyConfig config) {
-        NettyProxyServer server = NettyProxyServer.builder(config).bind("127.0.0.1", 0).workers(2).build();
+        return start(config, Map.of());
+    }
+
+    @Override
+    public RunningProxy start(ProxyConfig config, Map<String, SessionApi> sessionApis) {
+        if (!sessionApis.isEmpty()) {
+            LeakWatch.install();
+        }
+        NettyProxyServer.Builder b = NettyProxyServer.builder(config).bind("127.0.0.1", 0).workers(2);
+        sessionApis.forEach(b::sessionApi);
+        NettyProxyServer server = b.build();
         server.start();
         return new RunningProxy() {
             @Override
@@ -42,6 +54,11 @@ public final class NettyEngine implements ProxyEngine {
             @Override
             public void close() {
                 server.stop(Duration.ofSeconds(5));
+                if (!sessionApis.isEmpty()) {
+                    // the session API copies each body buffer out and releases it: prove it
+                    LeakWatch.install();
+                    LeakWatch.assertNoLeaks();
+                }
             }
         };
     }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.ConcurrencyLimiter;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
@@ -28,8 +31,18 @@ class NettyProxyServerTest {
     @Test
     void whatThisEngineDoesNotDoYetIsRefusedNotIgnored() {
         ProxyConfig c = ProxyConfig.builder()
-                .route(Route.builder("one", UP).target(RequestValue.query("backend")).build()).build();
-        assertEquals("route one sets target, which the event-loop engine does not support yet (use the servlet engine)",
+                .route(Route.builder("one", UP).broadcast(FanOut.builder().build()).build()).build();
+        assertEquals("route one sets broadcast, which the event-loop engine does not support yet (use the servlet engine)",
                 assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build()).getMessage());
+    }
+
+    @Test
+    void limitsAndTargetedRoutesAreTaken() {
+        ProxyConfig c = ProxyConfig.builder()
+                .route(Route.builder("one", UP).target(RequestValue.query("backend"))
+                        .rateLimiter(RateLimiter.builder().rate("10r/s").build())
+                        .concurrencyLimiter(ConcurrencyLimiter.builder().maxConcurrent(2).build()).build())
+                .build();
+        org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
     }
 }

@@ -15,6 +15,7 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.proxy.StickyCookie;
 import io.lbkit.server.config.ConfigException;
@@ -216,7 +217,7 @@ public final class ProxyServer implements AutoCloseable {
         routes.forEach(pc::route);
 
         ServeConfig.SessionSpec ss = config.sessions();
-        SessionApiServlet api = null;
+        SessionApi api = null;
         if (ss != null) {
             store = sharedStore != null ? sharedStore : store(ss);
             if (ss.forward()) {
@@ -234,7 +235,7 @@ public final class ProxyServer implements AutoCloseable {
                 pc.sessionForwarding(fb.build());
             }
             if (ss.api()) {
-                SessionApiServlet.Builder ab = SessionApiServlet.builder(store).cookieName(ss.cookie())
+                SessionApi.Builder ab = SessionApi.builder(store).cookieName(ss.cookie())
                         .allowFrom(ss.apiAllow().toArray(String[]::new));
                 if (ss.apiToken() != null) {
                     ab.token(ss.apiToken());
@@ -248,7 +249,7 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
-            buildEventLoop(pc, ss);
+            buildEventLoop(pc, ss, api);
             return;
         }
         ProxyFilter filter = new ProxyFilter(pc.build());
@@ -265,17 +266,21 @@ public final class ProxyServer implements AutoCloseable {
             c.setHost(l.host());
             c.setPort(l.port());
             c.setAcceptQueueSize(1024);
-            // Jetty's idle timeout (30 s by default) would cut a stalled body before the 408 of
-            // clientBodyTimeout; it also bounds an idle keep-alive connection (nginx: 75 s)
-            c.setIdleTimeout(Math.max(30_000L, p.clientBodyTimeout().toMillis() + 5_000L));
+            // Jetty's idle timeout bounds an idle keep-alive connection (clientKeepaliveTimeout, nginx
+            // keepalive_timeout 75 s); it must not cut a stalled body before the 408 of clientBodyTimeout
+            c.setIdleTimeout(Math.max(p.clientKeepaliveTimeout().toMillis(), p.clientBodyTimeout().toMillis() + 5_000L));
             server.addConnector(c);
+            if (l.maxConnections() > 0) {
+                // as the event-loop engine: at the limit the connector stops accepting until one closes
+                server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(l.maxConnections(), c));
+            }
             connectors.add(c);
         }
         ServletContextHandler context = new ServletContextHandler("/");
         if (store != null) {
             context.setAttribute(SessionFilter.STORE_ATTRIBUTE, store);
         }
-        SessionApiServlet apiServlet = api;
+        SessionApiServlet apiServlet = api == null ? null : SessionApiServlet.of(api);
         String apiPath = ss == null ? null : ss.apiPath();
         context.addServletContainerInitializer((classes, ctx) -> {
             var fallback = ctx.addServlet(DEFAULT_SERVLET, new NotFound());
@@ -298,18 +303,22 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * {@code engine: event-loop}: lb-netty's {@link NettyProxyServer} on each listener, with the same
-     * proxy configuration. What that engine does not do yet is refused here with its config path.
+     * proxy configuration, and the session API ({@code api}, or null) at its path. What that engine
+     * does not do yet is refused here with its config path.
      */
-    private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss) {
-        if (ss != null && ss.api()) {
-            throw new ConfigException(config.source(), "sessions.api", "the event-loop engine does not serve the "
-                    + "session API yet; use engine: servlet, or turn sessions.api off (session forwarding runs on it)");
-        }
+    private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss, SessionApi api) {
         ProxyConfig proxyConfig = pc.build();
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
         for (ServeConfig.Listener l : config.listeners()) {
             try {
-                loops.add(NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers).build());
+                ServeConfig.ProxySpec p = config.proxy();
+                NettyProxyServer.Builder nb = NettyProxyServer.builder(proxyConfig).bind(l.host(), l.port()).workers(workers)
+                        .clientHeaderTimeout(p.clientHeaderTimeout()).clientKeepAliveTimeout(p.clientKeepaliveTimeout())
+                        .keepAliveRequests(p.keepaliveRequests()).maxConnections(l.maxConnections());
+                if (api != null) {
+                    nb.sessionApi(ss.apiPath(), api);
+                }
+                loops.add(nb.build());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(config.source(), "engine", e.getMessage());
             }

@@ -377,16 +377,105 @@ class ServeIT {
     }
 
     @Test
+    void theEventLoopEngineServesTheSessionApi() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        int a = backend("a", never, never);
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                sessions:
+                  store: memory
+                  forward: false
+                  api: { path: /admin/session, token: a-token-of-24-characters }
+                """.formatted(a)));
+        URI api = proxy.uris().get(0).resolve("/admin/session");
+        HttpResponse<String> created = client.send(HttpRequest.newBuilder(api)
+                .header("Content-Type", "application/json").header("Authorization", "Bearer a-token-of-24-characters")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user\":\"ann\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, created.statusCode(), created.body());
+        assertFalse(created.headers().firstValue("X-Served-By").isPresent(), "the session API is served locally");
+        String id = new ObjectMapper().readTree(created.body()).get("session_id").asText();
+        assertEquals("/admin/session?session_id=" + id, created.headers().firstValue("Location").orElseThrow());
+        assertEquals("ann", proxy.sessionStore().load(id).orElseThrow().attribute("user").asText());
+        assertEquals(401, get("/admin/session?session_id=" + id).statusCode(), "the token is required");
+        HttpResponse<String> proxied = get("/admin/session/x");
+        assertEquals("backend a /admin/session/x", proxied.body(), "other paths go to the routes");
+    }
+
+    @Test
+    void theEventLoopEngineRunsRateLimitsAndTargetedRoutes() throws Exception {
+        int one = webhookBackend("one");
+        int two = webhookBackend("two");
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: ["127.0.0.1:0"]
+                proxy: { workers: 2 }
+                upstreams:
+                  webhooks:
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: backend_one }
+                      - { address: "127.0.0.1:%d", id: backend_two }
+                routes:
+                  - name: limited
+                    match: { pathPrefix: /limited }
+                    upstream: webhooks
+                    rateLimit: { rate: 1r/m, status: 429 }
+                  - name: targeted
+                    upstream: webhooks
+                    mode: targeted
+                    target: query:backend
+                """.formatted(one, two)));
+        // 1r/m, burst 0: the second request within the minute is refused with the configured status
+        assertEquals(200, get("/limited").statusCode());
+        HttpResponse<String> refused = get("/limited");
+        assertEquals(429, refused.statusCode());
+        assertEquals("429 Too Many Requests\n", refused.body());
+
+        HttpResponse<String> r = post("/one", "backend=backend_two");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("backend_two", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals("Processing webhook request on backend two", r.body(), "the form body reached the endpoint");
+        r = post("/one?backend=backend_one", "x=1");
+        assertEquals("backend_one", r.headers().firstValue("X-Served-By").orElseThrow());
+        assertEquals(404, post("/one", "backend=backend_three").statusCode());
+        assertEquals(400, post("/one", "nothing").statusCode());
+    }
+
+    @Test
+    void theEventLoopEngineTakesTheClientConnectionSettings() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        int a = backend("a", never, never);
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: event-loop
+                listen: [{ host: 127.0.0.1, port: 0, maxConnections: 10 }]
+                proxy: { workers: 1, keepaliveRequests: 2, clientHeaderTimeout: 5s, clientKeepaliveTimeout: 5s }
+                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
+                """.formatted(a)));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.uris().get(0).getPort())) {
+            s.setSoTimeout(20_000);
+            String get = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+            s.getOutputStream().write((get + get).getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            int second = all.indexOf("HTTP/1.1 200", 1);
+            assertTrue(second > 0, all);
+            assertFalse(all.substring(0, second).toLowerCase(java.util.Locale.ROOT).contains("connection: close"), all);
+            assertTrue(all.substring(second).toLowerCase(java.util.Locale.ROOT).contains("connection: close"),
+                    "keepaliveRequests 2: the second response closes: " + all);
+        }
+    }
+
+    @Test
     void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
         int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
         ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
                 engine: event-loop
                 listen: ["127.0.0.1:0"]
                 upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
-                sessions: { store: memory, api: true }
+                routes: [{ upstream: app, mode: broadcast }]
                 """.formatted(a))));
-        assertEquals("sessions.api", e.path());
-        assertTrue(e.problem().contains("session API"), e.problem());
+        assertEquals("engine", e.path());
+        assertTrue(e.problem().contains("broadcast"), e.problem());
         ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.parse("lbkit.yaml", """
                 engine: threads
                 upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }

@@ -124,6 +124,18 @@ public interface SessionStore extends AutoCloseable {
     boolean delete(String id);
 
     /**
+     * {@link #delete} without blocking the caller; same result and failures, delivered through
+     * the stage. The default runs {@link #delete} on the calling thread (see {@link #createAsync}).
+     */
+    default CompletionStage<Boolean> deleteAsync(String id) {
+        try {
+            return CompletableFuture.completedFuture(delete(id));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
      * Moves a session to a new server-generated id (session-fixation defence). The old id stops
      * resolving everywhere, near caches included, before this returns.
      *

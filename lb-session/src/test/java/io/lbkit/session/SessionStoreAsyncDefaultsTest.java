@@ -41,6 +41,10 @@ class SessionStoreAsyncDefaultsTest {
 
             assertTrue(store.loadAsync("not-an-id").toCompletableFuture().get().isEmpty());
             assertTrue(store.saveAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture().get().isEmpty());
+
+            assertTrue(store.deleteAsync(created.id()).toCompletableFuture().get());
+            assertTrue(store.load(created.id()).isEmpty());
+            assertEquals(false, store.deleteAsync(created.id()).toCompletableFuture().get());
         }
     }
 
@@ -53,6 +57,7 @@ class SessionStoreAsyncDefaultsTest {
             store.loadAsync(SessionIds.generate()).toCompletableFuture(),
             store.saveAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture(),
             store.updateAsync(SessionIds.generate(), SessionChanges.none()).toCompletableFuture(),
+            store.deleteAsync(SessionIds.generate()).toCompletableFuture(),
         };
         for (CompletableFuture<?> f : stages) {
             assertTrue(f.isCompletedExceptionally());

@@ -41,6 +41,8 @@ import java.util.regex.Pattern;
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
+ * A JVM target written {@code NAME~FLAG~FLAG} (e.g. {@code lbkit-netty~-XX:+UseParallelGC}) runs with
+ * those extra JVM flags, for an A/B of a flag in one run.
  * A target {@code lbkit@FILE} is another lbkit {@code serve} run from the configuration template FILE
  * (placeholders as in the bundled one), for A/B runs of a setting next to {@code lbkit}.
  * With {@code --interleave R}, all targets run at once and R rounds measure each in turn
@@ -61,6 +63,10 @@ public final class E2eHarness {
 
     private final Map<String, String> opts;
     private final List<Process> children = new ArrayList<>();
+    private final Map<Process, Path> logs = new java.util.HashMap<>();
+    private int probeSeq;
+    /** Extra flags for the JVM target being started ({@code NAME~FLAG~FLAG} targets). */
+    private List<String> jvmFlags = List.of();
     private final Path work;
     private Process backendsProcess;
 
@@ -108,6 +114,70 @@ public final class E2eHarness {
         if (opts.containsKey("sse")) {
             sse(backends, Integer.parseInt(opts.get("sse")));
         }
+        if (opts.containsKey("idle")) {
+            idle(backends, Integer.parseInt(opts.get("idle")));
+        }
+    }
+
+    /**
+     * {@code --idle N}: N keep-alive client connections held open, idle, through each of the
+     * {@code --idle-targets} (default nginx,lbkit-netty), each after one request (so each has been
+     * through the whole request path); reports the proxy's RSS growth (with its workers) and, for
+     * a JVM target, the heap in use after full collections, before and after, per connection. The
+     * connections are then each asked one more request: the count that answered proves they
+     * were held, not closed.
+     */
+    private void idle(int[] backends, int n) throws Exception {
+        System.out.printf(Locale.ROOT, "%n%d idle keep-alive client connections%n%n", n);
+        System.out.println("| target | connections held (answered a second request) | RSS growth | RSS per connection"
+                + " | heap growth (after full GC) | heap per connection |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        for (String target : opts.getOrDefault("idle-targets", "nginx,lbkit-netty").split(",")) {
+            int port = freePort();
+            Process p = startTarget(target, port, backends);
+            awaitHttp(port, "/");
+            wrk(2, 64, 5, "http://127.0.0.1:" + port + "/");
+            Thread.sleep(2000);
+            long heap0 = probe(p, "heap");
+            long rss0 = rssKb(p.toHandle());
+            IdleConnections held = IdleConnections.open(port, n);
+            try {
+                Thread.sleep(2000);
+                long heap1 = probe(p, "heap");
+                long rss1 = rssKb(p.toHandle());
+                int answered = held.askAgain();
+                double rssMiB = (rss1 - rss0) / 1024.0;
+                System.out.printf(Locale.ROOT, "| %s | %d / %d (%d) | %.1f MiB | %.1f KiB | %s | %s |%n", target, held.opened(), n,
+                        answered, rssMiB, (rss1 - rss0) / (double) n,
+                        heap0 < 0 ? "–" : String.format(Locale.ROOT, "%.1f MiB", (heap1 - heap0) / 1048576.0),
+                        heap0 < 0 ? "–" : String.format(Locale.ROOT, "%.2f KiB", (heap1 - heap0) / 1024.0 / n));
+            } finally {
+                held.close();
+                stop(p);
+            }
+        }
+    }
+
+    /** Resident set size in KiB of a process and its descendants (nginx's workers). */
+    static long rssKb(ProcessHandle h) {
+        long sum = rssKbOf(h.pid());
+        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
+            sum += rssKbOf(d.pid());
+        }
+        return sum;
+    }
+
+    static long rssKbOf(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // ended
+        }
+        return 0;
     }
 
     private void sse(int[] backends, int streams) throws Exception {
@@ -122,6 +192,7 @@ public final class E2eHarness {
                 case "nginx" -> startNginx(port, backends);
                 case "jetty" -> start("jetty", javaCommand(PeerProxies.class.getName(), concat("jetty", port, backends)));
                 case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit-sse.yaml", "lbkit-sse.yaml", null);
+                case "lbkit-netty" -> startTarget("lbkit-netty", port, backends);
                 default -> throw new IllegalArgumentException("unknown SSE target " + target);
             };
             if (p == null) {
@@ -139,6 +210,8 @@ public final class E2eHarness {
             System.out.printf(Locale.ROOT, "| %s | %d / %d | %d / %d | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s |%n", target,
                     r.complete(), r.streams(), r.events(), streams * events, r.firstP50(), r.firstP99(), r.firstMax(),
                     r.gapMax(), target.equals("nginx") ? "(processes)" : Integer.toString(threads.peak()));
+            System.out.printf(Locale.ROOT, "  (%s: %d of %d streams open at once at the peak; RSS at the peak %.0f MiB)%n", target,
+                    r.peakOpen(), streams, threads.peakRssKb() / 1024.0);
             stop(p);
         }
     }
@@ -186,6 +259,16 @@ public final class E2eHarness {
     }
 
     private Process startTarget(String target, int port, int[] backends) throws IOException {
+        int tilde = target.indexOf('~');
+        if (tilde > 0) {
+            // NAME~FLAG~FLAG: the JVM target NAME with extra JVM flags (A/B of a flag in one run)
+            jvmFlags = List.of(target.substring(tilde + 1).split("~"));
+            try {
+                return startTarget(target.substring(0, tilde), port, backends);
+            } finally {
+                jvmFlags = List.of();
+            }
+        }
         return switch (target) {
             case "direct" -> null;
             case "nginx" -> startNginx(port, backends);
@@ -229,9 +312,11 @@ public final class E2eHarness {
                 + " path %s, %d backends, %d cores%n%n", rounds, threads, connections, slice, warmup, path, backends.length,
                 Runtime.getRuntime().availableProcessors());
         List<String> urls = new ArrayList<>();
+        List<Process> processes = new ArrayList<>();
         for (String target : targets) {
             int port = target.equals("direct") ? backends[0] : freePort();
             Process p = startTarget(target, port, backends);
+            processes.add(p);
             if (target.startsWith("lbkit") && p == null) {
                 throw new IllegalStateException("no lb-server.jar; build it or pass --lbkit-jar");
             }
@@ -245,37 +330,86 @@ public final class E2eHarness {
         }
         double[][] rps = new double[targets.size()][rounds];
         double[][] p99 = new double[targets.size()][rounds];
+        double[][] cpu = new double[targets.size()][rounds];
+        double[][] alloc = new double[targets.size()][rounds];
         for (int round = 0; round < rounds; round++) {
             for (int k = 0; k < targets.size(); k++) {
                 int i = Math.floorMod(k + round, targets.size());
+                Process p = processes.get(i);
+                long cpu0 = p == null ? 0 : cpuTicks(p.toHandle());
+                long alloc0 = p == null ? -1 : probe(p, "alloc");
                 Result r = parse(wrk(threads, connections, slice, urls.get(i)));
+                long alloc1 = alloc0 < 0 ? -1 : probe(p, "alloc");
                 rps[i][round] = r.rps;
                 p99[i][round] = r.p99;
+                cpu[i][round] = p == null ? Double.NaN : (cpuTicks(p.toHandle()) - cpu0) * 10_000.0 / r.requests;
+                alloc[i][round] = alloc0 < 0 || alloc1 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) r.requests;
             }
         }
-        System.out.println("| target | requests/s median (min-max) | p99 median (min-max) |");
-        System.out.println("|---|---:|---:|");
+        System.out.println("| target | requests/s median (min-max) | p99 median (min-max) | proxy CPU µs/request median (min-max) | bytes allocated/request median (min-max) |");
+        System.out.println("|---|---:|---:|---:|---:|");
         for (int i = 0; i < targets.size(); i++) {
-            System.out.printf(Locale.ROOT, "| %s | %s | %s ms |%n", targets.get(i), summary(rps[i], "%.0f"), summary(p99[i], "%.2f"));
+            System.out.printf(Locale.ROOT, "| %s | %s | %s ms | %s | %s |%n", targets.get(i), summary(rps[i], "%.0f"),
+                    summary(p99[i], "%.2f"), summary(cpu[i], "%.1f"),
+                    Double.isNaN(alloc[i][0]) ? "–" : summary(alloc[i], "%.0f"));
         }
-        int lbkit = targets.indexOf("lbkit");
+        int lbkit = targets.indexOf(opts.getOrDefault("base", targets.contains("lbkit") ? "lbkit" : "lbkit-netty"));
         if (lbkit >= 0) {
             System.out.println();
-            System.out.println("| lbkit against | requests/s ratio, per round: median (min-max) | p99 ratio, per round |");
-            System.out.println("|---|---:|---:|");
+            System.out.println("| " + targets.get(lbkit) + " against | requests/s ratio, per round: median (min-max)"
+                    + " | p99 ratio, per round | CPU per request ratio, per round |");
+            System.out.println("|---|---:|---:|---:|");
             for (int i = 0; i < targets.size(); i++) {
                 if (i == lbkit) {
                     continue;
                 }
                 double[] q = new double[rounds];
                 double[] l = new double[rounds];
+                double[] c = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
                     q[r] = rps[lbkit][r] / rps[i][r];
                     l[r] = p99[lbkit][r] / p99[i][r];
+                    c[r] = cpu[lbkit][r] / cpu[i][r];
                 }
-                System.out.printf(Locale.ROOT, "| %s | %s× | %s× |%n", targets.get(i), summary(q, "%.2f"), summary(l, "%.2f"));
+                System.out.printf(Locale.ROOT, "| %s | %s× | %s× | %s× |%n", targets.get(i), summary(q, "%.2f"),
+                        summary(l, "%.2f"), Double.isNaN(c[0]) ? "–" : summary(c, "%.2f"));
             }
         }
+    }
+
+    /**
+     * Asks a target that runs {@link Probe} for a value ({@code alloc} or {@code heap}); -1 when the
+     * target has no probe (nginx, lbkit serve) or it did not answer within 10 s.
+     */
+    private long probe(Process p, String command) throws Exception {
+        Path log = logs.get(p);
+        if (log == null || !PROBED.contains(nameOf(p))) {
+            return -1;
+        }
+        int seq = ++probeSeq;
+        p.getOutputStream().write((command + " " + seq + "\n").getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().flush();
+        String tag = "probe " + seq + " " + command + " ";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
+                if (line.startsWith(tag)) {
+                    return Long.parseLong(line.substring(tag.length()).trim());
+                }
+            }
+            Thread.sleep(20);
+        }
+        return -1;
+    }
+
+    /** The targets whose main installs {@link Probe}. */
+    private static final java.util.Set<String> PROBED = java.util.Set.of("lbkit-netty", "netty-floor", "netty-floor-lbkit",
+            "jetty", "smiley", "jetty-core", "servlet-sync", "servlet-async");
+
+    private String nameOf(Process p) {
+        String f = logs.get(p).getFileName().toString();
+        f = f.substring(0, f.length() - ".log".length());
+        return f.indexOf('~') < 0 ? f : f.substring(0, f.indexOf('~'));
     }
 
     private static String summary(double[] v, String fmt) {
@@ -402,9 +536,10 @@ public final class E2eHarness {
         }
         String conf = """
                 worker_processes auto;
+                worker_rlimit_nofile 20000;
                 pid %1$s/nginx.pid;
                 error_log %1$s/error.log warn;
-                events { worker_connections 4096; }
+                events { worker_connections 19000; }
                 http {
                   access_log off;
                   client_body_temp_path %1$s/body;
@@ -471,16 +606,22 @@ public final class E2eHarness {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    private static List<String> javaCommand(String mainClass, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), mainClass));
+    private List<String> javaCommand(String mainClass, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g"));
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         return cmd;
     }
 
     private Process start(String name, List<String> cmd) throws IOException {
+        if (!jvmFlags.isEmpty()) {
+            name = name + "~" + children.size();
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(work.resolve(name + ".log").toFile()).start();
         children.add(p);
+        logs.put(p, work.resolve(name + ".log"));
         return p;
     }
 

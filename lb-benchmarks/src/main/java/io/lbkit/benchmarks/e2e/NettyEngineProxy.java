@@ -20,6 +20,7 @@ public final class NettyEngineProxy {
     }
 
     public static void main(String[] args) throws Exception {
+        Probe.install();
         int port = Integer.parseInt(args[0]);
         Upstream.Builder u = Upstream.builder("backends");
         for (int i = 1; i < args.length; i++) {

@@ -73,6 +73,7 @@ public final class NettyFloorProxy {
     }
 
     public static void main(String[] args) throws Exception {
+        Probe.install();
         int port = Integer.parseInt(args[0]);
         InetSocketAddress[] backends = new InetSocketAddress[args.length - 1];
         for (int i = 1; i < args.length; i++) {

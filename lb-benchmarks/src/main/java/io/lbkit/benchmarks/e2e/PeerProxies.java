@@ -23,6 +23,7 @@ public final class PeerProxies {
     }
 
     public static void main(String[] args) throws Exception {
+        Probe.install();
         String kind = args[0];
         int port = Integer.parseInt(args[1]);
         Server server = server("peer-" + kind, port);

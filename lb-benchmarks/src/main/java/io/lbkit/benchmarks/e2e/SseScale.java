@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class SseScale {
 
     record Result(int streams, int complete, int events, double firstP50, double firstP99, double firstMax,
-                  double gapMax, long elapsedMillis) {
+                  double gapMax, long elapsedMillis, int peakOpen) {
     }
 
     private SseScale() {
@@ -40,6 +40,7 @@ final class SseScale {
         long[] maxGapNanos = new long[streams];
         int[] got = new int[streams];
         AtomicInteger open = new AtomicInteger();
+        int peakOpen = 0;
         List<CompletableFuture<?>> all = new ArrayList<>();
         long t0 = System.nanoTime();
         try {
@@ -88,6 +89,7 @@ final class SseScale {
             CompletableFuture<Void> done = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
             while (!done.isDone()) {
                 threads.sample();
+                peakOpen = Math.max(peakOpen, open.get());
                 try {
                     done.get(200, TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.TimeoutException e) {
@@ -119,7 +121,7 @@ final class SseScale {
         }
         double[] f = first.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return new Result(streams, complete, events, pct(f, 50), pct(f, 99), f.length == 0 ? Double.NaN : f[f.length - 1],
-                gap, elapsed);
+                gap, elapsed, peakOpen);
     }
 
     private static double pct(double[] sorted, int p) {
@@ -134,6 +136,7 @@ final class SseScale {
     static final class ThreadPeak {
         private final long pid;
         private int peak;
+        private long peakRssKb;
 
         ThreadPeak(long pid) {
             this.pid = pid;
@@ -144,6 +147,11 @@ final class SseScale {
             if (tasks != null) {
                 peak = Math.max(peak, tasks.length);
             }
+            ProcessHandle.of(pid).ifPresent(h -> peakRssKb = Math.max(peakRssKb, E2eHarness.rssKb(h)));
+        }
+
+        long peakRssKb() {
+            return peakRssKb;
         }
 
         int peak() {

@@ -1,6 +1,8 @@
 package io.lbkit.proxy.contract;
 
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.SessionApi;
+import java.util.Map;
 
 /**
  * An engine the contract suite runs against: the servlet filter in Jetty, in Tomcat, the event
@@ -18,6 +20,20 @@ public interface ProxyEngine {
 
     /** Starts a proxy with {@code config} on 127.0.0.1 and an ephemeral port. */
     RunningProxy start(ProxyConfig config);
+
+    /**
+     * Starts a proxy with {@code config} that also serves each session API at its exact path,
+     * ahead of the routes (the servlet engine: {@code SessionApiServlet} mapped there; the event
+     * loop: {@code NettyProxyServer.Builder.sessionApi}).
+     *
+     * @throws UnsupportedOperationException when this engine cannot serve the session API
+     */
+    default RunningProxy start(ProxyConfig config, Map<String, SessionApi> sessionApis) {
+        if (sessionApis.isEmpty()) {
+            return start(config);
+        }
+        throw new UnsupportedOperationException(name() + " does not serve the session API");
+    }
 
     /** A started proxy. */
     interface RunningProxy extends AutoCloseable {

@@ -2,6 +2,7 @@ package io.lbkit.proxy.contract;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.SessionApi;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -9,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 
 /** A proxy started by one {@link ProxyEngine}, plus a JDK client to call it. */
 public final class ProxyFixture implements AutoCloseable {
@@ -18,8 +20,13 @@ public final class ProxyFixture implements AutoCloseable {
     public final HttpClient http;
 
     public ProxyFixture(ProxyEngine engine, ProxyConfig config) {
+        this(engine, config, Map.of());
+    }
+
+    /** A proxy that also serves each session API at its path ({@link ProxyEngine#start(ProxyConfig, Map)}). */
+    public ProxyFixture(ProxyEngine engine, ProxyConfig config, Map<String, SessionApi> sessionApis) {
         this.engine = engine;
-        this.proxy = engine.start(config);
+        this.proxy = engine.start(config, sessionApis);
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .version(HttpClient.Version.HTTP_1_1).build();
     }

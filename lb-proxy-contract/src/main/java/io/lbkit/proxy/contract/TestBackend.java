@@ -33,7 +33,8 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code /status?code=N}: answers N</li>
  *   <li>{@code /setheaders}: answers with hop-by-hop and session headers the proxy must drop</li>
  * </ul>
- * Every request is counted per path ({@link #hits(String)}).
+ * Every request is counted per path when it arrives ({@link #hits(String)}) and when its handler ended normally
+ * ({@link #completed(String)}: not for a request whose body was cut).
  */
 public final class TestBackend implements AutoCloseable {
 
@@ -43,6 +44,7 @@ public final class TestBackend implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> completed = new ConcurrentHashMap<>();
     private volatile boolean stopping;
 
     public TestBackend(String id) throws Exception {
@@ -72,6 +74,12 @@ public final class TestBackend implements AutoCloseable {
 
     public int hits(String path) {
         AtomicInteger n = hits.get(path);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Requests to {@code path} whose handler ended normally (a cut request body makes it fail). */
+    public int completed(String path) {
+        AtomicInteger n = completed.get(path);
         return n == null ? 0 : n.get();
     }
 
@@ -138,6 +146,11 @@ public final class TestBackend implements AutoCloseable {
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             String path = req.getRequestURI();
             hits.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+            handle(path, req, resp);
+            completed.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+        }
+
+        private void handle(String path, HttpServletRequest req, HttpServletResponse resp) throws IOException {
             resp.setHeader("X-Instance-ID", id);
             switch (path) {
                 case "/id" -> text(resp, id);

@@ -28,14 +28,37 @@ public record ClientOrigin(InetAddress peer, String peerText, boolean trustedPee
      */
     public static ClientOrigin of(ProxyConfig config, ClientRequest req, String remoteAddress, String scheme,
                                   String host, int port) {
-        InetAddress peer = IpAddresses.peerAddress(remoteAddress);
-        boolean trusted = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
+        return of(config, req, Peer.of(config, remoteAddress), scheme, host, port);
+    }
+
+    /**
+     * The same, with the peer decided before: an engine that keeps a connection's {@link Peer}
+     * (it cannot change within a connection) saves parsing and formatting its address per request.
+     */
+    public static ClientOrigin of(ProxyConfig config, ClientRequest req, Peer peer, String scheme, String host,
+                                  int port) {
         boolean tls = "https".equalsIgnoreCase(scheme);
-        String xfp = trusted ? firstToken(req.header("X-Forwarded-Proto")) : null;
+        String xfp = peer.trusted() ? firstToken(req.header("X-Forwarded-Proto")) : null;
         boolean secure = tls || "https".equalsIgnoreCase(xfp);
-        String peerText = peer != null ? Headers.xffAddress(peer) : remoteAddress;
-        return new ClientOrigin(peer, peerText, trusted, tls ? "https" : "http", secure,
+        return new ClientOrigin(peer.address(), peer.text(), peer.trusted(), tls ? "https" : "http", secure,
                 host != null ? host : config.serverName(), port);
+    }
+
+    /**
+     * The peer of a connection, as the rules see it.
+     *
+     * @param address the peer address, or null when the engine's text is not an address literal
+     * @param text    the peer as X-Forwarded-For writes it (IPv6 without brackets)
+     * @param trusted whether the peer is one of {@link ProxyConfig#trustedProxies()}
+     */
+    public record Peer(InetAddress address, String text, boolean trusted) {
+
+        /** The peer {@code remoteAddress} (an address literal, as engines report it). */
+        public static Peer of(ProxyConfig config, String remoteAddress) {
+            InetAddress peer = IpAddresses.peerAddress(remoteAddress);
+            boolean trusted = peer != null && config.trustedProxies().isAllowed(peer.getAddress());
+            return new Peer(peer, peer != null ? Headers.xffAddress(peer) : remoteAddress, trusted);
+        }
     }
 
     /** The first comma-separated element of a field value, trimmed; null for null. */

@@ -40,6 +40,25 @@ public interface ClientRequest {
     /** The names of the header fields, each once, as sent. */
     Iterable<String> headerNames();
 
+    /**
+     * Visits every header field in the order received, one call per field line. The default
+     * walks {@link #headerNames()} and {@link #headers(String)}; an engine that holds fields as
+     * ASCII strings overrides it to copy nothing.
+     */
+    default void forEachField(FieldVisitor visitor) {
+        for (String name : headerNames()) {
+            for (String value : headers(name)) {
+                visitor.field(name, value);
+            }
+        }
+    }
+
+    /** Receives header fields from {@link #forEachField}. */
+    @FunctionalInterface
+    interface FieldVisitor {
+        void field(CharSequence name, CharSequence value);
+    }
+
     /** The {@code Content-Type}, or null. */
     default String contentType() {
         return header("Content-Type");

@@ -46,6 +46,41 @@ public final class Headers {
         return lower.startsWith("x-accel-") || lower.equals("x-pad");
     }
 
+    /** {@link #isHiddenResponse} for a name in any case, without copying it. */
+    static boolean isHiddenResponseName(CharSequence name) {
+        return startsWithIgnoreCase(name, "x-accel-") || equalsIgnoreCase(name, "x-pad");
+    }
+
+    private static final String[] HOP_BY_HOP_NAMES = HOP_BY_HOP.toArray(String[]::new);
+
+    /** Whether {@code name}, in any case, is one of {@link #HOP_BY_HOP}; copies nothing. */
+    public static boolean isHopByHop(CharSequence name) {
+        for (String h : HOP_BY_HOP_NAMES) {
+            if (equalsIgnoreCase(name, h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code name} equals {@code lower} (lower case) ignoring ASCII case; copies nothing. */
+    public static boolean equalsIgnoreCase(CharSequence name, String lower) {
+        return name.length() == lower.length() && startsWithIgnoreCase(name, lower);
+    }
+
+    private static boolean startsWithIgnoreCase(CharSequence name, String lower) {
+        if (name.length() < lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < lower.length(); i++) {
+            char c = name.charAt(i);
+            if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** RFC 9110 token. */
     public static boolean isToken(CharSequence s) {
         return SessionCookies.isToken(s);
@@ -57,12 +92,12 @@ public final class Headers {
      * {@code -} (servers such as nginx with underscores_in_headers, and CGI-style frameworks, treat
      * {@code X_Session_Id} as {@code X-Session-Id}).
      */
-    public static boolean isSessionHeader(String name) {
+    public static boolean isSessionHeader(CharSequence name) {
         return startsWithNormalized(name, "x-session-") || startsWithNormalized(name, "x-new-session-")
                 || equalsNormalized(name, "x-session") || equalsNormalized(name, "x-new-session");
     }
 
-    private static boolean startsWithNormalized(String name, String prefix) {
+    private static boolean startsWithNormalized(CharSequence name, String prefix) {
         if (name.length() < prefix.length()) {
             return false;
         }
@@ -74,7 +109,7 @@ public final class Headers {
         return true;
     }
 
-    private static boolean equalsNormalized(String name, String target) {
+    private static boolean equalsNormalized(CharSequence name, String target) {
         return name.length() == target.length() && startsWithNormalized(name, target);
     }
 
@@ -82,7 +117,7 @@ public final class Headers {
      * Whether two header names are the same field as a CGI-style backend reads them: equal
      * ignoring ASCII case, with {@code _} read as {@code -}.
      */
-    public static boolean sameFieldName(String a, String b) {
+    public static boolean sameFieldName(CharSequence a, String b) {
         if (a.length() != b.length()) {
             return false;
         }

@@ -5,7 +5,6 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -25,11 +24,14 @@ public final class RequestHeaderRules {
 
     private final ProxyConfig config;
     private final byte[] obfuscationKey = new byte[32];
+    /** The served-by header's name, which no client may send on, or null. */
+    private final String servedBy;
     /** The session-forwarding names configured outside the X-Session-* family: a client may not send them either. */
     private final List<String> sessionNames;
 
     public RequestHeaderRules(ProxyConfig config) {
         this.config = config;
+        this.servedBy = config.servedByHeader();
         new SecureRandom().nextBytes(obfuscationKey);
         this.sessionNames = config.sessionForwarding() == null ? List.of()
                 : SessionForwarder.extraNames(config.sessionForwarding());
@@ -57,31 +59,50 @@ public final class RequestHeaderRules {
     }
 
     private void copyEndToEndFields(ClientRequest req, HeaderSink out) {
-        Set<String> conn = Headers.connectionTokens(req.headers("Connection"));
-        for (String name : req.headerNames()) {
-            String lower = name.toLowerCase(Locale.ROOT);
-            // "X_Forwarded_For" reaches CGI-style backends as the same variable as "X-Forwarded-For":
-            // every header lbkit removes or regenerates goes in both spellings
-            String norm = lower.indexOf('_') < 0 ? lower : lower.replace('_', '-');
-            if (Headers.HOP_BY_HOP.contains(norm) || Headers.REGENERATED.contains(norm)
-                    || (conn != null && conn.contains(lower)) || Headers.isSessionHeader(name) || isTierHeader(norm)
-                    || (!sessionNames.isEmpty() && SessionForwarder.isExtraName(sessionNames, name))) {
-                continue;
+        Set<String> conn = req.header("Connection") == null ? null : Headers.connectionTokens(req.headers("Connection"));
+        req.forEachField((name, value) -> {
+            if (!dropped(name, conn)) {
+                out.add(name, value);
             }
-            for (String v : req.headers(name)) {
-                out.add(name, v);
-            }
-        }
+        });
     }
 
     /**
-     * Whether a request header is one the proxy tier sets on responses to name itself (the
-     * served-by header, {@code X-Instance-ID}): a client that sends one must not make a backend
-     * believe another instance or tier was involved. {@code norm} is lower case with {@code -}.
+     * Whether the client's field {@code name} stays out of the backend request. "X_Forwarded_For"
+     * reaches CGI-style backends as the same variable as "X-Forwarded-For": every field lbkit
+     * removes or regenerates is matched in both spellings. Copies nothing.
      */
-    private boolean isTierHeader(String norm) {
-        String servedBy = config.servedByHeader();
-        return norm.equals("x-instance-id") || (servedBy != null && norm.equalsIgnoreCase(servedBy));
+    private boolean dropped(CharSequence name, Set<String> connectionTokens) {
+        for (String h : DROPPED) {
+            if (Headers.sameFieldName(name, h)) {
+                return true;
+            }
+        }
+        if (servedBy != null && Headers.sameFieldName(name, servedBy)) {
+            return true; // the tier's own response field: a client must not make a backend believe another tier answered
+        }
+        if (connectionTokens != null) {
+            for (String t : connectionTokens) {
+                if (Headers.equalsIgnoreCase(name, t)) {
+                    return true;
+                }
+            }
+        }
+        return Headers.isSessionHeader(name)
+                || (!sessionNames.isEmpty() && SessionForwarder.isExtraName(sessionNames, name));
+    }
+
+    /**
+     * Hop-by-hop fields, the forwarding fields the proxy regenerates and {@code X-Instance-ID}
+     * (a backend's name for itself, which a client must not forge), lower case with {@code -}.
+     */
+    private static final String[] DROPPED;
+
+    static {
+        java.util.List<String> d = new java.util.ArrayList<>(Headers.HOP_BY_HOP);
+        d.addAll(Headers.REGENERATED);
+        d.add("x-instance-id");
+        DROPPED = d.toArray(String[]::new);
     }
 
     private void addVia(ClientRequest req, HeaderSink out) {
@@ -143,7 +164,9 @@ public final class RequestHeaderRules {
             return "unknown";
         }
         return switch (config.forwardedFor()) {
-            case ADDRESS -> Headers.forwardedNode(origin.peer());
+            // IPv4: the X-Forwarded-For text already made for this peer
+            case ADDRESS -> origin.peer() instanceof java.net.Inet6Address ? Headers.forwardedNode(origin.peer())
+                    : origin.peerText();
             case UNKNOWN -> "unknown";
             case OBFUSCATED -> {
                 try {

@@ -21,13 +21,33 @@ public final class ResponseHeaderRules {
      * Whether a backend response field is copied to the client as it is.
      *
      * @param name             the field's name as received
-     * @param lower            the same in lower case
+     * @param lower            the same in lower case (callers that have it; the rule reads {@code name})
      * @param connectionTokens the lower-case names the response's {@code Connection} lists, or null
      */
     public static boolean copied(String name, String lower, Set<String> connectionTokens) {
-        return !(Headers.HOP_BY_HOP.contains(lower) || (connectionTokens != null && connectionTokens.contains(lower))
-                || lower.equals("content-length") || lower.equals("via") || Headers.isSessionHeader(name)
-                || Headers.isHiddenResponse(lower));
+        return copied(name, connectionTokens);
+    }
+
+    /**
+     * Whether a backend response field is copied to the client as it is; compares {@code name}
+     * in any case without copying it (an engine that holds names as bytes or ASCII strings).
+     *
+     * @param connectionTokens the lower-case names the response's {@code Connection} lists, or null
+     */
+    public static boolean copied(CharSequence name, Set<String> connectionTokens) {
+        if (Headers.isHopByHop(name) || Headers.equalsIgnoreCase(name, "content-length")
+                || Headers.equalsIgnoreCase(name, "via") || Headers.isSessionHeader(name)
+                || Headers.isHiddenResponseName(name)) {
+            return false;
+        }
+        if (connectionTokens != null) {
+            for (String t : connectionTokens) {
+                if (Headers.equalsIgnoreCase(name, t)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**

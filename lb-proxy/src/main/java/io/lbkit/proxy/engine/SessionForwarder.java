@@ -85,7 +85,7 @@ public final class SessionForwarder {
      * case and with {@code _} for {@code -}. (The family itself is dropped by
      * {@link ResponseHeaderRules#copied}.)
      */
-    public boolean hidesResponseField(String name) {
+    public boolean hidesResponseField(CharSequence name) {
         return isExtraName(extraNames, name);
     }
 
@@ -119,7 +119,7 @@ public final class SessionForwarder {
         return List.copyOf(extra);
     }
 
-    static boolean isExtraName(List<String> names, String name) {
+    static boolean isExtraName(List<String> names, CharSequence name) {
         for (int i = 0; i < names.size(); i++) {
             if (Headers.sameFieldName(name, names.get(i))) {
                 return true;

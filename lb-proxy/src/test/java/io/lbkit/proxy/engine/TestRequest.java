@@ -13,6 +13,7 @@ final class TestRequest implements ClientRequest {
     private final String path;
     private String query;
     private String protocol = "HTTP/1.1";
+    private String remoteAddress = "192.0.2.1";
     private final Map<String, List<String>> headers = new LinkedHashMap<>();
 
     TestRequest(String method, String path) {
@@ -27,6 +28,11 @@ final class TestRequest implements ClientRequest {
 
     TestRequest query(String q) {
         this.query = q;
+        return this;
+    }
+
+    TestRequest remoteAddress(String a) {
+        this.remoteAddress = a;
         return this;
     }
 
@@ -68,7 +74,7 @@ final class TestRequest implements ClientRequest {
 
     @Override
     public String remoteAddress() {
-        return "192.0.2.1";
+        return remoteAddress;
     }
 
     @Override

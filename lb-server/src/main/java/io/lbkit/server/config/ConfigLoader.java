@@ -11,6 +11,7 @@ import io.lbkit.core.Endpoint;
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.limit.Rate;
 import io.lbkit.core.retry.RetryPolicy;
+import io.lbkit.proxy.engine.SessionApiHandler;
 import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
 import io.lbkit.server.config.ServeConfig.FanOutSpec;
 import io.lbkit.server.config.ServeConfig.HashKey;
@@ -145,13 +146,17 @@ public final class ConfigLoader {
             TrustSpec trust = trust(root.get("trust"));
             Duration shutdown = root.get("shutdownTimeout").duration(Duration.ofSeconds(30));
             ServeConfig.Engine engine = root.get("engine").choice(ServeConfig.Engine.class, ServeConfig.Engine.SERVLET);
+            if (engine == ServeConfig.Engine.SERVLET) {
+                servletClientLimits(root.get("proxy"), proxy);
+            }
             return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
         }
 
         ProxySpec proxy(Node n) {
             n.allowOnly("connectTimeout", "readTimeout", "totalTimeout", "clientBodyTimeout", "maxBodySize", "hostHeader",
                     "serverName", "servedByHeader",
-                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads", "workers");
+                    "forwarded", "maxConnectionsPerEndpoint", "keepaliveTimeout", "threads", "workers",
+                    "clientHeaderTimeout", "clientKeepaliveTimeout", "keepaliveRequests");
             String servedBy = n.get("servedByHeader").string("X-Served-By");
             if (servedBy.isBlank() || servedBy.equalsIgnoreCase("off") || servedBy.equalsIgnoreCase("false")) {
                 servedBy = null;
@@ -168,7 +173,31 @@ public final class ConfigLoader {
                     n.get("maxConnectionsPerEndpoint").integer(4096, 1, 100_000),
                     n.get("keepaliveTimeout").positiveDuration(Duration.ofSeconds(60)),
                     n.get("threads").integer(ProxySpec.DEFAULT_THREADS, 4, 10_000),
-                    n.get("workers").integer(0, 0, 1024));
+                    n.get("workers").integer(0, 0, 1024),
+                    n.get("clientHeaderTimeout").positiveDuration(Duration.ofSeconds(60)),
+                    n.get("clientKeepaliveTimeout").positiveDuration(Duration.ofSeconds(75)),
+                    n.get("keepaliveRequests").integer(1000, 1, Integer.MAX_VALUE));
+        }
+
+        /**
+         * What of the client connection settings the servlet engine cannot do: Jetty has no limit on
+         * the time a request head takes and no limit on requests per connection, and its one idle
+         * timeout (clientKeepaliveTimeout there) must outlast clientBodyTimeout for the 408 to come first.
+         */
+        private static void servletClientLimits(Node n, ProxySpec p) {
+            if (n.has("clientHeaderTimeout")) {
+                throw n.get("clientHeaderTimeout").error("applies to engine: event-loop only (Jetty's idle timeout "
+                        + "restarts with each byte, so it cannot limit the time a request head takes)");
+            }
+            if (n.has("keepaliveRequests")) {
+                throw n.get("keepaliveRequests").error("applies to engine: event-loop only (Jetty does not close "
+                        + "a connection after a number of requests)");
+            }
+            if (n.has("clientKeepaliveTimeout") && p.clientKeepaliveTimeout().compareTo(p.clientBodyTimeout()) <= 0) {
+                throw n.get("clientKeepaliveTimeout").error("must be longer than clientBodyTimeout ("
+                        + p.clientBodyTimeout().toMillis() + " ms) on engine: servlet, where it is Jetty's idle timeout "
+                        + "and would cut a stalled body before its 408, got " + p.clientKeepaliveTimeout().toMillis() + " ms");
+            }
         }
 
         private static String serverName(Node n) {
@@ -196,6 +225,7 @@ public final class ConfigLoader {
                 String host = "0.0.0.0";
                 int port;
                 int headers = 8 * 1024;
+                int maxConnections = 0;
                 if (!isObject(l)) {
                     String s = l.requiredString();
                     int colon = s.lastIndexOf(':');
@@ -208,7 +238,8 @@ public final class ConfigLoader {
                     }
                     port = Integer.parseInt(s);
                 } else {
-                    obj.allowOnly("host", "port", "maxRequestHeaderSize");
+                    obj.allowOnly("host", "port", "maxRequestHeaderSize", "maxConnections");
+                    maxConnections = obj.get("maxConnections").integer(0, 0, 10_000_000);
                     host = obj.get("host").string("0.0.0.0");
                     port = obj.get("port").integer(-1, 0, 65535);
                     if (port < 0) {
@@ -219,7 +250,7 @@ public final class ConfigLoader {
                         throw obj.get("maxRequestHeaderSize").error("must be at least 1k, got " + headers);
                     }
                 }
-                out.add(new Listener(host, port, headers));
+                out.add(new Listener(host, port, headers, maxConnections));
             }
             return out;
         }
@@ -582,6 +613,11 @@ public final class ConfigLoader {
                 api.allowOnly("enabled", "path", "allow", "token");
                 apiOn = api.get("enabled").bool(true);
                 apiPath = api.get("path").string(apiPath);
+                try {
+                    SessionApiHandler.checkMountPath(apiPath);
+                } catch (IllegalArgumentException e) {
+                    throw api.get("path").error(e.getMessage());
+                }
                 List<String> cidrs = api.get("allow").strings();
                 if (!cidrs.isEmpty()) {
                     StringBuilder rules = new StringBuilder();

@@ -37,8 +37,17 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
         routes = List.copyOf(routes);
     }
 
-    /** nginx {@code listen}; {@code large_client_header_buffers} as the total request header limit. */
-    public record Listener(String host, int port, int maxRequestHeaderBytes) {
+    /**
+     * nginx {@code listen}; {@code large_client_header_buffers} as the total request header limit.
+     *
+     * @param maxConnections the most client connections open at once on it (0: no limit); at the
+     *                       limit the listener stops accepting until one closes (HAProxy {@code maxconn})
+     */
+    public record Listener(String host, int port, int maxRequestHeaderBytes, int maxConnections) {
+        /** A listener with no connection limit. */
+        public Listener(String host, int port, int maxRequestHeaderBytes) {
+            this(host, port, maxRequestHeaderBytes, 0);
+        }
     }
 
     /**
@@ -48,11 +57,15 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
      * @param serverName     the host name for requests without a Host header, or {@code null}
      * @param threads        the servlet engine's one thread pool
      * @param workers        the event-loop engine's loops (0: one per core)
+     * @param clientHeaderTimeout    nginx {@code client_header_timeout} (event-loop engine only)
+     * @param clientKeepaliveTimeout nginx {@code keepalive_timeout}: an idle kept-alive client connection closes
+     * @param keepaliveRequests      nginx {@code keepalive_requests} (event-loop engine only)
      */
     public record ProxySpec(Duration connectTimeout, Duration readTimeout, Duration totalTimeout,
                             Duration clientBodyTimeout, long maxBodyBytes,
                             HostHeaderMode hostHeader, String serverName, String servedByHeader, boolean forwarded,
-                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads, int workers) {
+                            int maxConnectionsPerEndpoint, Duration keepaliveTimeout, int threads, int workers,
+                            Duration clientHeaderTimeout, Duration clientKeepaliveTimeout, int keepaliveRequests) {
         /** The default size of the one thread pool that serves clients and backends. */
         public static final int DEFAULT_THREADS = 200;
 

@@ -163,6 +163,42 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clientConnectionSettingsHaveNginxDefaultsAndTheServletEngineRefusesWhatItCannotDo() {
+        ServeConfig c = parse("min.yaml", "upstreams: { app: { endpoints: [127.0.0.1:9001] } }");
+        assertEquals(Duration.ofSeconds(60), c.proxy().clientHeaderTimeout(), "nginx client_header_timeout");
+        assertEquals(Duration.ofSeconds(75), c.proxy().clientKeepaliveTimeout(), "nginx keepalive_timeout");
+        assertEquals(1000, c.proxy().keepaliveRequests(), "nginx keepalive_requests");
+        assertEquals(Duration.ofSeconds(60), c.proxy().keepaliveTimeout(), "the upstream pool's, unchanged");
+        assertEquals(0, c.listeners().get(0).maxConnections(), "no limit");
+        ServeConfig e = parse("e.yaml", """
+                engine: event-loop
+                listen: [{ port: 8081, maxConnections: 5000 }, "127.0.0.1:8082"]
+                proxy: { clientHeaderTimeout: 10s, clientKeepaliveTimeout: 30s, keepaliveRequests: 100 }
+                upstreams: { app: { endpoints: [127.0.0.1:9001] } }
+                """);
+        assertEquals(new ServeConfig.Listener("0.0.0.0", 8081, 8192, 5000), e.listeners().get(0));
+        assertEquals(0, e.listeners().get(1).maxConnections());
+        assertEquals(Duration.ofSeconds(10), e.proxy().clientHeaderTimeout());
+        assertEquals(Duration.ofSeconds(30), e.proxy().clientKeepaliveTimeout());
+        assertEquals(100, e.proxy().keepaliveRequests());
+        String up = "\nupstreams: { app: { endpoints: [127.0.0.1:9001] } }";
+        ConfigException header = error("proxy: { clientHeaderTimeout: 10s }" + up);
+        assertEquals("proxy.clientHeaderTimeout", header.path());
+        assertTrue(header.problem().startsWith("applies to engine: event-loop only"), header.problem());
+        assertEquals("proxy.keepaliveRequests", error("proxy: { keepaliveRequests: 10 }" + up).path());
+        ConfigException idle = error("proxy: { clientKeepaliveTimeout: 30s }" + up);
+        assertEquals("proxy.clientKeepaliveTimeout", idle.path());
+        assertEquals("must be longer than clientBodyTimeout (60000 ms) on engine: servlet, where it is Jetty's idle "
+                + "timeout and would cut a stalled body before its 408, got 30000 ms", idle.problem());
+        assertEquals(Duration.ofSeconds(90), parse("s.yaml", "proxy: { clientKeepaliveTimeout: 90s }" + up)
+                .proxy().clientKeepaliveTimeout());
+        assertEquals(2, parse("s.yaml", "listen: [{ port: 1, maxConnections: 2 }]" + up).listeners().get(0).maxConnections(),
+                "the servlet engine takes a connection limit too");
+        assertEquals("proxy.keepaliveRequests", error("engine: event-loop\nproxy: { keepaliveRequests: 0 }" + up).path());
+        assertEquals("listen[0].maxConnections", error("listen: [{ port: 1, maxConnections: -1 }]" + up).path());
+    }
+
+    @Test
     void jsonFilesAreReadAsJson(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("lbkit.json");
         Files.writeString(f, "{\"upstreams\": {\"a\": {\"endpoints\": [\"127.0.0.1:1\"]}}, \"listen\": [\"127.0.0.1:9999\"]}");
@@ -196,6 +232,8 @@ class ConfigLoaderTest {
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: nope }]").path());
         assertEquals("sessions.forward",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { forward: maybe }").path());
+        assertEquals("sessions.api.path",
+                error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nsessions: { api: { path: session } }").path());
         assertEquals("routes[0].sticky.key",
                 error("upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, sticky: { key: short } }]").path());
         assertEquals("routes[0].rateLimit.rate",

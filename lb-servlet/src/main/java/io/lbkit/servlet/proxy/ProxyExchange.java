@@ -11,9 +11,6 @@ import io.lbkit.core.PickRequest;
 import io.lbkit.core.Selection;
 import io.lbkit.core.Upstream;
 import io.lbkit.core.internal.Repeats;
-import io.lbkit.core.limit.ConcurrencyLimiter;
-import io.lbkit.core.limit.Decision;
-import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
@@ -21,10 +18,12 @@ import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.RequestTarget;
 import io.lbkit.proxy.engine.RequestValues;
 import io.lbkit.proxy.engine.ForwardedSession;
 import io.lbkit.proxy.engine.SessionForwarder;
+import io.lbkit.proxy.engine.Targets;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -98,8 +97,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private ClientOrigin origin;
     private boolean secure;
     private StickyCodec sticky;
-    private String limitKey;
-    private boolean concurrencyHeld;
+    private Limits.Permit permit;            // the route's limits: released once when the exchange ends
     private String pathAndQuery;             // decoded (container's view): hash keys, target values
     private String backendTarget;            // the client's bytes: what the endpoint receives
     private BufferedBody buffered;           // broadcast routes and form-field targets
@@ -178,27 +176,12 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         secure = origin.secure();
         clientHost = origin.host();
 
-        ConcurrencyLimiter cl = route.concurrencyLimiter();
-        RateLimiter rl = route.rateLimiter();
-        Decision decision = null;
-        if (cl != null || rl != null) {
-            limitKey = peer != null ? peer.getHostAddress() : req.getRemoteAddr();
-            if (cl != null) {
-                if (!cl.tryAcquire(limitKey)) {
-                    answerNow(cl.rejectStatus(), "too many concurrent requests");
-                    return;
-                }
-                concurrencyHeld = true;
-            }
-            if (rl != null) {
-                decision = rl.tryAcquire(limitKey);
-                if (decision.isRejected()) {
-                    releaseLimits();
-                    answerNow(decision.status(), "request rate limit exceeded");
-                    return;
-                }
-            }
+        Limits.Permit admitted = Limits.admit(route, origin);
+        if (admitted.refused()) {
+            answerNow(admitted.status(), admitted.reason());
+            return;
         }
+        permit = admitted;
 
         async = req.startAsync(req, resp);
         async.setTimeout(0); // the proxy's own timeouts apply
@@ -232,9 +215,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         }
         forwardHeaders = requestHeaders();
         CompletionStage<?> loading = loadSession();
-        if (decision != null && decision.isDelayed()) {
-            long delay = decision.delayMillis();
-            client.getScheduler().schedule(() -> afterSessionLoad(loading), delay, TimeUnit.MILLISECONDS);
+        if (admitted.delayMillis() > 0) {
+            client.getScheduler().schedule(() -> afterSessionLoad(loading), admitted.delayMillis(), TimeUnit.MILLISECONDS);
         } else {
             afterSessionLoad(loading);
         }
@@ -310,9 +292,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             return;
         }
         Selection s = upstream.pick(pick);
-        if (targetId != null && s.found() && !targetId.equals(s.endpoint().id())) {
-            s.complete(Outcome.CANCELLED, 0, 0); // strict target: never another endpoint
-            s = TARGET_UNAVAILABLE;
+        if (targetId != null) {
+            s = Targets.strict(s, targetId); // never another endpoint
         }
         if (!s.found()) {
             int status;
@@ -1114,9 +1095,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     }
 
     private void releaseLimits() {
-        if (concurrencyHeld) {
-            concurrencyHeld = false;
-            route.concurrencyLimiter().release(limitKey);
+        Limits.Permit p = permit;
+        if (p != null) {
+            p.release(); // once, whichever end comes first
         }
     }
 
@@ -1197,14 +1178,6 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     // buffered bodies, targeted routing, fan-out
     // =====================================================================================
 
-    private static final Selection TARGET_UNAVAILABLE = new Selection() {
-        @Override public boolean found() { return false; }
-        @Override public Endpoint endpoint() { throw new IllegalStateException("the target endpoint is unavailable"); }
-        @Override public NoEndpointReason reason() { return NoEndpointReason.NONE_AVAILABLE; }
-        @Override public void complete(Outcome outcome, int status, long latencyNanos) { }
-        @Override public String toString() { return "no endpoint (target unavailable)"; }
-    };
-
     private void bufferFailed(Throwable t) {
         if (t instanceof RequestBody.ClientTimeoutException) {
             clientBodyTimedOut(t);
@@ -1218,35 +1191,15 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
     /** Finds the target endpoint; answers 400 / 404 and returns false when there is none. */
     private boolean resolveTarget() {
-        String v = RequestValues.targetText(route.target(), view, pathAndQuery, buffered == null ? null : buffered.formText());
-        if (v == null) {
-            log.warn("proxy {} {} route={}: no target value ({})", req.getMethod(), req.getRequestURI(), route.name(),
-                    route.target());
-            sendError(400);
+        Targets.Choice c = Targets.choose(route, view, pathAndQuery, buffered == null ? null : buffered.formText());
+        if (c.endpointId() == null) {
+            log.warn("proxy {} {} route={}: {} ({}) in {}", req.getMethod(), req.getRequestURI(), route.name(),
+                    c.reason(), route.target(), upstream.name());
+            sendError(c.status());
             return false;
         }
-        String id = null;
-        String key = route.targetMetadata();
-        if (key == null) {
-            if (upstream.endpoint(v).isPresent()) {
-                id = v;
-            }
-        } else {
-            for (Endpoint e : upstream.endpoints()) {
-                if (v.equals(e.metadata().get(key))) {
-                    id = e.id();
-                    break;
-                }
-            }
-        }
-        if (id == null) {
-            log.warn("proxy {} {} route={}: the target ({}) names no endpoint of {}", req.getMethod(),
-                    req.getRequestURI(), route.name(), route.target(), upstream.name());
-            sendError(404);
-            return false;
-        }
-        targetId = id;
-        pick.preferred(id);
+        targetId = c.endpointId();
+        pick.preferred(targetId);
         return true;
     }
 

@@ -5,13 +5,16 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.Collections;
 import java.util.Enumeration;
 
-/** The servlet request as the proxy rules read it: a view, nothing copied but the in-application path. */
-final class ServletClientRequest implements ClientRequest {
+/**
+ * The servlet request as the proxy rules read it: a view, nothing copied but the in-application
+ * path. Public for lbkit's own servlets (the session API), not an API of its own.
+ */
+public final class ServletClientRequest implements ClientRequest {
 
     private final HttpServletRequest req;
     private final String path;
 
-    ServletClientRequest(HttpServletRequest req) {
+    public ServletClientRequest(HttpServletRequest req) {
         this.req = req;
         this.path = inApplicationPath(req);
     }

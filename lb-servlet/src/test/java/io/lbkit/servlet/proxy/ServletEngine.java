@@ -1,11 +1,14 @@
 package io.lbkit.servlet.proxy;
 
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.contract.ProxyEngine;
+import io.lbkit.servlet.backend.SessionApiServlet;
 import io.lbkit.servlet.testing.TestContainer;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.AbstractConnectionPool;
 import org.eclipse.jetty.client.Destination;
@@ -57,17 +60,37 @@ public abstract class ServletEngine implements ProxyEngine {
         return new Running(kind, config);
     }
 
+    /** Each API as a {@link SessionApiServlet} mapped to its path; the filter runs only where no servlet is mapped, as in serve. */
+    @Override
+    public Running start(ProxyConfig config, Map<String, SessionApi> sessionApis) {
+        return new Running(kind, config, sessionApis);
+    }
+
     /** A filter in a started container. */
     public static final class Running implements RunningProxy {
         final ProxyFilter filter;
         final TestContainer container;
 
         Running(TestContainer.Kind kind, ProxyConfig config) {
+            this(kind, config, Map.of());
+        }
+
+        Running(TestContainer.Kind kind, ProxyConfig config, Map<String, SessionApi> sessionApis) {
             this.filter = new ProxyFilter(config);
             this.container = TestContainer.start(kind, ctx -> {
                 FilterRegistration.Dynamic reg = ctx.addFilter("lbkit-proxy", filter);
                 reg.setAsyncSupported(true);
-                reg.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+                if (sessionApis.isEmpty()) {
+                    reg.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+                } else {
+                    reg.addMappingForServletNames(EnumSet.of(DispatcherType.REQUEST), false, TestContainer.FALLBACK_SERVLET);
+                }
+                int n = 0;
+                for (Map.Entry<String, SessionApi> api : sessionApis.entrySet()) {
+                    var servlet = ctx.addServlet("lbkit-session-api-" + n++, SessionApiServlet.of(api.getValue()));
+                    servlet.addMapping(api.getKey());
+                    servlet.setAsyncSupported(true);
+                }
             });
         }
 

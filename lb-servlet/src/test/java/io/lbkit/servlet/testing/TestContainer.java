@@ -27,6 +27,9 @@ import org.eclipse.jetty.server.ServerConnector;
  */
 public abstract class TestContainer implements AutoCloseable {
 
+    /** The name of the fallback servlet mapped to {@code /}. */
+    public static final String FALLBACK_SERVLET = "lbkit-test-404";
+
     /** Which container. Tests iterate over both with {@code @EnumSource}. */
     public enum Kind { JETTY, TOMCAT }
 
@@ -57,7 +60,7 @@ public abstract class TestContainer implements AutoCloseable {
 
     static ServletContainerInitializer initializer(Setup setup) {
         return (Set<Class<?>> classes, ServletContext ctx) -> {
-            var fallback = ctx.addServlet("lbkit-test-404", new NotFoundServlet());
+            var fallback = ctx.addServlet(FALLBACK_SERVLET, new NotFoundServlet());
             fallback.addMapping("/");
             fallback.setAsyncSupported(true);
             setup.register(ctx);

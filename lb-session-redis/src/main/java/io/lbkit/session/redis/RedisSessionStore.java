@@ -32,8 +32,8 @@ import org.redisson.client.codec.StringCodec;
  * scripts.
  *
  * <p>Every operation runs on Redisson's asynchronous API. {@link #createAsync}, {@link #loadAsync},
- * {@link #saveAsync} and {@link #updateAsync} return without waiting for Redis, with the results
- * and exceptions of their blocking twins delivered through the stage; the blocking methods wait
+ * {@link #saveAsync}, {@link #updateAsync} and {@link #deleteAsync} return without waiting for Redis,
+ * with the results and exceptions of their blocking twins delivered through the stage; the blocking methods wait
  * for them. A stage completes on one of Redisson's I/O threads (a near-cache hit or a malformed id
  * at once, on the calling thread), so a callback attached without an executor runs there and must
  * not block, as a {@link SessionListener} must not; this store's own events are fired there too.
@@ -257,7 +257,8 @@ public final class RedisSessionStore implements SessionStore {
         });
     }
 
-    private CompletableFuture<Boolean> deleteAsync(String id) {
+    @Override
+    public CompletableFuture<Boolean> deleteAsync(String id) {
         return Futures.start(() -> {
             if (!SessionIds.isWellFormed(id)) {
                 return CompletableFuture.completedFuture(false);

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.backend;
+package io.lbkit.proxy.engine;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;

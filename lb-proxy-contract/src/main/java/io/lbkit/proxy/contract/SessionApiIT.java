@@ -1,4 +1,4 @@
-package io.lbkit.servlet.backend;
+package io.lbkit.proxy.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,16 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lbkit.servlet.testing.TestContainer;
+import io.lbkit.core.Upstream;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionApi;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -25,48 +30,59 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The seed-000 session API in real Jetty 12 and Tomcat 11, each case against the in-memory store
- * and against {@link io.lbkit.session.redis.RedisSessionStore} on a real redis-server: {@code /session}
+ * The session API served by every engine (the servlet engine in Jetty 12 and Tomcat 11, the event
+ * loop), each case against the in-memory store and against
+ * {@link io.lbkit.session.redis.RedisSessionStore} on a real redis-server: {@code /session}
  * (loopback only, no token), {@code /secure/session} (token), {@code /remote/session} (only
- * 10.0.0.0/8: the test client is denied).
+ * 10.0.0.0/8: the test client is denied); every other path goes to the proxy's one route.
  */
 class SessionApiIT {
 
-    private static final String CASES = "io.lbkit.servlet.backend.TestStores#cases";
+    private static final String CASES = "io.lbkit.proxy.contract.SessionStores#cases";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOKEN = "s3cret-token-0123456789";
     private static final Instant ORIGIN = Instant.parse("2026-03-01T10:00:00Z");
-    private static final TestStores STORES = new TestStores();
-    private final ManualTicker ticker = new ManualTicker();
+    private static final SessionStores STORES = new SessionStores();
+    private static TestBackend backend;
+    private final SessionStores.ManualTicker ticker = new SessionStores.ManualTicker();
     private FaultyStore store;
-    private TestContainer container;
+    private ProxyFixture proxy;
 
-    @AfterAll
-    static void stopRedis() {
-        STORES.close();
+    @BeforeAll
+    static void startBackend() throws Exception {
+        backend = new TestBackend("app");
     }
 
-    private void start(TestContainer.Kind kind, TestStores.Backing backing) {
+    @AfterAll
+    static void stopRedisAndBackend() {
+        try {
+            STORES.close();
+        } finally {
+            backend.close();
+        }
+    }
+
+    private void start(ProxyEngine engine, SessionStores.Backing backing) {
         store = new FaultyStore(STORES.create(backing,
                 SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(1024).build(),
                 ticker, ORIGIN));
-        container = TestContainer.start(kind, ctx -> {
-            ctx.addServlet("api", SessionApiServlet.builder(store).loopbackOnly().build()).addMapping("/session");
-            ctx.addServlet("secure", SessionApiServlet.builder(store).token(TOKEN).build()).addMapping("/secure/session");
-            ctx.addServlet("remote", SessionApiServlet.builder(store).allowFrom("10.0.0.0/8").build())
-                    .addMapping("/remote/session");
-        });
+        Upstream app = Upstream.builder("app").endpoint(ProxyFixture.endpoint(backend)).build();
+        proxy = new ProxyFixture(engine, ProxyConfig.builder().route(Route.builder("app", app).build()).build(), Map.of(
+                "/session", SessionApi.builder(store).loopbackOnly().build(),
+                "/secure/session", SessionApi.builder(store).token(TOKEN).build(),
+                "/remote/session", SessionApi.builder(store).allowFrom("10.0.0.0/8").build()));
     }
 
     @AfterEach
     void stop() {
         try {
-            if (container != null) {
-                container.close();
+            if (proxy != null) {
+                proxy.close();
             }
         } finally {
             STORES.closeStores();
@@ -74,7 +90,7 @@ class SessionApiIT {
     }
 
     private URI api(String q) {
-        return container.uri("/session" + (q.isEmpty() ? "" : "?" + q));
+        return proxy.uri("/session" + (q.isEmpty() ? "" : "?" + q));
     }
 
     /** A POST with {@code Content-Type: application/json} unless {@code headers} name one. */
@@ -125,8 +141,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void postCreatesWithAServerIdAndGetReturnsTheSameShape(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void postCreatesWithAServerIdAndGetReturnsTheSameShape(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         HttpResponse<String> r = post(api(""), "{\"username\":\"test\",\"data\":\"session_data\"}");
         assertEquals(201, r.statusCode());
         JsonNode b = json(r);
@@ -135,7 +151,7 @@ class SessionApiIT {
         assertEquals(tree("{\"data\":\"session_data\",\"username\":\"test\"}"), b.get("data"));
         assertEquals(1, b.get("version").intValue());
         Instant created = Instant.parse(b.get("created_at").textValue());
-        if (backing == TestStores.Backing.MEMORY) {
+        if (backing == SessionStores.Backing.MEMORY) {
             assertEquals(ORIGIN, created);
         }
         assertEquals(created, Instant.parse(b.get("last_accessed_at").textValue()));
@@ -153,7 +169,7 @@ class SessionApiIT {
         assertEquals(b.get("data"), gb.get("data"));
         assertEquals(created, Instant.parse(gb.get("created_at").textValue()));
         Instant accessed = Instant.parse(gb.get("last_accessed_at").textValue());
-        if (backing == TestStores.Backing.MEMORY) {
+        if (backing == SessionStores.Backing.MEMORY) {
             assertEquals(Instant.parse("2026-03-01T10:10:00Z"), accessed);
         } else {
             assertFalse(accessed.isBefore(created), accessed + " before " + created); // the Redis server's clock
@@ -168,8 +184,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void putAppliesAMergePatchWithOptionalIfMatch(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void putAppliesAMergePatchWithOptionalIfMatch(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String id = create("{\"user\":{\"name\":\"ann\",\"roles\":[\"a\"],\"tmp\":1},\"cart\":3,\"gone\":true}");
         HttpResponse<String> r = put(api("session_id=" + id),
                 "{\"user\":{\"tmp\":null,\"email\":\"a@x\"},\"gone\":null,\"cart\":4}",
@@ -199,8 +215,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void deleteAnswers204ThenNotFound(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void deleteAnswers204ThenNotFound(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String id = create("{}");
         HttpResponse<String> d = Http.send(HttpRequest.newBuilder(api("session_id=" + id)).DELETE());
         assertEquals(204, d.statusCode());
@@ -213,8 +229,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void badInputAnswers400WithAJsonError(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void badInputAnswers400WithAJsonError(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         for (String q : new String[] {"session_id=short", "session_id=" + "x".repeat(500), "session_id=" + "a".repeat(30) + "%2F%2F",
                 "session_id=" + "a".repeat(31) + "%21", ""}) {
             HttpResponse<String> r = Http.get(api(q));
@@ -239,8 +255,8 @@ class SessionApiIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void bodiesMustSayTheyAreJson(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void bodiesMustSayTheyAreJson(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String body = "{\"user\":\"x\"}";
         for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded",
                 "multipart/form-data; boundary=b", "application/merge-patch+json", "text/json"}) {
@@ -267,8 +283,8 @@ class SessionApiIT {
     /** Every refusal of a body is worded by lbkit: the problem and where, no parser class or setting. */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void malformedBodiesAreExplainedInLbkitsWords(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void malformedBodiesAreExplainedInLbkitsWords(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String deep = "{\"a\":" + "[".repeat(1000) + "]".repeat(1000) + "}"; // 1001 levels with the object
         String deepButParsed = "{\"a\":" + "[".repeat(999) + "]".repeat(999) + "}";
         Map<String, String> expected = new LinkedHashMap<>();
@@ -309,8 +325,8 @@ class SessionApiIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void valuesThatCannotReadBackAreRefused(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void valuesThatCannotReadBackAreRefused(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String surrogate = " with an unpaired UTF-16 surrogate (\\ud800 at index 0), which is not Unicode text";
         String tooLarge = " is a number beyond the range of a double (±1.7976931348623157E308): a reader that holds"
                 + " numbers as doubles gets Infinity";
@@ -355,8 +371,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void oversizedBodiesAndSessionsAnswer413(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void oversizedBodiesAndSessionsAnswer413(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String huge = "{\"a\":\"" + "x".repeat(64 * 1024) + "\"}";
         HttpResponse<String> declared = post(api(""), huge);
         assertEquals(413, declared.statusCode());
@@ -377,9 +393,9 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void accessControlByTokenAndAddress(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
-        URI secure = container.uri("/secure/session");
+    void accessControlByTokenAndAddress(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
+        URI secure = proxy.uri("/secure/session");
         HttpResponse<String> missing = post(secure, "{}");
         assertEquals(401, missing.statusCode());
         assertEquals("Bearer realm=\"lbkit-session-api\"", missing.headers().firstValue("WWW-Authenticate").orElse(null));
@@ -387,7 +403,7 @@ class SessionApiIT {
         assertEquals(403, post(secure, "{}", "X-Session-Api-Token", TOKEN + "x").statusCode());
         assertEquals(201, post(secure, "{}", "Authorization", "Bearer " + TOKEN).statusCode());
         assertEquals(201, post(secure, "{}", "X-Session-Api-Token", TOKEN).statusCode());
-        HttpResponse<String> remote = post(container.uri("/remote/session"), "{}");
+        HttpResponse<String> remote = post(proxy.uri("/remote/session"), "{}");
         assertEquals(403, remote.statusCode());
         assertEquals(tree("{\"error\":\"forbidden\"}"), json(remote));
     }
@@ -399,10 +415,10 @@ class SessionApiIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void aRefusalBeforeTheBodyIsReadClosesTheConnection(TestContainer.Kind kind, TestStores.Backing backing)
+    void aRefusalBeforeTheBodyIsReadClosesTheConnection(ProxyEngine engine, SessionStores.Backing backing)
             throws Exception {
-        start(kind, backing);
-        int port = container.uri("/").getPort();
+        start(engine, backing);
+        int port = proxy.port();
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.setSoTimeout(30_000);
@@ -437,8 +453,8 @@ class SessionApiIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void storeDownAnswers503(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
-        start(kind, backing);
+    void storeDownAnswers503(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
         String id = create("{}");
         store.down.set(true);
         HttpResponse<String> g = Http.get(api("session_id=" + id));
@@ -448,5 +464,59 @@ class SessionApiIT {
         assertEquals(503, post(api(""), "{}").statusCode());
         store.down.set(false);
         assertEquals(200, Http.get(api("session_id=" + id)).statusCode());
+    }
+    /** HEAD answers as GET does, without the body. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void headAnswersLikeGetWithoutABody(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
+        String id = create("{\"a\":1}");
+        HttpResponse<String> get = Http.get(api("session_id=" + id));
+        HttpResponse<String> head = Http.send(HttpRequest.newBuilder(api("session_id=" + id))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
+        assertEquals(get.headers().firstValue("ETag"), head.headers().firstValue("ETag"));
+        assertEquals(String.valueOf(get.body().getBytes(StandardCharsets.UTF_8).length),
+                head.headers().firstValue("Content-Length").orElse(null));
+        assertEquals(404, Http.send(HttpRequest.newBuilder(api("session_id=" + SessionIds.generate()))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())).statusCode());
+    }
+
+    /** Paths beside the API's exact path go to the routes: the API is no prefix. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource(CASES)
+    void otherPathsGoToTheRoutes(ProxyEngine engine, SessionStores.Backing backing) throws Exception {
+        start(engine, backing);
+        for (String path : new String[] {"/session/x", "/sessions", "/secure"}) {
+            int before = backend.hits(path);
+            HttpResponse<String> r = Http.get(proxy.uri(path));
+            assertEquals("app", r.headers().firstValue("X-Instance-ID").orElse(null), path);
+            assertEquals(before + 1, backend.hits(path), path);
+        }
+    }
+
+    /** A real HTTP client with manual Cookie headers, so tests see exactly what the server sent. */
+    private static final class Http {
+        static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+        static HttpResponse<String> send(HttpRequest.Builder b) {
+            try {
+                return CLIENT.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static HttpResponse<String> get(URI uri, String... headers) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET();
+            if (headers.length > 0) {
+                b.headers(headers);
+            }
+            return send(b);
+        }
     }
 }

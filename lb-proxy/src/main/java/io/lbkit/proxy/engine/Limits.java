@@ -1,0 +1,161 @@
+package io.lbkit.proxy.engine;
+
+import io.lbkit.core.limit.ConcurrencyLimiter;
+import io.lbkit.core.limit.Decision;
+import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.proxy.Route;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A route's request limits applied to one request: the concurrency limit (nginx
+ * {@code limit_conn}) and the rate limit (nginx {@code limit_req}, with its {@code burst} and
+ * {@code delay}), both keyed by the client's address as the connection reports it (the peer;
+ * forwarding headers are not believed for the key).
+ *
+ * <p>An engine asks once, after admission and before the endpoint choice, and acts on the answer:
+ *
+ * <pre>{@code
+ * Limits.Permit permit = Limits.admit(route, origin);
+ * if (permit.refused()) {
+ *     answer(permit.status());              // 503 by default, or the limiter's configured status
+ * } else if (permit.delayMillis() > 0) {
+ *     schedule(permit.delayMillis(), this::proceed); // nginx holds the request; never a blocked thread
+ * } else {
+ *     proceed();
+ * }
+ * ...
+ * permit.release();                         // when the exchange ends, however it ends
+ * }</pre>
+ *
+ * <p>The concurrency limit is taken first; a request the rate limit then refuses gives it back at
+ * once. An admitted request holds its concurrency slot while it is delayed and until
+ * {@link Permit#release()}. Release is idempotent: the first call gives the slot back, later
+ * calls do nothing, from any thread.
+ */
+public final class Limits {
+
+    /** The log text of a concurrency refusal. */
+    public static final String TOO_MANY_CONCURRENT = "too many concurrent requests";
+
+    /** The log text of a rate refusal. */
+    public static final String RATE_EXCEEDED = "request rate limit exceeded";
+
+    private static final Permit FREE = new Permit(null, null, 0, 0, null);
+
+    private Limits() {
+    }
+
+    /**
+     * The key a request is limited by: the peer address in its standard text form (IPv6 without
+     * brackets or zone), or the engine's text when that is not an address literal. The text is the
+     * one {@link ClientOrigin} already holds: no allocation per request.
+     */
+    public static String key(ClientOrigin origin) {
+        return origin.peerText();
+    }
+
+    /**
+     * Applies {@code route}'s limits to one request from {@code origin}. A route without limits
+     * gets a shared permit (no allocation) whose release does nothing.
+     *
+     * @return a permit to go now, to go after {@link Permit#delayMillis()}, or a refusal
+     *         ({@link Permit#refused()}) that holds nothing
+     */
+    public static Permit admit(Route route, ClientOrigin origin) {
+        ConcurrencyLimiter cl = route.concurrencyLimiter();
+        RateLimiter rl = route.rateLimiter();
+        if (cl == null && rl == null) {
+            return FREE;
+        }
+        String key = key(origin);
+        if (cl != null && !cl.tryAcquire(key)) {
+            return new Permit(null, null, 0, cl.rejectStatus(), TOO_MANY_CONCURRENT);
+        }
+        long delay = 0;
+        if (rl != null) {
+            Decision d = rl.tryAcquire(key);
+            if (d.isRejected()) {
+                if (cl != null) {
+                    cl.release(key);
+                }
+                return new Permit(null, null, 0, d.status(), RATE_EXCEEDED);
+            }
+            delay = d.delayMillis();
+        }
+        return cl == null && delay == 0 ? FREE : new Permit(cl, key, delay, 0, null);
+    }
+
+    /**
+     * What {@link #admit} decided for one request. An admitted permit is released exactly once
+     * however often {@link #release()} is called.
+     */
+    public static final class Permit {
+
+        private static final VarHandle RELEASED;
+
+        static {
+            try {
+                RELEASED = MethodHandles.lookup().findVarHandle(Permit.class, "released", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final ConcurrencyLimiter held;
+        private final String key;
+        private final long delayMillis;
+        private final int status;
+        private final String reason;
+        @SuppressWarnings("unused") // through RELEASED
+        private volatile int released;
+
+        private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason) {
+            this.held = held;
+            this.key = key;
+            this.delayMillis = delayMillis;
+            this.status = status;
+            this.reason = reason;
+        }
+
+        /** True when the request must be answered with {@link #status()} and not proxied. */
+        public boolean refused() {
+            return status != 0;
+        }
+
+        /** The status of a refusal (the limiter's configured one: 503 by default, e.g. 429); 0 when admitted. */
+        public int status() {
+            return status;
+        }
+
+        /** A fixed text for the log line of a refusal; null when admitted. */
+        public String reason() {
+            return reason;
+        }
+
+        /**
+         * How long to hold an admitted request before proxying it (nginx {@code limit_req}'s delay),
+         * in milliseconds; 0 to go now.
+         */
+        public long delayMillis() {
+            return delayMillis;
+        }
+
+        /**
+         * Gives back what the request holds (its concurrency slot). Call it when the exchange
+         * ends, whichever way; the first call releases, later ones do nothing. A refusal holds
+         * nothing.
+         */
+        public void release() {
+            if (held != null && RELEASED.compareAndSet(this, 0, 1)) {
+                held.release(key);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return refused() ? "Permit[refused " + status + "]"
+                    : delayMillis > 0 ? "Permit[after " + delayMillis + " ms]" : "Permit[now]";
+        }
+    }
+}

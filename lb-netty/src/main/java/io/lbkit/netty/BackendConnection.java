@@ -15,8 +15,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     final BackendPool.Slot slot;
     Channel channel;
-    /** The exchange using the connection, or null while it is idle (or closing). */
-    Exchange owner;
+    /** The exchange (or fan-out leg) using the connection, or null while it is idle (or closing). */
+    BackendOwner owner;
     /** Responses read on this connection so far: above 0 it was kept alive and reused. */
     int responses;
     long idleSinceNanos;
@@ -34,7 +34,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Exchange o = owner;
+        BackendOwner o = owner;
         if (o != null) {
             o.backendRead(this, msg);
         } else {
@@ -45,7 +45,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        Exchange o = owner;
+        BackendOwner o = owner;
         if (o != null) {
             o.backendReadComplete(this);
         }
@@ -53,7 +53,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Exchange o = owner;
+        BackendOwner o = owner;
         if (o != null) {
             o.backendWritable(this);
         }
@@ -61,7 +61,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Exchange o = owner;
+        BackendOwner o = owner;
         if (o != null) {
             o.backendFailed(this, new IOException("the endpoint closed the connection"));
         }
@@ -69,7 +69,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Exchange o = owner;
+        BackendOwner o = owner;
         if (o != null) {
             o.backendFailed(this, cause);
         }

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * other side's writes keep up. Every method runs on the client connection's loop, which also owns
  * the backend connections, so nothing here is shared between threads.
  */
-final class Exchange {
+final class Exchange extends BackendOwner {
 
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
     /** At most this many attempts per request are retried for a stale kept-alive connection (as the servlet engine). */
@@ -86,6 +86,7 @@ final class Exchange {
     private ScheduledFuture<?> delayTimer;
     private WholeBody whole;          // a body read before the pick (a target read from a form)
     private String targetId;          // a targeted route: the only endpoint allowed
+    private FanOutExchange fanOut;    // a broadcast route: the fan-out does the rest
     private ForwardedSession session;  // session forwarding, or null
     private HeldHead held;             // a response head waiting for the session store, or null
 
@@ -171,6 +172,16 @@ final class Exchange {
             answer(permit.status());
             return;
         }
+        if (route.fanOut() != null) {
+            // a broadcast route: the fan-out does the rest, after the limits' delay as any request
+            fanOut = new FanOutExchange(engine, conn, this, route, view, target, origin);
+            if (permit.delayMillis() > 0) {
+                delayTimer = loop.schedule(this::startFanOut, permit.delayMillis(), TimeUnit.MILLISECONDS);
+            } else {
+                fanOut.start();
+            }
+            return;
+        }
         if (origin.peer() != null) {
             pick.clientAddress(origin.peer().getAddress());
         }
@@ -197,6 +208,13 @@ final class Exchange {
             delayTimer = loop.schedule(this::proceed, permit.delayMillis(), TimeUnit.MILLISECONDS);
         } else {
             proceed();
+        }
+    }
+
+    private void startFanOut() {
+        delayTimer = null;
+        if (!finished) {
+            fanOut.start();
         }
     }
 
@@ -259,7 +277,7 @@ final class Exchange {
     }
 
     /** Runs {@code task} on the exchange's loop: at once when called there, else queued onto it. */
-    private void onLoop(Runnable task) {
+    void onLoop(Runnable task) {
         if (loop.inEventLoop()) {
             task.run();
             return;
@@ -404,6 +422,10 @@ final class Exchange {
 
     /** A message of the client's request body (the connection reads one per {@code read()}). */
     void clientRead(Object msg) {
+        if (fanOut != null) {
+            fanOut.clientRead(msg);
+            return;
+        }
         readingClient = false;
         if (!(msg instanceof HttpContent c) || finished || clientBodyDone) {
             ReferenceCountUtil.release(msg);
@@ -729,6 +751,10 @@ final class Exchange {
 
     /** The client went away: the attempt ends CANCELLED, the endpoint is not blamed. */
     void clientGone() {
+        if (fanOut != null && !finished) {
+            fanOut.clientGone();
+            return;
+        }
         if (finished) {
             return;
         }
@@ -854,6 +880,11 @@ final class Exchange {
 
     private void finish(Next next) {
         finish(next, null);
+    }
+
+    /** The fan-out of a broadcast route is over for the client: {@code answer} (or null) goes out, then {@code next}. */
+    void fanOutEnded(Next next, HttpResponse answer) {
+        finish(next, answer);
     }
 
     private void finish(Next next, HttpResponse answer) {

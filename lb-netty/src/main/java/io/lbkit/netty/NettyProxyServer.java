@@ -299,8 +299,8 @@ public final class NettyProxyServer {
 
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet (fan-out): refused
-         *         rather than ignored
+         *         configuration that uses what this engine does not do yet: refused rather than
+         *         ignored (none at present)
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -316,11 +316,6 @@ public final class NettyProxyServer {
             }
             if (maxConnections < 0) {
                 throw new IllegalArgumentException("maxConnections must be >= 0 (0: no limit), got " + maxConnections);
-            }
-            for (Route r : config.routes()) {
-                if (r.fanOut() != null) {
-                    throw unsupported("broadcast", "route " + r.name());
-                }
             }
             return new NettyProxyServer(this);
         }

@@ -11,6 +11,8 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.SessionForwarding;
+import io.lbkit.session.InMemorySessionStore;
 import org.junit.jupiter.api.Test;
 
 class NettyProxyServerTest {
@@ -29,14 +31,6 @@ class NettyProxyServerTest {
     }
 
     @Test
-    void whatThisEngineDoesNotDoYetIsRefusedNotIgnored() {
-        ProxyConfig c = ProxyConfig.builder()
-                .route(Route.builder("one", UP).broadcast(FanOut.builder().build()).build()).build();
-        assertEquals("route one sets broadcast, which the event-loop engine does not support yet (use the servlet engine)",
-                assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build()).getMessage());
-    }
-
-    @Test
     void limitsAndTargetedRoutesAreTaken() {
         ProxyConfig c = ProxyConfig.builder()
                 .route(Route.builder("one", UP).target(RequestValue.query("backend"))
@@ -44,5 +38,15 @@ class NettyProxyServerTest {
                         .concurrencyLimiter(ConcurrencyLimiter.builder().maxConcurrent(2).build()).build())
                 .build();
         org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
+    }
+
+    @Test
+    void broadcastRoutesAndSessionForwardingAreTakenTogether() {
+        Route broadcast = Route.builder("fan", UP).broadcast(FanOut.builder().build()).build();
+        try (InMemorySessionStore store = InMemorySessionStore.builder().build()) {
+            ProxyConfig c = ProxyConfig.builder().route(broadcast)
+                    .sessionForwarding(SessionForwarding.builder(store).build()).build();
+            org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
+        }
     }
 }

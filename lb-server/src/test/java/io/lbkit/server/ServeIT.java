@@ -466,16 +466,45 @@ class ServeIT {
     }
 
     @Test
-    void theEventLoopEngineRefusesWhatItCannotDoYetWithThePath() throws Exception {
-        int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
-        ConfigException e = assertThrows(ConfigException.class, () -> ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+    void theEventLoopEngineRunsABroadcastRoute() throws Exception {
+        int one = webhookBackend("one");
+        int two = webhookBackend("two");
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
                 engine: event-loop
                 listen: ["127.0.0.1:0"]
-                upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }
-                routes: [{ upstream: app, mode: broadcast }]
-                """.formatted(a))));
-        assertEquals("engine", e.path());
-        assertTrue(e.problem().contains("broadcast"), e.problem());
+                proxy: { workers: 2 }
+                upstreams:
+                  webhooks:
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: backend_one }
+                      - { address: "127.0.0.1:%d", id: backend_two }
+                routes:
+                  - name: summary
+                    match: { pathPrefix: /summary }
+                    upstream: webhooks
+                    mode: broadcast
+                  - name: webhook
+                    upstream: webhooks
+                    mode: broadcast
+                    fanOut: { aggregate: all, summary: false }
+                """.formatted(one, two)));
+        HttpResponse<String> r = post("/", "backend=backend_two");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("Wrong backend but ok!", r.body(), "success: the first endpoint's response");
+        r = post("/", "fail_all");
+        assertEquals(404, r.statusCode());
+        assertEquals("failure on backend one", r.body(), "the first failing endpoint in config order decides");
+        assertEquals("backend_one, backend_two", r.headers().firstValue("X-Served-By").orElseThrow());
+        r = post("/summary", "backend=backend_two");
+        assertEquals(200, r.statusCode());
+        JsonNode results = new ObjectMapper().readTree(r.body()).get("results");
+        assertEquals("Wrong backend but ok!", results.get(0).get("body").asText());
+        assertEquals("Processing webhook request on backend two", results.get(1).get("body").asText());
+    }
+
+    @Test
+    void anUnknownEngineIsRefusedWithThePath() throws Exception {
+        int a = backend("a", new CountDownLatch(1), new CountDownLatch(1));
         ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.parse("lbkit.yaml", """
                 engine: threads
                 upstreams: { app: { endpoints: ["127.0.0.1:%d"] } }

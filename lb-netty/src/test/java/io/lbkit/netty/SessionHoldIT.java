@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lbkit.proxy.FanOut;
+import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.Route;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.Session;
@@ -88,6 +91,26 @@ class SessionHoldIT extends ProxyITBase {
             RawClient.Response r = next.send(RawClient.get("/y")).read();
             assertEquals(200, r.status());
             assertEquals("hello", r.text());
+        }
+    }
+
+    @Test
+    void aFanOutAnswerWaitingForTheStoreEndsCleanlyWhenTheClientLeaves() throws Exception {
+        TestBackend a = backend(new TestBackend("fan", (req, body, out) ->
+                TestBackend.respond(out, 200, "hello", "X-New-Session-Data: {\"n\":1}")));
+        int port = start(ProxyConfig.builder()
+                .route(Route.builder("fan", upstream(a)).broadcast(FanOut.builder().build()).build())
+                .sessionForwarding(SessionForwarding.builder(store).build()).build());
+        RawClient c = new RawClient(port);
+        c.send(RawClient.get("/x"));
+        assertTrue(store.createCalled.await(20, TimeUnit.SECONDS));
+        c.close();
+        store.gate.complete(null);
+        try (RawClient next = new RawClient(port)) {
+            RawClient.Response r = next.send(RawClient.get("/y")).read();
+            assertEquals(200, r.status());
+            assertEquals("hello", r.text());
+            assertNotNull(r.header("Set-Cookie"), "the decided answer got the new session's cookie");
         }
     }
 

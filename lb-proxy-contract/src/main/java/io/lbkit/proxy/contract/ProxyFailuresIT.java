@@ -178,6 +178,56 @@ class ProxyFailuresIT {
         }
     }
 
+    /**
+     * The endpoint resets the connection as soon as it has a POST's head, many times and from
+     * several clients at once: the reset can reach the proxy before the proxy's write of the
+     * request (head, or head and body) has completed, and the request reached the endpoint all the
+     * same. No such POST may go to the next endpoint, where it would arrive a second time, or
+     * announcing a body whose bytes were already consumed (that endpoint would wait for them).
+     */
+    @ParameterizedTest
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aPostIsNotResentWhenTheResetRacesTheProxysWrite(ProxyEngine kind) throws Exception {
+        try (RawBackend reset = new RawBackend(RawBackend.Mode.RESET_ON_HEAD)) {
+            // a is a backup: it serves only a request that the resetting endpoint failed, a re-sent one
+            Upstream up = Upstream.builder("u").endpoint(io.lbkit.core.Endpoint.builder("reset").host("127.0.0.1")
+                    .port(reset.port()).maxFails(0).build())
+                    .endpoint(io.lbkit.core.Endpoint.builder("a").host("127.0.0.1").port(a.port()).backup(true).build())
+                    .build();
+            int echoBefore = a.hits("/echo");
+            int clients = 4;
+            int perClient = 10 * Integer.getInteger("lbkit.test.rounds", 5);
+            // a re-sent POST without its body ends at the read timeout, not at the backend's 30 s
+            try (ProxyFixture p = proxy(kind, up, ProxyConfig.builder().readTimeout(Duration.ofSeconds(2)))) {
+                ExecutorService pool = Executors.newFixedThreadPool(clients);
+                try {
+                    List<Future<Map<Integer, Integer>>> results = new java.util.ArrayList<>();
+                    for (int t = 0; t < clients; t++) {
+                        results.add(pool.submit(() -> {
+                            Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+                            for (int i = 0; i < perClient; i++) {
+                                HttpResponse<String> r = p.send(p.request("/echo")
+                                        .POST(HttpRequest.BodyPublishers.ofString("x")).build());
+                                statuses.merge(r.statusCode(), 1, Integer::sum);
+                            }
+                            return statuses;
+                        }));
+                    }
+                    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+                    for (Future<Map<Integer, Integer>> f : results) {
+                        f.get().forEach((st, n) -> statuses.merge(st, n, Integer::sum));
+                    }
+                    int resent = a.hits("/echo") - echoBefore;
+                    assertEquals(0, resent, "POSTs re-sent to a; statuses " + statuses);
+                    assertEquals(Map.of(502, clients * perClient), statuses);
+                    assertEquals(clients * perClient, reset.requests());
+                } finally {
+                    pool.shutdownNow();
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.lbkit.proxy.contract.Engines#all")
     void readIdleAndTotalTimeoutsGive504(ProxyEngine kind) throws Exception {

@@ -17,6 +17,11 @@ public final class RawBackend implements AutoCloseable {
     public enum Mode {
         /** Reads the whole request, then closes without answering (a reset after the request was sent). */
         CLOSE_AFTER_REQUEST,
+        /**
+         * Resets the connection as soon as a request head has arrived, reading no further: a reset
+         * that can reach the proxy while its write of the request is still completing.
+         */
+        RESET_ON_HEAD,
         /** Answers with bytes that are not HTTP. */
         GARBAGE,
         /** Sends chunked headers and one chunk, then closes (a response failing after it started). */
@@ -89,6 +94,10 @@ public final class RawBackend implements AutoCloseable {
             serveOnce(s);
             return;
         }
+        if (mode == Mode.RESET_ON_HEAD) {
+            resetOnHead(s);
+            return;
+        }
         try (s) {
             InputStream in = open(s);
             String head = nextRequest(in);
@@ -151,6 +160,17 @@ public final class RawBackend implements AutoCloseable {
             s.getOutputStream().flush();
             if (nextRequest(in) != null) {
                 s.setSoLinger(true, 0); // RST: the second request is never answered
+            }
+        } catch (IOException e) {
+            // the test decides what matters
+        }
+    }
+
+    private void resetOnHead(Socket s) {
+        try (s) {
+            // buffered: the head in one read, so the reset follows the request as closely as it can
+            if (nextRequest(new java.io.BufferedInputStream(open(s))) != null) {
+                s.setSoLinger(true, 0); // RST on close
             }
         } catch (IOException e) {
             // the test decides what matters

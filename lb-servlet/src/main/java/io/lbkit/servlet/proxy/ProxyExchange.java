@@ -326,7 +326,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
         final Selection selection;
         final Endpoint endpoint;
         final long startNanos = System.nanoTime();
-        volatile boolean committed;
+        volatile boolean sent; // the request started to go out: see send()
         volatile boolean retrying;
         volatile boolean forwarding;
         private final AtomicBoolean selectionCompleted = new AtomicBoolean();
@@ -367,7 +367,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     content = buffered.content();
                     r.body(content);
                 }
-                r.onRequestCommit(x -> committed = true);
+                // sent from the moment the headers are handed to the connection (nginx's
+                // u->request_sent, set before its first write): Jetty's commit notice comes only once
+                // the write completed, and a reset racing that completion (the endpoint read the
+                // request and closed) suppresses it, though the endpoint had the request
+                r.onRequestHeaders(x -> sent = true);
                 request = r;
                 r.send(this);
                 if (clientGone) {
@@ -547,7 +551,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 refuseBody();
                 return;
             }
-            Outcome o = classify(failure, committed);
+            Outcome o = classify(failure, sent);
             outcome = o;
             status = 0;
             boolean stale = o == Outcome.RESET && staleRetries < MAX_STALE_RETRIES && reusedConnection(request);
@@ -568,9 +572,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (body != null && body.consumedAny()) {
                 attempts.bodyReplayable(false);
             }
-            // on a reused connection the request may have gone out before the reset even when the
-            // write's callback (committed) had not run: counted as sent, so a POST is not re-sent
-            RetryPolicy.Decision d = attempts.next(o, 0, committed || stale, false, config.ticker().nanos());
+            // a stale connection counts as sent too, so a POST is not re-sent
+            RetryPolicy.Decision d = attempts.next(o, 0, sent || stale, false, config.ticker().nanos());
             if (d == RetryPolicy.Decision.RETRY) {
                 log.debug("proxy {} {}: {} on {}, retrying", req.getMethod(), req.getRequestURI(), o, endpoint.id());
                 attempt(this);

@@ -148,7 +148,17 @@ final class RequestBody implements ReadListener {
         return buffer;
     }
 
+    /**
+     * A new attempt's view of the body. Only a body of which no byte was consumed can start over: a
+     * later attempt would announce the whole body, send what is left of it (or nothing) and leave
+     * its endpoint waiting for the rest.
+     *
+     * @throws IllegalStateException when a byte was already consumed (no retry may be decided then)
+     */
     Request.Content forAttempt() {
+        if (consumedAny) {
+            throw new IllegalStateException("the request body already went (in part) to an endpoint: not sent again");
+        }
         return new AttemptContent();
     }
 

@@ -3,6 +3,7 @@ package io.lbkit.servlet.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.servlet.ReadListener;
@@ -70,5 +71,17 @@ class RequestBodyTest {
         Content.Chunk end = c.read();
         assertTrue(end.isLast());
         assertNotNull(end.getFailure(), "2 of 4 declared bytes: the backend request fails");
+    }
+
+    @Test
+    void aBodyOfWhichAByteWasConsumedIsNeverGivenToAnotherAttempt() {
+        RequestBody body = new RequestBody(input("once".getBytes()), 0, 4, "text/plain", 1024,
+                new ClientWatchTest.ManualScheduler(), System::nanoTime, java.time.Duration.ofSeconds(60));
+        Request.Content first = body.forAttempt();
+        assertTrue(first.rewind(), "nothing read yet");
+        Request.Content untouched = body.forAttempt(); // e.g. after a connect failure
+        assertEquals(4, untouched.read().remaining());
+        // a second attempt would announce 4 bytes and send none: its endpoint would wait for them
+        assertThrows(IllegalStateException.class, body::forAttempt);
     }
 }

@@ -32,6 +32,13 @@ final class Answers {
         return r;
     }
 
+    /** {@link #error} with {@code Retry-After} (seconds): the client may try again then. */
+    static FullHttpResponse error(int status, boolean close, String retryAfter) {
+        FullHttpResponse r = error(status, close);
+        r.headers().set(Fields.RETRY_AFTER, retryAfter);
+        return r;
+    }
+
     /** {@code 100 Continue}: the client may send the body it announced with {@code Expect}. */
     static HttpResponse continueResponse() {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER);

@@ -85,7 +85,8 @@ final class ClientHead {
                     vias = new ArrayList<>(2);
                 }
                 vias.add(f.getValue().toString());
-            } else if (ResponseHeaderRules.copied(name, tokens)) {
+            } else if (ResponseHeaderRules.copied(name, tokens)
+                    && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
                 out.add(name, f.getValue());
             }
         }

@@ -5,6 +5,7 @@ import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.RequestHeaderRules;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -22,6 +23,8 @@ final class Engine {
 
     final ProxyConfig config;
     final RequestHeaderRules requestRules;
+    /** The session forwarding rule, or null when the proxy forwards no sessions. */
+    final SessionForwarder sessions;
     private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
     private final Map<EventExecutor, BackendPool> pools = new IdentityHashMap<>();
     private final Map<String, Repeats> repeats = new ConcurrentHashMap<>();
@@ -39,6 +42,7 @@ final class Engine {
         this.config = config;
         this.client = client;
         this.requestRules = new RequestHeaderRules(config);
+        this.sessions = SessionForwarder.of(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {
                 sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));

@@ -14,7 +14,9 @@ import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
+import io.lbkit.proxy.engine.ForwardedSession;
 import io.lbkit.proxy.engine.Limits;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.RequestValues;
 import io.lbkit.proxy.engine.Targets;
@@ -38,6 +40,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +87,8 @@ final class Exchange extends BackendOwner {
     private WholeBody whole;          // a body read before the pick (a target read from a form)
     private String targetId;          // a targeted route: the only endpoint allowed
     private FanOutExchange fanOut;    // a broadcast route: the fan-out does the rest
+    private ForwardedSession session;  // session forwarding, or null
+    private HeldHead held;             // a response head waiting for the session store, or null
 
     // the client's body
     private boolean continueSent;
@@ -235,7 +241,52 @@ final class Exchange extends BackendOwner {
         if (total > 0) {
             totalTimer = loop.schedule(this::totalTimedOut, total, TimeUnit.NANOSECONDS);
         }
-        attempt(false);
+        CompletionStage<Void> loading = null;
+        if (engine.sessions != null) {
+            session = engine.sessions.start(view, origin);
+            loading = session.load();
+        }
+        if (loading == null) {
+            attempt(false);
+        } else {
+            loading.whenComplete((v, x) -> onLoop(() -> sessionLoaded(x)));
+        }
+    }
+
+    /** The client's session is loaded (or the store failed): the backend request gets it, or the client 503. */
+    private void sessionLoaded(Throwable failure) {
+        if (finished) {
+            return; // the client went away meanwhile, or the total timeout answered
+        }
+        if (failure == null) {
+            session.addRequestFields(Fields.sink(forward));
+            attempt(false);
+            return;
+        }
+        attempts.finish();
+        if (SessionForwarder.isStoreFailure(failure)) {
+            answer(503, SessionForwarder.RETRY_AFTER); // logged by the rule; no backend is contacted
+            return;
+        }
+        long skipped = engine.repeats("session forwarding failed").admit();
+        if (skipped >= 0) {
+            log.warn("proxy {} {}: session forwarding failed: {}{}", req.method(), view.path(), failure.toString(),
+                    Repeats.note(skipped));
+        }
+        answer(502);
+    }
+
+    /** Runs {@code task} on the exchange's loop: at once when called there, else queued onto it. */
+    void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            log.debug("proxy {} {}: the event loop has stopped: {}", req.method(), view.path(), e.toString());
+        }
     }
 
     /** The endpoint a targeted request names; answers 400 / 404 and returns false when there is none. */
@@ -479,7 +530,11 @@ final class Exchange extends BackendOwner {
             }
         }
         if (msg instanceof HttpContent content) {
-            responseContent(content);
+            if (held != null) {
+                held.add(content); // the head waits for the session store: what came with it waits too
+            } else {
+                responseContent(content);
+            }
         } else if (!(msg instanceof HttpResponse)) {
             // raw bytes after a protocol switch the request never asked for (Upgrade is not forwarded)
             ReferenceCountUtil.release(msg);
@@ -525,8 +580,36 @@ final class Exchange extends BackendOwner {
         if (head.closes) {
             conn.closeAfterExchange();
         }
+        CompletionStage<Void> saving = session == null ? null : session.save(Fields.of(r.headers()));
+        if (saving != null) {
+            held = new HeldHead(head.response); // and the backend is not read until the store is done
+            saving.whenComplete((v, x) -> onLoop(this::sessionSaved));
+            return true;
+        }
         client.write(head.response, client.voidPromise());
         return true;
+    }
+
+    /** The backend's session patch is stored: the held head goes out with the new session's cookie. */
+    private void sessionSaved() {
+        if (finished) {
+            return; // the client went away meanwhile (or the backend failed): finish released what was held
+        }
+        HeldHead h = held;
+        held = null;
+        session.addResponseFields(Fields.responseSink(h.response.headers()));
+        client.write(h.response, client.voidPromise());
+        HttpContent c;
+        while ((c = h.poll()) != null) {
+            if (finished) {
+                c.release();
+            } else {
+                responseContent(c);
+            }
+        }
+        if (!finished && !responseEnded) {
+            backendReadComplete(backend); // flush, and read on as the client takes the bytes
+        }
     }
 
     private void responseContent(HttpContent c) {
@@ -556,8 +639,8 @@ final class Exchange extends BackendOwner {
     }
 
     void backendReadComplete(BackendConnection c) {
-        if (c != backend || finished || responseEnded) {
-            return;
+        if (c != backend || finished || responseEnded || held != null) {
+            return; // a held head: nothing goes to the client and the backend is not read
         }
         if (forwarding) {
             client.flush(); // what came is passed on now: each SSE event as it arrives
@@ -696,6 +779,9 @@ final class Exchange extends BackendOwner {
         if (finished || backend == null || responseEnded) {
             return;
         }
+        if (held != null) {
+            lastBackendActivity = System.nanoTime(); // the proxy, not the endpoint, is waiting (for the session store)
+        }
         long idle = System.nanoTime() - lastBackendActivity;
         long limit = config.readTimeout().toNanos();
         if (idle < limit) {
@@ -766,6 +852,11 @@ final class Exchange extends BackendOwner {
 
     /** Answers with the proxy's own error before any of the response went out. */
     private void answer(int st) {
+        answer(st, null);
+    }
+
+    /** {@link #answer(int)}, with {@code Retry-After} (seconds) unless {@code retryAfter} is null. */
+    private void answer(int st, String retryAfter) {
         if (finished) {
             return;
         }
@@ -777,7 +868,7 @@ final class Exchange extends BackendOwner {
         boolean bodyLeft = hasBody && !clientBodyDone;
         boolean close = ErrorAnswer.closesConnection(st) || bodyLeft || !clientKeepAlive || engine.stopping;
         Next next = bodyLeft ? Next.DRAIN : close ? Next.CLOSE : Next.KEEP_ALIVE;
-        finish(next, Answers.error(st, close));
+        finish(next, retryAfter == null ? Answers.error(st, close) : Answers.error(st, close, retryAfter));
     }
 
     private void abortClient() {
@@ -806,6 +897,10 @@ final class Exchange extends BackendOwner {
         if (pending != null) {
             pending.release();
             pending = null;
+        }
+        if (held != null) {
+            held.release();
+            held = null;
         }
         if (whole != null) {
             whole.release();

@@ -8,6 +8,8 @@ import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.FanOutAggregator;
 import io.lbkit.proxy.engine.FanOutAnswer;
+import io.lbkit.proxy.engine.ForwardedSession;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Arrays;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +76,8 @@ final class FanOutExchange {
     FanOutAggregator aggregator;
     private ScheduledFuture<?> totalTimer;
     private boolean over; // the client side has ended: answered, or gone
+    private ForwardedSession session;   // session forwarding, or null
+    private FullHttpResponse heldAnswer; // the decided answer, waiting for the session store
 
     FanOutExchange(Engine engine, ClientConnection conn, Exchange owner, Route route, NettyClientRequest view,
                    String target, ClientOrigin origin) {
@@ -190,6 +195,12 @@ final class FanOutExchange {
 
     /** The client went away. */
     void clientGone() {
+        if (heldAnswer != null) {
+            heldAnswer.release(); // the session store is still saving: nothing more goes out
+            heldAnswer = null;
+            owner.fanOutEnded(Exchange.Next.CLOSE, null);
+            return;
+        }
         if (over) {
             return;
         }
@@ -214,6 +225,15 @@ final class FanOutExchange {
     private FanOutLeg[] legs = new FanOutLeg[0];
 
     private void startLegs() {
+        if (engine.sessions != null && session == null) {
+            // session forwarding: the client's session first, before any endpoint is picked
+            session = engine.sessions.start(view, origin);
+            CompletionStage<Void> loading = session.load();
+            if (loading != null) {
+                loading.whenComplete((v, x) -> owner.onLoop(() -> sessionLoaded(x)));
+                return;
+            }
+        }
         aggregator = FanOutAggregator.start(config, route, origin.peer());
         if (!aggregator.enough()) {
             log.warn("proxy {} {} route={}: fan-out to {}: {} endpoint(s) available, {} needed", req.method(),
@@ -223,6 +243,9 @@ final class FanOutExchange {
         }
         forward = Fields.HEADERS.newHeaders();
         engine.requestRules.apply(view, origin, false, Fields.sink(forward));
+        if (session != null) {
+            session.addRequestFields(Fields.sink(forward));
+        }
         if (hasBody) {
             forward.set(Fields.CONTENT_LENGTH, bodyLength); // the buffered body, even if the client sent it chunked
         }
@@ -240,6 +263,25 @@ final class FanOutExchange {
             if (l != null) {
                 l.start();
             }
+        }
+    }
+
+    /** The client's session is loaded (or the store failed): the legs go, or the client gets 503. */
+    private void sessionLoaded(Throwable failure) {
+        if (over) {
+            return; // the client went away meanwhile
+        }
+        if (failure == null) {
+            startLegs();
+        } else if (SessionForwarder.isStoreFailure(failure)) {
+            answerError(503, SessionForwarder.RETRY_AFTER); // logged by the rule; no endpoint is asked
+        } else {
+            long skipped = engine.repeats("session forwarding failed").admit();
+            if (skipped >= 0) {
+                log.warn("proxy {} {}: session forwarding failed: {}{}", req.method(), view.path(), failure.toString(),
+                        Repeats.note(skipped));
+            }
+            answerError(502, null);
         }
     }
 
@@ -286,11 +328,34 @@ final class FanOutExchange {
         } else if (!close && !http11) {
             r.headers().set(Fields.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        owner.fanOutEnded(close ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE, r);
+        Exchange.Next next = close ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE;
+        CompletionStage<Void> saving = session == null ? null : session.save(answer.chosenFields());
+        if (saving == null) {
+            owner.fanOutEnded(next, r);
+            return;
+        }
+        // the backend's X-New-Session-Data: the answer waits for the store, then gets the new session's cookie
+        heldAnswer = r;
+        saving.whenComplete((v, x) -> owner.onLoop(() -> sessionSaved(next)));
+    }
+
+    private void sessionSaved(Exchange.Next next) {
+        FullHttpResponse r = heldAnswer;
+        if (r == null) {
+            return; // the client went away meanwhile
+        }
+        heldAnswer = null;
+        session.addResponseFields(Fields.responseSink(r.headers()));
+        owner.fanOutEnded(next, r);
     }
 
     /** Answers with the proxy's own error before any leg's answer (413, 408, 503). */
     private void answerError(int st) {
+        answerError(st, null);
+    }
+
+    /** {@link #answerError(int)}, with {@code Retry-After} (seconds) unless {@code retryAfter} is null. */
+    private void answerError(int st, String retryAfter) {
         if (over) {
             return;
         }
@@ -302,7 +367,7 @@ final class FanOutExchange {
         // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
         Exchange.Next next = bodyLeft ? expectContinue && !continueSent ? Exchange.Next.CLOSE : Exchange.Next.DRAIN
                 : close ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE;
-        owner.fanOutEnded(next, Answers.error(st, close));
+        owner.fanOutEnded(next, retryAfter == null ? Answers.error(st, close) : Answers.error(st, close, retryAfter));
     }
 
     private void abortClient() {

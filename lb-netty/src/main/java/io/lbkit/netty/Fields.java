@@ -2,6 +2,8 @@ package io.lbkit.netty;
 
 import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.ResponseFields;
+import io.lbkit.proxy.engine.ResponseHeaderSink;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -29,6 +31,7 @@ final class Fields {
     static final AsciiString VIA = AsciiString.cached("Via");
     static final AsciiString CONNECTION = AsciiString.cached("Connection");
     static final AsciiString ALLOW = AsciiString.cached("Allow");
+    static final AsciiString RETRY_AFTER = AsciiString.cached("Retry-After");
 
     private Fields() {
     }
@@ -54,6 +57,41 @@ final class Fields {
                 trailers.remove(n);
             }
         }
+    }
+
+    /** A backend response's fields as the rules read them. */
+    static ResponseFields of(HttpHeaders h) {
+        return action -> {
+            for (Iterator<Map.Entry<String, String>> it = h.iteratorAsString(); it.hasNext(); ) {
+                Map.Entry<String, String> f = it.next();
+                action.accept(f.getKey(), f.getValue());
+            }
+        };
+    }
+
+    /** The fields of a client response head not written yet. */
+    static ResponseHeaderSink responseSink(HttpHeaders h) {
+        return new ResponseHeaderSink() {
+            @Override
+            public void add(String name, String value) {
+                h.add(name, value);
+            }
+
+            @Override
+            public void set(String name, String value) {
+                h.set(name, value);
+            }
+
+            @Override
+            public Iterable<String> values(String name) {
+                return h.getAll(name);
+            }
+
+            @Override
+            public void remove(String name) {
+                h.remove(name);
+            }
+        };
     }
 
     static HeaderSink sink(HttpHeaders h) {

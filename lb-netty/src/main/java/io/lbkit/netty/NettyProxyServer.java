@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event-loop engine: a reverse proxy on Netty that applies the same rules as the servlet
- * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies), and serves the
- * session API ({@link Builder#sessionApi}) as the servlet engine's {@code SessionApiServlet} does.
+ * filter ({@link ProxyConfig}, routes, retries, header rules, sticky cookies, session forwarding:
+ * the store's asynchronous calls, their completions handled on the exchange's loop), and serves
+ * the session API ({@link Builder#sessionApi}) as the servlet engine's {@code SessionApiServlet} does.
  *
  * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
  * its life, and the backend connections its requests use come from that loop's keep-alive pool
@@ -298,8 +299,8 @@ public final class NettyProxyServer {
 
         /**
          * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet (session forwarding, also
-         *         on a broadcast route): refused rather than ignored
+         *         configuration that uses what this engine does not do yet: refused rather than
+         *         ignored (none at present)
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -315,15 +316,6 @@ public final class NettyProxyServer {
             }
             if (maxConnections < 0) {
                 throw new IllegalArgumentException("maxConnections must be >= 0 (0: no limit), got " + maxConnections);
-            }
-            if (config.sessionForwarding() != null) {
-                throw unsupported("sessionForwarding", "the proxy");
-            }
-            for (Route r : config.routes()) {
-                if (r.fanOut() != null && config.sessionForwarding() != null) {
-                    throw new IllegalArgumentException("route " + r.name() + " sets broadcast and the proxy sets "
-                            + "sessionForwarding, which the event-loop engine does not combine yet (use the servlet engine)");
-                }
             }
             return new NettyProxyServer(this);
         }

@@ -3,7 +3,7 @@
  * Netty 4.2 event loops. Everything else in this package is internal: {@code ClientConnection}
  * (one client connection, one exchange at a time), {@code Exchange} (one proxied request: attempts,
  * both bodies streamed with back-pressure, timeouts), {@code ClientHead} (the client's response
- * head from a backend's), {@code BackendPool} and
+ * head from a backend's), {@code HeldHead} (a head waiting for the session store), {@code BackendPool} and
  * {@code BackendConnection} (each loop's kept-alive connections per endpoint) and
  * {@code BackendCodec} (HTTP/1.1 to endpoints, the request target written byte for byte).
  */

@@ -2,7 +2,6 @@ package io.lbkit.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
@@ -42,15 +41,12 @@ class NettyProxyServerTest {
     }
 
     @Test
-    void aBroadcastRouteIsBuiltButNotTogetherWithSessionForwarding() {
+    void broadcastRoutesAndSessionForwardingAreTakenTogether() {
         Route broadcast = Route.builder("fan", UP).broadcast(FanOut.builder().build()).build();
-        NettyProxyServer.builder(ProxyConfig.builder().route(broadcast).build()).build();
         try (InMemorySessionStore store = InMemorySessionStore.builder().build()) {
             ProxyConfig c = ProxyConfig.builder().route(broadcast)
                     .sessionForwarding(SessionForwarding.builder(store).build()).build();
-            String message = assertThrows(IllegalArgumentException.class, () -> NettyProxyServer.builder(c).build())
-                    .getMessage();
-            assertTrue(message.contains("sets sessionForwarding") && message.endsWith("(use the servlet engine)"), message);
+            org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
         }
     }
 }

@@ -37,7 +37,9 @@ import java.util.concurrent.Executor;
  *       case, {@code _} for {@code -}) is removed by the proxy before this runs, and so are
  *       inbound headers named like the configured names when these are outside that family.</li>
  *   <li>Store failure while loading ({@link io.lbkit.session.SessionStoreException}): the client
- *       gets 503 and no backend is contacted.</li>
+ *       gets 503 with {@code Retry-After: 1} and no backend is contacted (a backend would act on
+ *       the request without its session). A request without a session cookie makes no store call
+ *       and is proxied as usual while the store is down.</li>
  * </ol>
  *
  * <h2>Per response</h2>
@@ -68,6 +70,10 @@ import java.util.concurrent.Executor;
  * ({@link SessionStore#loadAsync}, {@link SessionStore#saveAsync}, {@link SessionStore#createAsync});
  * for a store whose asynchronous methods are the blocking defaults, give an {@link Builder#executor}
  * so no container or proxy I/O thread waits on the store.
+ *
+ * <p>Both engines apply it the same way (the rule is {@link io.lbkit.proxy.engine.SessionForwarder}):
+ * the servlet filter, and the event-loop engine, where a store call never blocks an event loop and
+ * its completion goes on on the exchange's own loop.
  *
  * <p>Immutable and thread-safe; one instance can serve several filters.
  */

@@ -222,8 +222,9 @@ public final class ProxyServer implements AutoCloseable {
             store = sharedStore != null ? sharedStore : store(ss);
             if (ss.forward()) {
                 SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
-                if (!(store instanceof InMemorySessionStore)) {
-                    // a networked store: its calls run off the container threads
+                if (!(store instanceof InMemorySessionStore) && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
+                    // a networked store: its calls run off the container threads (the event-loop
+                    // engine uses the store's asynchronous calls, which never block a loop)
                     storeExecutor = Executors.newFixedThreadPool(32, r -> {
                         Thread t = new Thread(r, "lbkit-session-store");
                         t.setDaemon(true);
@@ -306,10 +307,6 @@ public final class ProxyServer implements AutoCloseable {
      * does not do yet is refused here with its config path.
      */
     private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss, SessionApi api) {
-        if (ss != null && ss.forward()) {
-            throw new ConfigException(config.source(), "sessions", "the event-loop engine does not forward sessions "
-                    + "yet; set sessions.forward: false or use engine: servlet");
-        }
         ProxyConfig proxyConfig = pc.build();
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
         for (ServeConfig.Listener l : config.listeners()) {

@@ -73,6 +73,11 @@ public final class FanOutAnswer {
         return bodyLength;
     }
 
+    /** The chosen leg's fields as the backend sent them (for {@link ForwardedSession#save}); none for the other kinds. */
+    public ResponseFields chosenFields() {
+        return kind == Kind.RESPONSE ? ResponseFields.of(chosen.fields()) : action -> { };
+    }
+
     /**
      * Writes the client response's fields: for {@link Kind#RESPONSE} the chosen leg's fields
      * that {@link ResponseHeaderRules#copied} lets through and the {@code Via}; for the others
@@ -94,6 +99,8 @@ public final class FanOutAnswer {
                 }
             }
             Set<String> tokens = Headers.connectionTokens(connection == null ? List.of() : connection);
+            List<String> sessionNames = config.sessionForwarding() == null ? List.of()
+                    : SessionForwarder.extraNames(config.sessionForwarding()); // never to the client
             List<String> vias = null;
             for (Map.Entry<String, String> f : chosen.fields()) {
                 String name = f.getKey();
@@ -103,7 +110,8 @@ public final class FanOutAnswer {
                         vias = new ArrayList<>(1);
                     }
                     vias.add(f.getValue());
-                } else if (ResponseHeaderRules.copied(name, lower, tokens) && (copyDate || !lower.equals("date"))) {
+                } else if (ResponseHeaderRules.copied(name, lower, tokens) && (copyDate || !lower.equals("date"))
+                        && (sessionNames.isEmpty() || !SessionForwarder.isExtraName(sessionNames, name))) {
                     out.add(name, f.getValue());
                 }
             }

@@ -4,6 +4,7 @@ import io.lbkit.proxy.ProxyConfig;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -25,11 +26,15 @@ public final class RequestHeaderRules {
     private final byte[] obfuscationKey = new byte[32];
     /** The served-by header's name, which no client may send on, or null. */
     private final String servedBy;
+    /** The session-forwarding names configured outside the X-Session-* family: a client may not send them either. */
+    private final List<String> sessionNames;
 
     public RequestHeaderRules(ProxyConfig config) {
         this.config = config;
         this.servedBy = config.servedByHeader();
         new SecureRandom().nextBytes(obfuscationKey);
+        this.sessionNames = config.sessionForwarding() == null ? List.of()
+                : SessionForwarder.extraNames(config.sessionForwarding());
     }
 
     /**
@@ -83,7 +88,8 @@ public final class RequestHeaderRules {
                 }
             }
         }
-        return Headers.isSessionHeader(name);
+        return Headers.isSessionHeader(name)
+                || (!sessionNames.isEmpty() && SessionForwarder.isExtraName(sessionNames, name));
     }
 
     /**

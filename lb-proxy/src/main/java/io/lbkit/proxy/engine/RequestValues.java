@@ -150,11 +150,17 @@ public final class RequestValues {
 
     /** Finds cookie {@code name} in one Cookie header value ({@code a=1; b=2}). */
     public static boolean findCookie(String header, String name, Slice out) {
-        if (header == null) {
-            return false;
-        }
+        return header != null && findCookie(header, 0, name, out) >= 0 && out.length() > 0;
+    }
+
+    /**
+     * Finds the first cookie {@code name} of {@code header} at or after index {@code start} and
+     * sets {@code out} to its value (empty for {@code name=}): returns the index where the search
+     * for a later one goes on, or -1 when there is none.
+     */
+    public static int findCookie(String header, int start, String name, Slice out) {
         int n = header.length();
-        int i = 0;
+        int i = start;
         while (i < n) {
             while (i < n && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
                 i++;
@@ -172,18 +178,15 @@ public final class RequestValues {
                     from++;
                     to--;
                 }
-                if (to > from) {
-                    out.set(header, from, to);
-                    return true;
-                }
-                return false;
+                out.set(header, from, Math.max(from, to));
+                return semi < 0 ? n : semi + 1;
             }
             if (semi < 0) {
                 break;
             }
             i = semi + 1;
         }
-        return false;
+        return -1;
     }
 
     /** A reusable window on a string, so a hash key is set without copying it into a new String. */

@@ -4,6 +4,7 @@ import io.lbkit.core.Outcome;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.engine.FanOutAggregator;
 import io.lbkit.proxy.engine.FanOutAnswer;
+import io.lbkit.proxy.engine.ForwardedSession;
 import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import jakarta.servlet.ServletOutputStream;
@@ -224,15 +225,16 @@ final class FanOutExchange {
                 write(answer.body(), answer.bodyLength());
                 return;
             }
-            Leg chosen = legs.get(indexOf(answer.chosen()));
-            CompletionStage<?> hook = ex.filter().hook().onResponseHeaders(req, resp, answer.status(), chosen.headers);
-            if (hook == null) {
+            ForwardedSession session = ex.session();
+            CompletionStage<?> saving = session == null ? null : session.save(answer.chosenFields());
+            if (saving == null) {
                 writeChosen(answer);
             } else {
-                // e.g. session forwarding creating the session (and setting its cookie) in the
+                // session forwarding creating the session (and setting its cookie) in the
                 // store: the headers are written only once it is done, as in a single exchange
-                hook.whenComplete((v, x) -> {
+                saving.whenComplete((v, x) -> {
                     try {
+                        session.addResponseFields(ServletFields.sink(resp));
                         writeChosen(answer);
                     } catch (IOException | RuntimeException e) {
                         log.debug("cannot write the fan-out response: {}", e.toString());
@@ -244,15 +246,6 @@ final class FanOutExchange {
             log.debug("cannot write the fan-out response: {}", e.toString());
             ex.abortClaimed();
         }
-    }
-
-    private int indexOf(FanOutAggregator.Leg leg) {
-        for (int i = 0; i < legs.size(); i++) {
-            if (legs.get(i).leg == leg) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("not a leg of this exchange: " + leg);
     }
 
     private void writeChosen(FanOutAnswer answer) throws IOException {

@@ -21,6 +21,8 @@ import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.RequestTarget;
 import io.lbkit.proxy.engine.RequestValues;
+import io.lbkit.proxy.engine.ForwardedSession;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.lbkit.proxy.engine.Targets;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -102,6 +104,7 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     private volatile boolean bufferedReady;
     private String targetId;                 // targeted routes: the only endpoint allowed
     private volatile FanOutExchange fanOut;  // broadcast routes
+    private ForwardedSession session;        // session forwarding, or null
 
     private final AtomicBoolean finished = new AtomicBoolean();
     private volatile boolean clientGone;
@@ -211,41 +214,47 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             }
         }
         forwardHeaders = requestHeaders();
-        CompletionStage<?> hookStage = beforeSendHook();
+        CompletionStage<?> loading = loadSession();
         if (admitted.delayMillis() > 0) {
-            client.getScheduler().schedule(() -> afterHook(hookStage), admitted.delayMillis(), TimeUnit.MILLISECONDS);
+            client.getScheduler().schedule(() -> afterSessionLoad(loading), admitted.delayMillis(), TimeUnit.MILLISECONDS);
         } else {
-            afterHook(hookStage);
+            afterSessionLoad(loading);
         }
     }
 
-    private CompletionStage<?> beforeSendHook() {
+    /** Starts loading the client's session (session forwarding); null when there is nothing to wait for. */
+    private CompletionStage<?> loadSession() {
+        SessionForwarder rule = filter.sessions();
+        if (rule == null) {
+            return null;
+        }
         try {
-            return filter.hook().beforeSend(req, forwardHeaders);
+            session = rule.start(view, origin);
+            return session.load();
         } catch (RuntimeException e) { // async has started: answer through the stage, never hang
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    private void afterHook(CompletionStage<?> stage) {
+    private void afterSessionLoad(CompletionStage<?> stage) {
         if (stage == null) {
             begin();
         } else {
             stage.whenComplete((v, x) -> {
-                if (x != null) {
-                    if (ExchangeHook.isRejected(x)) {
-                        // the hook refused on purpose and logged why (e.g. the session store is down)
-                        log.debug("proxy {} {}: request hook refused: {}", req.getMethod(), req.getRequestURI(), x.toString());
-                    } else {
-                        long skipped = filter.repeats("request hook failed").admit();
-                        if (skipped >= 0) {
-                            log.warn("proxy {} {}: request hook failed: {}{}", req.getMethod(), req.getRequestURI(),
-                                    x.toString(), Repeats.note(skipped));
-                        }
-                    }
-                    sendError(ExchangeHook.statusOf(x));
-                } else {
+                if (x == null) {
+                    session.addRequestFields(ServletFields.sink(forwardHeaders));
                     begin();
+                } else if (SessionForwarder.isStoreFailure(x)) {
+                    // logged by the rule: the backend would act on a request without its session
+                    log.debug("proxy {} {}: session store unavailable: 503", req.getMethod(), req.getRequestURI());
+                    sendError(503, true);
+                } else {
+                    long skipped = filter.repeats("session forwarding failed").admit();
+                    if (skipped >= 0) {
+                        log.warn("proxy {} {}: session forwarding failed: {}{}", req.getMethod(), req.getRequestURI(),
+                                x.toString(), Repeats.note(skipped));
+                    }
+                    sendError(502);
                 }
             });
         }
@@ -674,7 +683,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                     vias = new ArrayList<>(2);
                 }
                 vias.add(f.getValue());
-            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(jetty && lower.equals("date"))) {
+            } else if (ResponseHeaderRules.copied(name, lower, conn) && !(jetty && lower.equals("date"))
+                    && (session == null || !filter.sessions().hidesResponseField(name))) {
                 resp.addHeader(name, f.getValue()); // Jetty always writes its own Date
             }
         }
@@ -724,13 +734,14 @@ final class ProxyExchange implements AsyncListener, WriteListener {
                 resp.setHeader(name, value);
             }
         });
-        CompletionStage<?> hookStage = filter.hook().onResponseHeaders(req, resp, r.getStatus(), h);
-        if (hookStage == null) {
+        CompletionStage<?> saving = session == null ? null : session.save(ServletFields.of(h));
+        if (saving == null) {
             openOutput();
         } else {
-            hookStage.whenComplete((v, x) -> {
+            saving.whenComplete((v, x) -> {
                 try {
                     if (!finished.get()) {
+                        session.addResponseFields(ServletFields.sink(resp));
                         openOutput();
                     }
                 } catch (IOException | RuntimeException e) {
@@ -1028,6 +1039,11 @@ final class ProxyExchange implements AsyncListener, WriteListener {
 
     /** Answers with an error status after async started, or aborts if the response began. */
     private void sendError(int status) {
+        sendError(status, false);
+    }
+
+    /** {@link #sendError(int)}, with {@code Retry-After} when the client may try again in a moment. */
+    private void sendError(int status, boolean retryAfter) {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
@@ -1036,6 +1052,9 @@ final class ProxyExchange implements AsyncListener, WriteListener {
             if (resp.isCommitted() || out != null) {
                 ClientAbort.abort(resp);
             } else {
+                if (retryAfter) {
+                    resp.setHeader("Retry-After", SessionForwarder.RETRY_AFTER);
+                }
                 writeErrorBody(status);
             }
         } catch (IOException | RuntimeException e) {
@@ -1203,6 +1222,8 @@ final class ProxyExchange implements AsyncListener, WriteListener {
     InetAddress peer() { return peer; }
     BufferedBody buffered() { return buffered; }
     ProxyFilter filter() { return filter; }
+    /** The exchange's session (session forwarding), or null. */
+    ForwardedSession session() { return session; }
     boolean clientGone() { return clientGone; }
 
     /** Takes over the client response (returns false when it is already finished). */

@@ -1,6 +1,7 @@
 package io.lbkit.servlet.proxy;
 
 import io.lbkit.proxy.engine.RequestHeaderRules;
+import io.lbkit.proxy.engine.SessionForwarder;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
@@ -62,7 +63,7 @@ public final class ProxyFilter implements Filter {
     private final RequestHeaderRules requestHeaderRules;
     private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
     private volatile HttpClient client;
-    private volatile ExchangeHook hook = ExchangeHook.NONE;
+    private final SessionForwarder sessions; // null: no session forwarding
     /** Repeated WARN lines collapsed per kind (a flood of bad requests, a store outage): one per 10 s. */
     private final java.util.concurrent.ConcurrentHashMap<String, Repeats> repeats =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -76,9 +77,7 @@ public final class ProxyFilter implements Filter {
                 sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
             }
         }
-        if (config.sessionForwarding() != null) {
-            hook = new SessionForwardingHook(config.sessionForwarding(), config.trustedProxies());
-        }
+        this.sessions = SessionForwarder.of(config);
     }
 
     public ProxyConfig config() {
@@ -162,11 +161,6 @@ public final class ProxyFilter implements Filter {
         }
     }
 
-    /** Installs the session-forwarding hook (same package: lb-servlet's session slice). */
-    void hook(ExchangeHook hook) {
-        this.hook = hook == null ? ExchangeHook.NONE : hook;
-    }
-
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
@@ -223,7 +217,8 @@ public final class ProxyFilter implements Filter {
         return client;
     }
 
-    ExchangeHook hook() {
-        return hook;
+    /** The session forwarding rule, or null when the proxy forwards no sessions. */
+    SessionForwarder sessions() {
+        return sessions;
     }
 }

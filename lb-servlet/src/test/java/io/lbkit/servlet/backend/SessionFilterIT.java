@@ -11,7 +11,7 @@ import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.redis.RedisSessionStore;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.net.http.HttpResponse;

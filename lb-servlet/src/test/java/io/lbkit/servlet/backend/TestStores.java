@@ -5,7 +5,7 @@ import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.redis.RedisSessionStore;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

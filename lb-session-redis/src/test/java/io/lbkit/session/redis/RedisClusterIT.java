@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionEvent;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

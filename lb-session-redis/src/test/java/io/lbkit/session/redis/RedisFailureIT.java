@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionStoreException;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionStoreException;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

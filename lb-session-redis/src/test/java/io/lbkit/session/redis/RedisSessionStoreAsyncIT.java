@@ -14,7 +14,7 @@ import io.lbkit.session.SessionChanges;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStoreException;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

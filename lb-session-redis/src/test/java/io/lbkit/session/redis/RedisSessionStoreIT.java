@@ -21,7 +21,7 @@ import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
 import io.lbkit.session.VersionConflictException;
-import io.lbkit.session.redis.testing.RedisServers;
+import io.lbkit.testing.RedisServers;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;

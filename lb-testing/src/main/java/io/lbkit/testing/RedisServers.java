@@ -1,4 +1,4 @@
-package io.lbkit.session.redis.testing;
+package io.lbkit.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Assumptions;
  * import; each topology is a nested class of its own ({@link ProcessServer}, {@link Sentinel},
  * {@link Cluster}, and the REDIS_URL and container servers).
  *
- * <p>Shipped in lb-session-redis's test-jar so other modules reuse it:
+ * <p>In lb-testing (test support, like {@link NginxFixture}) so that every module's tests, and the
+ * contract suite's, reach it without a test-jar:
  * <pre>{@code
  * try (RedisServers.Server redis = RedisServers.standalone()) {
  *     String url = redis.url();              // redis://127.0.0.1:port

@@ -121,13 +121,28 @@ public final class NettyProxyServer {
                 });
         try {
             listener = b.bind(host, requestedPort).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // the bind's IOException comes through as it is (epoll: a NativeIoException)
             shutdownGroups(Duration.ZERO);
-            throw new IllegalStateException("cannot listen on " + host + ":" + requestedPort + ": " + e, e);
+            Throwable cause = e;
+            if (addressInUse(e)) {
+                // the JDK's type, as the NIO transport and servlet containers report it
+                cause = new java.net.BindException("address already in use: " + host + ":" + requestedPort);
+                cause.initCause(e);
+            }
+            throw new IllegalStateException("cannot listen on " + host + ":" + requestedPort + ": " + cause.getMessage(),
+                    cause);
         }
         Throwable noEpoll = Transport.epollUnavailability();
         log.info("lbkit event-loop engine listening on {}:{}: {} event loops on {}{}", host, port(), workers,
                 transport.name, noEpoll == null ? "" : " (epoll unavailable: " + noEpoll + ")");
+    }
+
+    /** Linux's EADDRINUSE (epoll, hence this engine's native transport, exists only there). */
+    private static final int EADDRINUSE = 98;
+
+    private static boolean addressInUse(Throwable e) {
+        return e instanceof java.net.BindException
+                || (e instanceof io.netty.channel.unix.Errors.NativeIoException n && Math.abs(n.expectedErr()) == EADDRINUSE);
     }
 
     /** The port the server listens on (the one chosen when it was bound to port 0). */

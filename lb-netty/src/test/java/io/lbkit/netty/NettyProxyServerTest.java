@@ -2,6 +2,7 @@ package io.lbkit.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
 import io.lbkit.core.Upstream;
@@ -47,6 +48,18 @@ class NettyProxyServerTest {
             ProxyConfig c = ProxyConfig.builder().route(broadcast)
                     .sessionForwarding(SessionForwarding.builder(store).build()).build();
             org.junit.jupiter.api.Assertions.assertNotNull(NettyProxyServer.builder(c).build()); // not started
+        }
+    }
+
+    @Test
+    void aPortInUseIsReportedAsTheJdksBindException() throws Exception {
+        ProxyConfig c = ProxyConfig.builder().route(Route.builder("r", UP).build()).build();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            NettyProxyServer server = NettyProxyServer.builder(c).bind("127.0.0.1", taken.getLocalPort()).workers(1).build();
+            IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+            assertTrue(e.getCause() instanceof java.net.BindException, String.valueOf(e.getCause()));
+            assertEquals("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": address already in use: 127.0.0.1:"
+                    + taken.getLocalPort(), e.getMessage());
         }
     }
 }

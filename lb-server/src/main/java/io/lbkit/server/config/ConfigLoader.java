@@ -145,7 +145,7 @@ public final class ConfigLoader {
             SessionSpec sessions = sessions(root.get("sessions"));
             TrustSpec trust = trust(root.get("trust"));
             Duration shutdown = root.get("shutdownTimeout").duration(Duration.ofSeconds(30));
-            ServeConfig.Engine engine = root.get("engine").choice(ServeConfig.Engine.class, ServeConfig.Engine.SERVLET);
+            ServeConfig.Engine engine = root.get("engine").choice(ServeConfig.Engine.class, ServeConfig.Engine.EVENT_LOOP);
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }

@@ -181,7 +181,7 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofSeconds(10), e.proxy().clientHeaderTimeout());
         assertEquals(Duration.ofSeconds(30), e.proxy().clientKeepaliveTimeout());
         assertEquals(100, e.proxy().keepaliveRequests());
-        String up = "\nupstreams: { app: { endpoints: [127.0.0.1:9001] } }";
+        String up = "\nengine: servlet\nupstreams: { app: { endpoints: [127.0.0.1:9001] } }";
         ConfigException header = error("proxy: { clientHeaderTimeout: 10s }" + up);
         assertEquals("proxy.clientHeaderTimeout", header.path());
         assertTrue(header.problem().startsWith("applies to engine: event-loop only"), header.problem());

@@ -7,6 +7,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,6 +27,8 @@ final class BackendPool {
         final BackendPool pool;
         final String host;
         final int port;
+        /** Where to connect: resolved once for an IP literal, else the name, looked up per connect. */
+        final InetSocketAddress address;
         final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
         int open;
 
@@ -31,6 +36,9 @@ final class BackendPool {
             this.pool = pool;
             this.host = host;
             this.port = port;
+            InetAddress literal = NetUtil.createInetAddressFromIpAddressString(host);
+            this.address = literal != null ? new InetSocketAddress(literal, port)
+                    : InetSocketAddress.createUnresolved(host, port);
         }
     }
 
@@ -42,11 +50,12 @@ final class BackendPool {
     final long keepAliveNanos;
 
     BackendPool(EventLoop loop, Transport transport, int connectTimeoutMillis, int maxHeaderBytes,
-                int maxPerEndpoint, long keepAliveNanos) {
+                int maxPerEndpoint, long keepAliveNanos, EndpointResolver resolver) {
         this.loop = loop;
         this.maxPerEndpoint = maxPerEndpoint;
         this.keepAliveNanos = keepAliveNanos;
         this.bootstrap = new Bootstrap().group(loop).channel(transport.channel)
+                .resolver(resolver) // names are looked up off the loop
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.AUTO_READ, false) // read only while the client can take the bytes
                 .option(ChannelOption.TCP_NODELAY, true);
@@ -97,7 +106,7 @@ final class BackendPool {
             protected void initChannel(SocketChannel ch) {
                 ch.pipeline().addLast(new BackendCodec(maxHeaderBytes), c);
             }
-        }).connect(s.host, s.port);
+        }).connect(s.address);
         f.channel().closeFuture().addListener(x -> {
             s.open--;
             s.idle.remove(c);

@@ -38,8 +38,13 @@ final class Engine {
     /** Client connection timeouts and the requests per connection (see NettyProxyServer.Builder). */
     final ClientLimits client;
 
-    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, ClientLimits client) {
+    /** Looks up endpoint host names off the loops; closed when the server stops. */
+    final EndpointResolver resolver;
+
+    Engine(ProxyConfig config, Transport transport, EventLoopGroup workers, ClientLimits client,
+           EndpointResolver.Lookup lookup) {
         this.config = config;
+        this.resolver = new EndpointResolver(lookup, config.connectTimeout());
         this.client = client;
         this.requestRules = new RequestHeaderRules(config);
         this.sessions = SessionForwarder.of(config);
@@ -57,7 +62,7 @@ final class Engine {
         for (EventExecutor e : workers) {
             pools.put(e, new BackendPool((EventLoop) e, transport, (int) Math.min(Integer.MAX_VALUE,
                     config.connectTimeout().toMillis()), config.bufferSize(), perLoop,
-                    config.keepAliveTimeout().toNanos()));
+                    config.keepAliveTimeout().toNanos(), resolver));
         }
     }
 

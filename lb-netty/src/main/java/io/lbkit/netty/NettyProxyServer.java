@@ -56,6 +56,7 @@ public final class NettyProxyServer {
     private final int maxConnections;
     private ConnectionLimit connectionLimit;
     private final Map<String, SessionApiHandler> sessionApis;
+    private final EndpointResolver.Lookup lookup;
     private Transport transport;
     private EventLoopGroup boss;
     private EventLoopGroup loops;
@@ -72,6 +73,7 @@ public final class NettyProxyServer {
                 b.keepAliveRequests);
         this.maxConnections = b.maxConnections;
         this.sessionApis = Map.copyOf(b.sessionApis);
+        this.lookup = b.lookup;
     }
 
     /** A builder for a server that proxies per {@code config}. */
@@ -92,7 +94,7 @@ public final class NettyProxyServer {
         transport = Transport.best();
         boss = transport.newGroup(1, "lbkit-accept");
         loops = transport.newGroup(workers, "lbkit-loop");
-        engine = new Engine(config, transport, loops, clientLimits);
+        engine = new Engine(config, transport, loops, clientLimits, lookup);
         engine.sessionApis = sessionApis;
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
@@ -195,6 +197,7 @@ public final class NettyProxyServer {
         loops.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         boss.terminationFuture().awaitUninterruptibly(wait.toMillis());
         loops.terminationFuture().awaitUninterruptibly(wait.toMillis());
+        engine.resolver.close();
     }
 
     /** Open client connections (those the limit counts, when there is one); for tests. */
@@ -224,6 +227,7 @@ public final class NettyProxyServer {
         private int keepAliveRequests = 1000;
         private int maxConnections;
         private final Map<String, SessionApiHandler> sessionApis = new LinkedHashMap<>();
+        private EndpointResolver.Lookup lookup = java.net.InetAddress::getAllByName;
 
         private Builder(ProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -309,6 +313,12 @@ public final class NettyProxyServer {
         /** The number of event loops ({@code proxy.workers}); default the number of cores. */
         public Builder workers(int n) {
             this.workers = n;
+            return this;
+        }
+
+        /** The blocking host-name lookup the resolver threads run (the JDK's by default); tests hold it. */
+        Builder lookup(EndpointResolver.Lookup l) {
+            this.lookup = Objects.requireNonNull(l, "lookup");
             return this;
         }
 

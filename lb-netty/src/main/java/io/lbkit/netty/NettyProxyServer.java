@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One event loop per core ({@link Builder#workers}). A client connection lives on one loop for
  * its life, and the backend connections its requests use come from that loop's keep-alive pool
- * per endpoint: the request path has no thread hand-off and no lock. Bodies stream both ways with
- * back-pressure and are never gathered in memory.
+ * per endpoint: the request path has no thread hand-off and no lock (one exception: an endpoint
+ * given by host name is looked up on the resolver threads when a new connection to it opens, see
+ * {@code EndpointResolver}). Bodies stream both ways with back-pressure and are never gathered in
+ * memory, except where a rule needs the whole body, bounded: a broadcast route's, and a targeted
+ * route's form body.
  *
  * <pre>{@code
  * NettyProxyServer server = NettyProxyServer.builder(config).bind("0.0.0.0", 8080).build();

@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  *      the backends' body itself, blocking or through a WriteListener, the ceiling of any servlet front end;
  *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client;
  *      {@code netty-floor-lbkit}, the floor doing lbkit's per-request work: pick, outcome, header rules;
- *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults)
+ *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults;
+ *      {@code lbkit-servlet}, lbkit {@code serve} on {@code engine: servlet})
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
@@ -290,6 +291,7 @@ public final class E2eHarness {
                     concat(null, port, backends)));
             case "lbkit-netty" -> start(target, javaCommand(NettyEngineProxy.class.getName(), concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
+            case "lbkit-servlet" -> startLbkit(port, backends, "/e2e/lbkit-servlet.yaml", "lbkit-servlet.yaml", null);
             default -> {
                 if (target.startsWith("lbkit@")) {
                     // a variant: lbkit serve with another configuration template (A/B of a setting)

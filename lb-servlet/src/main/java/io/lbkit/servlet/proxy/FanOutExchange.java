@@ -178,16 +178,16 @@ final class FanOutExchange {
                     answer = aggregator.legTooLarge(leg);
                 } else if (ex.clientGone()) {
                     answer = aggregator.legFailed(leg, Outcome.CANCELLED);
-                } else if (ProxyExchange.localFailureStatus(failure) != 0) {
+                } else if (BackendFailures.localFailureStatus(failure) != 0) {
                     // lbkit's or the request's failure: not recorded against the endpoint
-                    int st = ProxyExchange.localFailureStatus(failure);
+                    int st = BackendFailures.localFailureStatus(failure);
                     log.warn("proxy {} {} route={}: fan-out to {} not sent ({}); {}", req.getMethod(),
                             req.getRequestURI(), ex.route().name(), leg.endpoint().id(), failure.toString(), st);
                     answer = aggregator.legNotSent(leg, st);
                 } else {
                     log.warn("proxy {} {} route={}: fan-out to {} failed: {}", req.getMethod(), req.getRequestURI(),
                             ex.route().name(), leg.endpoint().id(), failure.toString());
-                    answer = aggregator.legFailed(leg, ProxyExchange.classify(failure, true));
+                    answer = aggregator.legFailed(leg, BackendFailures.classify(failure, true));
                 }
             }
             respond(answer);

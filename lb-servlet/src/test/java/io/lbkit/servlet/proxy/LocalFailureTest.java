@@ -12,15 +12,15 @@ class LocalFailureTest {
 
     @Test
     void failuresThatAreNotTheEndpoints() {
-        assertEquals(400, ProxyExchange.localFailureStatus(new NumberFormatException("!hex z")));
-        assertEquals(400, ProxyExchange.localFailureStatus(new IllegalArgumentException("Bad URI % encoding")));
-        assertEquals(503, ProxyExchange.localFailureStatus(new RejectedExecutionException("queue full")));
-        assertEquals(500, ProxyExchange.localFailureStatus(new NullPointerException()));
+        assertEquals(400, BackendFailures.localFailureStatus(new NumberFormatException("!hex z")));
+        assertEquals(400, BackendFailures.localFailureStatus(new IllegalArgumentException("Bad URI % encoding")));
+        assertEquals(503, BackendFailures.localFailureStatus(new RejectedExecutionException("queue full")));
+        assertEquals(500, BackendFailures.localFailureStatus(new NullPointerException()));
         // the endpoint's, the network's or the exchange's: handled as before
-        assertEquals(0, ProxyExchange.localFailureStatus(new IOException("reset")));
-        assertEquals(0, ProxyExchange.localFailureStatus(new TimeoutException()));
-        assertEquals(0, ProxyExchange.localFailureStatus(new CancellationException()));
-        assertEquals(0, ProxyExchange.localFailureStatus(new IllegalStateException("closed", new IOException("x"))));
-        assertEquals(0, ProxyExchange.localFailureStatus(new IllegalArgumentException("wrapped", new IOException("x"))));
+        assertEquals(0, BackendFailures.localFailureStatus(new IOException("reset")));
+        assertEquals(0, BackendFailures.localFailureStatus(new TimeoutException()));
+        assertEquals(0, BackendFailures.localFailureStatus(new CancellationException()));
+        assertEquals(0, BackendFailures.localFailureStatus(new IllegalStateException("closed", new IOException("x"))));
+        assertEquals(0, BackendFailures.localFailureStatus(new IllegalArgumentException("wrapped", new IOException("x"))));
     }
 }

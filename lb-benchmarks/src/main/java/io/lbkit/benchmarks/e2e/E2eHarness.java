@@ -44,6 +44,8 @@ import java.util.regex.Pattern;
  * </pre>
  * A JVM target written {@code NAME~FLAG~FLAG} (e.g. {@code lbkit-netty~-XX:+UseParallelGC}) runs with
  * those extra JVM flags, for an A/B of a flag in one run.
+ * A target {@code lbkit#JAR} is lbkit {@code serve} from another build's runnable jar (an A/B of two
+ * commits) with the bundled configuration.
  * A target {@code lbkit@FILE} is another lbkit {@code serve} run from the configuration template FILE
  * (placeholders as in the bundled one), for A/B runs of a setting next to {@code lbkit}.
  * With {@code --interleave R}, all targets run at once and R rounds measure each in turn
@@ -293,6 +295,11 @@ public final class E2eHarness {
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
             case "lbkit-servlet" -> startLbkit(port, backends, "/e2e/lbkit-servlet.yaml", "lbkit-servlet.yaml", null);
             default -> {
+                if (target.startsWith("lbkit#")) {
+                    // another build of lbkit serve (an A/B of two commits), with the bundled e2e/lbkit.yaml
+                    String jar = target.substring("lbkit#".length());
+                    yield startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit-" + Path.of(jar).getFileName() + ".yaml", null, jar);
+                }
                 if (target.startsWith("lbkit@")) {
                     // a variant: lbkit serve with another configuration template (A/B of a setting)
                     yield startLbkit(port, backends, null, null, target.substring("lbkit@".length()));
@@ -573,7 +580,11 @@ public final class E2eHarness {
     /** {@code template}: a configuration file of the caller's, or null for the bundled {@code resource}. */
     private Process startLbkit(int port, int[] backends, String resource, String name, String template)
             throws IOException {
-        String jar = opts.getOrDefault("lbkit-jar", "lb-server/target/lb-server.jar");
+        return startLbkit(port, backends, resource, name, template, opts.getOrDefault("lbkit-jar", "lb-server/target/lb-server.jar"));
+    }
+
+    private Process startLbkit(int port, int[] backends, String resource, String name, String template, String jar)
+            throws IOException {
         if (!Files.isRegularFile(Path.of(jar))) {
             return null;
         }
@@ -592,7 +603,7 @@ public final class E2eHarness {
         Path file = work.resolve(template == null ? Path.of(name) : Path.of(template).getFileName());
         Files.writeString(file, conf);
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-jar", jar, "serve", "--config", file.toString()));
-        return start(template == null ? "lbkit" : "lbkit-" + Path.of(template).getFileName(), cmd);
+        return start(template == null ? name.replace(".yaml", "") : "lbkit-" + Path.of(template).getFileName(), cmd);
     }
 
     private static String nginxBinary() {

@@ -59,6 +59,8 @@ public final class ActiveChecker implements AutoCloseable {
     private final Map<Upstream, ActiveCheck> upstreams = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private final Object lifecycle = new Object();
+    /** Serializes upstream syncs (see {@link #sync(Upstream, ActiveCheck)}). */
+    private final Object syncLock = new Object();
     private volatile boolean started;
     private volatile boolean closed;
     private HttpProber http;
@@ -229,6 +231,14 @@ public final class ActiveChecker implements AutoCloseable {
     }
 
     private void sync(Upstream upstream, ActiveCheck check) {
+        // one sync at a time: the scheduler's periodic sync and a caller's must not interleave, or
+        // one applying an older membership snapshot would unwatch what the other just watched
+        synchronized (syncLock) {
+            syncLocked(upstream, check);
+        }
+    }
+
+    private void syncLocked(Upstream upstream, ActiveCheck check) {
         Set<String> current = new HashSet<>();
         for (Endpoint e : upstream.endpoints()) {
             current.add(e.id());

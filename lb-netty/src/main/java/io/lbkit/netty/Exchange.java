@@ -41,12 +41,13 @@ import org.slf4j.LoggerFactory;
  * (client request: the limits, the pick's preferences and the backend request's header fields
  * through {@link ClientRequestSteps}, or the fan-out of a broadcast route), {@link #proceed} (the
  * target, the attempts, the session load), {@link #attempt} / {@link #connected} / {@link #send}
- * (backend request; its body through {@link RequestBodyRelay}), the backend response and then the
- * client response through {@link ResponseRelay} (a {@link HeldHead} while the session store saves),
- * the retry policy's verdicts through {@link AttemptOutcomes}, the timeouts through
- * {@link ExchangeTimers}, then {@link #answer} or {@link #finish}. The three relays and timers are
- * created once per exchange and run on its loop; each is also a listener or task the exchange
- * would otherwise allocate, so the split adds no object per request.
+ * (backend request; its body and the client body timeout through {@link RequestBodyRelay}), the
+ * backend response and then the client response through {@link ResponseRelay} (a {@link HeldHead}
+ * while the session store saves), the retry policy's verdicts through {@link AttemptOutcomes}, the
+ * limits' delay, the read and the total timeout through {@link ExchangeTimers}, then
+ * {@link #answer} or {@link #finish}. The two relays and the timers are created once per exchange
+ * and run on its loop; each is also a listener or task the exchange would otherwise allocate, so
+ * the split adds no object per request.
  */
 final class Exchange extends BackendOwner {
 

@@ -6,18 +6,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The timers of one {@link Exchange}, all on its loop: the limits' delay, the read timeout (no byte
- * from the endpoint for {@code readTimeout}, nginx {@code proxy_read_timeout}), the client body
- * timeout (the client pauses its body for {@code clientBodyTimeout}, nginx
- * {@code client_body_timeout}) and the total timeout. A read or body check that fires early (there
- * was activity meanwhile) schedules itself again for the rest of the time. This object is itself
- * the read check's task, so it costs the exchange no object beyond itself.
+ * from the endpoint for {@code readTimeout}, nginx {@code proxy_read_timeout}) and the total
+ * timeout; the client body timeout is the {@link RequestBodyRelay}'s. A read check that fires early
+ * (there was activity meanwhile) schedules itself again for the rest of the time. This object is
+ * itself the read check's task, so it costs the exchange no object beyond itself.
  */
 final class ExchangeTimers implements Runnable {
 
     private final Exchange x;
-    private final Runnable bodyCheck = this::bodyCheck;
     private ScheduledFuture<?> readTimer;
-    private ScheduledFuture<?> bodyTimer;
     private ScheduledFuture<?> totalTimer;
     private ScheduledFuture<?> delayTimer;
     private long lastBackendActivity;
@@ -57,23 +54,15 @@ final class ExchangeTimers implements Runnable {
         lastBackendActivity = System.nanoTime();
     }
 
-    /** A read of the client's body starts: the body timeout runs. */
-    void startBody() {
-        if (bodyTimer == null) {
-            bodyTimer = x.loop.schedule(bodyCheck, x.config.clientBodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
     /** The exchange is over: every timer is cancelled. */
     void cancelAll() {
         cancel(readTimer);
-        cancel(bodyTimer);
         cancel(totalTimer);
         cancel(delayTimer);
-        readTimer = bodyTimer = totalTimer = delayTimer = null;
+        readTimer = totalTimer = delayTimer = null;
     }
 
-    private static void cancel(ScheduledFuture<?> f) {
+    static void cancel(ScheduledFuture<?> f) {
         if (f != null) {
             f.cancel(false);
         }
@@ -104,34 +93,6 @@ final class ExchangeTimers implements Runnable {
             x.responseFailed(clientStalled ? Outcome.CANCELLED : Outcome.TIMEOUT, why);
         } else {
             x.attemptFailed(Outcome.TIMEOUT, why, clientStalled);
-        }
-    }
-
-    private void bodyCheck() {
-        bodyTimer = null;
-        RequestBodyRelay body = x.body;
-        if (x.finished || body.clientBodyDone) {
-            return;
-        }
-        long waited = body.readingClient ? System.nanoTime() - body.clientWaitSince : 0;
-        long limit = x.config.clientBodyTimeout().toNanos();
-        if (waited < limit) {
-            bodyTimer = x.loop.schedule(bodyCheck, limit - waited, TimeUnit.NANOSECONDS);
-            return;
-        }
-        if (x.attempts == null) {
-            Exchange.log.info("proxy {} {} route={}: request body timed out: 408", x.req.method(), x.view.path(),
-                    x.route.name());
-            x.answer(408); // the body was read whole before the pick
-            return;
-        }
-        if (x.response.forwarding) {
-            Exchange.log.info("proxy {} {} route={}: request body timed out after the response started; aborting",
-                    x.req.method(), x.view.path(), x.route.name());
-            x.cancelAttempt();
-            x.abortClient();
-        } else {
-            x.attemptFailed(Outcome.CANCELLED, null, true);
         }
     }
 

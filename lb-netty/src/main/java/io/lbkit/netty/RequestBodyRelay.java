@@ -1,5 +1,6 @@
 package io.lbkit.netty;
 
+import io.lbkit.core.Outcome;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.engine.Admission;
@@ -9,17 +10,19 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The client request's body on its way to the backend request of one {@link Exchange}: read one
  * message at a time and only while the endpoint's socket takes the writes (back-pressure), a chunk
  * read while no attempt could take it kept for the next attempt, a body that names the target read
  * whole before the pick, {@code 100 Continue} sent when an endpoint asks for the body, and the
- * request-body limit (413). Runs on the exchange's loop. It is also the listener of the body
- * writes (each one the endpoint takes is backend activity for the read timeout), so it costs the
- * exchange no object beyond itself.
+ * request-body limit (413) and the client body timeout (408). Runs on the exchange's loop. It is
+ * also the listener of the body writes (each one the endpoint takes is backend activity for the
+ * read timeout) and the body timeout's task, so it costs the exchange no object beyond itself.
  */
-final class RequestBodyRelay implements ChannelFutureListener {
+final class RequestBodyRelay implements ChannelFutureListener, Runnable {
 
     private final Exchange x;
     private boolean continueSent;
@@ -32,6 +35,7 @@ final class RequestBodyRelay implements ChannelFutureListener {
     boolean waitBackendWritable;
     private HttpContent pending;      // a body chunk read while no attempt could take it
     private WholeBody whole;          // a body read before the pick (a target read from a form)
+    private ScheduledFuture<?> bodyTimer;
 
     RequestBodyRelay(Exchange x) {
         this.x = x;
@@ -83,7 +87,9 @@ final class RequestBodyRelay implements ChannelFutureListener {
         }
         readingClient = true;
         clientWaitSince = System.nanoTime();
-        x.timers.startBody();
+        if (bodyTimer == null) {
+            bodyTimer = x.loop.schedule(this, x.config.clientBodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
         x.conn.read();
     }
 
@@ -187,8 +193,39 @@ final class RequestBodyRelay implements ChannelFutureListener {
         }
     }
 
-    /** The exchange is over: what is held of the body is released. */
+    /** The client body timeout's check (nginx {@code client_body_timeout}): a client that pauses its body too long. */
+    @Override
+    public void run() {
+        bodyTimer = null;
+        if (x.finished || clientBodyDone) {
+            return;
+        }
+        long waited = readingClient ? System.nanoTime() - clientWaitSince : 0;
+        long limit = x.config.clientBodyTimeout().toNanos();
+        if (waited < limit) {
+            bodyTimer = x.loop.schedule(this, limit - waited, TimeUnit.NANOSECONDS);
+            return;
+        }
+        if (x.attempts == null) {
+            Exchange.log.info("proxy {} {} route={}: request body timed out: 408", x.req.method(), x.view.path(),
+                    x.route.name());
+            x.answer(408); // the body was read whole before the pick
+            return;
+        }
+        if (x.response.forwarding) {
+            Exchange.log.info("proxy {} {} route={}: request body timed out after the response started; aborting",
+                    x.req.method(), x.view.path(), x.route.name());
+            x.cancelAttempt();
+            x.abortClient();
+        } else {
+            x.attemptFailed(Outcome.CANCELLED, null, true);
+        }
+    }
+
+    /** The exchange is over: the body timeout is cancelled, what is held of the body released. */
     void release() {
+        ExchangeTimers.cancel(bodyTimer);
+        bodyTimer = null;
         if (pending != null) {
             pending.release();
             pending = null;

@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Its parts: {@link EndpointTrackers} (the trackers, in line with the upstream's members),
  * {@link HealthStateApplier} (lb-core and the events), {@link HealthWaits} ({@link #awaitIdle}),
- * {@link OutlierEjector} (the outlier rules); this class joins them on the context.
+ * {@link OutlierEjector} (the outlier rules); this class joins them on the context. It stays a
+ * little over 500 lines because its public {@link Builder} (about 70 of them) is nested here: it
+ * is part of the API as {@code HealthMonitor.Builder}.
  *
  * <p><b>Time.</b> Ejection times and the ejection back-off decay read the injected {@link Ticker};
  * {@link #sweep()} runs one outlier-detection interval now.

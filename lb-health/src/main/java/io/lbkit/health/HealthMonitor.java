@@ -1,7 +1,6 @@
 package io.lbkit.health;
 
 import io.lbkit.core.Endpoint;
-import io.lbkit.core.EndpointState;
 import io.lbkit.core.Outcome;
 import io.lbkit.core.OutcomeListener;
 import io.lbkit.core.Ticker;
@@ -9,21 +8,16 @@ import io.lbkit.core.Upstream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * Before {@link #start()} (and after {@link #close()}) such tasks run on the calling thread, which
  * keeps tests deterministic; after {@code start()} they run on the monitor's thread.
  *
+ * <p>Its parts: {@link EndpointTrackers} (the trackers, in line with the upstream's members),
+ * {@link HealthStateApplier} (lb-core and the events), {@link HealthWaits} ({@link #awaitIdle}),
+ * {@link OutlierEjector} (the outlier rules); this class joins them on the context. It stays a
+ * little over 500 lines because its public {@link Builder} (about 70 of them) is nested here: it
+ * is part of the API as {@code HealthMonitor.Builder}.
+ *
  * <p><b>Time.</b> Ejection times and the ejection back-off decay read the injected {@link Ticker};
  * {@link #sweep()} runs one outlier-detection interval now.
  */
@@ -66,20 +66,17 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private final OutlierDetection od;
     private final boolean odEnabled;
     private final EndpointHealthState initialActive;
-    private final Duration pollInterval;
-    private final List<HealthEventListener> listeners = new CopyOnWriteArrayList<>();
     private final SerialContext context = new SerialContext();
     private final ScheduledExecutorService scheduler;
-    private final AtomicLong sequence = new AtomicLong();
     private final Runnable drainTask;
 
-    /** Copy-on-write map read by request threads; replaced in the context. */
-    private volatile Map<String, EndpointTracker> trackers = Map.of();
-    /** Context-only: trackers in membership order. */
-    private final LinkedHashMap<String, EndpointTracker> ordered = new LinkedHashMap<>();
-    /** Context-only: waiters for passing active checks. */
-    private final Map<String, List<PassWaiter>> passWaiters = new HashMap<>();
-    /** Outlier statistics and ejection decisions over {@link #ordered}. */
+    /** The endpoints' trackers, in line with the upstream's members. */
+    private final EndpointTrackers trackers;
+    /** Applies joined states to lb-core and publishes the transitions. */
+    private final HealthStateApplier applier;
+    /** Waits for an idle endpoint or for passing checks. */
+    private final HealthWaits waits;
+    /** Outlier statistics and ejection decisions over the trackers. */
     private final OutlierEjector outliers;
     private volatile boolean started;
     private volatile boolean closed;
@@ -90,10 +87,8 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         this.ticker = b.ticker;
         this.od = b.outlierDetection;
         this.odEnabled = od.enabled();
-        this.outliers = new OutlierEjector(od, ticker, upstream.name(), ordered.values(), new EjectorCallbacks());
         this.initialActive = b.initialState;
-        this.pollInterval = b.pollInterval;
-        this.listeners.addAll(b.listeners);
+        this.applier = new HealthStateApplier(upstream, ticker, b.listeners);
         String threadName = "lbkit-health-" + upstream.name();
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, threadName);
@@ -104,8 +99,11 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.scheduler = ex;
         this.drainTask = context::drain;
+        this.waits = new HealthWaits(upstream, ticker, b.pollInterval, scheduler, context);
+        this.trackers = new EndpointTrackers(this, upstream, initialActive, odEnabled, applier, waits);
+        this.outliers = new OutlierEjector(od, ticker, upstream.name(), trackers.ordered(), new EjectorCallbacks());
         upstream.setPanicThresholdPercent(b.panicThresholdPercent);
-        context.executeAndWait(this::syncNow);
+        context.executeAndWait(trackers::sync);
         upstream.setOutcomeListener(this);
     }
 
@@ -159,25 +157,13 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         }
         scheduler.shutdownNow();
         upstream.setOutcomeListener(null);
-        context.executeAndWait(this::detachAll);
+        context.executeAndWait(trackers::detachAll);
         context.drain();
-    }
-
-    private void detachAll() {
-        for (EndpointTracker t : ordered.values()) {
-            if (upstream.attachment(t.id).orElse(null) == t) {
-                try {
-                    upstream.setAttachment(t.id, null);
-                } catch (IllegalArgumentException gone) {
-                    // removed meanwhile: its attachment went with it
-                }
-            }
-        }
     }
 
     /** Adds a listener of state transitions. */
     public void addListener(HealthEventListener listener) {
-        listeners.add(Objects.requireNonNull(listener, "listener"));
+        applier.addListener(Objects.requireNonNull(listener, "listener"));
     }
 
     // =====================================================================================
@@ -244,7 +230,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     private void applyResult(CheckResult r) {
-        EndpointTracker t = ordered.get(r.endpointId());
+        EndpointTracker t = trackers.inContext(r.endpointId());
         if (t == null) {
             return;
         }
@@ -259,17 +245,8 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         if (r.passed() && r.healthy() && outliers.unejectOnPassingCheck(t)) {
             reason = "active check passed: " + r.detail() + "; ejection ended";
         }
-        List<PassWaiter> ws = passWaiters.get(t.id);
-        if (ws != null) {
-            for (PassWaiter w : ws) {
-                w.passes = r.passed() ? w.passes + 1 : 0;
-                if (w.passes >= w.required) {
-                    w.future.complete(true);
-                }
-            }
-            ws.removeIf(w -> w.future.isDone());
-        }
-        apply(t, reason, false); // publishes only when the joined state changed
+        waits.checkResult(t.id, r.passed());
+        applier.apply(t, reason, false); // publishes only when the joined state changed
     }
 
     // =====================================================================================
@@ -305,10 +282,10 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     private void admin(String id, EndpointTracker.Admin admin, String reason) {
         requireKnown(id);
         context.executeAndWait(() -> {
-            EndpointTracker t = ordered.get(id);
+            EndpointTracker t = trackers.inContext(id);
             if (t != null && t.admin != admin) {
                 t.admin = admin;
-                apply(t, reason, false);
+                applier.apply(t, reason, false);
             }
         });
     }
@@ -319,32 +296,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
      * endpoint leaves the upstream. Polls every few milliseconds on the monitor's thread.
      */
     public CompletableFuture<Boolean> awaitIdle(String id, Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
-        long deadline = ticker.nanos() + timeout.toNanos();
-        Runnable[] poll = new Runnable[1];
-        poll[0] = () -> {
-            Optional<Upstream.EndpointStatus> s = upstream.status(id);
-            if (s.isEmpty()) {
-                f.complete(false);
-            } else if (s.get().inFlight() == 0) {
-                f.complete(true);
-            } else if (ticker.nanos() - deadline >= 0) {
-                f.complete(false);
-            } else {
-                schedule(poll[0], f);
-            }
-        };
-        poll[0].run();
-        return f;
-    }
-
-    private void schedule(Runnable r, CompletableFuture<?> f) {
-        try {
-            scheduler.schedule(r, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            f.completeExceptionally(new IllegalStateException("health monitor of '" + upstream.name() + "' is closed"));
-        }
+        return waits.awaitIdle(id, timeout);
     }
 
     /**
@@ -352,42 +304,17 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
      * endpoint after this call, {@code false} after {@code timeout} (the monitor's ticker).
      */
     CompletableFuture<Boolean> awaitPasses(String id, int required, Duration timeout) {
-        CompletableFuture<Boolean> f = new CompletableFuture<>();
-        PassWaiter w = new PassWaiter(required, f);
-        context.executeAndWait(() -> passWaiters.computeIfAbsent(id, k -> new ArrayList<>()).add(w));
-        long deadline = ticker.nanos() + timeout.toNanos();
-        Runnable[] poll = new Runnable[1];
-        poll[0] = () -> {
-            if (f.isDone()) {
-                return;
-            }
-            if (ticker.nanos() - deadline >= 0) {
-                f.complete(false);
-            } else {
-                schedule(poll[0], f);
-            }
-        };
-        schedule(poll[0], f);
-        f.whenComplete((v, e) -> context.execute(() -> {
-            List<PassWaiter> ws = passWaiters.get(id);
-            if (ws != null) {
-                ws.remove(w);
-                if (ws.isEmpty()) {
-                    passWaiters.remove(id);
-                }
-            }
-        }));
-        return f;
+        return waits.awaitPasses(id, required, timeout);
     }
 
     /** Puts the endpoint's active view back to CHECKING (a deployment replaced the process). */
     void resetToChecking(String id, String reason) {
         context.executeAndWait(() -> {
-            EndpointTracker t = ordered.get(id);
+            EndpointTracker t = trackers.inContext(id);
             if (t != null) {
                 t.active = EndpointHealthState.CHECKING;
                 outliers.reset(t);
-                apply(t, reason, false);
+                applier.apply(t, reason, false);
             }
         });
     }
@@ -395,11 +322,11 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     /** Readmits a checked endpoint: active view UP, enabled, slow start restarted. */
     void readmit(String id, String reason) {
         context.executeAndWait(() -> {
-            EndpointTracker t = ordered.get(id);
+            EndpointTracker t = trackers.inContext(id);
             if (t != null) {
                 t.active = EndpointHealthState.UP;
                 t.admin = EndpointTracker.Admin.ENABLED;
-                apply(t, reason, true);
+                applier.apply(t, reason, true);
             }
         });
     }
@@ -414,7 +341,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
      * Returns once done.
      */
     public void syncMembership() {
-        context.executeAndWait(this::syncNow);
+        context.executeAndWait(trackers::sync);
     }
 
     /**
@@ -436,61 +363,6 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
         boolean removed = upstream.remove(id);
         syncMembership();
         return removed;
-    }
-
-    private void syncNow() {
-        List<Endpoint> now = upstream.endpoints();
-        Set<String> ids = new HashSet<>();
-        boolean changed = false;
-        for (Endpoint e : now) {
-            ids.add(e.id());
-            EndpointTracker known = ordered.get(e.id());
-            if (known != null) {
-                attach(known); // removed and added again behind our back: a new lb-core member
-                continue;
-            }
-            EndpointTracker t = new EndpointTracker(this, e.id(), initialActive);
-            Upstream.EndpointStatus s = upstream.status(e.id()).orElse(null);
-            if (s != null) {
-                t.admin = s.state() == EndpointState.DOWN ? EndpointTracker.Admin.MAINTENANCE
-                        : s.state() == EndpointState.DRAINING ? EndpointTracker.Admin.DRAINING
-                        : EndpointTracker.Admin.ENABLED;
-                t.appliedCoreState = s.state();
-                t.appliedHealthy = s.healthy();
-            }
-            ordered.put(e.id(), t);
-            changed = true;
-            attach(t);
-            apply(t, "joined", false);
-        }
-        for (var it = ordered.values().iterator(); it.hasNext(); ) {
-            EndpointTracker t = it.next();
-            if (!ids.contains(t.id)) {
-                it.remove();
-                t.removed = true;
-                changed = true;
-                List<PassWaiter> ws = passWaiters.remove(t.id);
-                if (ws != null) {
-                    ws.forEach(w -> w.future.complete(false));
-                }
-                publish(t, t.state, null, "removed from upstream");
-            }
-        }
-        if (changed) {
-            trackers = Map.copyOf(ordered);
-        }
-    }
-
-    /** Hands the endpoint's counters to lb-core, which passes them back with every outcome. */
-    private void attach(EndpointTracker t) {
-        if (!odEnabled || upstream.attachment(t.id).orElse(null) == t) {
-            return;
-        }
-        try {
-            upstream.setAttachment(t.id, t);
-        } catch (IllegalArgumentException gone) {
-            // removed from the upstream meanwhile; the next syncMembership forgets it
-        }
     }
 
     // =====================================================================================
@@ -522,7 +394,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     private void requireKnown(String id) {
-        if (!trackers.containsKey(id)) {
+        if (trackers.get(id) == null) {
             throw new IllegalArgumentException("upstream '" + upstream.name() + "': no endpoint with id '" + id + "'");
         }
     }
@@ -555,60 +427,10 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
     }
 
     // =====================================================================================
-    // applying to lb-core and publishing (context only)
+    // the ejector's callbacks (context only)
     // =====================================================================================
 
-    private void apply(EndpointTracker t, String reason, boolean restartSlowStart) {
-        if (t.removed) {
-            return;
-        }
-        EndpointState core = t.coreState();
-        boolean healthy = t.coreHealthy();
-        try {
-            if (core != EndpointState.UP && core != t.appliedCoreState) {
-                upstream.setState(t.id, core); // restrictive first
-                t.appliedCoreState = core;
-            }
-            if (restartSlowStart && healthy && t.appliedHealthy) {
-                upstream.setHealthy(t.id, false); // still not UP in lb-core: nobody sees this
-                t.appliedHealthy = false;
-            }
-            if (healthy != t.appliedHealthy) {
-                upstream.setHealthy(t.id, healthy); // healthy again: lb-core restarts slow start
-                t.appliedHealthy = healthy;
-            }
-            if (core != t.appliedCoreState) {
-                upstream.setState(t.id, core);
-                t.appliedCoreState = core;
-            }
-        } catch (IllegalArgumentException gone) {
-            // removed from the upstream meanwhile; the next syncMembership forgets it
-            LOG.debug("upstream '{}' endpoint '{}' vanished while applying health", upstream.name(), t.id);
-        }
-        EndpointHealthState to = t.joined();
-        EndpointHealthState from = t.state;
-        t.state = to;
-        t.publishView();
-        if (from != to) {
-            publish(t, from, to, reason);
-        }
-    }
-
-    private void publish(EndpointTracker t, EndpointHealthState from, EndpointHealthState to, String reason) {
-        HealthEvent e = new HealthEvent(upstream.name(), t.id, from, to, reason, sequence.incrementAndGet(),
-                ticker.nanos());
-        LOG.info("upstream '{}' endpoint '{}': {} -> {} ({})", upstream.name(), t.id,
-                from == null ? "(new)" : from, to == null ? "(removed)" : to, reason);
-        for (HealthEventListener l : listeners) {
-            try {
-                l.onEvent(e);
-            } catch (RuntimeException ex) {
-                LOG.warn("health event listener failed on {}", e, ex);
-            }
-        }
-    }
-
-    /** The ejector's tasks run on the context; its ejections and unejections go through {@link #apply}. */
+    /** The ejector's tasks run on the context; its ejections and unejections go through the applier. */
     private final class EjectorCallbacks implements OutlierEjector.Monitor {
         @Override
         public void runInContext(Runnable task) {
@@ -617,19 +439,7 @@ public final class HealthMonitor implements CheckListener, OutcomeListener, Auto
 
         @Override
         public void ejectionChanged(EndpointTracker t, String reason) {
-            apply(t, reason, false);
-        }
-    }
-
-    /** Waits for passing checks. */
-    private static final class PassWaiter {
-        final int required;
-        final CompletableFuture<Boolean> future;
-        int passes;
-
-        PassWaiter(int required, CompletableFuture<Boolean> future) {
-            this.required = required;
-            this.future = future;
+            applier.apply(t, reason, false);
         }
     }
 

@@ -289,7 +289,7 @@ final class FanOutExchange {
         totalTimer = null;
         for (FanOutLeg l : legs) {
             if (l != null && !l.leg.done()) {
-                l.failed(Outcome.TIMEOUT, new Exchange.ReadTimeoutException("the fan-out's total timeout of "
+                l.failed(Outcome.TIMEOUT, new ReadTimeoutException("the fan-out's total timeout of "
                         + FanOutAggregator.totalTimeout(config, route.fanOut()).toMillis() + " ms passed"));
             }
         }

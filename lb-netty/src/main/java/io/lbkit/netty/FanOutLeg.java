@@ -77,7 +77,7 @@ final class FanOutLeg extends BackendOwner {
             return;
         }
         if (!f.isSuccess()) {
-            failed(Exchange.classify(f.cause()), f.cause());
+            failed(BackendFailure.classify(f.cause()), f.cause());
             return;
         }
         send(c);
@@ -197,7 +197,7 @@ final class FanOutLeg extends BackendOwner {
         if (c != backend || leg.done()) {
             return;
         }
-        Outcome o = Exchange.classify(cause);
+        Outcome o = BackendFailure.classify(cause);
         if (o == Outcome.RESET && reused && !headSeen && staleRetries < MAX_STALE_RETRIES && !x.engine.stopping) {
             // a kept-alive connection the endpoint had closed (its idle timeout racing this
             // reuse): one more connection that the endpoint does not pay for, as a single exchange
@@ -224,7 +224,7 @@ final class FanOutLeg extends BackendOwner {
             readTimer = x.loop.schedule(this::readCheck, limit - idle, TimeUnit.NANOSECONDS);
             return;
         }
-        failed(Outcome.TIMEOUT, new Exchange.ReadTimeoutException("no byte from the endpoint for "
+        failed(Outcome.TIMEOUT, new ReadTimeoutException("no byte from the endpoint for "
                 + x.config.readTimeout().toMillis() + " ms"));
     }
 

@@ -1,0 +1,211 @@
+package io.lbkit.netty;
+
+import io.lbkit.core.Outcome;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The backend response of one {@link Exchange} on its way to the client response: the head
+ * (informational heads skipped, the status through the exchange's retry decision, then the client's
+ * head from {@link ClientHead}, held as a {@link HeldHead} while the session store saves the
+ * backend's session patch), the body relayed with back-pressure (the endpoint is read only while
+ * the client's socket takes the writes; what came is flushed at the end of each read), trailers
+ * filtered, and the end. Runs on the exchange's loop. It is also the listener of the response's
+ * last write, so it costs the exchange no object beyond itself.
+ */
+final class ResponseRelay implements ChannelFutureListener {
+
+    private final Exchange x;
+    boolean skipInformationalEnd;
+    boolean forwarding;               // the response's head went to the client
+    boolean responseEnded;            // the backend's last content was read
+    private int status;
+    private boolean backendKeepAlive;
+    private boolean allowTrailers;
+    boolean waitClientWritable;
+    HeldHead held;                    // a response head waiting for the session store, or null
+
+    ResponseRelay(Exchange x) {
+        this.x = x;
+    }
+
+    /** Backend response: a decoded message from the current attempt's connection {@code c}. */
+    void backendRead(BackendConnection c, Object msg) {
+        if (c != x.backend || x.finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        x.timers.backendActive();
+        if (msg instanceof HttpResponse r) {
+            if (!backendResponseHead(r)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            if (held != null) {
+                held.add(content); // the head waits for the session store: what came with it waits too
+            } else {
+                clientResponseContent(content);
+            }
+        } else if (!(msg instanceof HttpResponse)) {
+            // raw bytes after a protocol switch the request never asked for (Upgrade is not forwarded)
+            ReferenceCountUtil.release(msg);
+            if (forwarding) {
+                x.responseFailed(Outcome.INVALID_RESPONSE, null);
+            } else {
+                x.attemptFailed(Outcome.INVALID_RESPONSE, null, false);
+            }
+        }
+    }
+
+    /** Backend response: the head; false when it is not forwarded (informational, broken, or retried). */
+    private boolean backendResponseHead(HttpResponse r) {
+        if (r.decoderResult().isFailure()) {
+            x.attemptFailed(Outcome.INVALID_RESPONSE, r.decoderResult().cause(), false);
+            return false;
+        }
+        int st = r.status().code();
+        if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            skipInformationalEnd = true; // 100 Continue, 103: the final answer follows
+            return false;
+        }
+        if (AttemptOutcomes.retriedOnStatus(x, st)) {
+            return false;
+        }
+        clientResponseHead(r, st);
+        return true;
+    }
+
+    /** Client response: the head, written now or held until the session store saved the backend's patch. */
+    private void clientResponseHead(HttpResponse r, int st) {
+        status = st;
+        forwarding = true;
+        backendKeepAlive = HttpUtil.isKeepAlive(r);
+        ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
+                x.origin.secure());
+        allowTrailers = head.trailers;
+        if (head.closes) {
+            x.conn.closeAfterExchange();
+        }
+        CompletionStage<Void> saving = x.session == null ? null : x.session.save(Fields.of(r.headers()));
+        if (saving != null) {
+            held = new HeldHead(head.response); // and the backend is not read until the store is done
+            saving.whenComplete((v, t) -> x.onLoop(this::sessionSaved));
+            return;
+        }
+        x.client.write(head.response, x.client.voidPromise());
+    }
+
+    /** The backend's session patch is stored: the held head goes out with the new session's cookie. */
+    private void sessionSaved() {
+        if (x.finished) {
+            return; // the client went away meanwhile (or the backend failed): finish released what was held
+        }
+        HeldHead h = held;
+        held = null;
+        x.session.addResponseFields(Fields.responseSink(h.response.headers()));
+        x.client.write(h.response, x.client.voidPromise());
+        HttpContent c;
+        while ((c = h.poll()) != null) {
+            if (x.finished) {
+                c.release();
+            } else {
+                clientResponseContent(c);
+            }
+        }
+        if (!x.finished && !responseEnded) {
+            backendReadComplete(x.backend); // flush, and read on as the client takes the bytes
+        }
+    }
+
+    /** Client response: a piece of the backend's body (the last one with its filtered trailers). */
+    private void clientResponseContent(HttpContent c) {
+        if (skipInformationalEnd && !forwarding) {
+            skipInformationalEnd = false;
+            c.release();
+            return;
+        }
+        if (!forwarding) {
+            c.release();
+            return;
+        }
+        if (c.decoderResult().isFailure()) {
+            Throwable cause = c.decoderResult().cause();
+            c.release();
+            x.responseFailed(Outcome.RESET, cause);
+            return;
+        }
+        if (c instanceof LastHttpContent last) {
+            responseEnded = true;
+            x.backend.responses++;
+            Fields.filterTrailers(last.trailingHeaders(), allowTrailers);
+            x.client.writeAndFlush(c).addListener(this);
+        } else {
+            x.client.write(c, x.client.voidPromise());
+        }
+    }
+
+    /** The end of a backend read: what came is flushed to the client; the backend is read on if the client keeps up. */
+    void backendReadComplete(BackendConnection c) {
+        if (c != x.backend || x.finished || responseEnded || held != null) {
+            return; // a held head: nothing goes to the client and the backend is not read
+        }
+        if (forwarding) {
+            x.client.flush(); // what came is passed on now: each SSE event as it arrives
+        }
+        if (x.client.isWritable()) {
+            c.channel.read();
+        } else {
+            waitClientWritable = true; // the client reads slowly: the endpoint waits
+        }
+    }
+
+    /** The client's socket takes writes again: the waiting backend is read on. */
+    void clientWritable() {
+        if (waitClientWritable && x.client.isWritable() && x.backend != null && !x.finished) {
+            waitClientWritable = false;
+            x.backend.channel.read();
+        }
+    }
+
+    /**
+     * Client response: its last write completed; the attempt and the exchange end, the backend
+     * connection goes back to the pool (or is closed).
+     */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (x.finished) {
+            return;
+        }
+        if (!f.isSuccess()) {
+            x.clientGone();
+            return;
+        }
+        x.completeSelection(Outcome.RESPONSE, status);
+        x.attempts.finish();
+        BackendConnection c = x.backend;
+        x.backend = null;
+        if (backendKeepAlive && x.body.requestComplete && !x.engine.stopping) {
+            x.engine.pool(x.loop).release(c);
+        } else {
+            c.discard();
+        }
+        x.finish(x.body.clientBodyDone || !x.hasBody ? Exchange.Next.KEEP_ALIVE : Exchange.Next.DRAIN);
+    }
+
+    /** The exchange is over: a held head's body pieces are released. */
+    void release() {
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+    }
+}

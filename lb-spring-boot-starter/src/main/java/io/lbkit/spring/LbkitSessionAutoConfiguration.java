@@ -66,7 +66,8 @@ public class LbkitSessionAutoConfiguration implements BeanClassLoaderAware {
         }
         try {
             return RedisStores.create(p);
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) {
+            // a bad setting (IllegalArgumentException) or Redis unreachable (SessionStoreException)
             throw new IllegalStateException("lbkit.session.store (" + masked(p.getStore()) + "): "
                     + e.getMessage(), e);
         }

@@ -69,6 +69,15 @@ class LbkitPropertiesTest {
     }
 
     @Test
+    void anApiOpenToEveryAddressIsAllowedWhenSaidSo() {
+        LbkitProperties p = new LbkitProperties();
+        p.getSession().getApi().setEnabled(true);
+        assertEquals(1, validate(p).getErrorCount());
+        p.getSession().getApi().setAllow(List.of("0.0.0.0/0", "::/0"));
+        assertFalse(validate(p).hasErrors(), validate(p).toString());
+    }
+
+    @Test
     void maskedHidesTheUserInformationOfAUri() {
         assertEquals("redis://****@host:6379/0", LbkitSessionAutoConfiguration.masked("redis://u:secret@host:6379/0"));
         assertEquals("redis://host:6379", LbkitSessionAutoConfiguration.masked(" redis://host:6379 "));

@@ -23,6 +23,16 @@ import org.springframework.context.ConfigurableApplicationContext;
 class RedisSessionsIT {
 
     @Test
+    void anUnreachableRedisFailsStartUpNamingTheProperty() {
+        int port = RedisServers.freePort();   // nothing listens there
+        String m = SessionAutoConfigurationIT.assertStartFails("lbkit.session.store",
+                "lbkit.session.store=redis://:not-this-one@127.0.0.1:" + port,
+                "lbkit.session.redis.connect-timeout=500ms");
+        assertTrue(m.contains("redis://****@127.0.0.1:" + port), m);
+        assertTrue(!m.contains("not-this-one"), m);
+    }
+
+    @Test
     void twoAppInstancesShareSessionsThroughRedis() throws Exception {
         try (RedisServers.Server redis = RedisServers.standalone()) {
             String[] props = {"lbkit.session.store=" + redis.url(), "lbkit.session.redis.key-prefix=boot:session:",

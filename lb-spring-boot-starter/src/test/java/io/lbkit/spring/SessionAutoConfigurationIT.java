@@ -158,6 +158,31 @@ class SessionAutoConfigurationIT {
     }
 
     @Test
+    void aRegistrationOfTheAppsOwnSessionFilterReplacesFilterAndRegistration() throws Exception {
+        try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class, OwnRegistration.class))) {
+            assertTrue(app.getBeansOfType(SessionFilter.class).isEmpty());
+            assertFalse(app.containsBean("lbkitSessionFilterRegistration"));
+            HttpResponse<String> first = get(app, "/count", Map.of());
+            String id = cookie(first, "OWNREG");
+            assertNotNull(id, "Set-Cookie: " + first.headers().allValues("Set-Cookie"));
+            assertNull(cookie(first, "LBSESSION"));
+            assertEquals("count=2 id=" + id + " timeout=86400",
+                    get(app, "/count", Map.of("Cookie", "OWNREG=" + id)).body());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnRegistration {
+        @Bean
+        FilterRegistrationBean<SessionFilter> ownRegistration(SessionStore store) {
+            FilterRegistrationBean<SessionFilter> r =
+                    new FilterRegistrationBean<>(SessionFilter.builder(store).cookieName("OWNREG").build());
+            r.setOrder(-200);
+            return r;
+        }
+    }
+
+    @Test
     void offByPropertyTheContainerKeepsItsOwnSessions() throws Exception {
         try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class),
                 "lbkit.session.enabled=false")) {

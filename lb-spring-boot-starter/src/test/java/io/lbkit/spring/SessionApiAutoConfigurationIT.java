@@ -4,8 +4,10 @@ import static io.lbkit.spring.BootApps.get;
 import static io.lbkit.spring.BootApps.send;
 import static io.lbkit.spring.SessionAutoConfigurationIT.assertStartFails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.servlet.backend.SessionApiServlet;
 import io.lbkit.session.SessionStore;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -13,7 +15,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /** The session API of the starter, served by a real Spring Boot app on an embedded Tomcat. */
 class SessionApiAutoConfigurationIT {
@@ -70,6 +75,30 @@ class SessionApiAutoConfigurationIT {
             HttpResponse<String> r = send(app, "POST", "/session",
                     Map.of("Authorization", "Bearer " + TOKEN, "Content-Type", "application/json"), "{\"a\":1}");
             assertEquals(404, r.statusCode(), r.body());
+        }
+    }
+
+    @Test
+    void aRegistrationOfTheAppsOwnApiServletReplacesTheStartersApi() throws Exception {
+        try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class, OwnApi.class),
+                "lbkit.session.api.enabled=true", "lbkit.session.api.token=" + TOKEN)) {
+            assertFalse(app.containsBean("lbkitSessionApi"));
+            // the app's API answers at its own path, loopback only and with no token ...
+            HttpResponse<String> own = send(app, "POST", "/own-api", Map.of("Content-Type", "application/json"),
+                    "{\"a\":1}");
+            assertEquals(201, own.statusCode(), own.body());
+            // ... and the starter's is not there
+            HttpResponse<String> starters = send(app, "POST", "/session",
+                    Map.of("Authorization", "Bearer " + TOKEN, "Content-Type", "application/json"), "{\"a\":1}");
+            assertEquals(404, starters.statusCode(), starters.body());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnApi {
+        @Bean
+        ServletRegistrationBean<SessionApiServlet> ownApi(SessionStore store) {
+            return new ServletRegistrationBean<>(SessionApiServlet.builder(store).loopbackOnly().build(), "/own-api");
         }
     }
 

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.servlet.backend.InstanceIdFilter;
 import io.lbkit.servlet.backend.SessionFilter;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.Session;
@@ -217,7 +218,8 @@ class SessionAutoConfigurationIT {
             }
         };
         RuntimeException e = assertThrows(RuntimeException.class, () -> BootApps.start(withoutRedisModule,
-                List.of(TestApp.class), "lbkit.session.store=redis://user:secret-pw@127.0.0.1:1/0").close());
+                List.of(TestApp.class), "lbkit.session.store=redis://user:secret-pw@127.0.0.1:1/0",
+                "logging.level.root=OFF").close());
         String m = messages(e);
         assertTrue(m.contains("lbkit.session.store") && m.contains("io.lbkit:lb-session-redis"), m);
         assertFalse(m.contains("secret-pw"), m);
@@ -240,10 +242,31 @@ class SessionAutoConfigurationIT {
                 "lbkit.instance-id.header=X Bad");
     }
 
+    @Test
+    void anInstanceIdFilterOfTheAppReplacesTheStartersFilter() throws Exception {
+        try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class, OwnInstanceId.class),
+                "lbkit.instance-id.enabled=true", "lbkit.instance-id.value=from-properties")) {
+            assertFalse(app.containsBean("lbkitInstanceIdFilterRegistration"));
+            HttpResponse<String> r = get(app, "/count", Map.of());
+            assertEquals(List.of("from-bean"), r.headers().allValues("X-Instance-ID"));
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnInstanceId {
+        @Bean
+        InstanceIdFilter ownInstanceId() {
+            return new InstanceIdFilter("from-bean", null);
+        }
+    }
+
     /** Starting with {@code properties} fails, and the failure names {@code property}; returns the messages. */
     static String assertStartFails(String property, String... properties) {
+        // the expected failure is asserted here: keep its report and stack traces out of the build log
+        String[] quiet = java.util.stream.Stream.concat(java.util.Arrays.stream(properties),
+                java.util.stream.Stream.of("logging.level.root=OFF")).toArray(String[]::new);
         RuntimeException e = assertThrows(RuntimeException.class,
-                () -> BootApps.start(List.of(TestApp.class), properties).close(), String.join(", ", properties));
+                () -> BootApps.start(List.of(TestApp.class), quiet).close(), String.join(", ", properties));
         String m = messages(e);
         assertTrue(m.contains(property), "expected the failure to name " + property + ":\n" + m);
         return m;

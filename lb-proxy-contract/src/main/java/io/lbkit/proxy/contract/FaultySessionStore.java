@@ -9,27 +9,43 @@ import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A real store (in memory) with switches that make calls fail as if its server were down. */
+/**
+ * A real store with switches that make calls fail as if its server were down, and counters of the
+ * calls that reached it. The asynchronous calls go to the real store's asynchronous methods, so a
+ * Redis store completes them on its own I/O threads, as in production.
+ */
 public final class FaultySessionStore implements SessionStore {
     private final SessionStore delegate;
     /** Every call fails. */
     public final AtomicBoolean down = new AtomicBoolean();
-    /** Only create and save fail. */
+    /** Only the writes (create, save, delete, changeId) fail. */
     public final AtomicBoolean writesDown = new AtomicBoolean();
-    /** Sessions created. */
+    /** Sessions created (calls that did not fail here). */
     public final AtomicInteger creates = new AtomicInteger();
+    /** Loads that reached the real store. */
+    public final AtomicInteger loads = new AtomicInteger();
 
     public FaultySessionStore(SessionStore delegate) {
         this.delegate = delegate;
     }
 
+    private boolean failing(boolean write) {
+        return down.get() || (write && writesDown.get());
+    }
+
     private void check(boolean write) {
-        if (down.get() || (write && writesDown.get())) {
+        if (failing(write)) {
             throw new SessionStoreException("store is down (test fault)");
         }
+    }
+
+    private <T> CompletionStage<T> checkAsync(boolean write) {
+        return failing(write) ? CompletableFuture.failedFuture(new SessionStoreException("store is down (test fault)")) : null;
     }
 
     @Override
@@ -40,9 +56,30 @@ public final class FaultySessionStore implements SessionStore {
     }
 
     @Override
+    public CompletionStage<Session> createAsync(Map<String, JsonNode> attributes) {
+        CompletionStage<Session> down = checkAsync(true);
+        if (down != null) {
+            return down;
+        }
+        creates.incrementAndGet();
+        return delegate.createAsync(attributes);
+    }
+
+    @Override
     public Optional<Session> load(String id) {
         check(false);
+        loads.incrementAndGet();
         return delegate.load(id);
+    }
+
+    @Override
+    public CompletionStage<Optional<Session>> loadAsync(String id) {
+        CompletionStage<Optional<Session>> down = checkAsync(false);
+        if (down != null) {
+            return down;
+        }
+        loads.incrementAndGet();
+        return delegate.loadAsync(id);
     }
 
     @Override
@@ -52,9 +89,21 @@ public final class FaultySessionStore implements SessionStore {
     }
 
     @Override
+    public CompletionStage<Optional<Session>> saveAsync(String id, SessionChanges changes) {
+        CompletionStage<Optional<Session>> down = checkAsync(true);
+        return down != null ? down : delegate.saveAsync(id, changes);
+    }
+
+    @Override
     public boolean delete(String id) {
         check(true);
         return delegate.delete(id);
+    }
+
+    @Override
+    public CompletionStage<Boolean> deleteAsync(String id) {
+        CompletionStage<Boolean> down = checkAsync(true);
+        return down != null ? down : delegate.deleteAsync(id);
     }
 
     @Override

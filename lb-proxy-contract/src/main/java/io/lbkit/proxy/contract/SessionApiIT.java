@@ -15,12 +15,10 @@ import io.lbkit.session.SessionSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -50,7 +48,7 @@ class SessionApiIT {
     private static final SessionStores STORES = new SessionStores();
     private static TestBackend backend;
     private final SessionStores.ManualTicker ticker = new SessionStores.ManualTicker();
-    private FaultyStore store;
+    private FaultySessionStore store;
     private ProxyFixture proxy;
 
     @BeforeAll
@@ -68,7 +66,7 @@ class SessionApiIT {
     }
 
     private void start(ProxyEngine engine, SessionStores.Backing backing) {
-        store = new FaultyStore(STORES.create(backing,
+        store = new FaultySessionStore(STORES.create(backing,
                 SessionSettings.builder().idleTimeout(Duration.ofMinutes(30)).maxSessionBytes(1024).build(),
                 ticker, ORIGIN));
         Upstream app = Upstream.builder("app").endpoint(ProxyFixture.endpoint(backend)).build();
@@ -493,30 +491,6 @@ class SessionApiIT {
             HttpResponse<String> r = Http.get(proxy.uri(path));
             assertEquals("app", r.headers().firstValue("X-Instance-ID").orElse(null), path);
             assertEquals(before + 1, backend.hits(path), path);
-        }
-    }
-
-    /** A real HTTP client with manual Cookie headers, so tests see exactly what the server sent. */
-    private static final class Http {
-        static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-
-        static HttpResponse<String> send(HttpRequest.Builder b) {
-            try {
-                return CLIENT.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        static HttpResponse<String> get(URI uri, String... headers) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET();
-            if (headers.length > 0) {
-                b.headers(headers);
-            }
-            return send(b);
         }
     }
 }

@@ -16,17 +16,21 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 
 /**
- * The real session stores the session API's contract runs against: the in-memory store (driven by
- * a {@link ManualTicker}) and {@link RedisSessionStore} on one real redis-server per test class
- * (started on first use through {@link RedisServers}: skipped with an install hint outside CI,
- * failing under {@code CI=true}), with and without its near cache. Every Redis store gets its own
- * key prefix. A test class keeps one instance in a static field, calls {@link #closeStores()}
- * after each test and {@link #close()} after all.
+ * The real session stores the session API's contract and the servlet backend tests run against:
+ * the in-memory store (driven by a {@link ManualTicker}) and {@link RedisSessionStore} on one real
+ * redis-server per test class (started on first use through {@link RedisServers}: skipped with an
+ * install hint outside CI, failing under {@code CI=true}), with and without its near cache. Every
+ * Redis store gets its own key prefix, so tests of one class never see each other's sessions. A
+ * test class keeps one instance in a static field, calls {@link #closeStores()} after each test
+ * and {@link #close()} after all.
  */
-final class SessionStores implements AutoCloseable {
+public final class SessionStores implements AutoCloseable {
 
-    /** Which store backs the API. */
-    enum Backing { MEMORY, REDIS, REDIS_NEAR_CACHE }
+    /**
+     * Which store backs the filter or the API: in-memory, Redis, or Redis with its near cache
+     * (whose entries age by the test's {@link ManualTicker}).
+     */
+    public enum Backing { MEMORY, REDIS, REDIS_NEAR_CACHE }
 
     private static final AtomicInteger PREFIXES = new AtomicInteger();
 
@@ -44,7 +48,8 @@ final class SessionStores implements AutoCloseable {
         return all.stream();
     }
 
-    private synchronized RedisServers.Server redis() {
+    /** The class's redis-server, started on first use. */
+    public synchronized RedisServers.Server redis() {
         if (redis == null) {
             redis = RedisServers.standalone();
         }
@@ -53,13 +58,17 @@ final class SessionStores implements AutoCloseable {
 
     /**
      * A new store; the in-memory one reads time from {@code ticker} and reports wall-clock times
-     * from {@code wallClockOrigin}. The Redis one uses the Redis server's clock (and the ticker
-     * for its near cache).
+     * from {@code wallClockOrigin} (when not null). The Redis one uses the Redis server's clock
+     * (and the ticker for its near cache).
      */
-    SessionStore create(Backing backing, SessionSettings settings, ManualTicker ticker, Instant wallClockOrigin) {
+    public SessionStore create(Backing backing, SessionSettings settings, ManualTicker ticker, Instant wallClockOrigin) {
         SessionStore s;
         if (backing == Backing.MEMORY) {
-            s = InMemorySessionStore.builder().ticker(ticker).settings(settings).wallClockOrigin(wallClockOrigin).build();
+            InMemorySessionStore.Builder b = InMemorySessionStore.builder().ticker(ticker).settings(settings);
+            if (wallClockOrigin != null) {
+                b.wallClockOrigin(wallClockOrigin);
+            }
+            s = b.build();
         } else {
             s = RedisSessionStore.builder().uri(redis().url()).settings(settings)
                     .keyPrefix("lbkit-api-it" + PREFIXES.incrementAndGet() + ":")
@@ -71,8 +80,27 @@ final class SessionStores implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Makes the session expire in the store as its idle timeout would: the in-memory store's
+     * ticker moves past {@code idleTimeout}; in Redis the key gets a 1 ms TTL and this waits
+     * (up to 10 s) until Redis reports it gone, and the ticker (the near cache's clock) moves past
+     * {@code idleTimeout} too, as it would have in the idle time before Redis expired the key.
+     */
+    public void expire(SessionStore store, ManualTicker ticker, Duration idleTimeout, String id) {
+        if (store instanceof RedisSessionStore r) {
+            String key = r.keyOf(id);
+            if (!"1".equals(redis().cli("PEXPIRE", key, "1"))) {
+                throw new AssertionError("no Redis key for the session");
+            }
+            if (!RedisServers.await(10_000, () -> "0".equals(redis().cli("EXISTS", key)))) {
+                throw new AssertionError("Redis did not expire the session key within 10 s");
+            }
+        }
+        ticker.advance(idleTimeout.plusSeconds(1));
+    }
+
     /** Closes the stores created since the last call (after each test). */
-    synchronized void closeStores() {
+    public synchronized void closeStores() {
         for (SessionStore s : open) {
             s.close();
         }
@@ -89,7 +117,7 @@ final class SessionStores implements AutoCloseable {
     }
 
     /** A ticker that moves only when told to. */
-    static final class ManualTicker implements Ticker {
+    public static final class ManualTicker implements Ticker {
         private final AtomicLong now = new AtomicLong(7_000_000_000L);
 
         @Override
@@ -97,7 +125,7 @@ final class SessionStores implements AutoCloseable {
             return now.get();
         }
 
-        void advance(Duration d) {
+        public void advance(Duration d) {
             now.addAndGet(d.toNanos());
         }
     }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lbkit.health.app.ApplicationHealth;
 import io.lbkit.health.app.Health;
 import io.lbkit.health.app.NamedCheck;
+import io.lbkit.proxy.contract.Http;
 import io.lbkit.servlet.testing.TestContainer;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.proxy.contract.FaultySessionStore;
+import io.lbkit.proxy.contract.Http;
+import io.lbkit.proxy.contract.SessionStores;
 import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.SessionIds;
 import io.lbkit.session.SessionSettings;
@@ -24,9 +27,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -38,14 +43,25 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SessionFilterIT {
 
-    private static final String CASES = "io.lbkit.servlet.backend.TestStores#cases";
+    private static final String CASES = "io.lbkit.servlet.backend.SessionFilterIT#cases";
     private static final Duration IDLE = Duration.ofMinutes(30);
-    private static final TestStores STORES = new TestStores();
+    private static final SessionStores STORES = new SessionStores();
 
-    private final ManualTicker ticker = new ManualTicker();
+    private final SessionStores.ManualTicker ticker = new SessionStores.ManualTicker();
     private SessionStore real;
-    private FaultyStore store;
+    private FaultySessionStore store;
     private TestContainer container;
+
+    /** Every container × every store: the arguments of the parameterized tests. */
+    static Stream<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        for (TestContainer.Kind kind : TestContainer.Kind.values()) {
+            for (SessionStores.Backing backing : SessionStores.Backing.values()) {
+                all.add(Arguments.of(kind, backing));
+            }
+        }
+        return all.stream();
+    }
 
     @AfterAll
     static void stopRedis() {
@@ -56,13 +72,13 @@ class SessionFilterIT {
         return SessionSettings.builder().idleTimeout(IDLE).maxSessionBytes(4096).build();
     }
 
-    private TestContainer start(TestContainer.Kind kind, TestStores.Backing backing) {
+    private TestContainer start(TestContainer.Kind kind, SessionStores.Backing backing) {
         return start(kind, STORES.create(backing, settings(), ticker, null));
     }
 
     private TestContainer start(TestContainer.Kind kind, SessionStore backing) {
         real = backing;
-        store = new FaultyStore(real);
+        store = new FaultySessionStore(real);
         container = TestContainer.start(kind, ctx -> {
             var u = ctx.addFilter("untrusted", SessionFilter.builder(store).build());
             u.setAsyncSupported(true);
@@ -108,7 +124,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void newSessionGetsAServerIdAndAStrictCookie(TestContainer.Kind kind, TestStores.Backing backing) {
+    void newSessionGetsAServerIdAndAStrictCookie(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         HttpResponse<String> r = Http.get(u("op=set&k=a&v=1"));
         assertEquals(200, r.statusCode());
@@ -123,7 +139,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void secureOnlyWhenHttpsIsForwardedByATrustedProxy(TestContainer.Kind kind, TestStores.Backing backing) {
+    void secureOnlyWhenHttpsIsForwardedByATrustedProxy(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         HttpResponse<String> untrusted = Http.get(u("op=set&k=a&v=1"), "X-Forwarded-Proto", "https");
         assertEquals(List.of("LBSESSION=" + idOf(untrusted) + "; Path=/; HttpOnly; SameSite=Lax"),
@@ -137,7 +153,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void attributesPersistAcrossRequests(TestContainer.Kind kind, TestStores.Backing backing) {
+    void attributesPersistAcrossRequests(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> second = Http.get(u("op=set&k=b&v=2"), "Cookie", cookie(id));
@@ -150,7 +166,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void invalidateDeletesTheSessionAndTheCookie(TestContainer.Kind kind, TestStores.Backing backing) {
+    void invalidateDeletesTheSessionAndTheCookie(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> inv = Http.get(u("op=invalidate"), "Cookie", cookie(id));
@@ -162,7 +178,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void changeSessionIdRotatesAndTheOldIdStopsWorking(TestContainer.Kind kind, TestStores.Backing backing) {
+    void changeSessionIdRotatesAndTheOldIdStopsWorking(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> rot = Http.get(u("op=rotate&k=login"), "Cookie", cookie(id));
@@ -177,7 +193,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void forgedUnknownMalformedOrOversizedIdsNeverBecomeTheSessionId(TestContainer.Kind kind, TestStores.Backing backing) {
+    void forgedUnknownMalformedOrOversizedIdsNeverBecomeTheSessionId(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String unknown = SessionIds.generate();
         List<String> forged = List.of(unknown, "attacker-chosen", "x".repeat(4000), "../../etc/passwd",
@@ -197,7 +213,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void sessionIdHeaderOnlyFromATrustedPeer(TestContainer.Kind kind, TestStores.Backing backing) {
+    void sessionIdHeaderOnlyFromATrustedPeer(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         assertEquals("id=none", Http.get(u("op=get"), "X-Session-ID", id).body(), "untrusted peer: header ignored");
@@ -209,7 +225,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void concurrentRequestsSettingDifferentAttributesAllPersist(TestContainer.Kind kind, TestStores.Backing backing) throws Exception {
+    void concurrentRequestsSettingDifferentAttributesAllPersist(TestContainer.Kind kind, SessionStores.Backing backing) throws Exception {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=start&v=0")));
         int threads = 4;
@@ -248,7 +264,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void asyncRequestChangesAreSavedWhenTheAsyncContextCompletes(TestContainer.Kind kind, TestStores.Backing backing) {
+    void asyncRequestChangesAreSavedWhenTheAsyncContextCompletes(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         HttpResponse<String> r = Http.get(u("op=async&k=b&v=2"), "Cookie", cookie(id));
@@ -264,7 +280,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void changesAreSavedBeforeAStreamedResponseCommits(TestContainer.Kind kind, TestStores.Backing backing) {
+    void changesAreSavedBeforeAStreamedResponseCommits(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         HttpResponse<String> r = Http.get(u("op=big&k=a&v=1"));
         assertEquals(200, r.statusCode());
@@ -281,7 +297,7 @@ class SessionFilterIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void zeroIntervalMeansTheDefaultAlsoAfterAnEarlySave(TestContainer.Kind kind, TestStores.Backing backing) {
+    void zeroIntervalMeansTheDefaultAlsoAfterAnEarlySave(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         HttpResponse<String> r = Http.get(u("op=interval0&k=a&v=1"));
         String id = Http.cookieValue(r, "LBSESSION");
@@ -292,10 +308,10 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind, TestStores.Backing backing) {
+    void expiredSessionMidFlowStartsANewOne(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
-        if (backing == TestStores.Backing.MEMORY) {
+        if (backing == SessionStores.Backing.MEMORY) {
             ticker.advance(Duration.ofMinutes(29));
         }
         assertEquals("id=" + id + " new=false attrs={a=1}", Http.get(u("op=get"), "Cookie", cookie(id)).body());
@@ -310,7 +326,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void storeDownAnswers503AndOversizedSession413(TestContainer.Kind kind, TestStores.Backing backing) {
+    void storeDownAnswers503AndOversizedSession413(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=set&k=a&v=1")));
         store.down.set(true);
@@ -329,7 +345,7 @@ class SessionFilterIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind, TestStores.Backing backing) {
+    void inPlaceMutationIsSavedOnlyInOnGetAttributeMode(TestContainer.Kind kind, SessionStores.Backing backing) {
         start(kind, backing);
         String id = idOf(Http.get(u("op=append&k=list&v=a")));
         Http.get(u("op=append&k=list&v=b"), "Cookie", cookie(id));
@@ -351,7 +367,7 @@ class SessionFilterIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource(CASES)
-    void aStoredValueTheCodecNowRefusesIsLeftAsStored(TestContainer.Kind kind, TestStores.Backing backing)
+    void aStoredValueTheCodecNowRefusesIsLeftAsStored(TestContainer.Kind kind, SessionStores.Backing backing)
             throws Exception {
         start(kind, backing);
         String id = real.create(Map.of("list", new com.fasterxml.jackson.databind.ObjectMapper()

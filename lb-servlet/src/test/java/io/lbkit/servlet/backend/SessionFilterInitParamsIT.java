@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lbkit.proxy.contract.Http;
 import io.lbkit.servlet.testing.TestContainer;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionCookies;

@@ -1,4 +1,4 @@
-package io.lbkit.servlet.backend;
+package io.lbkit.proxy.contract;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,13 +12,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A real HTTP client with manual Cookie headers, so tests see exactly what the server sent. */
-final class Http {
-    static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+public final class Http {
+    public static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private Http() {
     }
 
-    static HttpResponse<String> send(HttpRequest.Builder b) {
+    public static HttpResponse<String> send(HttpRequest.Builder b) {
         try {
             return CLIENT.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -29,7 +29,7 @@ final class Http {
         }
     }
 
-    static HttpResponse<String> get(URI uri, String... headers) {
+    public static HttpResponse<String> get(URI uri, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).GET();
         if (headers.length > 0) {
             b.headers(headers);
@@ -37,12 +37,12 @@ final class Http {
         return send(b);
     }
 
-    static List<String> setCookies(HttpResponse<?> r) {
+    public static List<String> setCookies(HttpResponse<?> r) {
         return r.headers().allValues("Set-Cookie");
     }
 
     /** The value of the named cookie in the response's Set-Cookie headers, or null. */
-    static String cookieValue(HttpResponse<?> r, String name) {
+    public static String cookieValue(HttpResponse<?> r, String name) {
         Pattern p = Pattern.compile("^" + Pattern.quote(name) + "=([^;]*)");
         String found = null;
         for (String h : setCookies(r)) {

@@ -6,6 +6,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Locale;
@@ -46,6 +48,9 @@ public final class TestBackend implements AutoCloseable {
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> completed = new ConcurrentHashMap<>();
     private volatile boolean stopping;
+    /** Every accepted connection still open, so that {@link #kill} closes those Jetty has not made endpoints of yet. */
+    private final java.util.Set<SocketChannel> accepted = ConcurrentHashMap.newKeySet();
+    private volatile boolean killed;
 
     public TestBackend(String id) throws Exception {
         this(id, 0);
@@ -54,7 +59,20 @@ public final class TestBackend implements AutoCloseable {
     public TestBackend(String id, int port) throws Exception {
         this.id = id;
         server = new Server();
-        connector = new ServerConnector(server);
+        connector = new ServerConnector(server) {
+            @Override
+            protected void configure(Socket socket) {
+                super.configure(socket);
+                SocketChannel ch = socket.getChannel();
+                if (accepted.size() > 64) {
+                    accepted.removeIf(c -> !c.isOpen());
+                }
+                accepted.add(ch);
+                if (killed) {
+                    closeQuietly(ch); // accepted while kill() ran: dead like the rest
+                }
+            }
+        };
         connector.setHost("127.0.0.1");
         connector.setPort(port);
         server.addConnector(connector);
@@ -118,14 +136,28 @@ public final class TestBackend implements AutoCloseable {
      */
     public void kill() {
         stopping = true;
+        killed = true;
         try {
             connector.close();
             for (org.eclipse.jetty.io.EndPoint ep : connector.getConnectedEndPoints()) {
                 ep.close();
             }
+            // a connection the acceptor took just before the close may not be an endpoint yet, and
+            // the stopping selector may never make it one: it would stay open, read by nobody
+            for (SocketChannel ch : accepted) {
+                closeQuietly(ch);
+            }
             server.stop();
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // closed anyway
         }
     }
 

@@ -142,12 +142,12 @@ public final class E2eHarness {
             wrk(2, 64, 5, "http://127.0.0.1:" + port + "/");
             Thread.sleep(2000);
             long heap0 = probe(p, "heap");
-            long rss0 = rssKb(p.toHandle());
+            long rss0 = ProcStats.rssKb(p.toHandle());
             IdleConnections held = IdleConnections.open(port, n);
             try {
                 Thread.sleep(2000);
                 long heap1 = probe(p, "heap");
-                long rss1 = rssKb(p.toHandle());
+                long rss1 = ProcStats.rssKb(p.toHandle());
                 int answered = held.askAgain();
                 double rssMiB = (rss1 - rss0) / 1024.0;
                 System.out.printf(Locale.ROOT, "| %s | %d / %d (%d) | %.1f MiB | %.1f KiB | %s | %s |%n", target, held.opened(), n,
@@ -161,27 +161,6 @@ public final class E2eHarness {
         }
     }
 
-    /** Resident set size in KiB of a process and its descendants (nginx's workers). */
-    static long rssKb(ProcessHandle h) {
-        long sum = rssKbOf(h.pid());
-        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
-            sum += rssKbOf(d.pid());
-        }
-        return sum;
-    }
-
-    static long rssKbOf(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring(6).replace("kB", "").trim());
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // ended
-        }
-        return 0;
-    }
 
     private void sse(int[] backends, int streams) throws Exception {
         int events = Integer.parseInt(opts.getOrDefault("sse-events", "20"));
@@ -237,15 +216,15 @@ public final class E2eHarness {
             awaitHttp(port, path);
             String url = "http://127.0.0.1:" + port + path;
             wrk(threads, connections, warmup, url);
-            long proxyCpu0 = p == null ? 0 : cpuTicks(p.toHandle());
-            long proxySys0 = p == null ? 0 : sysTicks(p.toHandle());
-            long proxySwitches0 = p == null ? 0 : contextSwitches(p.toHandle());
-            long backendCpu0 = cpuTicks(backendsProcess.toHandle());
+            long proxyCpu0 = p == null ? 0 : ProcStats.cpuTicks(p.toHandle());
+            long proxySys0 = p == null ? 0 : ProcStats.sysTicks(p.toHandle());
+            long proxySwitches0 = p == null ? 0 : ProcStats.contextSwitches(p.toHandle());
+            long backendCpu0 = ProcStats.cpuTicks(backendsProcess.toHandle());
             Result r = parse(wrk(threads, connections, duration, url));
-            double proxyUs = p == null ? 0 : (cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests;
-            double proxySysUs = p == null ? 0 : (sysTicks(p.toHandle()) - proxySys0) * 10_000.0 / r.requests;
-            double proxySwitches = p == null ? 0 : (contextSwitches(p.toHandle()) - proxySwitches0) / (double) r.requests;
-            double backendUs = (cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests;
+            double proxyUs = p == null ? 0 : (ProcStats.cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests;
+            double proxySysUs = p == null ? 0 : (ProcStats.sysTicks(p.toHandle()) - proxySys0) * 10_000.0 / r.requests;
+            double proxySwitches = p == null ? 0 : (ProcStats.contextSwitches(p.toHandle()) - proxySwitches0) / (double) r.requests;
+            double backendUs = (ProcStats.cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests;
             if (target.equals("nginx")) {
                 nginx = r;
             }
@@ -345,13 +324,13 @@ public final class E2eHarness {
             for (int k = 0; k < targets.size(); k++) {
                 int i = Math.floorMod(k + round, targets.size());
                 Process p = processes.get(i);
-                long cpu0 = p == null ? 0 : cpuTicks(p.toHandle());
+                long cpu0 = p == null ? 0 : ProcStats.cpuTicks(p.toHandle());
                 long alloc0 = p == null ? -1 : probe(p, "alloc");
                 Result r = parse(wrk(threads, connections, slice, urls.get(i)));
                 long alloc1 = alloc0 < 0 ? -1 : probe(p, "alloc");
                 rps[i][round] = r.rps;
                 p99[i][round] = r.p99;
-                cpu[i][round] = p == null ? Double.NaN : (cpuTicks(p.toHandle()) - cpu0) * 10_000.0 / r.requests;
+                cpu[i][round] = p == null ? Double.NaN : (ProcStats.cpuTicks(p.toHandle()) - cpu0) * 10_000.0 / r.requests;
                 alloc[i][round] = alloc0 < 0 || alloc1 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) r.requests;
             }
         }
@@ -432,75 +411,6 @@ public final class E2eHarness {
     }
 
     private static final Pattern REQUESTS = Pattern.compile("([0-9]+) requests in");
-
-    /** CPU time (user + system, in clock ticks of 10 ms) of a process and its descendants (nginx's workers). */
-    static long cpuTicks(ProcessHandle h) {
-        long sum = cpuTicksOf(h.pid());
-        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
-            sum += cpuTicksOf(d.pid());
-        }
-        return sum;
-    }
-
-    /** System (kernel) CPU ticks of a process and its descendants. */
-    static long sysTicks(ProcessHandle h) {
-        long sum = statField(h.pid(), 12);
-        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
-            sum += statField(d.pid(), 12);
-        }
-        return sum;
-    }
-
-    private static long statField(long pid, int index) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[index]);
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-    }
-
-    /**
-     * Voluntary and involuntary context switches of every live thread of a process and its
-     * descendants (threads that ended meanwhile are not counted).
-     */
-    static long contextSwitches(ProcessHandle h) {
-        long sum = switchesOf(h.pid());
-        for (ProcessHandle d : (Iterable<ProcessHandle>) h.descendants()::iterator) {
-            sum += switchesOf(d.pid());
-        }
-        return sum;
-    }
-
-    private static long switchesOf(long pid) {
-        long sum = 0;
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                try {
-                    for (String line : Files.readAllLines(t.resolve("status"))) {
-                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                        }
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // the thread ended
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-        return sum;
-    }
-
-    private static long cpuTicksOf(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-    }
 
     static Result parse(String out) {
         Matcher m = RPS.matcher(out);

@@ -147,7 +147,7 @@ final class SseScale {
             if (tasks != null) {
                 peak = Math.max(peak, tasks.length);
             }
-            ProcessHandle.of(pid).ifPresent(h -> peakRssKb = Math.max(peakRssKb, E2eHarness.rssKb(h)));
+            ProcessHandle.of(pid).ifPresent(h -> peakRssKb = Math.max(peakRssKb, ProcStats.rssKb(h)));
         }
 
         long peakRssKb() {

@@ -345,7 +345,7 @@ final class FanOutExchange {
             return; // the client went away meanwhile
         }
         heldAnswer = null;
-        session.addResponseFields(Fields.responseSink(r.headers()));
+        session.addResponseFields(Fields.sink(r.headers()));
         owner.fanOutEnded(next, r);
     }
 

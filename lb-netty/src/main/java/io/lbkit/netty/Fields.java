@@ -1,6 +1,5 @@
 package io.lbkit.netty;
 
-import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.ResponseFields;
 import io.lbkit.proxy.engine.ResponseHeaderSink;
@@ -69,11 +68,20 @@ final class Fields {
         };
     }
 
-    /** The fields of a client response head not written yet. */
-    static ResponseHeaderSink responseSink(HttpHeaders h) {
+    /**
+     * Netty's header container as the rules write it: a backend request's fields, or a client
+     * response head not written yet (which session forwarding also reads back and removes from).
+     * Names and values given as ASCII strings are stored as they are.
+     */
+    static ResponseHeaderSink sink(HttpHeaders h) {
         return new ResponseHeaderSink() {
             @Override
             public void add(String name, String value) {
+                h.add(name, value);
+            }
+
+            @Override
+            public void add(CharSequence name, CharSequence value) {
                 h.add(name, value);
             }
 
@@ -90,25 +98,6 @@ final class Fields {
             @Override
             public void remove(String name) {
                 h.remove(name);
-            }
-        };
-    }
-
-    static HeaderSink sink(HttpHeaders h) {
-        return new HeaderSink() {
-            @Override
-            public void add(String name, String value) {
-                h.add(name, value);
-            }
-
-            @Override
-            public void add(CharSequence name, CharSequence value) {
-                h.add(name, value);
-            }
-
-            @Override
-            public void set(String name, String value) {
-                h.set(name, value);
             }
         };
     }

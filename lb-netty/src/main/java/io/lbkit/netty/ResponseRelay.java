@@ -111,7 +111,7 @@ final class ResponseRelay implements ChannelFutureListener {
         }
         HeldHead h = held;
         held = null;
-        x.session.addResponseFields(Fields.responseSink(h.response.headers()));
+        x.session.addResponseFields(Fields.sink(h.response.headers()));
         x.client.write(h.response, x.client.voidPromise());
         HttpContent c;
         while ((c = h.poll()) != null) {

@@ -403,11 +403,9 @@ class ServeIT {
         assertEquals("backend a /admin/session/x", proxied.body(), "other paths go to the routes");
     }
 
-    @Test
-    void theEventLoopEngineRunsRateLimitsAndTargetedRoutes() throws Exception {
-        int one = webhookBackend("one");
-        int two = webhookBackend("two");
-        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+    /** The head of a serve file on the event loops with two webhook backends, {@code webhooks}; routes follow. */
+    private String twoWebhookBackendsOnTheEventLoop() throws Exception {
+        return """
                 engine: event-loop
                 listen: ["127.0.0.1:0"]
                 proxy: { workers: 2 }
@@ -417,6 +415,12 @@ class ServeIT {
                       - { address: "127.0.0.1:%d", id: backend_one }
                       - { address: "127.0.0.1:%d", id: backend_two }
                 routes:
+                """.formatted(webhookBackend("one"), webhookBackend("two"));
+    }
+
+    @Test
+    void theEventLoopEngineRunsRateLimitsAndTargetedRoutes() throws Exception {
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", twoWebhookBackendsOnTheEventLoop() + """
                   - name: limited
                     match: { pathPrefix: /limited }
                     upstream: webhooks
@@ -425,7 +429,7 @@ class ServeIT {
                     upstream: webhooks
                     mode: targeted
                     target: query:backend
-                """.formatted(one, two)));
+                """));
         // 1r/m, burst 0: the second request within the minute is refused with the configured status
         assertEquals(200, get("/limited").statusCode());
         HttpResponse<String> refused = get("/limited");
@@ -467,18 +471,7 @@ class ServeIT {
 
     @Test
     void theEventLoopEngineRunsABroadcastRoute() throws Exception {
-        int one = webhookBackend("one");
-        int two = webhookBackend("two");
-        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
-                engine: event-loop
-                listen: ["127.0.0.1:0"]
-                proxy: { workers: 2 }
-                upstreams:
-                  webhooks:
-                    endpoints:
-                      - { address: "127.0.0.1:%d", id: backend_one }
-                      - { address: "127.0.0.1:%d", id: backend_two }
-                routes:
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", twoWebhookBackendsOnTheEventLoop() + """
                   - name: summary
                     match: { pathPrefix: /summary }
                     upstream: webhooks
@@ -487,7 +480,7 @@ class ServeIT {
                     upstream: webhooks
                     mode: broadcast
                     fanOut: { aggregate: all, summary: false }
-                """.formatted(one, two)));
+                """));
         HttpResponse<String> r = post("/", "backend=backend_two");
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("Wrong backend but ok!", r.body(), "success: the first endpoint's response");

@@ -326,9 +326,9 @@ public final class NettyProxyServer {
         }
 
         /**
-         * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, or a
-         *         configuration that uses what this engine does not do yet: refused rather than
-         *         ignored (none at present)
+         * @throws IllegalArgumentException for a port outside 0..65535, fewer than one worker, a
+         *         non-positive client timeout, fewer than one keep-alive request or a negative
+         *         connection limit; the message names the setting and the value
          */
         public NettyProxyServer build() {
             if (port < 0 || port > 65535) {
@@ -352,11 +352,6 @@ public final class NettyProxyServer {
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(field + " must be > 0, got " + d);
             }
-        }
-
-        private static IllegalArgumentException unsupported(String setting, String where) {
-            return new IllegalArgumentException(where + " sets " + setting
-                    + ", which the event-loop engine does not support yet (use the servlet engine)");
         }
     }
 }

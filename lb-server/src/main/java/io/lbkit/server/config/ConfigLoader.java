@@ -48,6 +48,11 @@ import java.util.function.Function;
  * problem is a {@link ConfigException} naming the file, the path inside it and what is wrong;
  * unknown settings are errors. {@code ${NAME}} / {@code ${NAME:-default}} in a value is replaced
  * by the environment variable, so secrets stay out of the file.
+ *
+ * <p>One method per section of the file ({@code listen}, {@code proxy}, {@code upstreams},
+ * {@code routes}, {@code sessions}, {@code trust}), each reading and validating its settings in
+ * the order docs/configuration.md lists them; that reads best kept together, which is why the
+ * class is longer than most (the value parsing it shares lives in {@link Node}).
  */
 public final class ConfigLoader {
 

@@ -170,7 +170,7 @@ final class AdminServer implements AutoCloseable {
             allow(method, "GET");
             ObjectNode all = JSON.createObjectNode();
             proxy.upstreams().forEach((name, u) -> all.set(name, UpstreamStatus.json(u, proxy.monitor(name),
-                    proxy.checker(name))));
+                    proxy.checker(name), proxy.counters)));
             send(x, 200, all);
             return;
         }
@@ -183,7 +183,7 @@ final class AdminServer implements AutoCloseable {
         HealthMonitor m = proxy.monitor(name);
         if (p.length == 2) {
             allow(method, "GET");
-            send(x, 200, UpstreamStatus.json(u, m, proxy.checker(name)));
+            send(x, 200, UpstreamStatus.json(u, m, proxy.checker(name), proxy.counters));
             return;
         }
         if (!p[2].equals("servers") || p.length > 5) {

@@ -84,6 +84,8 @@ public final class ProxyServer implements AutoCloseable {
     private SwitchingFilter proxyFilter;
     private SessionForwarding forwarding;
     private AdminServer admin;
+    /** Per-endpoint attempt counters for the admin API's status (installed only with {@code admin}). */
+    final PeerCounters counters = new PeerCounters();
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
     /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
@@ -454,6 +456,9 @@ public final class ProxyServer implements AutoCloseable {
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
         monitors.put(u.name(), monitor);
+        if (config.admin() != null) {
+            upstream.setOutcomeListener(counters.wrap(monitor)); // the status JSON's counters, then health
+        }
         if (a != null) {
             ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
                     .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())

@@ -21,7 +21,7 @@ final class UpstreamStatus {
     private UpstreamStatus() {
     }
 
-    static ObjectNode json(Upstream u, HealthMonitor m, ActiveChecker checker) {
+    static ObjectNode json(Upstream u, HealthMonitor m, ActiveChecker checker, PeerCounters counters) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode peers = out.putArray("peers");
         for (Upstream.EndpointStatus s : u.statuses()) {
@@ -38,7 +38,24 @@ final class UpstreamStatus {
             if (s.endpoint().maxConnections() > 0) {
                 p.put("max_conns", s.endpoint().maxConnections());
             }
-            p.put("fails", s.fails());
+            PeerCounters.Peer c = counters.get(id);
+            p.put("requests", c == null ? 0 : c.attempts.sum());
+            ObjectNode r = p.putObject("responses");
+            long total = 0;
+            for (int k = 0; k < 5; k++) {
+                long n = c == null ? 0 : c.byClass[k].sum();
+                r.put((k + 1) + "xx", n);
+                total += n;
+            }
+            r.put("total", total);
+            p.put("fails", c == null ? 0 : c.failures.sum());
+            if (c != null && c.lastCompletedMillis != 0) {
+                p.put("selected", java.time.Instant.ofEpochMilli(c.lastCompletedMillis).toString());
+            }
+            long responses = c == null ? 0 : c.responses.sum();
+            if (responses > 0) {
+                p.put("response_time", c.responseNanos.sum() / responses / 1_000_000);
+            }
             p.put("unavail", h == null ? 0 : h.ejections());
             ObjectNode hc = p.putObject("health_checks");
             ActiveChecker.State a = checker == null ? null : checker.state(id).orElse(null);
@@ -53,6 +70,7 @@ final class UpstreamStatus {
                 }
             }
             // lbkit's own
+            p.put("fails_now", s.fails());
             p.put("effective_weight", s.effectiveWeight());
             p.put("available", s.available());
             p.put("health", h == null ? (s.healthy() ? "up" : "unhealthy") : h.state().name().toLowerCase(java.util.Locale.ROOT));

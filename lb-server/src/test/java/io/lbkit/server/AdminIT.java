@@ -216,13 +216,26 @@ class AdminIT {
         proxy = ProxyServer.start(ConfigLoader.load(file));
         assertEquals(Map.of("a", 4, "b", 4), spread(8));
 
+        // an attempt is counted when the engine completes it, which may be just after the client has its answer
         JsonNode status = json(admin("GET", "/api/upstreams", null));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (status.get("app").get("peers").get(1).get("requests").asInt() < 4
+                || status.get("app").get("peers").get(1).get("active").asInt() > 0) {
+            assertTrue(System.nanoTime() < deadline, status.toString());
+            Thread.sleep(10);
+            status = json(admin("GET", "/api/upstreams", null));
+        }
         JsonNode peer = status.get("app").get("peers").get(1);
         assertEquals("b", peer.get("id").asText());
         assertEquals("127.0.0.1:" + b, peer.get("server").asText());
         assertEquals("up", peer.get("state").asText());
         assertEquals(1, peer.get("weight").asInt());
         assertEquals(0, peer.get("active").asInt());
+        assertEquals(4, peer.get("requests").asInt());
+        assertEquals(4, peer.get("responses").get("2xx").asInt());
+        assertEquals(4, peer.get("responses").get("total").asInt());
+        assertEquals(0, peer.get("fails").asInt());
+        assertTrue(peer.has("selected") && peer.has("response_time"), peer.toString());
         assertEquals("round-robin", status.get("app").get("policy").asText());
 
         // drain b: traffic moves off it, checked on the backends

@@ -107,7 +107,11 @@ final class Reload {
             Endpoint prev = before.remove(e.id());
             EndpointState prevState = prev == null ? null : was.states().getOrDefault(e.id(), EndpointState.UP);
             EndpointState state = now.states().getOrDefault(e.id(), EndpointState.UP);
+            boolean fileChanged = prev == null || !e.equals(prev) || state != prevState;
             if (upstream.endpoint(e.id()).isEmpty()) {
+                if (!fileChanged) {
+                    continue; // removed at runtime, unchanged in the file: stays removed
+                }
                 monitor.add(e);
                 changes.add("+" + at + e.id());
                 prevState = null;

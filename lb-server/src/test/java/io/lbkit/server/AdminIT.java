@@ -418,6 +418,12 @@ class AdminIT {
         assertEquals(io.lbkit.core.EndpointState.DOWN, app.status("a").orElseThrow().state());
         assertEquals("down", json(admin("GET", "/api/upstreams/app", null)).get("peers").get(0).get("state").asText());
         assertEquals(Map.of("c", 4), spread(4), "a stays down, b stays removed");
+
+        // a reload that changes neither a nor b in the file keeps both runtime changes
+        Files.writeString(file, config("event-loop", "stateFile: " + state, endpoints, "- { name: other, upstream: app }"));
+        proxy.reloadFromFile();
+        assertEquals(List.of("a", "c"), app.endpoints().stream().map(e -> e.id()).toList());
+        assertEquals(io.lbkit.core.EndpointState.DOWN, app.status("a").orElseThrow().state());
     }
 
     @Test

@@ -446,4 +446,51 @@ class AdminIT {
         }
         assertEquals(Map.of("b", 2), spread(2));
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"event-loop", "servlet"})
+    void stickyBindingsAndHealthSurviveAReload(String engine) throws Exception {
+        int a = backend("a");
+        int b = backend("b");
+        int dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            dead = s.getLocalPort();
+        }
+        String upstream = """
+                  app:
+                    healthCheck: { path: /health, interval: 100ms, timeout: 2s, rise: 1, fall: 1 }
+                    endpoints:
+                      - { address: "127.0.0.1:%d", id: a }
+                      - { address: "127.0.0.1:%d", id: b, weight: %d }
+                      - { address: "127.0.0.1:%d", id: dead }
+                """;
+        String sticky = "- { name: all, upstream: app, sticky: { key: \"a-test-key-of-32-bytes-0123456789\" } }";
+        Path file = Cli.write(dir, "lbkit.yaml", config(engine, "", "", sticky)
+                .replace("upstreams:\n  app:\n    endpoints:\n", "upstreams:\n" + upstream.formatted(a, b, 1, dead)));
+        proxy = ProxyServer.start(ConfigLoader.load(file));
+        Upstream app = proxy.upstreams().get("app");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(app.status("a").orElseThrow().healthy() && app.status("b").orElseThrow().healthy()
+                && !app.status("dead").orElseThrow().healthy())) {
+            assertTrue(System.nanoTime() < deadline, "health checks to settle: " + app.statuses());
+            Thread.sleep(20);
+        }
+        HttpResponse<String> first = get("/x");
+        String cookie = first.headers().firstValue("Set-Cookie").orElseThrow();
+        cookie = cookie.substring(0, cookie.indexOf(';'));
+        String pinned = first.body();
+
+        // a new route in front, b re-weighted: the upstream and its health stay, the binding holds
+        Files.writeString(file, config(engine, "", "", "- { name: first, match: { pathPrefix: /first }, upstream: app }\n"
+                + sticky).replace("upstreams:\n  app:\n    endpoints:\n", "upstreams:\n" + upstream.formatted(a, b, 5, dead)));
+        proxy.reloadFromFile();
+        assertFalse(app.status("dead").orElseThrow().healthy(), "dead stays unhealthy: its health was not reset");
+        assertEquals(io.lbkit.health.EndpointHealthState.UNHEALTHY, proxy.monitor("app").state("dead").orElseThrow());
+        assertEquals(5, app.endpoint("b").orElseThrow().weight());
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(proxy.uris().get(0).resolve("/x"))
+                    .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(pinned, r.body(), "the sticky binding survives the reload");
+        }
+    }
 }

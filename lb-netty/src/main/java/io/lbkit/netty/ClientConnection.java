@@ -46,7 +46,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Engine engine;
-    private final ProxyConfig config;
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
     private ClientOrigin.Peer peer;  // the connection's, from its first request on
     private String remote;
@@ -71,7 +70,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     ClientConnection(Engine engine) {
         this.engine = engine;
-        this.config = engine.config;
     }
 
     Channel channel() {
@@ -259,6 +257,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     // =====================================================================================
 
     private void begin(HttpRequest r) {
+        ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414

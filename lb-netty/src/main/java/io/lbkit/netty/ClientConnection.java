@@ -78,7 +78,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** The pipeline's first handler, made for this connection (its read budget is the body buffer's size). */
     ClientBytes bytesHandler() {
-        bytes = new ClientBytes(this, Math.max(config.bufferSize(), 16 * 1024));
+        bytes = new ClientBytes(this, Math.max(engine.config.bufferSize(), 16 * 1024));
         return bytes;
     }
 

@@ -55,6 +55,7 @@ final class HeadParser {
     private final int maxLine;
     private final int maxHead;
     private final int maxFields;
+    private final boolean response;
 
     // the end search, resumable
     private int skipped;      // empty lines skipped before the request line
@@ -66,15 +67,31 @@ final class HeadParser {
     private int targetStart;
     private int targetEnd;
     private int version;      // 10 or 11
+    private int status;       // a response's status code
     private int fields;
     private int[] index = new int[4 * 16]; // per field: name start, name end, value start, value end
     private byte[] head = new byte[1024];  // the last complete head's bytes; grows to the largest
     private String reason;
 
     HeadParser(int maxLine, int maxHead, int maxFields) {
+        this(maxLine, maxHead, maxFields, false);
+    }
+
+    private HeadParser(int maxLine, int maxHead, int maxFields, boolean response) {
         this.maxLine = maxLine;
         this.maxHead = maxHead;
         this.maxFields = maxFields;
+        this.response = response;
+    }
+
+    /**
+     * A parser of a backend's response heads: a status line ({@code HTTP/1.x SP 3DIGIT [SP
+     * reason]}) instead of a request line, the same fields. Every refusal is {@code -502}, an
+     * invalid response (nginx: "upstream sent invalid header", or "too big header" past
+     * {@code maxHead}); {@link #status()} is the status code.
+     */
+    static HeadParser forResponses(int maxHead, int maxFields) {
+        return new HeadParser(maxHead, maxHead, maxFields, true);
     }
 
     /** Forgets the last head: the next {@link #parse} starts a new one. */
@@ -165,6 +182,51 @@ final class HeadParser {
     }
 
     private int parseHead(byte[] h) {
+        int first = response ? statusLine(h) : requestLine(h);
+        if (first != 0) {
+            return first;
+        }
+        return fields(h);
+    }
+
+    /** HTTP-version SP+ 3DIGIT [SP reason-phrase]: a reason of visible bytes, spaces and tabs. */
+    private int statusLine(byte[] h) {
+        int versionEnd = 0;
+        while (versionEnd < lineEnd && h[versionEnd] != ' ') {
+            versionEnd++;
+        }
+        int v = version(h, 0, versionEnd);
+        if (v < 0) {
+            return v;
+        }
+        version = v;
+        int p = versionEnd;
+        while (p < lineEnd && h[p] == ' ') {
+            p++;
+        }
+        int end = lineEnd > 0 && h[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+        if (end - p < 3 || !isDigit(h[p]) || !isDigit(h[p + 1]) || !isDigit(h[p + 2])
+                || end - p > 3 && h[p + 3] != ' ') {
+            return refuse(400, "a malformed status code");
+        }
+        status = (h[p] - '0') * 100 + (h[p + 1] - '0') * 10 + (h[p + 2] - '0');
+        if (status < 100) {
+            return refuse(400, "a malformed status code");
+        }
+        for (int i = p + 3; i < end; i++) {
+            int c = h[i] & 0xff;
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return refuse(400, "a control byte in the reason phrase");
+            }
+        }
+        return 0;
+    }
+
+    private static boolean isDigit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    private int requestLine(byte[] h) {
         // request line: method SP+ target SP+ version
         int p = 0;
         while (p < lineEnd && TCHAR[h[p] & 0xff]) {
@@ -204,7 +266,10 @@ final class HeadParser {
             return v;
         }
         version = v;
-        // field lines
+        return 0;
+    }
+
+    private int fields(byte[] h) {
         fields = 0;
         int line = lineEnd + 1;
         while (true) {
@@ -254,7 +319,11 @@ final class HeadParser {
             p++;
         }
         if (p == from || p >= to || h[p] != ':') {
-            return refuse(400, p < to && (h[p] == ' ' || h[p] == '\t')
+            int q = p;
+            while (q < to && isOws(h[q])) {
+                q++;
+            }
+            return refuse(400, p > from && q > p && q < to && h[q] == ':'
                     ? "whitespace between a field name and its colon" : "a field name that is not a token");
         }
         int nameEnd = p;
@@ -289,13 +358,18 @@ final class HeadParser {
         return 0;
     }
 
+    /** Whether {@code b} may be in a token (a method, a field name; RFC 9110 §5.6.2). */
+    static boolean isTokenChar(byte b) {
+        return TCHAR[b & 0xff];
+    }
+
     private static boolean isOws(byte b) {
         return b == ' ' || b == '\t';
     }
 
     private int refuse(int status, String why) {
         reason = why;
-        return -status;
+        return response ? -502 : -status;
     }
 
     /** Why the last head was refused, a fixed text; null when it was not. */
@@ -323,6 +397,11 @@ final class HeadParser {
 
     int targetEnd() {
         return targetEnd;
+    }
+
+    /** A response's status code. */
+    int status() {
+        return status;
     }
 
     /** 10 for HTTP/1.0, 11 for HTTP/1.1. */

@@ -239,6 +239,64 @@ class HeadParserTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n",
+        "HTTP/1.0 404\r\n\r\n",
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "HTTP/1.1 299 A reason, with\tspaces\r\nX: y\r\n\r\n",
+    })
+    void responseHeadsGiveWhatNettysResponseDecoderGives(String head) {
+        HeadParser p = HeadParser.forResponses(16 * 1024, 100);
+        ByteBuf buf = Unpooled.copiedBuffer(head + "ok", StandardCharsets.ISO_8859_1);
+        EmbeddedChannel ch = new EmbeddedChannel(new io.netty.handler.codec.http.HttpResponseDecoder());
+        try {
+            assertEquals(head.length(), p.parse(buf), head);
+            ch.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+            io.netty.handler.codec.http.HttpResponse netty = ch.readInbound();
+            assertTrue(netty.decoderResult().isSuccess(), head);
+            assertEquals(netty.status().code(), p.status());
+            assertEquals(netty.protocolVersion().minorVersion() == 0 ? 10 : 11, p.version());
+            List<String> nettyFields = new ArrayList<>();
+            for (Map.Entry<String, String> e : netty.headers()) {
+                nettyFields.add(e.getKey() + ": " + e.getValue());
+            }
+            List<String> ours = new ArrayList<>();
+            byte[] h = p.bytes();
+            for (int i = 0; i < p.fieldCount(); i++) {
+                ours.add(new String(h, p.nameStart(i), p.nameEnd(i) - p.nameStart(i), StandardCharsets.ISO_8859_1) + ": "
+                        + new String(h, p.valueStart(i), p.valueEnd(i) - p.valueStart(i), StandardCharsets.ISO_8859_1));
+            }
+            assertEquals(nettyFields, ours);
+        } finally {
+            buf.release();
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "HTTP/1.1 20 OK\r\n\r\n|a malformed status code",
+        "HTTP/1.1 200OK\r\n\r\n|a malformed status code",
+        "HTTP/1.1 099 Low\r\n\r\n|a malformed status code",
+        "HTTP/2.0 200 OK\r\n\r\n|an HTTP version other than 1.x",
+        "ICY 200 OK\r\n\r\n|a malformed HTTP version",
+        "HTTP/1.1 200 O\u0001K\r\n\r\n|a control byte in the reason phrase",
+        "HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n|a field name that is not a token",
+    })
+    void anInvalidResponseHeadIs502(String caseText) {
+        String[] c = caseText.split("\\|", 2);
+        HeadParser p = HeadParser.forResponses(16 * 1024, 100);
+        ByteBuf buf = Unpooled.copiedBuffer(c[0], StandardCharsets.ISO_8859_1);
+        try {
+            assertEquals(-502, p.parse(buf), c[0]);
+            assertEquals(c[1], p.reason());
+        } finally {
+            buf.release();
+        }
+    }
+
     @Test
     void anIncompleteHeadNeedsMore() {
         for (String part : new String[] {"", "GET", "GET / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: h\r\n", "GET / HTTP/1.1\r\n\r"}) {

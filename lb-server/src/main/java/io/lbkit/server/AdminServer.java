@@ -162,8 +162,13 @@ final class AdminServer implements AutoCloseable {
             reload(x, who);
             return;
         }
+        if (path.equals("/metrics") && proxy.metrics != null) {
+            allow(method, "GET");
+            sendText(x, proxy.metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+            return;
+        }
         if (!path.equals(UPSTREAMS) && !path.startsWith(UPSTREAMS + "/")) {
-            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + " and /reload)");
+            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + ", /metrics and /reload)");
         }
         String[] p = path.substring(UPSTREAMS.length()).split("/", -1); // "", name, "servers", id, "deploy"
         if (p.length == 1) {
@@ -456,6 +461,16 @@ final class AdminServer implements AutoCloseable {
         e.put("code", code);
         e.put("text", message);
         return n;
+    }
+
+    private static void sendText(HttpExchange x, String text, String type) throws IOException {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        x.getResponseHeaders().set("Content-Type", type);
+        x.getResponseHeaders().set("Cache-Control", "no-store");
+        x.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     private static void send(HttpExchange x, int status, JsonNode body) throws IOException {

@@ -86,6 +86,8 @@ public final class ProxyServer implements AutoCloseable {
     private AdminServer admin;
     /** Per-endpoint attempt counters for the admin API's status (installed only with {@code admin}). */
     final PeerCounters counters = new PeerCounters();
+    /** The admin listener's /metrics (only with {@code admin}). */
+    ServeMetrics metrics;
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
     /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
@@ -121,6 +123,9 @@ public final class ProxyServer implements AutoCloseable {
         ProxyServer s = new ProxyServer(config);
         s.sharedStore = sharedStore;
         try {
+            if (config.admin() != null) {
+                s.metrics = new ServeMetrics(s); // before the build: the session store is metered on it
+            }
             s.build();
             if (config.admin() != null) {
                 s.admin = AdminServer.start(s, config.admin()); // restores the state file before traffic
@@ -343,9 +348,13 @@ public final class ProxyServer implements AutoCloseable {
         SessionApi api = null;
         if (ss != null) {
             store = sharedStore != null ? sharedStore : store(ss);
+            boolean inMemory = store instanceof InMemorySessionStore;
+            if (metrics != null) {
+                store = io.lbkit.session.MeteredSessionStore.of(store, metrics.registry());
+            }
             if (ss.forward()) {
                 SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
-                if (!(store instanceof InMemorySessionStore) && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
+                if (!inMemory && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
                     // a networked store: its calls run off the container threads (the event-loop
                     // engine uses the store's asynchronous calls, which never block a loop)
                     storeExecutor = Executors.newFixedThreadPool(32, r -> {
@@ -621,6 +630,9 @@ public final class ProxyServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        if (metrics != null) {
+            metrics.close();
+        }
         for (NettyProxyServer n : loops) {
             n.stop(config.shutdownTimeout());
         }
@@ -645,8 +657,8 @@ public final class ProxyServer implements AutoCloseable {
         if (storeExecutor != null) {
             storeExecutor.shutdownNow();
         }
-        if (store != null && store != sharedStore) {
-            store.close();
+        if (store != null && sharedStore == null) {
+            store.close(); // its own store (metered or not); a shared one is the caller's
         }
         closed.countDown();
     }

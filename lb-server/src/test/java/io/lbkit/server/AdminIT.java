@@ -493,4 +493,37 @@ class AdminIT {
             assertEquals(pinned, r.body(), "the sticky binding survives the reload");
         }
     }
+
+    /** The Prometheus text at /metrics: the endpoints' counters after real traffic, the state gauges, a 401 without the token. */
+    @ParameterizedTest
+    @ValueSource(strings = {"event-loop", "servlet"})
+    void metricsInPrometheusTextFormat(String engine) throws Exception {
+        int a = backend("a");
+        int b = backend("b");
+        String endpoints = "- { address: \"127.0.0.1:%d\", id: a }\n- { address: \"127.0.0.1:%d\", id: b }".formatted(a, b);
+        Path file = Cli.write(dir, "lbkit.yaml", config(engine, "", endpoints, ONE_ROUTE) + "sessions: { store: memory }\n");
+        proxy = ProxyServer.start(ConfigLoader.load(file));
+        assertEquals(Map.of("a", 5, "b", 5), spread(10));
+        assertEquals(200, admin("PATCH", "/api/upstreams/app/servers/b", "{\"state\": \"drain\"}").statusCode());
+
+        refused(admin("GET", "/metrics", null, null), 401, "unauthorized");
+        HttpResponse<String> r = admin("GET", "/metrics", null);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElseThrow());
+        String text = r.body();
+        assertTrue(text.contains("lbkit_upstream_peer_requests_total{endpoint=\"a\",upstream=\"app\"} 5.0"), text);
+        assertTrue(text.contains("lbkit_upstream_peer_responses_total{code_class=\"2xx\",endpoint=\"b\",upstream=\"app\"} 5.0"), text);
+        assertTrue(text.contains("lbkit_upstream_peer_response_seconds_count{endpoint=\"a\",upstream=\"app\"} 5"), text);
+        assertTrue(text.contains("lbkit_upstream_peer_state{endpoint=\"b\",state=\"draining\",upstream=\"app\"} 1.0"), text);
+        assertTrue(text.contains("lbkit_upstream_peer_state{endpoint=\"a\",state=\"up\",upstream=\"app\"} 1.0"), text);
+        assertTrue(text.contains("lbkit_upstream_peer_active{endpoint=\"a\",upstream=\"app\"} 0.0"), text);
+        assertTrue(text.contains("lbkit_session_store_calls_seconds_count{"), "the session store is metered: " + text);
+        assertTrue(text.contains("jvm_memory_used_bytes{"), text);
+
+        // an endpoint removed through the API loses its meters at the next scrape
+        assertEquals(200, admin("DELETE", "/api/upstreams/app/servers/b", null).statusCode());
+        String after = admin("GET", "/metrics", null).body();
+        assertFalse(after.contains("endpoint=\"b\""), after);
+        assertTrue(after.contains("lbkit_upstream_peer_requests_total{endpoint=\"a\",upstream=\"app\"}"), after);
+    }
 }

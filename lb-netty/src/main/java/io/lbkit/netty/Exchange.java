@@ -10,6 +10,7 @@ import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.ForwardedSession;
@@ -461,6 +462,10 @@ final class Exchange extends BackendOwner {
             dropBackend(); // the request to it is unfinished: it cannot carry another
         }
         engine.activeExchanges.decrement();
+        if (answer != null) { // the proxy's own answer (or a fan-out's): the added fields its status takes
+            AddedHeaderRules.apply(engine.config, route, answer.status().code(), origin.scheme(),
+                    Fields.sink(answer.headers()));
+        }
         conn.exchangeEnded(next, answer);
     }
 

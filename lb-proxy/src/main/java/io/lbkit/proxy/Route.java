@@ -1,6 +1,7 @@
 package io.lbkit.proxy;
 
 import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
@@ -48,6 +49,8 @@ public final class Route {
     private final RequestValue target;
     private final String targetMetadata;
     private final RequestValue hashKey;
+    private final AddedHeaders addedHeaders;
+    private final CidrRules access;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -65,6 +68,8 @@ public final class Route {
         this.target = b.target;
         this.targetMetadata = b.targetMetadata;
         this.hashKey = b.hashKey;
+        this.addedHeaders = b.addedHeaders;
+        this.access = b.access;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -115,6 +120,12 @@ public final class Route {
     /** The hash key of each pick (for hashing policies), or null for none. */
     public RequestValue hashKey() { return hashKey; }
 
+    /** The route's own added response fields (nginx {@code add_header}), or null to inherit the proxy's. */
+    public AddedHeaders addedHeaders() { return addedHeaders; }
+
+    /** The route's own {@code allow}/{@code deny} rules, or null to use the proxy's. */
+    public CidrRules access() { return access; }
+
     /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
     public boolean buffersBody(String contentType) {
         return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
@@ -162,6 +173,8 @@ public final class Route {
         private RequestValue target;
         private String targetMetadata;
         private RequestValue hashKey;
+        private AddedHeaders addedHeaders;
+        private CidrRules access;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -236,6 +249,21 @@ public final class Route {
          * {@code hashKey(RequestValue.header("X-User"))}. ip-hash always uses the client address.
          */
         public Builder hashKey(RequestValue value) { this.hashKey = value; return this; }
+
+        /**
+         * Response fields added on this route's answers (nginx {@code add_header} in a
+         * {@code location}); a route with its own does not get the proxy's, null (the default)
+         * inherits them, {@link AddedHeaders#none()} stops the inheritance.
+         */
+        public Builder addedHeaders(AddedHeaders headers) { this.addedHeaders = headers; return this; }
+
+        /**
+         * nginx {@code allow}/{@code deny} in a {@code location}: the real client address (see
+         * {@code RealClientAddress}) is checked against {@code rules}, first match wins, a denied
+         * request gets 403. A route with rules of its own does not use the proxy's; null (the
+         * default) uses them.
+         */
+        public Builder access(CidrRules rules) { this.access = rules; return this; }
 
         public Route build() {
             if (name == null || name.isBlank()) {

@@ -3,6 +3,7 @@ package io.lbkit.proxy.engine;
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.Decision;
 import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -43,6 +44,8 @@ public final class Limits {
 
     private static final Permit FREE = new Permit(null, null, 0, 0, null);
 
+    private static final Permit DENIED = new Permit(null, null, 0, AccessRules.STATUS, AccessRules.FORBIDDEN);
+
     private Limits() {
     }
 
@@ -53,6 +56,22 @@ public final class Limits {
      */
     public static String key(ClientOrigin origin) {
         return origin.peerText();
+    }
+
+    /**
+     * Applies {@code route}'s limits to one request, then its {@code allow}/{@code deny} rules
+     * ({@link AccessRules}) in nginx's phase order (limits are preaccess, access rules come after):
+     * a request the limits refuse gets their status even from a denied client, and a denied
+     * request counts against the rate. A denied request is refused with 403 at once (nginx would
+     * first hold it for its limit_req delay) and gives back its concurrency slot.
+     */
+    public static Permit admit(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
+        Permit p = admit(route, origin);
+        if (p.refused() || AccessRules.allowed(config, route, origin, req)) {
+            return p;
+        }
+        p.release();
+        return DENIED;
     }
 
     /**

@@ -243,7 +243,7 @@ final class ProxyExchange implements AsyncListener {
         secure = origin.secure();
         clientHost = origin.host();
 
-        Limits.Permit admitted = Limits.admit(route, origin);
+        Limits.Permit admitted = Limits.admit(config, route, origin, view);
         if (admitted.refused()) {
             end.answerNow(admitted.status(), admitted.reason());
             return false;

@@ -215,6 +215,7 @@ public final class ProxyServer implements AutoCloseable {
             pc.totalTimeout(p.totalTimeout());
         }
         routes.forEach(pc::route);
+        config.policy().applyTo(pc);
 
         ServeConfig.SessionSpec ss = config.sessions();
         SessionApi api = null;
@@ -440,6 +441,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             b.rateLimiter(lb.build());
         }
+        config.policy().applyTo(r.name(), b);
         return b.build();
     }
 

@@ -104,7 +104,8 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
+        root.allowOnly(EdgePolicyReader.with("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust",
+                "shutdownTimeout"));
         return new Reader(name).read(root);
     }
 
@@ -129,6 +130,8 @@ public final class ConfigLoader {
             }
             Node rs = root.get("routes");
             List<RouteSpec> routes = new ArrayList<>();
+            EdgePolicyReader policy = new EdgePolicyReader();
+            policy.top(root);
             if (rs.isMissing()) {
                 if (upstreams.size() != 1) {
                     throw rs.error("is required when there is more than one upstream");
@@ -142,6 +145,7 @@ public final class ConfigLoader {
                         throw r.get("name").error("duplicate route name '" + route.name() + "'");
                     }
                     routes.add(route);
+                    policy.route(route.name(), r);
                 }
                 if (routes.isEmpty()) {
                     throw rs.error("at least one route is required");
@@ -154,7 +158,8 @@ public final class ConfigLoader {
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }
-            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown,
+                    policy.build());
         }
 
         ProxySpec proxy(Node n) {
@@ -473,7 +478,8 @@ public final class ConfigLoader {
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut", "target");
+            r.allowOnly(EdgePolicyReader.with("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut",
+                    "target"));
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {
                 throw r.get("upstream").error("no upstream named '" + upstream + "' (defined: " + upstreams.keySet() + ")");

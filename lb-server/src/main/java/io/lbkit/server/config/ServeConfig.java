@@ -23,10 +23,11 @@ import java.util.Set;
  * @param sessions        the session store and its API, or {@code null} for none
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
+ * @param policy          added response headers and allow/deny rules, top level and per route
  */
 public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                           Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                          Duration shutdownTimeout) {
+                          Duration shutdownTimeout, EdgePolicy policy) {
 
     /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
     public enum Engine { SERVLET, EVENT_LOOP }

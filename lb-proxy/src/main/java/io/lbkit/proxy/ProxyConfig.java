@@ -93,6 +93,7 @@ public final class ProxyConfig {
     private final SessionForwarding sessionForwarding;
     private final AddedHeaders addedHeaders;
     private final CidrRules access;
+    private final GeoBlock geoBlock;
 
     private ProxyConfig(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -120,6 +121,7 @@ public final class ProxyConfig {
         this.sessionForwarding = b.sessionForwarding;
         this.addedHeaders = b.addedHeaders;
         this.access = b.access;
+        this.geoBlock = b.geoBlock;
     }
 
     public static Builder builder() {
@@ -161,6 +163,8 @@ public final class ProxyConfig {
     public AddedHeaders addedHeaders() { return addedHeaders; }
     /** The {@code allow}/{@code deny} rules of routes without their own, or null for none. */
     public CidrRules access() { return access; }
+    /** The geo block of routes without their own, or null for none. */
+    public GeoBlock geoBlock() { return geoBlock; }
 
     /** Builder for {@link ProxyConfig}. */
     public static final class Builder {
@@ -189,6 +193,7 @@ public final class ProxyConfig {
         private SessionForwarding sessionForwarding;
         private AddedHeaders addedHeaders = AddedHeaders.none();
         private CidrRules access;
+        private GeoBlock geoBlock;
 
         private Builder() {
         }
@@ -299,6 +304,12 @@ public final class ProxyConfig {
          * default) for none.
          */
         public Builder access(CidrRules rules) { this.access = rules; return this; }
+
+        /**
+         * Refuses (403) clients whose real address a geo table maps to a blocked value, on every
+         * route without its own (seed 004's {@code geo} + {@code if (...) return 403}); null for none.
+         */
+        public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }
 
         public ProxyConfig build() {
             if (routes.isEmpty()) {

@@ -7,6 +7,7 @@ import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.engine.ClientRequest;
 import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestText;
 import io.lbkit.proxy.engine.RequestValues;
 import java.util.Locale;
 import java.util.Objects;
@@ -51,6 +52,9 @@ public final class Route {
     private final RequestValue hashKey;
     private final AddedHeaders addedHeaders;
     private final CidrRules access;
+    private final ValueMap matchMap;
+    private final Set<String> matchMapValues;
+    private final GeoBlock geoBlock;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -70,6 +74,9 @@ public final class Route {
         this.hashKey = b.hashKey;
         this.addedHeaders = b.addedHeaders;
         this.access = b.access;
+        this.matchMap = b.matchMap;
+        this.matchMapValues = b.matchMapValues;
+        this.geoBlock = b.geoBlock;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -126,12 +133,21 @@ public final class Route {
     /** The route's own {@code allow}/{@code deny} rules, or null to use the proxy's. */
     public CidrRules access() { return access; }
 
+    /** The map whose result this route matches on, or null. */
+    public ValueMap matchMap() { return matchMap; }
+
+    /** The results of {@link #matchMap()} this route takes; empty when there is no map match. */
+    public Set<String> matchMapValues() { return matchMapValues; }
+
+    /** The route's own geo block, or null to use the proxy's. */
+    public GeoBlock geoBlock() { return geoBlock; }
+
     /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
     public boolean buffersBody(String contentType) {
         return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
     }
 
-    /** Whether this route takes {@code request} (path prefix, method, host, header). */
+    /** Whether this route takes {@code request} (path prefix, method, host, header, map result). */
     public boolean matches(ClientRequest request) {
         if (pathPrefix != null && !request.path().startsWith(pathPrefix)) {
             return false;
@@ -148,7 +164,8 @@ public final class Route {
                 return false;
             }
         }
-        return true;
+        return matchMap == null || matchMapValues.contains(
+                matchMap.lookup(RequestText.of(matchMap.source(), request, new RequestValues.Slice())));
     }
 
     @Override
@@ -175,6 +192,9 @@ public final class Route {
         private RequestValue hashKey;
         private AddedHeaders addedHeaders;
         private CidrRules access;
+        private ValueMap matchMap;
+        private Set<String> matchMapValues = Set.of();
+        private GeoBlock geoBlock;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -265,6 +285,20 @@ public final class Route {
          */
         public Builder access(CidrRules rules) { this.access = rules; return this; }
 
+        /** Refuses (403) clients the route's geo table maps to a blocked value; null: the proxy's. */
+        public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }
+
+        /**
+         * Matches requests for which {@code map} gives one of {@code values} (nginx: a
+         * {@code map} variable tested in the location, e.g. {@code if ($tier = premium)}). A map
+         * of the client address reads the peer's address here.
+         */
+        public Builder match(ValueMap map, String... values) {
+            this.matchMap = Objects.requireNonNull(map, "map");
+            this.matchMapValues = Set.of(values);
+            return this;
+        }
+
         public Route build() {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("route name must not be blank, got '" + name + "'");
@@ -305,6 +339,9 @@ public final class Route {
             }
             if (targetMetadata != null && targetMetadata.isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': target metadata key must not be empty");
+            }
+            if (matchMap != null && matchMapValues.isEmpty()) {
+                throw new IllegalArgumentException("route '" + name + "': a map match needs at least one value");
             }
             if (hashKey != null && hashKey.needsBody()) {
                 throw new IllegalArgumentException("route '" + name + "': hashKey cannot read the request body, got "

@@ -1,6 +1,7 @@
 package io.lbkit.proxy.engine;
 
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.proxy.GeoBlock;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 
@@ -24,6 +25,20 @@ public final class AccessRules {
     /** The rules a request on {@code route} is checked against, or null for none. */
     public static CidrRules effective(ProxyConfig config, Route route) {
         return route != null && route.access() != null ? route.access() : config.access();
+    }
+
+    /**
+     * Whether a geo block refuses {@code req} (the route's, else the proxy's): the real client
+     * address looked up in its table gives a blocked value. Checked before the limits, as nginx's
+     * {@code if (...) { return 403; }} runs in the rewrite phase, before limit_req.
+     */
+    public static boolean geoBlocked(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
+        GeoBlock block = route != null && route.geoBlock() != null ? route.geoBlock() : config.geoBlock();
+        if (block == null) {
+            return false;
+        }
+        byte[] client = RealClientAddress.of(origin, req, config.trustedProxies());
+        return client != null && block.values().contains(block.table().lookup(client));
     }
 
     /** Whether {@code req} from {@code origin} may use {@code route}. */

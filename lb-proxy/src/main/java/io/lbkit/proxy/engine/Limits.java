@@ -59,13 +59,17 @@ public final class Limits {
     }
 
     /**
-     * Applies {@code route}'s limits to one request, then its {@code allow}/{@code deny} rules
+     * Refuses a geo-blocked request ({@link AccessRules#geoBlocked}) first, then applies
+     * {@code route}'s limits to one request, then its {@code allow}/{@code deny} rules
      * ({@link AccessRules}) in nginx's phase order (limits are preaccess, access rules come after):
      * a request the limits refuse gets their status even from a denied client, and a denied
      * request counts against the rate. A denied request is refused with 403 at once (nginx would
      * first hold it for its limit_req delay) and gives back its concurrency slot.
      */
     public static Permit admit(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
+        if (AccessRules.geoBlocked(config, route, origin, req)) {
+            return DENIED; // nginx's rewrite-phase "if (...) { return 403; }", before the limits
+        }
         Permit p = admit(route, origin);
         if (p.refused() || AccessRules.allowed(config, route, origin, req)) {
             return p;

@@ -9,6 +9,8 @@ import io.lbkit.proxy.engine.ClientRequest;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestText;
 import io.lbkit.proxy.engine.RequestValues;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -55,6 +57,9 @@ public final class Route {
     private final ValueMap matchMap;
     private final Set<String> matchMapValues;
     private final GeoBlock geoBlock;
+    private final List<RateLimit> rateLimits;
+    private final RateLimiter[] chain;
+    private final boolean limitDryRun;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -77,6 +82,14 @@ public final class Route {
         this.matchMap = b.matchMap;
         this.matchMapValues = b.matchMapValues;
         this.geoBlock = b.geoBlock;
+        this.rateLimits = List.copyOf(b.rateLimits);
+        List<RateLimiter> all = new ArrayList<>();
+        if (rateLimiter != null) {
+            all.add(rateLimiter);
+        }
+        rateLimits.forEach(l -> all.add(l.limiter()));
+        this.chain = all.toArray(new RateLimiter[0]);
+        this.limitDryRun = b.limitDryRun;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -142,6 +155,18 @@ public final class Route {
     /** The route's own geo block, or null to use the proxy's. */
     public GeoBlock geoBlock() { return geoBlock; }
 
+    /** The keyed rate limits added with {@link Builder#rateLimit}, in order (after {@link #rateLimiter()}). */
+    public List<RateLimit> rateLimits() { return rateLimits; }
+
+    /**
+     * Every rate limiter of the route in the order they are decided: {@link #rateLimiter()} (if
+     * set) first, then {@link #rateLimits()}. A shared array: callers must not change it.
+     */
+    public RateLimiter[] rateLimiterChain() { return chain; }
+
+    /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
+    public boolean limitDryRun() { return limitDryRun; }
+
     /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
     public boolean buffersBody(String contentType) {
         return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
@@ -195,6 +220,8 @@ public final class Route {
         private ValueMap matchMap;
         private Set<String> matchMapValues = Set.of();
         private GeoBlock geoBlock;
+        private final List<RateLimit> rateLimits = new ArrayList<>();
+        private boolean limitDryRun;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -284,6 +311,22 @@ public final class Route {
          * default) uses them.
          */
         public Builder access(CidrRules rules) { this.access = rules; return this; }
+
+        /**
+         * Adds a keyed rate limit (nginx {@code limit_req zone=...}); every limit of a route
+         * applies, decided together as nginx does: the first past its burst refuses the request
+         * (its limiter's status) and nothing is counted, else the longest delay wins.
+         */
+        public Builder rateLimit(RateLimit limit) {
+            rateLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * nginx {@code limit_req_dry_run on}: the rate limits decide and count as usual, but a
+         * request they would refuse or delay goes on at once (the decision is logged at DEBUG).
+         */
+        public Builder limitDryRun(boolean on) { this.limitDryRun = on; return this; }
 
         /** Refuses (403) clients the route's geo table maps to a blocked value; null: the proxy's. */
         public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }

@@ -104,9 +104,15 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly(EdgePolicyReader.with("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust",
+        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust",
                 "shutdownTimeout"));
         return new Reader(name).read(root);
+    }
+
+    /** The directory files named in {@code source} are read from: its own, else the working directory. */
+    private static Path baseDirectory(String source) {
+        Path parent = Path.of(source).toAbsolutePath().getParent();
+        return parent != null ? parent : Path.of("").toAbsolutePath();
     }
 
     /** One read of one file; keeps what later sections refer to. */
@@ -130,7 +136,7 @@ public final class ConfigLoader {
             }
             Node rs = root.get("routes");
             List<RouteSpec> routes = new ArrayList<>();
-            EdgePolicyReader policy = new EdgePolicyReader();
+            EdgePolicyReader policy = new EdgePolicyReader(baseDirectory(source));
             policy.top(root);
             if (rs.isMissing()) {
                 if (upstreams.size() != 1) {
@@ -478,7 +484,7 @@ public final class ConfigLoader {
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly(EdgePolicyReader.with("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut",
+            r.allowOnly(EdgePolicyReader.with(EdgePolicyReader.ROUTE_KEYS, "name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut",
                     "target"));
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {

@@ -2,14 +2,19 @@ package io.lbkit.server.config;
 
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.proxy.AddedHeaders;
+import io.lbkit.proxy.GeoBlock;
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.ValueMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The traffic policy of a {@code serve} file at the edge: added response headers (nginx
- * {@code add_header}) and {@code allow}/{@code deny} rules, at the top level (nginx's
- * {@code server}) and per route (its {@code location}). Read by {@link EdgePolicyReader}.
+ * {@code add_header}), {@code allow}/{@code deny} rules and geo blocks at the top level (nginx's
+ * {@code server}) and per route (its {@code location}); per route also a map match, keyed rate
+ * limits and their dry run. Read by {@link EdgePolicyReader}.
  *
  * @param top    the top level's settings
  * @param routes each route's own settings by route name; a route not listed has none of its own
@@ -17,7 +22,7 @@ import java.util.Map;
 public record EdgePolicy(Level top, Map<String, Level> routes) {
 
     /** No policy anywhere. */
-    public static final EdgePolicy NONE = new EdgePolicy(new Level(null, null), Map.of());
+    public static final EdgePolicy NONE = new EdgePolicy(Level.EMPTY, Map.of());
 
     public EdgePolicy {
         routes = Map.copyOf(routes);
@@ -26,10 +31,27 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
     /**
      * The settings of one level.
      *
-     * @param headers the level's added headers, or null when it sets none (a route then inherits)
-     * @param access  the level's allow/deny rules, or null when it sets none (a route then inherits)
+     * @param headers     the level's added headers, or null when it sets none (a route then inherits)
+     * @param access      the level's allow/deny rules, or null when it sets none (a route then inherits)
+     * @param geoBlock    the level's geo block, or null (a route then inherits)
+     * @param mapMatch    a route's map match, or null
+     * @param mapValues   the map results the route takes
+     * @param rateLimits  a route's keyed rate limits
+     * @param limitDryRun whether a route's rate limits only decide and log
      */
-    public record Level(AddedHeaders headers, CidrRules access) {
+    public record Level(AddedHeaders headers, CidrRules access, GeoBlock geoBlock, ValueMap mapMatch,
+                        List<String> mapValues, List<RateLimit> rateLimits, boolean limitDryRun) {
+
+        static final Level EMPTY = new Level(null, null, null, null, List.of(), List.of(), false);
+
+        public Level {
+            mapValues = List.copyOf(mapValues);
+            rateLimits = List.copyOf(rateLimits);
+        }
+
+        boolean isEmpty() {
+            return equals(EMPTY);
+        }
     }
 
     /** Sets the top level's policy on the proxy's configuration. */
@@ -38,13 +60,19 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
             proxy.addedHeaders(top.headers());
         }
         proxy.access(top.access());
+        proxy.geoBlock(top.geoBlock());
     }
 
     /** Sets route {@code name}'s own policy, if it has one, on its builder. */
     public void applyTo(String name, Route.Builder route) {
         Level own = routes.get(name);
         if (own != null) {
-            route.addedHeaders(own.headers()).access(own.access());
+            route.addedHeaders(own.headers()).access(own.access()).geoBlock(own.geoBlock())
+                    .limitDryRun(own.limitDryRun());
+            own.rateLimits().forEach(route::rateLimit);
+            if (own.mapMatch() != null) {
+                route.match(own.mapMatch(), own.mapValues().toArray(String[]::new));
+            }
         }
     }
 }

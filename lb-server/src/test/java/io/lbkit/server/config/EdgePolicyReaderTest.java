@@ -55,6 +55,60 @@ class EdgePolicyReaderTest {
     }
 
     @Test
+    void mapsGeoTablesGeoBlocksMapMatchesAndKeyedRateLimits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path geoFile = dir.resolve("countries.txt");
+        java.nio.file.Files.writeString(geoFile, "10.0.0.0/8 US;\n192.0.2.0/24 GB;\n");
+        String text = UP + """
+                maps:
+                  tier: { source: "header:X-Api-Key", entries: { premium-key-123: premium, "~^biz-": business }, default: free }
+                geo:
+                  country: { file: countries.txt, default: "no" }
+                  office: { entries: { 203.0.113.0/24: "yes" }, default: "no" }
+                geoBlock: { geo: country, values: ["no"] }
+                routes:
+                  - name: premium
+                    upstream: app
+                    mapMatch: { map: tier, values: [premium, business] }
+                    geoBlock: { geo: office, values: ["no"] }
+                  - name: rest
+                    upstream: app
+                    rateLimits:
+                      - { rate: 10r/s, burst: 20, nodelay: true, key: "map:tier", status: 429 }
+                      - { rate: 100r/m, key: "header:X-Api-Key", maxKeys: 1000 }
+                    limitDryRun: true
+                """;
+        ServeConfig c = ConfigLoader.parse(dir.resolve("lbkit.yaml").toString(), text);
+        EdgePolicy p = c.policy();
+        assertEquals("US", p.top().geoBlock().table().lookup(new byte[] {10, 1, 1, 1}));
+        assertEquals("no", p.top().geoBlock().table().lookup(new byte[] {8, 8, 8, 8}), "the config's default");
+        EdgePolicy.Level premium = p.routes().get("premium");
+        assertEquals("premium", premium.mapMatch().lookup("PREMIUM-KEY-123"));
+        assertEquals("business", premium.mapMatch().lookup("biz-1"));
+        assertEquals(List.of("premium", "business"), premium.mapValues());
+        assertEquals("yes", premium.geoBlock().table().lookup(new byte[] {(byte) 203, 0, 113, 9}));
+        EdgePolicy.Level rest = p.routes().get("rest");
+        assertEquals(2, rest.rateLimits().size());
+        assertEquals(429, rest.rateLimits().get(0).limiter().rejectStatus());
+        assertTrue(rest.rateLimits().get(0).limiter().isNoDelay());
+        assertEquals("free", rest.rateLimits().get(0).map().lookup(null));
+        assertEquals("header:X-Api-Key", rest.rateLimits().get(1).key().toString());
+        assertEquals(1000, rest.rateLimits().get(1).limiter().maximumKeys());
+        assertTrue(rest.limitDryRun());
+    }
+
+    @Test
+    void unknownMapsAndGeoTablesAreNamed() {
+        assertEquals("lbkit.yaml: routes[0].mapMatch.map: no map named 'tier' (defined: [])",
+                error(UP + "routes: [{ upstream: app, mapMatch: { map: tier, values: [a] } }]\n"));
+        assertEquals("lbkit.yaml: geoBlock.geo: no geo table named 'c' (defined: [])",
+                error(UP + "geoBlock: { geo: c, values: [a] }\n"));
+        assertEquals("lbkit.yaml: routes[0].rateLimits[0].key: must be client-ip, uri, header:NAME, cookie:NAME, "
+                + "query:NAME (or map:NAME for a rate limit key), got 'ip'",
+                error(UP + "routes: [{ upstream: app, rateLimits: [{ rate: 1r/s, key: ip }] }]\n"));
+    }
+
+    @Test
     void nothingSetIsNoPolicy() {
         assertSame(EdgePolicy.NONE, parse(UP).policy());
     }

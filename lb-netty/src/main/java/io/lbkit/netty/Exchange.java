@@ -11,6 +11,7 @@ import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.AddedHeaderRules;
+import io.lbkit.proxy.engine.UpstreamChoice;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.ForwardedSession;
@@ -107,7 +108,7 @@ final class Exchange extends BackendOwner {
         this.client = conn.channel();
         this.loop = client.eventLoop();
         this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = UpstreamChoice.of(route, view); // the route's, or its canary's
         this.policy = route.retryPolicy() != null ? route.retryPolicy() : config.retryPolicy();
         this.view = view;
         this.req = view.request();

@@ -60,6 +60,7 @@ public final class Route {
     private final List<RateLimit> rateLimits;
     private final RateLimiter[] chain;
     private final boolean limitDryRun;
+    private final Canary canary;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -90,6 +91,7 @@ public final class Route {
         rateLimits.forEach(l -> all.add(l.limiter()));
         this.chain = all.toArray(new RateLimiter[0]);
         this.limitDryRun = b.limitDryRun;
+        this.canary = b.canary;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -167,6 +169,9 @@ public final class Route {
     /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
     public boolean limitDryRun() { return limitDryRun; }
 
+    /** The canary that takes some of the route's requests, or null. */
+    public Canary canary() { return canary; }
+
     /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
     public boolean buffersBody(String contentType) {
         return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
@@ -222,6 +227,7 @@ public final class Route {
         private GeoBlock geoBlock;
         private final List<RateLimit> rateLimits = new ArrayList<>();
         private boolean limitDryRun;
+        private Canary canary;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -328,6 +334,12 @@ public final class Route {
          */
         public Builder limitDryRun(boolean on) { this.limitDryRun = on; return this; }
 
+        /**
+         * Sends some requests to a canary upstream: those a condition picks, then a share by
+         * percentage (see {@link Canary}). Not with broadcast, target or sticky routes.
+         */
+        public Builder canary(Canary canary) { this.canary = canary; return this; }
+
         /** Refuses (403) clients the route's geo table maps to a blocked value; null: the proxy's. */
         public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }
 
@@ -382,6 +394,10 @@ public final class Route {
             }
             if (targetMetadata != null && targetMetadata.isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': target metadata key must not be empty");
+            }
+            if (canary != null && (fanOut != null || target != null || sticky != null)) {
+                throw new IllegalArgumentException("route '" + name + "': a canary cannot be combined with "
+                        + (fanOut != null ? "broadcast" : target != null ? "target" : "sticky"));
             }
             if (matchMap != null && matchMapValues.isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': a map match needs at least one value");

@@ -441,7 +441,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             b.rateLimiter(lb.build());
         }
-        config.policy().applyTo(r.name(), b);
+        config.policy().applyTo(r.name(), b, upstreams::get);
         return b.build();
     }
 

@@ -23,19 +23,26 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EdgePolicyServeIT {
 
     private HttpServer backend;
+    private HttpServer canaryBackend;
     private ProxyServer proxy;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void start() throws Exception {
-        backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        backend.createContext("/", x -> {
-            byte[] b = "ok\n".getBytes(StandardCharsets.US_ASCII);
-            x.sendResponseHeaders(200, b.length);
-            x.getResponseBody().write(b);
+        backend = backend("ok\n");
+        canaryBackend = backend("canary\n");
+    }
+
+    private static HttpServer backend(String answer) throws java.io.IOException {
+        HttpServer b = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        b.createContext("/", x -> {
+            byte[] body = answer.getBytes(StandardCharsets.US_ASCII);
+            x.sendResponseHeaders(200, body.length);
+            x.getResponseBody().write(body);
             x.close();
         });
-        backend.start();
+        b.start();
+        return b;
     }
 
     @AfterEach
@@ -44,6 +51,37 @@ class EdgePolicyServeIT {
             proxy.close();
         }
         backend.stop(0);
+        canaryBackend.stop(0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"event-loop", "servlet"})
+    void aCanaryByHeaderCookieAndPercent(String engine) throws Exception {
+        proxy = ProxyServer.start(ConfigLoader.parse("lbkit.yaml", """
+                engine: %s
+                listen: ["127.0.0.1:0"]
+                upstreams:
+                  stable: { endpoints: ["127.0.0.1:%d"] }
+                  next: { endpoints: ["127.0.0.1:%d"] }
+                routes:
+                  - upstream: stable
+                    canary: { upstream: next, when: ["header:X-Canary=1", "cookie:canary=1"], percent: 50%%, key: "query:u" }
+                """.formatted(engine, backend.getAddress().getPort(), canaryBackend.getAddress().getPort())));
+        assertEquals("canary\n", send(HttpRequest.newBuilder(uri("/")).header("X-Canary", "1")).body());
+        assertEquals("canary\n", send(HttpRequest.newBuilder(uri("/")).header("Cookie", "canary=1")).body());
+        io.lbkit.core.split.TrafficSplit<String> split = io.lbkit.core.split.TrafficSplit.<String>builder()
+                .part("50%", "canary\n").rest("ok\n").build();
+        for (int i = 0; i < 20; i++) {
+            assertEquals(split.selectOrElse("u" + i, "ok\n"), send(HttpRequest.newBuilder(uri("/?u=u" + i))).body());
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + proxy.uris().get(0).getPort() + path);
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @ParameterizedTest

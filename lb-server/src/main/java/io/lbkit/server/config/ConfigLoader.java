@@ -151,7 +151,7 @@ public final class ConfigLoader {
                         throw r.get("name").error("duplicate route name '" + route.name() + "'");
                     }
                     routes.add(route);
-                    policy.route(route.name(), r);
+                    policy.route(route.name(), r, upstreams.keySet());
                 }
                 if (routes.isEmpty()) {
                     throw rs.error("at least one route is required");

@@ -49,7 +49,7 @@ final class EdgePolicyReader {
 
     /** The keys this reader takes in a route. */
     static final String[] ROUTE_KEYS = {"headers", "securityHeaders", "access", "geoBlock", "mapMatch", "rateLimits",
-        "limitDryRun"};
+        "limitDryRun", "canary"};
 
     private EdgePolicy.Level top = EdgePolicy.Level.EMPTY;
     private final Map<String, EdgePolicy.Level> routes = new LinkedHashMap<>();
@@ -78,10 +78,10 @@ final class EdgePolicyReader {
             geos.put(e.getKey(), geo(e.getValue()));
         }
         top = new EdgePolicy.Level(headers(root), access(root.get("access")), geoBlock(root.get("geoBlock")), null,
-                List.of(), List.of(), false);
+                List.of(), List.of(), false, null);
     }
 
-    void route(String name, Node route) {
+    void route(String name, Node route, java.util.Set<String> upstreams) {
         Node mm = route.get("mapMatch");
         ValueMap match = null;
         List<String> values = List.of();
@@ -98,7 +98,8 @@ final class EdgePolicyReader {
             limits.add(rateLimit(l));
         }
         EdgePolicy.Level l = new EdgePolicy.Level(headers(route), access(route.get("access")),
-                geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false));
+                geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false),
+                canary(route.get("canary"), upstreams));
         if (!l.isEmpty()) {
             routes.put(name, l);
         }
@@ -183,6 +184,46 @@ final class EdgePolicyReader {
             throw n.get("values").error("must list at least one value to refuse");
         }
         return new GeoBlock(table, java.util.Set.copyOf(values));
+    }
+
+    /**
+     * {@code canary: { upstream: NAME, when: ["header:X-Canary=1", "cookie:canary=1"], percent: 10%,
+     * key: client-ip }}.
+     */
+    private static EdgePolicy.CanarySpec canary(Node n, java.util.Set<String> upstreams) {
+        if (n.isMissing()) {
+            return null;
+        }
+        n.allowOnly("upstream", "when", "percent", "key");
+        String up = n.get("upstream").requiredString();
+        if (!upstreams.contains(up)) {
+            throw n.get("upstream").error("no upstream named '" + up + "' (defined: " + upstreams + ")");
+        }
+        List<Map.Entry<RequestValue, String>> conditions = new ArrayList<>();
+        for (Node w : n.get("when").items()) {
+            String s = w.requiredString().trim();
+            int eq = s.indexOf('=');
+            if (eq < 0) {
+                throw w.error("must be SOURCE=VALUE such as header:X-Canary=1, got '" + s + "'");
+            }
+            try {
+                conditions.add(Map.entry(requestValue(s.substring(0, eq)), s.substring(eq + 1)));
+            } catch (IllegalArgumentException e) {
+                throw w.error(e.getMessage());
+            }
+        }
+        String percent = n.get("percent").string(null);
+        RequestValue key = percent == null ? null : requestValue(n.get("key"));
+        if (percent == null && n.has("key")) {
+            throw n.get("key").error("applies only with percent");
+        }
+        EdgePolicy.CanarySpec spec = new EdgePolicy.CanarySpec(up, conditions, percent, key);
+        try {
+            spec.build(io.lbkit.core.Upstream.builder(up).endpoint(io.lbkit.core.Endpoint.of("127.0.0.1", 1)).build());
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage()); // a bad percent, or neither conditions nor percent
+        }
+        return spec;
     }
 
     private static ValueMap map(Node n) {
@@ -288,7 +329,14 @@ final class EdgePolicyReader {
 
     /** {@code client-ip}, {@code uri}, {@code header:NAME}, {@code cookie:NAME}, {@code query:NAME}. */
     private static RequestValue requestValue(Node n) {
-        String s = n.string("client-ip").trim();
+        try {
+            return requestValue(n.string("client-ip").trim());
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage());
+        }
+    }
+
+    private static RequestValue requestValue(String s) {
         if (s.equals("client-ip")) {
             return RequestValue.clientIp();
         }
@@ -302,7 +350,7 @@ final class EdgePolicyReader {
             case "header" -> RequestValue.header(name);
             case "cookie" -> RequestValue.cookie(name);
             case "query" -> RequestValue.query(name);
-            default -> throw n.error("must be client-ip, uri, header:NAME, cookie:NAME, query:NAME"
+            default -> throw new IllegalArgumentException("must be client-ip, uri, header:NAME, cookie:NAME, query:NAME"
                     + " (or map:NAME for a rate limit key), got '" + s + "'");
         };
     }

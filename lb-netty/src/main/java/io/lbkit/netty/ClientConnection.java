@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection: reads one request at a time (the channel reads only when asked, and a
  * flow-control handler before this one hands over one decoded message per read), so pipelined
- * requests are answered in order, each after the previous response was written. Admission and
- * the route are decided here; an {@link Exchange} does the rest.
+ * requests are answered in order, each after the previous response was written. The socket's
+ * read interest stays armed in between ({@link ClientBytes}: bytes that come early wait, decoded,
+ * in the flow-control handler's queue, up to a budget). Admission and the route are decided here;
+ * an {@link Exchange} does the rest.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
 
@@ -45,12 +47,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Engine engine;
-    private final ProxyConfig config;
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
     private ClientOrigin.Peer peer;  // the connection's, from its first request on
     private String remote;
     private String localName;
     private Channel channel;
+    private ClientBytes bytes;
     private Exchange exchange;
     private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
@@ -69,11 +71,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     ClientConnection(Engine engine) {
         this.engine = engine;
-        this.config = engine.config;
     }
 
     Channel channel() {
         return channel;
+    }
+
+    /** The pipeline's first handler, made for this connection (its read budget is the body buffer's size). */
+    ClientBytes bytesHandler() {
+        bytes = new ClientBytes(this, Math.max(engine.config.bufferSize(), 16 * 1024));
+        return bytes;
     }
 
     @Override
@@ -167,6 +174,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      */
     void read() {
         wantsMessage = true;
+        bytes.claimed();
         channel.read();
     }
 
@@ -250,6 +258,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     // =====================================================================================
 
     private void begin(HttpRequest r) {
+        ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414
@@ -348,7 +357,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             log.warn("proxy: {} ({}{}){}", status, why, detail == null ? "" : ": " + detail, Repeats.note(skipped));
         }
         io.netty.handler.codec.http.FullHttpResponse answer = Answers.error(status, next != Exchange.Next.KEEP_ALIVE);
-        AddedHeaderRules.apply(config, route, status, "http", Fields.sink(answer.headers()));
+        AddedHeaderRules.apply(engine.config, route, status, "http", Fields.sink(answer.headers()));
         respond(answer, next);
     }
 

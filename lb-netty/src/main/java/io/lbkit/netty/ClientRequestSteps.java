@@ -20,7 +20,7 @@ final class ClientRequestSteps {
 
     /** The route's rate and connection limits and access rules; a refusal is logged (rate-limited) and the caller answers. */
     static Limits.Permit admit(Exchange x) {
-        Limits.Permit permit = Limits.admit(x.engine.config, x.route, x.origin, x.view);
+        Limits.Permit permit = Limits.admit(x.config, x.route, x.origin, x.view);
         if (permit.refused()) {
             long skipped = x.engine.repeats(permit.reason()).admit();
             if (skipped >= 0) {

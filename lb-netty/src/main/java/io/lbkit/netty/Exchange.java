@@ -464,7 +464,7 @@ final class Exchange extends BackendOwner {
         }
         engine.activeExchanges.decrement();
         if (answer != null) { // the proxy's own answer (or a fan-out's): the added fields its status takes
-            AddedHeaderRules.apply(engine.config, route, answer.status().code(), origin.scheme(),
+            AddedHeaderRules.apply(config, route, answer.status().code(), origin.scheme(),
                     Fields.sink(answer.headers()));
         }
         conn.exchangeEnded(next, answer);

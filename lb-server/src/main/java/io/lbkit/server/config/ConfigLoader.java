@@ -13,6 +13,7 @@ import io.lbkit.core.limit.Rate;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.engine.SessionApiHandler;
 import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.server.config.ServeConfig.AdminSpec;
 import io.lbkit.server.config.ServeConfig.FanOutSpec;
 import io.lbkit.server.config.ServeConfig.HashKey;
 import io.lbkit.server.config.ServeConfig.Listener;
@@ -104,8 +105,8 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust",
-                "shutdownTimeout"));
+        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
+                "sessions", "trust", "shutdownTimeout", "admin"));
         return new Reader(name).read(root);
     }
 
@@ -164,7 +165,8 @@ public final class ConfigLoader {
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }
-            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown,
+            AdminSpec admin = admin(root.get("admin"));
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin,
                     policy.build());
         }
 
@@ -669,6 +671,43 @@ public final class ConfigLoader {
                 throw n.get("proxies").error(e.getMessage());
             }
             return new TrustSpec(rules, n.get("via").string("lbkit"));
+        }
+
+        AdminSpec admin(Node n) {
+            if (n.isMissing()) {
+                return null;
+            }
+            n.allowOnly("listen", "token", "allow", "stateFile");
+            Node listen = n.get("listen");
+            String s = listen.requiredString().trim();
+            int colon = s.lastIndexOf(':');
+            String host = colon >= 0 ? s.substring(0, colon).replace("[", "").replace("]", "") : "127.0.0.1";
+            String port = colon >= 0 ? s.substring(colon + 1) : s;
+            if (host.isEmpty() || !port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
+                throw listen.error("must be host:port or a port, got " + listen.describe());
+            }
+            String token = n.get("token").requiredString();
+            if (token.getBytes(StandardCharsets.UTF_8).length < 16) {
+                throw n.get("token").error("must be at least 16 bytes, got " + token.length() + " characters");
+            }
+            List<String> cidrs = n.get("allow").strings();
+            if (cidrs.isEmpty()) {
+                cidrs = List.of("127.0.0.0/8", "::1");
+            }
+            StringBuilder rules = new StringBuilder();
+            for (String c : cidrs) {
+                rules.append("allow ").append(c).append(';');
+            }
+            rules.append("deny all;");
+            CidrRules allow;
+            try {
+                allow = CidrRules.parse(rules.toString());
+            } catch (IllegalArgumentException e) {
+                throw n.get("allow").error(e.getMessage());
+            }
+            String state = n.get("stateFile").string(null);
+            return new AdminSpec(host, Integer.parseInt(port), token, allow, cidrs,
+                    state == null || state.isBlank() ? null : Path.of(state.trim()));
         }
 
         private static boolean isObject(Node n) {

@@ -4,6 +4,7 @@ import io.lbkit.core.PickRequest;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
@@ -316,7 +317,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 next = no.closes() || ErrorAnswer.closesConnection(no.status()) || !keepAlive
                         ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE;
             }
-            refuse(no.status(), no.reason(), no.bodyTooLarge()
+            refuse(route, no.status(), no.reason(), no.bodyTooLarge()
                     ? "declared " + length + " bytes, the limit is " + Admission.bodyLimit(config, route) : null, next);
             return;
         }
@@ -346,11 +347,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      * while it repeats); {@code detail}, or null, says more about this request.
      */
     private void refuse(int status, String why, String detail, Exchange.Next next) {
+        refuse(null, status, why, detail, next);
+    }
+
+    /** {@link #refuse(int, String, String, Exchange.Next)} of a request {@code route} (or null) took. */
+    private void refuse(Route route, int status, String why, String detail, Exchange.Next next) {
         long skipped = engine.repeats(why).admit();
         if (skipped >= 0) {
             log.warn("proxy: {} ({}{}){}", status, why, detail == null ? "" : ": " + detail, Repeats.note(skipped));
         }
-        respond(Answers.error(status, next != Exchange.Next.KEEP_ALIVE), next);
+        io.netty.handler.codec.http.FullHttpResponse answer = Answers.error(status, next != Exchange.Next.KEEP_ALIVE);
+        AddedHeaderRules.apply(engine.config, route, status, "http", Fields.sink(answer.headers()));
+        respond(answer, next);
     }
 
     /** The exchange is over; {@code answer} is the proxy's own answer to write first, or null. */

@@ -90,7 +90,7 @@ final class ResponseRelay implements ChannelFutureListener {
         forwarding = true;
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
-                x.origin.secure());
+                x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
         if (head.closes) {
             x.conn.closeAfterExchange();

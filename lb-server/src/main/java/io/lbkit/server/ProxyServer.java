@@ -337,6 +337,7 @@ public final class ProxyServer implements AutoCloseable {
             pc.totalTimeout(p.totalTimeout());
         }
         routes.forEach(pc::route);
+        cfg.policy().applyTo(pc);
         if (forwarding != null) {
             pc.sessionForwarding(forwarding);
         }
@@ -574,6 +575,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             b.rateLimiter(lb.build());
         }
+        config.policy().applyTo(r.name(), b, ups::get);
         return b.build();
     }
 

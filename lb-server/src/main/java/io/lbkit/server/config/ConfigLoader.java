@@ -105,8 +105,15 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout", "admin");
+        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
+                "sessions", "trust", "shutdownTimeout", "admin"));
         return new Reader(name).read(root);
+    }
+
+    /** The directory files named in {@code source} are read from: its own, else the working directory. */
+    private static Path baseDirectory(String source) {
+        Path parent = Path.of(source).toAbsolutePath().getParent();
+        return parent != null ? parent : Path.of("").toAbsolutePath();
     }
 
     /** One read of one file; keeps what later sections refer to. */
@@ -130,6 +137,8 @@ public final class ConfigLoader {
             }
             Node rs = root.get("routes");
             List<RouteSpec> routes = new ArrayList<>();
+            EdgePolicyReader policy = new EdgePolicyReader(baseDirectory(source));
+            policy.top(root);
             if (rs.isMissing()) {
                 if (upstreams.size() != 1) {
                     throw rs.error("is required when there is more than one upstream");
@@ -143,6 +152,7 @@ public final class ConfigLoader {
                         throw r.get("name").error("duplicate route name '" + route.name() + "'");
                     }
                     routes.add(route);
+                    policy.route(route.name(), r, upstreams.keySet());
                 }
                 if (routes.isEmpty()) {
                     throw rs.error("at least one route is required");
@@ -156,7 +166,8 @@ public final class ConfigLoader {
                 servletClientLimits(root.get("proxy"), proxy);
             }
             AdminSpec admin = admin(root.get("admin"));
-            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin);
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin,
+                    policy.build());
         }
 
         ProxySpec proxy(Node n) {
@@ -475,7 +486,8 @@ public final class ConfigLoader {
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut", "target");
+            r.allowOnly(EdgePolicyReader.with(EdgePolicyReader.ROUTE_KEYS, "name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut",
+                    "target"));
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {
                 throw r.get("upstream").error("no upstream named '" + upstream + "' (defined: " + upstreams.keySet() + ")");

@@ -24,10 +24,11 @@ import java.util.Set;
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
  * @param admin           the admin API listener, or {@code null} when off
+ * @param policy          added response headers and allow/deny rules, top level and per route
  */
 public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                           Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                          Duration shutdownTimeout, AdminSpec admin) {
+                          Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy) {
 
     /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
     public enum Engine { SERVLET, EVENT_LOOP }

@@ -51,17 +51,20 @@ final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 64 * 1024;
     static final String UPSTREAMS = "/api/upstreams";
+    static final String STREAM = "/api/stream";
 
     private final ProxyServer proxy;
     private final AdminSpec spec;
     private final HttpServer http;
     private final ExecutorService pool;
+    private final AdminStream stream;
 
     private AdminServer(ProxyServer proxy, AdminSpec spec, HttpServer http, ExecutorService pool) {
         this.proxy = proxy;
         this.spec = spec;
         this.http = http;
         this.pool = pool;
+        this.stream = new AdminStream(proxy);
     }
 
     /** Restores the state file (when configured), then binds the admin listener. */
@@ -91,6 +94,7 @@ final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
+        stream.close();
         http.stop(0);
         pool.shutdownNow();
     }
@@ -114,6 +118,10 @@ final class AdminServer implements AutoCloseable {
             AdminSpec now = proxy.config().admin() != null ? proxy.config().admin() : spec; // a reload may change token and allow
             if (!now.allow().isAllowed(x.getRemoteAddress().getAddress())) {
                 throw new Refusal(403, "forbidden", "client " + who + " is not in admin.allow");
+            }
+            if (Dashboard.serves(x)) {
+                Dashboard.send(x); // the page holds no data: it reads everything from the API with the token
+                return;
             }
             if (!authorized(x.getRequestHeaders().getFirst("Authorization"), now.token())) {
                 x.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"lbkit admin\"");
@@ -167,8 +175,14 @@ final class AdminServer implements AutoCloseable {
             sendText(x, proxy.metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
             return;
         }
+        if (path.equals(STREAM)) {
+            allow(method, "GET");
+            stream(x);
+            return;
+        }
         if (!path.equals(UPSTREAMS) && !path.startsWith(UPSTREAMS + "/")) {
-            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + ", /metrics and /reload)");
+            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + ", " + STREAM
+                    + ", /metrics, /reload and " + Dashboard.PATH + ")");
         }
         String[] p = path.substring(UPSTREAMS.length()).split("/", -1); // "", name, "servers", id, "deploy"
         if (p.length == 1) {
@@ -219,6 +233,20 @@ final class AdminServer implements AutoCloseable {
             case "PATCH" -> patchServer(x, who, u, m, e);
             case "DELETE" -> deleteServer(x, who, u, m, e);
             default -> allow(method, "GET", "PATCH", "DELETE");
+        }
+    }
+
+    /** Server-sent status events while the request's address and token stay allowed; 503 past the streams' limit. */
+    private void stream(HttpExchange x) throws IOException {
+        String header = x.getRequestHeaders().getFirst("Authorization");
+        boolean served = stream.serve(x, () -> {
+            AdminSpec now = proxy.config().admin() != null ? proxy.config().admin() : spec;
+            return now.allow().isAllowed(x.getRemoteAddress().getAddress()) && authorized(header, now.token());
+        });
+        if (!served) {
+            x.getResponseHeaders().set("Retry-After", "5");
+            throw new Refusal(503, "too_many_streams", AdminStream.MAX_STREAMS
+                    + " event streams are open already (each holds one of the admin listener's threads)");
         }
     }
 

@@ -23,6 +23,8 @@ final class PeerCounters {
         final LongAdder failures = new LongAdder();
         final LongAdder responseNanos = new LongAdder();
         final LongAdder responses = new LongAdder();
+        /** Response latencies by {@link LatencyBuckets} bucket (the dashboard's percentiles). */
+        final LongAdder[] latency = LatencyBuckets.newCounters();
         volatile long lastCompletedMillis;
     }
 
@@ -62,6 +64,7 @@ final class PeerCounters {
             p.byClass[status / 100 - 1].increment();
             p.responses.increment();
             p.responseNanos.add(latencyNanos);
+            p.latency[LatencyBuckets.index(latencyNanos)].increment();
         }
         p.lastCompletedMillis = System.currentTimeMillis();
     }

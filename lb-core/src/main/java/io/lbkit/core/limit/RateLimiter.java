@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lbkit.core.Ticker;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +105,13 @@ public final class RateLimiter {
     private final Duration expireAfterIdle;
     private final long maximumKeys;
     private final Cache<String, State> states;
+    /**
+     * The time the cache reads for idle expiry: the time of the latest decision, set by each one
+     * from the ticker reading it makes anyway. Reading the ticker itself on every cache access
+     * would cost a second clock read per decision (half of a decision's time); expiry after 60 s
+     * or more does not need the precision.
+     */
+    private final AtomicLong clock = new AtomicLong();
 
     private RateLimiter(Builder b) {
         this.rateSpec = b.rate;
@@ -114,11 +122,11 @@ public final class RateLimiter {
         this.ticker = b.ticker;
         this.expireAfterIdle = b.expireAfterIdle != null ? b.expireAfterIdle : defaultExpiry(rate, burst);
         this.maximumKeys = b.maximumKeys;
-        Ticker t = b.ticker;
+        clock.set(b.ticker.nanos());
         this.states = Caffeine.newBuilder()
                 .maximumSize(maximumKeys)
                 .expireAfterAccess(expireAfterIdle)
-                .ticker(t::nanos)
+                .ticker(clock::getOpaque)
                 .executor(Runnable::run)
                 .build();
     }
@@ -146,8 +154,10 @@ public final class RateLimiter {
                     key.substring(0, 64));
             return Decision.allowed();
         }
+        long nanos = ticker.nanos();
+        clock.lazySet(nanos);
         State s = states.get(key, NEW_STATE);
-        long now = Math.floorDiv(ticker.nanos(), 1_000_000L);
+        long now = Math.floorDiv(nanos, 1_000_000L);
         long excess;
         synchronized (s) {
             if (s.fresh) {
@@ -197,7 +207,9 @@ public final class RateLimiter {
 
     /** The current time in milliseconds, as this limiter reads it. */
     long nowMillis() {
-        return Math.floorDiv(ticker.nanos(), 1_000_000L);
+        long nanos = ticker.nanos();
+        clock.lazySet(nanos);
+        return Math.floorDiv(nanos, 1_000_000L);
     }
 
     /**
@@ -324,6 +336,7 @@ public final class RateLimiter {
      * been applied. For monitoring; not for request decisions.
      */
     public long trackedKeys() {
+        clock.set(ticker.nanos());
         states.cleanUp();
         return states.estimatedSize();
     }

@@ -88,6 +88,9 @@ final class ResponseRelay implements ChannelFutureListener {
     private void clientResponseHead(HttpResponse r, int st) {
         status = st;
         forwarding = true;
+        if (x.rec != null) {
+            x.rec.status(st);
+        }
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
                 x.origin.secure());
@@ -143,8 +146,14 @@ final class ResponseRelay implements ChannelFutureListener {
             x.responseFailed(Outcome.RESET, cause);
             return;
         }
+        if (x.rec != null) {
+            x.rec.bodyBytes(c.content().readableBytes());
+        }
         if (c instanceof LastHttpContent last) {
             responseEnded = true;
+            if (x.rec != null) {
+                x.rec.attemptEnded(status, System.nanoTime());
+            }
             x.backend.responses++;
             Fields.filterTrailers(last.trailingHeaders(), allowTrailers);
             x.client.writeAndFlush(c).addListener(this);

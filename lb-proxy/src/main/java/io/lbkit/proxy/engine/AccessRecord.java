@@ -28,7 +28,8 @@ public final class AccessRecord {
 
     int attempts;
     private long attemptStart;
-    String[] addrs = new String[2];
+    String[] hosts = new String[2];
+    int[] ports = new int[2];
     int[] statuses = new int[2];
     long[] connectNanos = new long[2];
     long[] headerNanos = new long[2];
@@ -65,13 +66,14 @@ public final class AccessRecord {
         return requestId;
     }
 
-    /** An attempt to the endpoint at {@code address} ({@code host:port}) starts. */
-    public void attemptStarted(String address, long nanos) {
+    /** An attempt to the endpoint at {@code host}:{@code port} starts ({@code $upstream_addr} prints both). */
+    public void attemptStarted(String host, int port, long nanos) {
         int i = attempts;
-        if (i == addrs.length) {
+        if (i == hosts.length) {
             grow();
         }
-        addrs[i] = address;
+        hosts[i] = host;
+        ports[i] = port;
         statuses[i] = 0;
         connectNanos[i] = NONE;
         headerNanos[i] = NONE;
@@ -137,8 +139,9 @@ public final class AccessRecord {
     }
 
     private void grow() {
-        int n = addrs.length * 2;
-        addrs = java.util.Arrays.copyOf(addrs, n);
+        int n = hosts.length * 2;
+        hosts = java.util.Arrays.copyOf(hosts, n);
+        ports = java.util.Arrays.copyOf(ports, n);
         statuses = java.util.Arrays.copyOf(statuses, n);
         connectNanos = java.util.Arrays.copyOf(connectNanos, n);
         headerNanos = java.util.Arrays.copyOf(headerNanos, n);

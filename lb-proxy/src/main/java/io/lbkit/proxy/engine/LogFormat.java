@@ -235,7 +235,8 @@ public final class LogFormat {
                     }
                     for (int i = 0; i < r.attempts; i++) {
                         sep(out, i);
-                        text(r.addrs[i], out, e);
+                        text(r.hosts[i], out, e);
+                        out.append(':').append(r.ports[i]);
                     }
                     return true;
                 case UPSTREAM_STATUS:

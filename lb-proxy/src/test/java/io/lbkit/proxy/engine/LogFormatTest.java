@@ -67,9 +67,9 @@ class LogFormatTest {
     @Test
     void everyRetryShowsInTheUpstreamVariables() {
         AccessRecord r = new AccessRecord().begin("192.0.2.1", "GET", "/", "HTTP/1.1", new TestRequest("GET", "/"), 0);
-        r.attemptStarted("10.0.0.1:80", 0);
+        r.attemptStarted("10.0.0.1", 80, 0);
         r.attemptEnded(502, 3 * MS);                 // refused: no connection, no head
-        r.attemptStarted("10.0.0.2:80", 3 * MS);
+        r.attemptStarted("10.0.0.2", 80, 3 * MS);
         r.connected(4 * MS);
         r.responseHead(200, 1_260 * MS);
         r.attemptEnded(0, 1_300 * MS);
@@ -131,11 +131,11 @@ class LogFormatTest {
         AccessRecord r = new AccessRecord();
         for (int i = 0; i < 3; i++) {
             r.begin("192.0.2.1", "GET", "/", "HTTP/1.1", null, 0);
-            r.attemptStarted("a:1", 0);
+            r.attemptStarted("a", 1, 0);
             r.attemptEnded(502, 0);
-            r.attemptStarted("b:1", 0);
+            r.attemptStarted("b", 1, 0);
             r.attemptEnded(504, 0);
-            r.attemptStarted("c:1", 0);
+            r.attemptStarted("c", 1, 0);
             r.responseHead(200, 0);
             r.end(0);
         }

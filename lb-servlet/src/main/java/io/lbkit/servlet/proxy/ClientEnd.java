@@ -240,6 +240,9 @@ final class ClientEnd {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
+        if (ex.rec != null) {
+            ex.rec.bodyBytes(b.length);
+        }
     }
 
     /** The client's body is not read to its end: the connection cannot carry another request. */

@@ -1,0 +1,97 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.AccessLog;
+import io.lbkit.proxy.engine.AccessRecord;
+import io.lbkit.proxy.engine.StubStatus;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import java.net.InetSocketAddress;
+
+/**
+ * What one client connection reports: its state for {@code stub_status} (waiting, reading a head,
+ * writing an answer) and, when the proxy has an access log, the {@link AccessRecord} of its current
+ * request, reused by each request of the connection. Runs on the connection's loop.
+ */
+final class ConnectionRecord {
+
+    private final StubStatus status;
+    private final AccessLog log;
+    /** The current request's record; filled only when there is an access log. */
+    final AccessRecord record;
+    private int state = StubStatus.NONE;
+    private long headStart;
+    private String remote;
+    private boolean gone;          // counted as closed
+    private boolean open;          // a request is recorded and not yet logged
+
+    ConnectionRecord(Engine engine) {
+        this.status = engine.status;
+        this.log = engine.config.accessLog();
+        this.record = log == null ? null : new AccessRecord();
+    }
+
+    /** The connection is open: it waits for a request. */
+    void opened(InetSocketAddress peer) {
+        state = status.opened();
+        if (log != null) {
+            remote = peer.getAddress().getHostAddress();
+        }
+    }
+
+    /** Bytes of a request head arrived: the request starts (nginx counts it, and times it, from here). */
+    void bytesArrived() {
+        if (state == StubStatus.WAITING && !gone) {
+            state = status.move(state, StubStatus.READING);
+            status.request();
+            headStart = System.nanoTime();
+        }
+    }
+
+    /** The request head is read: the request is processed and answered from now on. */
+    void head(HttpRequest r) {
+        bytesArrived(); // a head that came with the previous request's bytes
+        if (!gone) {
+            state = status.move(state, StubStatus.WRITING);
+        }
+        if (record != null) {
+            record.begin(remote, r.method().name(), r.uri(), r.protocolVersion().text(), null, headStart);
+            open = true;
+        }
+    }
+
+    /** The connection waits for its next request (kept alive). */
+    void waiting() {
+        if (gone) {
+            return;
+        }
+        state = status.move(state, StubStatus.WAITING);
+    }
+
+    /** The request is over; {@code answer} is the proxy's own answer (null when a backend's response was relayed). */
+    void ended(HttpResponse answer) {
+        if (!open) {
+            return;
+        }
+        open = false;
+        if (answer != null) {
+            record.status(answer.status().code());
+            if (answer instanceof FullHttpResponse f) {
+                record.bodyBytes(f.content().readableBytes());
+            }
+        } else if (record.status() == 0) {
+            record.status(499); // the client went away before an answer (nginx's 499)
+        }
+        record.end(System.nanoTime());
+        log.log(record);
+    }
+
+    /** The connection closes (or is about to: nginx counts it closed before its close() returns); once. */
+    void closed() {
+        if (!gone) {
+            gone = true;
+            status.closed(state);
+            state = StubStatus.NONE;
+        }
+    }
+}

@@ -52,6 +52,7 @@ final class ClientEnd {
     void complete() {
         if (finished.compareAndSet(false, true)) {
             releaseLimits();
+            ExchangeLog.end(ex); // before the client can send its next request
             ex.async.complete();
         }
     }
@@ -157,6 +158,7 @@ final class ClientEnd {
 
     /** Ends the async cycle (after a claimed response was written, or any end above). */
     void completeAsync() {
+        ExchangeLog.end(ex);
         try {
             ex.async.complete();
         } catch (RuntimeException e) {

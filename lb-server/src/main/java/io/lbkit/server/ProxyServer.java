@@ -85,6 +85,7 @@ public final class ProxyServer implements AutoCloseable {
     private SessionStore store;
     private SessionStore sharedStore;
     private ExecutorService storeExecutor;
+    private io.lbkit.proxy.AccessLog accessLog; // or null
 
     private ProxyServer(ServeConfig config) {
         this.config = config;
@@ -215,6 +216,7 @@ public final class ProxyServer implements AutoCloseable {
             pc.totalTimeout(p.totalTimeout());
         }
         routes.forEach(pc::route);
+        accessLog = ObserveSetup.apply(config.observe(), pc);
 
         ServeConfig.SessionSpec ss = config.sessions();
         SessionApi api = null;
@@ -482,6 +484,13 @@ public final class ProxyServer implements AutoCloseable {
         close();
     }
 
+    /** Reopens the access log file (log rotation: move the file, then call this; SIGUSR1 in serve). */
+    public void reopenLogs() {
+        if (accessLog != null) {
+            accessLog.reopen();
+        }
+    }
+
     /** Waits until the server has stopped. */
     public void join() throws InterruptedException {
         if (loops.isEmpty()) {
@@ -516,6 +525,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         if (store != null && store != sharedStore) {
             store.close();
+        }
+        if (accessLog != null) {
+            accessLog.close(); // after the engines: every request's line is written
         }
         closed.countDown();
     }

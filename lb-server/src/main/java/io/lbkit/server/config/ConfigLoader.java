@@ -104,7 +104,8 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout");
+        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout",
+                "accessLog", "logFormats", "requestId", "statusPath");
         return new Reader(name).read(root);
     }
 
@@ -154,7 +155,9 @@ public final class ConfigLoader {
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }
-            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown);
+            ObserveSpec observe = ObserveSpec.read(root);
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown,
+                    observe);
         }
 
         ProxySpec proxy(Node n) {

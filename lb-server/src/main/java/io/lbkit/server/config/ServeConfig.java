@@ -23,10 +23,11 @@ import java.util.Set;
  * @param sessions        the session store and its API, or {@code null} for none
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
+ * @param observe         the access log, the request id header and the status page
  */
 public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                           Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                          Duration shutdownTimeout) {
+                          Duration shutdownTimeout, ObserveSpec observe) {
 
     /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
     public enum Engine { SERVLET, EVENT_LOOP }
@@ -35,6 +36,14 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
         listeners = List.copyOf(listeners);
         upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
         routes = List.copyOf(routes);
+        observe = observe == null ? ObserveSpec.NONE : observe;
+    }
+
+    /** Without access log, request id or status page. */
+    public ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
+                       Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
+                       Duration shutdownTimeout) {
+        this(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdownTimeout, ObserveSpec.NONE);
     }
 
     /**

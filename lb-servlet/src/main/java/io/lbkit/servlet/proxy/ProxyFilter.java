@@ -170,11 +170,11 @@ public final class ProxyFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
+        ServletClientRequest view = new ServletClientRequest(req);
         if (config.statusPath() != null && config.statusPath().equals(req.getRequestURI())) {
-            StatusPage.answer(status, req, resp);
+            ExchangeLog.passOn(this, view, resp, (rq, rs) -> StatusPage.answer(status, req, resp));
             return;
         }
-        ServletClientRequest view = new ServletClientRequest(req);
         Route route = match(view);
         if (route == null) {
             ExchangeLog.passOn(this, view, resp, chain); // the application answers: logged and counted all the same

@@ -5,7 +5,10 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 
-/** nginx's {@code stub_status} page on the filter's {@code statusPath}: GET and HEAD, else 405. */
+/**
+ * nginx's {@code stub_status} page on the filter's {@code statusPath}: GET and HEAD, else 405. The
+ * caller counts (and logs) the request as any other, so the page counts itself, as nginx's does.
+ */
 final class StatusPage {
 
     private StatusPage() {
@@ -19,14 +22,7 @@ final class StatusPage {
             resp.setContentLength(0);
             return;
         }
-        status.request();
-        int state = status.move(status.opened(), StubStatus.WRITING); // the status request counts itself, as nginx's
-        byte[] body;
-        try {
-            body = status.bytes();
-        } finally {
-            status.closed(state);
-        }
+        byte[] body = status.bytes();
         resp.setStatus(200);
         resp.setContentType(StubStatus.CONTENT_TYPE);
         resp.setContentLength(body.length);

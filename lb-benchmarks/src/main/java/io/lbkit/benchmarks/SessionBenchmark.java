@@ -5,11 +5,6 @@ import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.Session;
 import io.lbkit.session.SessionChanges;
 import io.lbkit.session.redis.RedisSessionStore;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -161,8 +156,7 @@ public class SessionBenchmark {
     @State(Scope.Benchmark)
     public static class Redis {
 
-        private Process ownRedis;
-        private Path ownDir;
+        private BenchRedis server;
         private String host;
         private int port;
 
@@ -206,15 +200,10 @@ public class SessionBenchmark {
 
         @SuppressWarnings("unchecked")
         private void init() throws Exception {
-            String url = System.getProperty("redis.url");
-            if (url == null || url.isBlank()) {
-                startRedis();
-                url = "redis://" + host + ":" + port;
-            } else {
-                URI u = URI.create(url);
-                host = u.getHost();
-                port = u.getPort() < 0 ? 6379 : u.getPort();
-            }
+            server = BenchRedis.open("SessionBenchmark");
+            String url = server.url();
+            host = server.host();
+            port = server.port();
             Map<String, com.fasterxml.jackson.databind.JsonNode> attrs = attributes();
             store = RedisSessionStore.builder().uri(url).build();
             id = store.create(attrs).id();
@@ -266,11 +255,8 @@ public class SessionBenchmark {
                     }
                 }
             }
-            if (ownRedis != null) {
-                ownRedis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                try (var files = Files.walk(ownDir)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+            if (server != null) {
+                server.close();
             }
         }
 
@@ -360,7 +346,7 @@ public class SessionBenchmark {
         }
 
         private Map<String, Long> commandStats() {
-            String text = run(List.of(binary("redis-cli"), "-h", host, "-p", Integer.toString(port), "INFO", "commandstats"));
+            String text = server.cli("INFO", "commandstats");
             Map<String, Long> m = new HashMap<>();
             for (String line : text.split("\n")) {
                 line = line.trim();
@@ -375,57 +361,6 @@ public class SessionBenchmark {
             return m;
         }
 
-        private void startRedis() throws IOException, InterruptedException {
-            String bin = binary("redis-server");
-            if (bin == null) {
-                throw new IllegalStateException("SessionBenchmark needs -Dredis.url=redis://host:port or redis-server on PATH"
-                        + " (apt-get install redis-server)");
-            }
-            host = "127.0.0.1";
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            ownDir = Files.createTempDirectory("lbkit-bench-redis-");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                if (ownRedis != null) {
-                    ownRedis.destroyForcibly();
-                }
-            }));
-            ownRedis = new ProcessBuilder(bin, "--port", Integer.toString(port), "--bind", host, "--save", "",
-                    "--appendonly", "no", "--dir", ownDir.toString()).redirectErrorStream(true)
-                    .redirectOutput(ownDir.resolve("redis.log").toFile()).start();
-            for (int i = 0; i < 200; i++) {
-                if (run(List.of(binary("redis-cli"), "-h", host, "-p", Integer.toString(port), "PING")).contains("PONG")) {
-                    return;
-                }
-                Thread.sleep(50);
-            }
-            throw new IllegalStateException("redis-server did not start");
-        }
-
-        private static String binary(String name) {
-            for (String d : (System.getenv("PATH") + ":/usr/bin:/usr/sbin:/usr/local/bin").split(":")) {
-                Path p = Path.of(d, name);
-                if (Files.isExecutable(p)) {
-                    return p.toString();
-                }
-            }
-            return null;
-        }
-
-        private static String run(List<String> cmd) {
-            try {
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-                p.waitFor(10, TimeUnit.SECONDS);
-                return out;
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
         }
 
     @Benchmark

@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection: reads one request at a time (the channel reads only when asked, and a
  * flow-control handler before this one hands over one decoded message per read), so pipelined
- * requests are answered in order, each after the previous response was written. Admission and
- * the route are decided here; an {@link Exchange} does the rest.
+ * requests are answered in order, each after the previous response was written. The socket's
+ * read interest stays armed in between ({@link ClientBytes}: bytes that come early wait, decoded,
+ * in the flow-control handler's queue, up to a budget). Admission and the route are decided here;
+ * an {@link Exchange} does the rest.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
 
@@ -51,6 +53,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private String remote;
     private String localName;
     private Channel channel;
+    private ClientBytes bytes;
     private Exchange exchange;
     private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
@@ -76,6 +79,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     Channel channel() {
         return channel;
+    }
+
+    /** The pipeline's first handler, made for this connection (its read budget is the body buffer's size). */
+    ClientBytes bytesHandler() {
+        bytes = new ClientBytes(this, Math.max(config.bufferSize(), 16 * 1024));
+        return bytes;
     }
 
     @Override
@@ -172,6 +181,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      */
     void read() {
         wantsMessage = true;
+        bytes.claimed();
         channel.read();
     }
 

@@ -120,7 +120,7 @@ public final class NettyProxyServer {
                                 .setMaxHeaderSize(headerLimit + 1024)
                                 .setMaxChunkSize(config.bufferSize());
                         ClientConnection conn = new ClientConnection(engine);
-                        ch.pipeline().addLast(new ClientBytes(conn), new HttpServerCodec(decoder),
+                        ch.pipeline().addLast(conn.bytesHandler(), new HttpServerCodec(decoder),
                                 new FlowControlHandler(), conn);
                     }
                 });

@@ -330,6 +330,58 @@ class ClientConnectionIT extends ProxyITBase {
         }
     }
 
+    /**
+     * A client that pipelines requests and never reads the answers is read no further than its
+     * answers are taken: the connection keeps its read interest armed between requests, but past
+     * a budget of bytes nobody asked for it stops reading, so the client's writes stall instead of
+     * the proxy queueing its requests without bound. The loop ends by itself: when the writes have
+     * made no progress for three seconds, or at 64 MiB written (which only a proxy reading
+     * without bound would take).
+     */
+    @Test
+    void aClientThatPipelinesWithoutReadingStallsInsteadOfBeingQueuedWithoutBound() throws Exception {
+        String answer = "a".repeat(8192);
+        TestBackend a = backend(new TestBackend("a", (req, body, out) -> TestBackend.respond(out, 200, answer)));
+        int port = start(builder(config(upstream(a)).build()));
+        String pad = "p".repeat(4000);
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            batch.append("GET /p HTTP/1.1\r\nHost: h\r\nX-Pad: ").append(pad).append("\r\n\r\n");
+        }
+        java.nio.ByteBuffer requests = java.nio.ByteBuffer.wrap(batch.toString().getBytes(StandardCharsets.ISO_8859_1));
+        long limit = 64L << 20;
+        long written = 0;
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+            ch.configureBlocking(false);
+            long lastProgress = System.nanoTime();
+            while (written < limit && System.nanoTime() - lastProgress < TimeUnit.SECONDS.toNanos(3)) {
+                if (!requests.hasRemaining()) {
+                    requests.rewind();
+                }
+                int n = ch.write(requests);
+                if (n > 0) {
+                    written += n;
+                    lastProgress = System.nanoTime();
+                } else {
+                    Thread.sleep(10);
+                }
+            }
+            assertTrue(written < limit, "the proxy read " + written + " bytes of requests whose answers nobody took");
+            // the answers come in order once the client reads
+            ch.configureBlocking(true);
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(64 * 1024);
+            while (in.position() < 32) {
+                ch.read(in);
+            }
+            assertEquals("HTTP/1.1 200 ", new String(in.array(), 0, 13, StandardCharsets.ISO_8859_1));
+        }
+        try (RawClient c = new RawClient(port)) {
+            assertEquals(200, c.send(RawClient.get("/other")).read().status(), "other clients are served");
+        }
+        assertTrue(a.requests.size() < written / 4000, "requests read: " + a.requests.size());
+    }
+
     @Test
     void theBuilderRefusesBadClientSettingsNamingThem() {
         ProxyConfig cfg = config(upstream(1)).build();

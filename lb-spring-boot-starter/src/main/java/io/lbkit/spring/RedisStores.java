@@ -2,10 +2,12 @@ package io.lbkit.spring;
 
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.redis.RedisSessionStore;
+import java.time.Duration;
 
 /**
- * Builds the Redis store. Only this class names lb-session-redis types, so the auto-configuration
- * loads without that module on the classpath.
+ * Builds the Redis store and asks it whether Redis answers. Only this class names lb-session-redis
+ * types, so the auto-configuration and the health indicator load without that module on the
+ * classpath.
  */
 final class RedisStores {
 
@@ -22,5 +24,14 @@ final class RedisStores {
                 .connectTimeout(r.getConnectTimeout())
                 .nearCache(r.isNearCache())
                 .build();
+    }
+
+    static boolean isRedis(SessionStore store) {
+        return store instanceof RedisSessionStore;
+    }
+
+    /** Whether the Redis store's nodes answer PING within {@code timeout}. */
+    static boolean ping(SessionStore store, Duration timeout) {
+        return ((RedisSessionStore) store).ping(timeout);
     }
 }

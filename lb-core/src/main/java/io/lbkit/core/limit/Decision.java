@@ -37,20 +37,30 @@ public final class Decision {
     }
 
     /** The shared "allowed, no delay" decision. */
-    static Decision allowed() {
+    public static Decision allowed() {
         return ALLOWED;
     }
 
-    /** A new "allowed after {@code delayMillis}" decision; 0 gives the shared instance. */
-    static Decision delayed(long delayMillis) {
+    /**
+     * A new "allowed after {@code delayMillis}" decision; 0 gives the shared instance. For limiters
+     * kept elsewhere (a bucket shared through Redis) that answer with the same decisions.
+     */
+    public static Decision delayed(long delayMillis) {
         if (delayMillis < 0) {
             throw new IllegalArgumentException("delayMillis must be >= 0, got " + delayMillis);
         }
         return delayMillis == 0 ? ALLOWED : new Decision(true, delayMillis, 0);
     }
 
-    /** A new "rejected with {@code status}" decision; limiters create one at build time. */
-    static Decision rejected(int status) {
+    /**
+     * A new "rejected with {@code status}" decision; limiters create one at build time.
+     *
+     * @throws IllegalArgumentException if {@code status} is not a 4xx or 5xx code
+     */
+    public static Decision rejected(int status) {
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("status must be 400..599, got " + status);
+        }
         return new Decision(false, 0L, status);
     }
 

@@ -9,6 +9,7 @@ import io.lbkit.session.SessionListener;
 import io.lbkit.session.SessionSettings;
 import io.lbkit.session.SessionStore;
 import io.lbkit.session.SessionStoreException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -389,6 +390,19 @@ public final class RedisSessionStore implements SessionStore {
     /** The Redis key of a session id (for tools and tests; ids are not validated). */
     public String keyOf(String id) {
         return SessionHash.key(keyPrefix, id);
+    }
+
+    /**
+     * Whether Redis answers: PING on every node the store's client uses (the master, replicas and
+     * sentinels, or every cluster node), each within {@code timeout}. False, never an exception,
+     * when one does not answer or the store is closed. For health checks; no session is touched.
+     *
+     * @param timeout how long each node may take to answer
+     * @return true when every node answered
+     */
+    public boolean ping(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        return !closed && RedisPing.all(client, timeout);
     }
 
     /** The pub/sub channel carrying this store's events and invalidations. */

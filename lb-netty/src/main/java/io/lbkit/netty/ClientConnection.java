@@ -400,6 +400,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {
+        rec.answered(next == Exchange.Next.KEEP_ALIVE && !closeAfterExchange && !lastRequest && !engine.stopping);
         channel.writeAndFlush(answer).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 channel.close();

@@ -60,6 +60,17 @@ final class ConnectionRecord {
         }
     }
 
+    /**
+     * The answer's last bytes are being written: from now the connection no longer counts as
+     * writing but as waiting ({@code keepAlive}) or as neither (it closes next), as nginx counts it
+     * once its send returned, before a client that has the bytes can ask for the status page.
+     */
+    void answered(boolean keepAlive) {
+        if (!gone && state == StubStatus.WRITING) {
+            state = status.move(state, keepAlive ? StubStatus.WAITING : StubStatus.NONE);
+        }
+    }
+
     /** The connection waits for its next request (kept alive). */
     void waiting() {
         if (gone) {

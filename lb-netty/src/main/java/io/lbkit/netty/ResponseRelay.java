@@ -29,6 +29,7 @@ final class ResponseRelay implements ChannelFutureListener {
     private int status;
     private boolean backendKeepAlive;
     private boolean allowTrailers;
+    private boolean clientCloses;     // the client response says Connection: close
     boolean waitClientWritable;
     HeldHead held;                    // a response head waiting for the session store, or null
 
@@ -95,6 +96,7 @@ final class ResponseRelay implements ChannelFutureListener {
         ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
                 x.origin.secure());
         allowTrailers = head.trailers;
+        clientCloses = head.closes;
         if (head.closes) {
             x.conn.closeAfterExchange();
         }
@@ -156,6 +158,7 @@ final class ResponseRelay implements ChannelFutureListener {
             }
             x.backend.responses++;
             Fields.filterTrailers(last.trailingHeaders(), allowTrailers);
+            x.conn.rec.answered(x.clientKeepAlive && !clientCloses && (x.body.clientBodyDone || !x.hasBody));
             x.client.writeAndFlush(c).addListener(this);
         } else {
             x.client.write(c, x.client.voidPromise());

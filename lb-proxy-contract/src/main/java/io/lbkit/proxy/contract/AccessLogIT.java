@@ -120,6 +120,23 @@ class AccessLogIT {
 
     @ParameterizedTest
     @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void theProxysOwnAnswersAreLogged(ProxyEngine kind) throws Exception {
+        Path file = dir.resolve("own.log");
+        try (RecordingBackend backend = RecordingBackend.ok();
+             AccessLog log = AccessLog.builder().path(file).format("$request|$status|$upstream_addr", LogFormat.Escape.DEFAULT)
+                     .build();
+             ProxyFixture p = new ProxyFixture(kind, config(log, b -> b, backend.port()))) {
+            String r = RawHttp.exchange(p.port(), "POST /api/big HTTP/1.1", "Host: h", "Content-Length: 2000000",
+                    "Expect: 100-continue", "Connection: close");
+            // Tomcat sends 100 Continue itself before the filter has the request
+            assertEquals(413, RawHttp.status(r.replaceFirst("^HTTP/1\\.1 100[^\r]*\r\n\r\n", "")), r);
+            assertEquals(List.of("POST /api/big HTTP/1.1|413|-"), lines(log, file, 1));
+            assertEquals(0, backend.heads().size());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
     void jsonLinesEscapeAsNginx(ProxyEngine kind) throws Exception {
         Path file = dir.resolve("access.json");
         try (RecordingBackend backend = RecordingBackend.ok();

@@ -214,7 +214,13 @@ class AccessLogIT {
             assertEquals(a[3] + 4, b[3], "three proxied requests and the status request");
             assertEquals(b[1], b[2], "accepts = handled");
             assertTrue(b[1] >= a[1] + 4, "a connection per request");
-            assertEquals(1, b[5], "Writing: the status request itself");
+            if (kind.name().equals("netty")) {
+                assertEquals(1, b[5], "Writing: the status request itself");
+            } else {
+                // the filter may still count the last proxied request for a moment after its client
+                // has the response (docs/operations.md)
+                assertTrue(b[5] == 1 || b[5] == 2, "Writing: the status request itself, maybe the last request: " + b[5]);
+            }
             assertEquals(0, b[4], "Reading");
             assertEquals(405, RawHttp.status(RawHttp.exchange(p.port(), "POST /nginx_status HTTP/1.1", "Host: h",
                     "Content-Length: 0", "Connection: close")));

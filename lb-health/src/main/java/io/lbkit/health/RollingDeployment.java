@@ -144,6 +144,28 @@ public final class RollingDeployment {
         return new Report(true, steps, null, "", Duration.ofNanos(ticker.nanos() - start));
     }
 
+    /**
+     * One step of a rolling deployment: takes the endpoint {@code id} alone through the phases
+     * (an operator, or an admin API, moving a deployment on one endpoint at a time).
+     *
+     * @throws IllegalArgumentException when the upstream has no endpoint {@code id}
+     */
+    public Report runOne(String id, UpdateStep update) {
+        Objects.requireNonNull(update, "update");
+        Upstream upstream = monitor.upstream();
+        Endpoint e = upstream.endpoint(id).orElseThrow(() -> new IllegalArgumentException(
+                "upstream '" + upstream.name() + "': no endpoint with id '" + id + "'"));
+        List<Step> steps = new ArrayList<>();
+        long start = ticker.nanos();
+        String failure = deployOne(upstream, e, update, steps);
+        Duration took = Duration.ofNanos(ticker.nanos() - start);
+        if (failure != null) {
+            LOG.warn("upstream '{}': deployment step on '{}' failed: {}", upstream.name(), id, failure);
+            return new Report(false, steps, id, failure, took);
+        }
+        return new Report(true, steps, null, "", took);
+    }
+
     /** Returns null when the endpoint is back, else why the deployment stops. */
     private String deployOne(Upstream upstream, Endpoint e, UpdateStep update, List<Step> steps) {
         String id = e.id();

@@ -173,8 +173,12 @@ final class FlakyBackend implements AutoCloseable {
             switch (m) {
                 case HEALTHY, FAILING, BIG_BODY -> relay(c);
                 case HANG -> {
-                    readRequest(c);
-                    c.getInputStream().read(); // blocks until the client or the test closes
+                    // reads and drops whatever comes (a head that arrives in several segments
+                    // included) until the client or the test closes: never an answer, never a close
+                    byte[] drop = new byte[8192];
+                    while (c.getInputStream().read(drop) >= 0) {
+                        // keep holding the connection
+                    }
                 }
                 case SLOW -> {
                     readRequest(c);

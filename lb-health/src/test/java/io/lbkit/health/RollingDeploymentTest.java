@@ -123,4 +123,21 @@ class RollingDeploymentTest {
                     r2.reason());
         }
     }
+    @Test
+    void runOneUpdatesOnlyThatEndpoint() {
+        Upstream u = Upstream.builder("one").endpoint(Endpoint.parse("a:1")).endpoint(Endpoint.parse("b:1")).build();
+        try (HealthMonitor m = HealthMonitor.builder(u).build()) {
+            RollingDeployment d = RollingDeployment.builder(m).readinessProbe(e -> e.port() == 2)
+                    .probeInterval(Duration.ofMillis(1)).requiredPasses(1).build();
+            RollingDeployment.Report r = d.runOne("b:1", current -> current.toBuilder().port(2).build());
+            assertTrue(r.completed(), r.reason());
+            assertEquals(List.of("b:1"), r.steps().stream().map(RollingDeployment.Step::endpointId).distinct().toList());
+            assertEquals(5, r.steps().size());
+            assertEquals(2, u.endpoint("b:1").orElseThrow().port());
+            assertEquals(1, u.endpoint("a:1").orElseThrow().port(), "the other endpoint is untouched");
+            assertEquals(EndpointHealthState.UP, m.state("b:1").orElseThrow());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> d.runOne("c:1", current -> null));
+        }
+    }
 }

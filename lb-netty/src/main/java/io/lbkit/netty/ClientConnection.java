@@ -4,6 +4,7 @@ import io.lbkit.core.PickRequest;
 import io.lbkit.core.internal.Repeats;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
@@ -47,7 +48,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Engine engine;
-    private final ProxyConfig config;
     private final PickRequest pick = PickRequest.create(); // reused by each exchange of the connection
     private ClientOrigin.Peer peer;  // the connection's, from its first request on
     private String remote;
@@ -73,7 +73,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     ClientConnection(Engine engine) {
         this.engine = engine;
-        this.config = engine.config;
         this.rec = new ConnectionRecord(engine);
     }
 
@@ -83,7 +82,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** The pipeline's first handler, made for this connection (its read budget is the body buffer's size). */
     ClientBytes bytesHandler() {
-        bytes = new ClientBytes(this, Math.max(config.bufferSize(), 16 * 1024));
+        bytes = new ClientBytes(this, Math.max(engine.config.bufferSize(), 16 * 1024));
         return bytes;
     }
 
@@ -267,6 +266,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     // =====================================================================================
 
     private void begin(HttpRequest r) {
+        ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414
@@ -335,7 +335,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 next = no.closes() || ErrorAnswer.closesConnection(no.status()) || !keepAlive
                         ? Exchange.Next.CLOSE : Exchange.Next.KEEP_ALIVE;
             }
-            refuse(no.status(), no.reason(), no.bodyTooLarge()
+            refuse(route, no.status(), no.reason(), no.bodyTooLarge()
                     ? "declared " + length + " bytes, the limit is " + Admission.bodyLimit(config, route) : null, next);
             return;
         }
@@ -365,11 +365,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      * while it repeats); {@code detail}, or null, says more about this request.
      */
     private void refuse(int status, String why, String detail, Exchange.Next next) {
+        refuse(null, status, why, detail, next);
+    }
+
+    /** {@link #refuse(int, String, String, Exchange.Next)} of a request {@code route} (or null) took. */
+    private void refuse(Route route, int status, String why, String detail, Exchange.Next next) {
         long skipped = engine.repeats(why).admit();
         if (skipped >= 0) {
             log.warn("proxy: {} ({}{}){}", status, why, detail == null ? "" : ": " + detail, Repeats.note(skipped));
         }
-        answerLocally(Answers.error(status, next != Exchange.Next.KEEP_ALIVE), next);
+        io.netty.handler.codec.http.FullHttpResponse answer = Answers.error(status, next != Exchange.Next.KEEP_ALIVE);
+        AddedHeaderRules.apply(engine.config, route, status, "http", Fields.sink(answer.headers()));
+        answerLocally(answer, next);
     }
 
     /** An answer of the proxy's own, logged, then written. */

@@ -1,6 +1,8 @@
 package io.lbkit.netty;
 
+import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
@@ -20,7 +22,8 @@ import java.util.Set;
 
 /**
  * The head a client gets for a backend's response head: the fields lb-proxy's
- * {@link ResponseHeaderRules} let through, Via, the served-by header and the sticky cookie, and
+ * {@link ResponseHeaderRules} let through, Via, the served-by header, the sticky cookie and the
+ * added fields ({@link AddedHeaderRules}), and
  * the framing this engine chooses (the backend's Content-Length, else chunked for HTTP/1.1, else
  * the close).
  */
@@ -39,7 +42,7 @@ final class ClientHead {
     }
 
     static ClientHead of(Engine engine, HttpResponse backend, NettyClientRequest view, boolean clientKeepAlive,
-                         String endpointId, StickyCodec sticky, boolean secure) {
+                         String endpointId, StickyCodec sticky, boolean secure, Route route, String scheme) {
         HttpHeaders out = Fields.HEADERS.newHeaders();
         HttpHeaders in = backend.headers();
         copy(engine, backend, out);
@@ -61,6 +64,7 @@ final class ClientHead {
             }
         }
         ResponseHeaderRules.addTierFields(engine.config, endpointId, sticky, secure, Fields.sink(out));
+        AddedHeaderRules.apply(engine.config, route, st, scheme, Fields.sink(out));
         boolean delimited = !mayHaveBody || cl >= 0 || http11;
         boolean closes = !clientKeepAlive || !delimited || engine.stopping;
         if (closes && http11) {

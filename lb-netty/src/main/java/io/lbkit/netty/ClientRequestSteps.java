@@ -18,9 +18,9 @@ final class ClientRequestSteps {
     private ClientRequestSteps() {
     }
 
-    /** The route's rate and connection limits; a refusal is logged (rate-limited) and the caller answers. */
+    /** The route's rate and connection limits and access rules; a refusal is logged (rate-limited) and the caller answers. */
     static Limits.Permit admit(Exchange x) {
-        Limits.Permit permit = Limits.admit(x.route, x.origin);
+        Limits.Permit permit = Limits.admit(x.config, x.route, x.origin, x.view);
         if (permit.refused()) {
             long skipped = x.engine.repeats(permit.reason()).admit();
             if (skipped >= 0) {

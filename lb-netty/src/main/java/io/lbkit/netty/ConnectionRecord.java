@@ -15,28 +15,28 @@ import java.net.InetSocketAddress;
  */
 final class ConnectionRecord {
 
+    private final Engine engine;
     private final StubStatus status;
-    private final AccessLog log;
-    /** The current request's record; filled only when there is an access log. */
-    final AccessRecord record;
+    private AccessLog log;            // the current request's, or null (read per request: a reload may change it)
+    private AccessRecord kept;        // reused by each request of the connection
+    /** The current request's record, or null when the proxy has no access log. */
+    AccessRecord record;
     private int state = StubStatus.NONE;
     private long headStart;
-    private String remote;
+    private InetSocketAddress peer;
+    private String remote;            // the peer's address as text, made when a line first needs it
     private boolean gone;          // counted as closed
     private boolean open;          // a request is recorded and not yet logged
 
     ConnectionRecord(Engine engine) {
+        this.engine = engine;
         this.status = engine.status;
-        this.log = engine.config.accessLog();
-        this.record = log == null ? null : new AccessRecord();
     }
 
     /** The connection is open: it waits for a request. */
     void opened(InetSocketAddress peer) {
         state = status.opened();
-        if (log != null) {
-            remote = peer.getAddress().getHostAddress();
-        }
+        this.peer = peer;
     }
 
     /** Bytes of a request head arrived: the request starts (nginx counts it, and times it, from here). */
@@ -54,7 +54,16 @@ final class ConnectionRecord {
         if (!gone) {
             state = status.move(state, StubStatus.WRITING);
         }
-        if (record != null) {
+        log = engine.config.accessLog();
+        record = null;
+        if (log != null) {
+            if (kept == null) {
+                kept = new AccessRecord();
+            }
+            record = kept;
+            if (remote == null) {
+                remote = peer.getAddress().getHostAddress();
+            }
             record.begin(remote, r.method().name(), r.uri(), r.protocolVersion().text(), null, headStart);
             open = true;
         }

@@ -15,17 +15,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What every exchange of one server shares: the configuration and its rules, built once, and
- * each event loop's backend pool. Read-only after construction but for the stop flag and the
- * count of running exchanges.
+ * What every exchange of one server shares: the configuration and its rules, and each event
+ * loop's backend pool. Read-only after construction but for the stop flag, the count of running
+ * exchanges and {@link #reconfigure} (a reload), which publishes a new configuration and its rules
+ * for exchanges that start after it; running exchanges keep the route and settings they began with.
  */
 final class Engine {
 
-    final ProxyConfig config;
-    final RequestHeaderRules requestRules;
+    volatile ProxyConfig config;
+    volatile RequestHeaderRules requestRules;
     /** The session forwarding rule, or null when the proxy forwards no sessions. */
-    final SessionForwarder sessions;
-    private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
+    volatile SessionForwarder sessions;
+    private volatile Map<Route, StickyCodec> sticky;
     private final Map<EventExecutor, BackendPool> pools = new IdentityHashMap<>();
     private final Map<String, Repeats> repeats = new ConcurrentHashMap<>();
     /** Exchanges running on all loops (a striped counter: no shared cache line on the request path). */
@@ -50,11 +51,7 @@ final class Engine {
         this.client = client;
         this.requestRules = new RequestHeaderRules(config);
         this.sessions = SessionForwarder.of(config);
-        for (Route r : config.routes()) {
-            if (r.sticky() != null) {
-                sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
-            }
-        }
+        this.sticky = stickyCodecs(config);
         int loops = 0;
         for (EventExecutor ignored : workers) {
             loops++;
@@ -74,7 +71,52 @@ final class Engine {
     }
 
     StickyCodec sticky(Route route) {
-        return sticky.get(route);
+        StickyCodec c = sticky.get(route);
+        if (c == null && route.sticky() != null) {
+            // a route of the configuration before a reload that happened while its request began
+            c = new StickyCodec(route.sticky(), route.upstream());
+        }
+        return c;
+    }
+
+    private static Map<Route, StickyCodec> stickyCodecs(ProxyConfig config) {
+        Map<Route, StickyCodec> out = new IdentityHashMap<>();
+        for (Route r : config.routes()) {
+            if (r.sticky() != null) {
+                out.put(r, new StickyCodec(r.sticky(), r.upstream()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Publishes {@code next} for exchanges that start from now on (routes, header rules, limits,
+     * sticky cookies, session forwarding). Its backend pool settings must equal the current ones:
+     * the pools were sized for them.
+     *
+     * @throws IllegalArgumentException naming the first pool setting that differs
+     */
+    synchronized void reconfigure(ProxyConfig next) {
+        ProxyConfig now = config;
+        same("connectTimeout", now.connectTimeout(), next.connectTimeout());
+        same("keepAliveTimeout", now.keepAliveTimeout(), next.keepAliveTimeout());
+        same("maxConnectionsPerEndpoint", now.maxConnectionsPerEndpoint(), next.maxConnectionsPerEndpoint());
+        same("bufferSize", now.bufferSize(), next.bufferSize());
+        same("maxRequestHeaderBytes", now.maxRequestHeaderBytes(), next.maxRequestHeaderBytes());
+        RequestHeaderRules rules = new RequestHeaderRules(next);
+        SessionForwarder forwarder = SessionForwarder.of(next);
+        Map<Route, StickyCodec> codecs = stickyCodecs(next);
+        sticky = codecs;
+        requestRules = rules;
+        sessions = forwarder;
+        config = next; // last: an exchange that sees the new routes finds their codecs and rules
+    }
+
+    private static void same(String field, Object now, Object next) {
+        if (!now.equals(next)) {
+            throw new IllegalArgumentException(field + " cannot change while the server runs (the backend pools "
+                    + "were built for " + now + "), got " + next + "; restart to change it");
+        }
     }
 
     /** The first route that matches, or null. */

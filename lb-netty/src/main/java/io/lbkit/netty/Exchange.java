@@ -11,6 +11,8 @@ import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.AccessRecord;
+import io.lbkit.proxy.engine.AddedHeaderRules;
+import io.lbkit.proxy.engine.UpstreamChoice;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.ForwardedSession;
@@ -108,7 +110,7 @@ final class Exchange extends BackendOwner {
         this.client = conn.channel();
         this.loop = client.eventLoop();
         this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = UpstreamChoice.of(route, view); // the route's, or its canary's
         this.policy = route.retryPolicy() != null ? route.retryPolicy() : config.retryPolicy();
         this.view = view;
         this.req = view.request();
@@ -471,6 +473,10 @@ final class Exchange extends BackendOwner {
             dropBackend(); // the request to it is unfinished: it cannot carry another
         }
         engine.activeExchanges.decrement();
+        if (answer != null) { // the proxy's own answer (or a fan-out's): the added fields its status takes
+            AddedHeaderRules.apply(config, route, answer.status().code(), origin.scheme(),
+                    Fields.sink(answer.headers()));
+        }
         conn.exchangeEnded(next, answer);
     }
 

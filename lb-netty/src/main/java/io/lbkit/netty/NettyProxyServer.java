@@ -142,6 +142,26 @@ public final class NettyProxyServer {
                 transport.name, noEpoll == null ? "" : " (epoll unavailable: " + noEpoll + ")");
     }
 
+    /**
+     * Swaps the proxy configuration for requests that start from now on (a reload): routes and
+     * their upstreams, header rules, limits, sticky cookies, session forwarding. Running requests
+     * finish with the configuration they began with; no connection closes. The listener, the event
+     * loops and the backend pools stay: {@code connectTimeout}, {@code keepAliveTimeout},
+     * {@code maxConnectionsPerEndpoint}, {@code bufferSize} and {@code maxRequestHeaderBytes} must
+     * not change, nor the session API given to the builder.
+     *
+     * @throws IllegalStateException    when the server is not running
+     * @throws IllegalArgumentException naming a setting that cannot change while it runs
+     */
+    public synchronized void reconfigure(ProxyConfig next) {
+        Objects.requireNonNull(next, "next");
+        Engine e = engine;
+        if (e == null || listener == null) {
+            throw new IllegalStateException("not started");
+        }
+        e.reconfigure(next);
+    }
+
     /** Linux's EADDRINUSE (epoll, hence this engine's native transport, exists only there). */
     private static final int EADDRINUSE = 98;
 

@@ -94,7 +94,7 @@ final class ResponseRelay implements ChannelFutureListener {
         }
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
-                x.origin.secure());
+                x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
         clientCloses = head.closes;
         if (head.closes) {

@@ -99,6 +99,9 @@ public final class ProxyConfig {
     private final AccessLog accessLog;
     private final String requestIdHeader;
     private final String statusPath;
+    private final AddedHeaders addedHeaders;
+    private final CidrRules access;
+    private final GeoBlock geoBlock;
 
     private ProxyConfig(Builder b) {
         this.routes = List.copyOf(b.routes);
@@ -127,6 +130,9 @@ public final class ProxyConfig {
         this.accessLog = b.accessLog;
         this.requestIdHeader = b.requestIdHeader;
         this.statusPath = b.statusPath;
+        this.addedHeaders = b.addedHeaders;
+        this.access = b.access;
+        this.geoBlock = b.geoBlock;
     }
 
     public static Builder builder() {
@@ -170,6 +176,12 @@ public final class ProxyConfig {
     public String requestIdHeader() { return requestIdHeader; }
     /** The path answered with the {@code stub_status} page, or null for none. */
     public String statusPath() { return statusPath; }
+    /** The response fields added on every answer of a route without its own (nginx {@code add_header}). */
+    public AddedHeaders addedHeaders() { return addedHeaders; }
+    /** The {@code allow}/{@code deny} rules of routes without their own, or null for none. */
+    public CidrRules access() { return access; }
+    /** The geo block of routes without their own, or null for none. */
+    public GeoBlock geoBlock() { return geoBlock; }
 
     /** Builder for {@link ProxyConfig}. */
     public static final class Builder {
@@ -199,6 +211,9 @@ public final class ProxyConfig {
         private AccessLog accessLog;
         private String requestIdHeader;
         private String statusPath;
+        private AddedHeaders addedHeaders = AddedHeaders.none();
+        private CidrRules access;
+        private GeoBlock geoBlock;
 
         private Builder() {
         }
@@ -304,6 +319,30 @@ public final class ProxyConfig {
 
         /** The exact path (e.g. "/nginx_status") answered with nginx's {@code stub_status} page; null (the default) for none. */
         public Builder statusPath(String path) { this.statusPath = path; return this; }
+
+        /**
+         * Response fields added to the answers of every route that has none of its own (nginx
+         * {@code add_header} at {@code server} level), and to the proxy's answers that no route
+         * is known for; see {@link AddedHeaders}. Default none.
+         */
+        public Builder addedHeaders(AddedHeaders headers) {
+            this.addedHeaders = Objects.requireNonNull(headers, "addedHeaders");
+            return this;
+        }
+
+        /**
+         * nginx {@code allow}/{@code deny} at {@code server} level: the rules of every route
+         * without its own (first match wins, no match allows, a denied request gets 403),
+         * checked against the real client address ({@code RealClientAddress}); null (the
+         * default) for none.
+         */
+        public Builder access(CidrRules rules) { this.access = rules; return this; }
+
+        /**
+         * Refuses (403) clients whose real address a geo table maps to a blocked value, on every
+         * route without its own (seed 004's {@code geo} + {@code if (...) return 403}); null for none.
+         */
+        public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }
 
         public ProxyConfig build() {
             if (routes.isEmpty()) {

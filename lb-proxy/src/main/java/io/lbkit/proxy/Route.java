@@ -1,12 +1,16 @@
 package io.lbkit.proxy;
 
 import io.lbkit.core.Upstream;
+import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.engine.ClientRequest;
 import io.lbkit.proxy.engine.Headers;
+import io.lbkit.proxy.engine.RequestText;
 import io.lbkit.proxy.engine.RequestValues;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -48,6 +52,15 @@ public final class Route {
     private final RequestValue target;
     private final String targetMetadata;
     private final RequestValue hashKey;
+    private final AddedHeaders addedHeaders;
+    private final CidrRules access;
+    private final ValueMap matchMap;
+    private final Set<String> matchMapValues;
+    private final GeoBlock geoBlock;
+    private final List<RateLimit> rateLimits;
+    private final RateLimiter[] chain;
+    private final boolean limitDryRun;
+    private final Canary canary;
 
     private Route(Builder b) {
         this.name = b.name;
@@ -65,6 +78,20 @@ public final class Route {
         this.target = b.target;
         this.targetMetadata = b.targetMetadata;
         this.hashKey = b.hashKey;
+        this.addedHeaders = b.addedHeaders;
+        this.access = b.access;
+        this.matchMap = b.matchMap;
+        this.matchMapValues = b.matchMapValues;
+        this.geoBlock = b.geoBlock;
+        this.rateLimits = List.copyOf(b.rateLimits);
+        List<RateLimiter> all = new ArrayList<>();
+        if (rateLimiter != null) {
+            all.add(rateLimiter);
+        }
+        rateLimits.forEach(l -> all.add(l.limiter()));
+        this.chain = all.toArray(new RateLimiter[0]);
+        this.limitDryRun = b.limitDryRun;
+        this.canary = b.canary;
     }
 
     /** A builder for a route called {@code name} (used in logs) to {@code upstream}. */
@@ -115,12 +142,42 @@ public final class Route {
     /** The hash key of each pick (for hashing policies), or null for none. */
     public RequestValue hashKey() { return hashKey; }
 
+    /** The route's own added response fields (nginx {@code add_header}), or null to inherit the proxy's. */
+    public AddedHeaders addedHeaders() { return addedHeaders; }
+
+    /** The route's own {@code allow}/{@code deny} rules, or null to use the proxy's. */
+    public CidrRules access() { return access; }
+
+    /** The map whose result this route matches on, or null. */
+    public ValueMap matchMap() { return matchMap; }
+
+    /** The results of {@link #matchMap()} this route takes; empty when there is no map match. */
+    public Set<String> matchMapValues() { return matchMapValues; }
+
+    /** The route's own geo block, or null to use the proxy's. */
+    public GeoBlock geoBlock() { return geoBlock; }
+
+    /** The keyed rate limits added with {@link Builder#rateLimit}, in order (after {@link #rateLimiter()}). */
+    public List<RateLimit> rateLimits() { return rateLimits; }
+
+    /**
+     * Every rate limiter of the route in the order they are decided: {@link #rateLimiter()} (if
+     * set) first, then {@link #rateLimits()}. A shared array: callers must not change it.
+     */
+    public RateLimiter[] rateLimiterChain() { return chain; }
+
+    /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
+    public boolean limitDryRun() { return limitDryRun; }
+
+    /** The canary that takes some of the route's requests, or null. */
+    public Canary canary() { return canary; }
+
     /** Whether the body must be read before the first pick: a broadcast route, or a target read from a form. */
     public boolean buffersBody(String contentType) {
         return fanOut != null || (target != null && target.needsBody() && RequestValues.isForm(contentType));
     }
 
-    /** Whether this route takes {@code request} (path prefix, method, host, header). */
+    /** Whether this route takes {@code request} (path prefix, method, host, header, map result). */
     public boolean matches(ClientRequest request) {
         if (pathPrefix != null && !request.path().startsWith(pathPrefix)) {
             return false;
@@ -137,7 +194,8 @@ public final class Route {
                 return false;
             }
         }
-        return true;
+        return matchMap == null || matchMapValues.contains(
+                matchMap.lookup(RequestText.of(matchMap.source(), request, new RequestValues.Slice())));
     }
 
     @Override
@@ -162,6 +220,14 @@ public final class Route {
         private RequestValue target;
         private String targetMetadata;
         private RequestValue hashKey;
+        private AddedHeaders addedHeaders;
+        private CidrRules access;
+        private ValueMap matchMap;
+        private Set<String> matchMapValues = Set.of();
+        private GeoBlock geoBlock;
+        private final List<RateLimit> rateLimits = new ArrayList<>();
+        private boolean limitDryRun;
+        private Canary canary;
 
         private Builder(String name, Upstream upstream) {
             this.name = name;
@@ -237,6 +303,57 @@ public final class Route {
          */
         public Builder hashKey(RequestValue value) { this.hashKey = value; return this; }
 
+        /**
+         * Response fields added on this route's answers (nginx {@code add_header} in a
+         * {@code location}); a route with its own does not get the proxy's, null (the default)
+         * inherits them, {@link AddedHeaders#none()} stops the inheritance.
+         */
+        public Builder addedHeaders(AddedHeaders headers) { this.addedHeaders = headers; return this; }
+
+        /**
+         * nginx {@code allow}/{@code deny} in a {@code location}: the real client address (see
+         * {@code RealClientAddress}) is checked against {@code rules}, first match wins, a denied
+         * request gets 403. A route with rules of its own does not use the proxy's; null (the
+         * default) uses them.
+         */
+        public Builder access(CidrRules rules) { this.access = rules; return this; }
+
+        /**
+         * Adds a keyed rate limit (nginx {@code limit_req zone=...}); every limit of a route
+         * applies, decided together as nginx does: the first past its burst refuses the request
+         * (its limiter's status) and nothing is counted, else the longest delay wins.
+         */
+        public Builder rateLimit(RateLimit limit) {
+            rateLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * nginx {@code limit_req_dry_run on}: the rate limits decide and count as usual, but a
+         * request they would refuse or delay goes on at once (the decision is logged at DEBUG).
+         */
+        public Builder limitDryRun(boolean on) { this.limitDryRun = on; return this; }
+
+        /**
+         * Sends some requests to a canary upstream: those a condition picks, then a share by
+         * percentage (see {@link Canary}). Not with broadcast, target or sticky routes.
+         */
+        public Builder canary(Canary canary) { this.canary = canary; return this; }
+
+        /** Refuses (403) clients the route's geo table maps to a blocked value; null: the proxy's. */
+        public Builder geoBlock(GeoBlock block) { this.geoBlock = block; return this; }
+
+        /**
+         * Matches requests for which {@code map} gives one of {@code values} (nginx: a
+         * {@code map} variable tested in the location, e.g. {@code if ($tier = premium)}). A map
+         * of the client address reads the peer's address here.
+         */
+        public Builder match(ValueMap map, String... values) {
+            this.matchMap = Objects.requireNonNull(map, "map");
+            this.matchMapValues = Set.of(values);
+            return this;
+        }
+
         public Route build() {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("route name must not be blank, got '" + name + "'");
@@ -277,6 +394,13 @@ public final class Route {
             }
             if (targetMetadata != null && targetMetadata.isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': target metadata key must not be empty");
+            }
+            if (canary != null && (fanOut != null || target != null || sticky != null)) {
+                throw new IllegalArgumentException("route '" + name + "': a canary cannot be combined with "
+                        + (fanOut != null ? "broadcast" : target != null ? "target" : "sticky"));
+            }
+            if (matchMap != null && matchMapValues.isEmpty()) {
+                throw new IllegalArgumentException("route '" + name + "': a map match needs at least one value");
             }
             if (hashKey != null && hashKey.needsBody()) {
                 throw new IllegalArgumentException("route '" + name + "': hashKey cannot read the request body, got "

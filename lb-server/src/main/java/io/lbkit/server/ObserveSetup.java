@@ -18,15 +18,17 @@ final class ObserveSetup {
     private ObserveSetup() {
     }
 
-    /** Sets the three on {@code pc}; returns the opened access log (the caller closes it), or null. */
-    static AccessLog apply(ObserveSpec spec, ProxyConfig.Builder pc) {
-        pc.requestIdHeader(spec.requestIdHeader()).statusPath(spec.statusPath());
-        if (spec.accessLog() == null) {
-            return null;
-        }
-        AccessLog log = spec.accessLog().open();
-        pc.accessLog(log);
-        return log;
+    /** Opens the access log {@code spec} names (the caller closes it), or returns null for none. */
+    static AccessLog open(ObserveSpec spec) {
+        return spec.accessLog() == null ? null : spec.accessLog().open();
+    }
+
+    /**
+     * Sets the request id header, the status path and {@code log} (opened once at start: a reload
+     * keeps it, as it keeps the session store) on {@code pc}.
+     */
+    static void apply(ObserveSpec spec, AccessLog log, ProxyConfig.Builder pc) {
+        pc.requestIdHeader(spec.requestIdHeader()).statusPath(spec.statusPath()).accessLog(log);
     }
 
     /** {@code kill -USR1 PID} reopens the access log of {@code server}; a warning if the JVM reserves the signal. */

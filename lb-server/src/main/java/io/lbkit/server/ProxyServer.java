@@ -19,6 +19,7 @@ import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.proxy.StickyCookie;
 import io.lbkit.server.config.ConfigException;
+import io.lbkit.server.config.ConfigLoader;
 import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
 import io.lbkit.server.config.ServeConfig.OutlierSpec;
 import io.lbkit.server.config.ServeConfig.RouteSpec;
@@ -39,6 +40,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -73,10 +75,19 @@ public final class ProxyServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
     static final String DEFAULT_SERVLET = "lbkit-default";
 
-    private final ServeConfig config;
-    private final Map<String, Upstream> upstreams = new LinkedHashMap<>();
-    private final Map<String, HealthMonitor> monitors = new LinkedHashMap<>();
-    private final List<ActiveChecker> checkers = new ArrayList<>();
+    /** The configuration running now (a reload replaces it). */
+    private volatile ServeConfig config;
+    private final Map<String, Upstream> upstreams = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, HealthMonitor> monitors = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, ActiveChecker> checkers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The servlet engine's proxy filter, swapped by a reload ({@code engine: servlet}). */
+    private SwitchingFilter proxyFilter;
+    private SessionForwarding forwarding;
+    private AdminServer admin;
+    /** Per-endpoint attempt counters for the admin API's status (installed only with {@code admin}). */
+    final PeerCounters counters = new PeerCounters();
+    /** The admin listener's /metrics (only with {@code admin}). */
+    ServeMetrics metrics;
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
     /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
@@ -113,7 +124,13 @@ public final class ProxyServer implements AutoCloseable {
         ProxyServer s = new ProxyServer(config);
         s.sharedStore = sharedStore;
         try {
+            if (config.admin() != null) {
+                s.metrics = new ServeMetrics(s); // before the build: the session store is metered on it
+            }
             s.build();
+            if (config.admin() != null) {
+                s.admin = AdminServer.start(s, config.admin()); // restores the state file before traffic
+            }
             if (s.loops.isEmpty()) {
                 s.server.start();
             } else {
@@ -149,7 +166,113 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The upstreams by name, live (their status shows health and in-flight counts). */
     public Map<String, Upstream> upstreams() {
-        return java.util.Collections.unmodifiableMap(upstreams);
+        Map<String, Upstream> out = new LinkedHashMap<>();
+        for (String name : config.upstreams().keySet()) {
+            out.put(name, upstreams.get(name));
+        }
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    /** The configuration running now. */
+    public ServeConfig config() {
+        return config;
+    }
+
+    /** The admin API's base URI, or {@code null} when it is off. */
+    public URI adminUri() {
+        return admin == null ? null : admin.uri();
+    }
+
+    /**
+     * Applies {@code next} without dropping a connection or a request (nginx {@code -s reload}):
+     * everything is validated first, and an invalid configuration changes nothing. Upstreams that
+     * remain are updated in place (their in-flight counts, health and sticky bindings survive);
+     * requests that start after the swap use the new routes and settings.
+     *
+     * @throws ConfigException when {@code next} cannot be applied (naming the setting and why)
+     */
+    public synchronized void reload(ServeConfig next) {
+        new Reload(this, config, next).apply();
+        if (admin != null) {
+            admin.persist();
+        }
+    }
+
+    /**
+     * Re-reads the file the running configuration came from and {@linkplain #reload applies} it
+     * (SIGHUP and {@code POST /reload}).
+     *
+     * @throws ConfigException when the file is invalid or cannot be applied; the running configuration stays
+     */
+    public void reloadFromFile() {
+        reload(ConfigLoader.load(Path.of(config.source())));
+    }
+
+    /** The active checker of the upstream {@code name}, or {@code null} when it has none. */
+    ActiveChecker checker(String name) {
+        return checkers.get(name);
+    }
+
+    /** A reload's last step: the new configuration serves requests that start from now on. */
+    void swap(ServeConfig next, Map<String, Upstream> nextUpstreams) {
+        ProxyConfig pc = proxyConfig(next, nextUpstreams).build();
+        if (proxyFilter != null) {
+            proxyFilter.swap(new ProxyFilter(pc));
+        }
+        for (NettyProxyServer n : loops) {
+            n.reconfigure(pc);
+        }
+        config = next;
+    }
+
+    /** Validates the routes of {@code next} over {@code ups} (what {@link #swap} will build). */
+    void checkRoutes(ServeConfig next, Map<String, Upstream> ups) {
+        proxyConfig(next, ups).build();
+    }
+
+    /** Builds and starts health monitoring of a new upstream (at start or in a reload). */
+    Upstream addUpstream(ServeConfig cfg, UpstreamSpec u) {
+        Upstream upstream = newUpstream(cfg, u);
+        upstreams.put(u.name(), upstream);
+        monitor(u, upstream);
+        return upstream;
+    }
+
+    /** A new upstream's pool, not yet registered. */
+    static Upstream newUpstream(ServeConfig cfg, UpstreamSpec u) {
+        Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
+                .failureStatuses(failureStatuses(cfg).get(u.name()));
+        if (!u.slowStart().isZero()) {
+            b.slowStart(SlowStart.of(u.slowStart()));
+        }
+        Upstream upstream = b.build();
+        u.states().forEach(upstream::setState);
+        return upstream;
+    }
+
+    /** Stops the health checks of an upstream a reload removed (requests still on it finish). */
+    void retireUpstream(String name) {
+        ActiveChecker c = checkers.remove(name);
+        if (c != null) {
+            c.close();
+        }
+        HealthMonitor m = monitors.remove(name);
+        if (m != null) {
+            m.close();
+        }
+        upstreams.remove(name);
+    }
+
+    /** Each upstream's failure statuses: its own and those of every retry policy that uses it. */
+    static Map<String, Set<Integer>> failureStatuses(ServeConfig cfg) {
+        Map<String, Set<Integer>> failureStatuses = new LinkedHashMap<>();
+        for (UpstreamSpec u : cfg.upstreams().values()) {
+            failureStatuses.put(u.name(), new LinkedHashSet<>(u.failureStatuses()));
+        }
+        for (RouteSpec r : cfg.routes()) {
+            failureStatuses.get(r.upstream()).addAll(r.retry().failureStatuses());
+        }
+        return failureStatuses;
     }
 
     /** The health monitor of the upstream {@code name} (its endpoints' states), or {@code null}. */
@@ -164,49 +287,49 @@ public final class ProxyServer implements AutoCloseable {
 
     private void build() {
         // upstreams, with the failure statuses of every retry policy that uses them
-        Map<String, Set<Integer>> failureStatuses = new LinkedHashMap<>();
         for (UpstreamSpec u : config.upstreams().values()) {
-            failureStatuses.put(u.name(), new LinkedHashSet<>(u.failureStatuses()));
+            addUpstream(config, u);
         }
-        for (RouteSpec r : config.routes()) {
-            failureStatuses.get(r.upstream()).addAll(r.retry().failureStatuses());
-        }
-        for (UpstreamSpec u : config.upstreams().values()) {
-            Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
-                    .failureStatuses(failureStatuses.get(u.name()));
-            if (!u.slowStart().isZero()) {
-                b.slowStart(SlowStart.of(u.slowStart()));
-            }
-            Upstream upstream = b.build();
-            u.states().forEach(upstream::setState);
-            upstreams.put(u.name(), upstream);
-            monitor(u, upstream);
-        }
+        ServeConfig.SessionSpec ss = config.sessions();
+        SessionApi api = sessions(ss);
+        accessLog = ObserveSetup.open(config.observe()); // once: a reload keeps it
+        ProxyConfig.Builder pc = proxyConfig(config, upstreams);
 
+        if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
+            buildEventLoop(pc, ss, api);
+            return;
+        }
+        proxyFilter = new SwitchingFilter(new ProxyFilter(pc.build()), config.shutdownTimeout());
+        ServeConfig.ProxySpec p = config.proxy();
+        buildServlet(p, ss, api);
+    }
+
+    /** The proxy configuration of {@code cfg}: its settings, and its routes over {@code ups}. */
+    private ProxyConfig.Builder proxyConfig(ServeConfig cfg, Map<String, Upstream> ups) {
         List<Route> routes = new ArrayList<>();
-        for (int i = 0; i < config.routes().size(); i++) {
+        for (int i = 0; i < cfg.routes().size(); i++) {
             try {
-                routes.add(route(i, config.routes().get(i)));
+                routes.add(route(cfg, ups, i, cfg.routes().get(i)));
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(config.source(), "routes[" + i + "]", e.getMessage());
+                throw new ConfigException(cfg.source(), "routes[" + i + "]", e.getMessage());
             }
         }
-        ServeConfig.ProxySpec p = config.proxy();
-        int maxHeader = config.listeners().stream().mapToInt(ServeConfig.Listener::maxRequestHeaderBytes).max().orElse(8192);
+        ServeConfig.ProxySpec p = cfg.proxy();
+        int maxHeader = cfg.listeners().stream().mapToInt(ServeConfig.Listener::maxRequestHeaderBytes).max().orElse(8192);
         ProxyConfig.Builder pc = ProxyConfig.builder()
                 .connectTimeout(p.connectTimeout())
                 .readTimeout(p.readTimeout())
                 .clientBodyTimeout(p.clientBodyTimeout())
                 .maxRequestBodyBytes(p.maxBodyBytes())
                 .maxRequestHeaderBytes(maxHeader)
-                .trustedProxies(config.trust().trustedProxies())
+                .trustedProxies(cfg.trust().trustedProxies())
                 .hostHeader(switch (p.hostHeader()) {
                     case CLIENT -> ProxyConfig.HostHeader.CLIENT;
                     case HOST -> ProxyConfig.HostHeader.HOST;
                     case ENDPOINT -> ProxyConfig.HostHeader.ENDPOINT;
                 })
                 .serverName(p.serverName())
-                .via(config.trust().via())
+                .via(cfg.trust().via())
                 .servedByHeader(p.servedByHeader())
                 .forwarded(p.forwarded())
                 .maxConnectionsPerEndpoint(p.maxConnectionsPerEndpoint())
@@ -216,15 +339,26 @@ public final class ProxyServer implements AutoCloseable {
             pc.totalTimeout(p.totalTimeout());
         }
         routes.forEach(pc::route);
-        accessLog = ObserveSetup.apply(config.observe(), pc);
+        cfg.policy().applyTo(pc);
+        ObserveSetup.apply(cfg.observe(), accessLog, pc);
+        if (forwarding != null) {
+            pc.sessionForwarding(forwarding);
+        }
+        return pc;
+    }
 
-        ServeConfig.SessionSpec ss = config.sessions();
+    /** The session store, its forwarding rule and API (built once: a reload cannot change them). */
+    private SessionApi sessions(ServeConfig.SessionSpec ss) {
         SessionApi api = null;
         if (ss != null) {
             store = sharedStore != null ? sharedStore : store(ss);
+            boolean inMemory = store instanceof InMemorySessionStore;
+            if (metrics != null) {
+                store = io.lbkit.session.MeteredSessionStore.of(store, metrics.registry());
+            }
             if (ss.forward()) {
                 SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
-                if (!(store instanceof InMemorySessionStore) && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
+                if (!inMemory && config.engine() != ServeConfig.Engine.EVENT_LOOP) {
                     // a networked store: its calls run off the container threads (the event-loop
                     // engine uses the store's asynchronous calls, which never block a loop)
                     storeExecutor = Executors.newFixedThreadPool(32, r -> {
@@ -234,7 +368,7 @@ public final class ProxyServer implements AutoCloseable {
                     });
                     fb.executor(storeExecutor);
                 }
-                pc.sessionForwarding(fb.build());
+                forwarding = fb.build();
             }
             if (ss.api()) {
                 SessionApi.Builder ab = SessionApi.builder(store).cookieName(ss.cookie())
@@ -249,12 +383,11 @@ public final class ProxyServer implements AutoCloseable {
                 api = ab.build();
             }
         }
+        return api;
+    }
 
-        if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
-            buildEventLoop(pc, ss, api);
-            return;
-        }
-        ProxyFilter filter = new ProxyFilter(pc.build());
+    private void buildServlet(ServeConfig.ProxySpec p, ServeConfig.SessionSpec ss, SessionApi api) {
+        SwitchingFilter filter = proxyFilter;
 
         for (ServeConfig.Listener l : config.listeners()) {
             HttpConfiguration hc = new HttpConfiguration();
@@ -336,6 +469,9 @@ public final class ProxyServer implements AutoCloseable {
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
         monitors.put(u.name(), monitor);
+        if (config.admin() != null) {
+            upstream.setOutcomeListener(counters.wrap(monitor)); // the status JSON's counters, then health
+        }
         if (a != null) {
             ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
                     .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
@@ -367,7 +503,7 @@ public final class ProxyServer implements AutoCloseable {
             ActiveChecker checker = ActiveChecker.builder().check(cb.build()).listener(monitor).build();
             checker.watch(upstream);
             checker.start();
-            checkers.add(checker);
+            checkers.put(u.name(), checker);
         }
     }
 
@@ -403,10 +539,10 @@ public final class ProxyServer implements AutoCloseable {
                 .build();
     }
 
-    private Route route(int index, RouteSpec r) {
+    private static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
         String at = "routes[" + index + "]";
         UpstreamSpec u = config.upstreams().get(r.upstream());
-        Route.Builder b = Route.builder(r.name(), upstreams.get(r.upstream()))
+        Route.Builder b = Route.builder(r.name(), ups.get(r.upstream()))
                 .pathPrefix(r.match().pathPrefix())
                 .retryPolicy(r.retry());
         RequestValue hashKey = requestValue(u.hashKey().source(), u.hashKey().name(), false);
@@ -442,6 +578,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             b.rateLimiter(lb.build());
         }
+        config.policy().applyTo(r.name(), b, ups::get);
         return b.build();
     }
 
@@ -502,6 +639,12 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
         for (NettyProxyServer n : loops) {
             n.stop(config.shutdownTimeout());
         }
@@ -512,7 +655,7 @@ public final class ProxyServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("stopping the server: {}", e.toString());
         }
-        for (ActiveChecker c : checkers) {
+        for (ActiveChecker c : checkers.values()) {
             c.close();
         }
         checkers.clear();
@@ -520,11 +663,14 @@ public final class ProxyServer implements AutoCloseable {
             m.close();
         }
         monitors.clear();
+        if (proxyFilter != null) {
+            proxyFilter.destroy();
+        }
         if (storeExecutor != null) {
             storeExecutor.shutdownNow();
         }
-        if (store != null && store != sharedStore) {
-            store.close();
+        if (store != null && sharedStore == null) {
+            store.close(); // its own store (metered or not); a shared one is the caller's
         }
         if (accessLog != null) {
             accessLog.close(); // after the engines: every request's line is written

@@ -11,7 +11,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code serve --config FILE}: runs the proxy tier a configuration file declares until the process
- * is asked to stop (SIGTERM / Ctrl-C), then stops gracefully.
+ * is asked to stop (SIGTERM / Ctrl-C), then stops gracefully; SIGHUP reloads the file.
  */
 final class ServeCommand {
 
@@ -45,8 +45,12 @@ final class ServeCommand {
             server.stop();
             stopped.countDown();
         }, "lbkit-shutdown"));
+        ReloadSignal.install(server);
         for (URI uri : server.uris()) {
             out.println("lbkit proxy listening on " + uri);
+        }
+        if (server.adminUri() != null) {
+            out.println("  admin API at " + server.adminUri());
         }
         for (ServeConfig.RouteSpec r : config.routes()) {
             out.println("  route " + r.name() + ": " + r.match().pathPrefix() + " -> upstream " + r.upstream()

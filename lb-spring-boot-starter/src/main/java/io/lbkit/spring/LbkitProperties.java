@@ -59,9 +59,10 @@ public class LbkitProperties implements Validator {
         private boolean enabled = true;
 
         /**
-         * Where sessions live: "memory" (an in-process store, lost on restart and not shared) or a
-         * Redis URI, redis://[[user]:password@]host:port[/db] or rediss://... for TLS (needs
-         * io.lbkit:lb-session-redis on the classpath).
+         * Where sessions live: "memory" (an in-process store, lost on restart and not shared); a
+         * Redis URI, redis://[[user]:password@]host:port[/db] or rediss://... for TLS; or "redis":
+         * the app's own Redis (lbkit.session.redis.sentinel.* or .cluster.*, else the app's
+         * RedissonClient bean, else spring.data.redis.*). Redis needs io.lbkit:lb-session-redis.
          */
         private String store = "memory";
 
@@ -213,7 +214,12 @@ public class LbkitProperties implements Validator {
         /** Whether {@link #getStore()} names a Redis server rather than the in-memory store. */
         boolean isRedis() {
             String s = store == null ? "" : store.strip().toLowerCase(Locale.ROOT);
-            return s.startsWith("redis://") || s.startsWith("rediss://");
+            return s.startsWith("redis://") || s.startsWith("rediss://") || s.equals("redis");
+        }
+
+        /** Whether {@link #getStore()} is "redis": the app's own Redis settings. */
+        boolean isAppRedis() {
+            return store != null && store.strip().equalsIgnoreCase("redis");
         }
 
         /** The store settings; call after validation. */
@@ -319,6 +325,20 @@ public class LbkitProperties implements Validator {
         /** Keep decoded sessions in a local cache kept coherent through Redis pub/sub. */
         private boolean nearCache;
 
+        /** With lbkit.session.store=redis: Redis Sentinel's master name and sentinel addresses. */
+        private final Sentinel sentinel = new Sentinel();
+
+        /** With lbkit.session.store=redis: a Redis Cluster's node addresses. */
+        private final Cluster cluster = new Cluster();
+
+        public Sentinel getSentinel() {
+            return sentinel;
+        }
+
+        public Cluster getCluster() {
+            return cluster;
+        }
+
         public String getKeyPrefix() {
             return keyPrefix;
         }
@@ -349,6 +369,47 @@ public class LbkitProperties implements Validator {
 
         public void setNearCache(boolean nearCache) {
             this.nearCache = nearCache;
+        }
+    }
+
+    /** {@code lbkit.session.redis.sentinel.*}. */
+    public static class Sentinel {
+
+        /** The master's name the sentinels know it by. */
+        private String master;
+
+        /** Sentinel addresses, host:port. */
+        private List<String> nodes = new ArrayList<>();
+
+        public String getMaster() {
+            return master;
+        }
+
+        public void setMaster(String master) {
+            this.master = master;
+        }
+
+        public List<String> getNodes() {
+            return nodes;
+        }
+
+        public void setNodes(List<String> nodes) {
+            this.nodes = nodes;
+        }
+    }
+
+    /** {@code lbkit.session.redis.cluster.*}. */
+    public static class Cluster {
+
+        /** Node addresses, host:port (some of the cluster's nodes: the rest is discovered). */
+        private List<String> nodes = new ArrayList<>();
+
+        public List<String> getNodes() {
+            return nodes;
+        }
+
+        public void setNodes(List<String> nodes) {
+            this.nodes = nodes;
         }
     }
 
@@ -472,7 +533,7 @@ public class LbkitProperties implements Validator {
         if (!store.equalsIgnoreCase("memory") && !s.isRedis()) {
             // the value may be a URI with a password in it: name its scheme only
             int colon = store.indexOf(':');
-            rejectHidden(errors, "lbkit.session.store must be 'memory' or a redis:// or rediss:// URI, got "
+            rejectHidden(errors, "lbkit.session.store must be 'memory', 'redis' (the app's Redis) or a redis:// or rediss:// URI, got "
                     + (colon > 0 ? "a '" + store.substring(0, colon) + ":' URI" : "'" + store + "'"));
         }
         positive(errors, "session.idleTimeout", "lbkit.session.idle-timeout", s.idleTimeout, false);
@@ -535,6 +596,20 @@ public class LbkitProperties implements Validator {
                     false);
             positive(errors, "session.redis.connectTimeout", "lbkit.session.redis.connect-timeout", r.connectTimeout,
                     false);
+            boolean sentinel = r.sentinel.master != null || !r.sentinel.nodes.isEmpty();
+            if (sentinel && (r.sentinel.master == null || r.sentinel.master.isBlank() || r.sentinel.nodes.isEmpty())) {
+                reject(errors, "session.redis.sentinel", "lbkit.session.redis.sentinel needs both master and nodes, got "
+                        + "master " + (r.sentinel.master == null ? "none" : "'" + r.sentinel.master + "'") + " and "
+                        + r.sentinel.nodes.size() + " nodes");
+            }
+            if (sentinel && !r.cluster.nodes.isEmpty()) {
+                reject(errors, "session.redis.cluster", "lbkit.session.redis.sentinel and lbkit.session.redis.cluster "
+                        + "exclude each other: set one");
+            }
+            if ((sentinel || !r.cluster.nodes.isEmpty()) && !s.isAppRedis()) {
+                reject(errors, "session.store", "lbkit.session.redis.sentinel and .cluster need lbkit.session.store=redis, "
+                        + "not a URI");
+            }
         }
         Api a = s.api;
         if (a.enabled) {

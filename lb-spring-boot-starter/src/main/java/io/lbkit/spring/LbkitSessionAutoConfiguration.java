@@ -49,10 +49,15 @@ public class LbkitSessionAutoConfiguration implements BeanClassLoaderAware {
         this.classLoader = classLoader;
     }
 
-    /** The store: in memory, or Redis when {@code lbkit.session.store} is a redis:// URI. Closed with the context. */
+    /**
+     * The store: in memory, or Redis when {@code lbkit.session.store} is a redis:// URI or
+     * {@code redis} (the app's own Redis settings, see {@link RedisStores#create}). Closed with the
+     * context (a Redisson client of the app's stays the app's).
+     */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public SessionStore lbkitSessionStore(LbkitProperties properties) {
+    public SessionStore lbkitSessionStore(LbkitProperties properties, org.springframework.core.env.Environment env,
+                                          org.springframework.beans.factory.ListableBeanFactory beans) {
         LbkitProperties.Session p = properties.getSession();
         if (!p.isRedis()) {
             return InMemorySessionStore.builder().settings(p.settings()).build();
@@ -60,12 +65,12 @@ public class LbkitSessionAutoConfiguration implements BeanClassLoaderAware {
         if (!ClassUtils.isPresent(REDIS_STORE_CLASS, classLoader)) {
             // not InvalidConfigurationPropertyValueException: its failure report prints the
             // property's value from the environment, and a Redis URI may hold a password
-            throw new IllegalStateException("lbkit.session.store is a Redis URI (" + masked(p.getStore())
-                    + ") but io.lbkit:lb-session-redis is not on the classpath: add it as a dependency, "
-                    + "or set lbkit.session.store to memory");
+            throw new IllegalStateException("lbkit.session.store is " + (p.isAppRedis() ? "redis" : "a Redis URI ("
+                    + masked(p.getStore()) + ")") + " but io.lbkit:lb-session-redis is not on the classpath: add it "
+                    + "as a dependency, or set lbkit.session.store to memory");
         }
         try {
-            return RedisStores.create(p);
+            return RedisStores.create(p, env, beans);
         } catch (RuntimeException e) {
             // a bad setting (IllegalArgumentException) or Redis unreachable (SessionStoreException)
             throw new IllegalStateException("lbkit.session.store (" + masked(p.getStore()) + "): "

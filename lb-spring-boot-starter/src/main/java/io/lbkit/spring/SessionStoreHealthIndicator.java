@@ -27,10 +27,13 @@ public final class SessionStoreHealthIndicator extends AbstractHealthIndicator {
      */
     public SessionStoreHealthIndicator(SessionStore store, Duration pingTimeout) {
         super("lbkit session store health check failed");
-        this.store = Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(store, "store");
+        // the store's own health, not its meters' (the starter wraps its store when the app has Micrometer)
+        this.store = ClassUtils.isPresent(LbkitMetricsAutoConfiguration.METER_REGISTRY, store.getClass().getClassLoader())
+                ? LbkitMetricsAutoConfiguration.unmetered(store) : store;
         this.pingTimeout = Objects.requireNonNull(pingTimeout, "pingTimeout");
-        this.redis = ClassUtils.isPresent(LbkitSessionAutoConfiguration.REDIS_STORE_CLASS, store.getClass().getClassLoader())
-                && RedisStores.isRedis(store);
+        this.redis = ClassUtils.isPresent(LbkitSessionAutoConfiguration.REDIS_STORE_CLASS, this.store.getClass().getClassLoader())
+                && RedisStores.isRedis(this.store);
     }
 
     @Override

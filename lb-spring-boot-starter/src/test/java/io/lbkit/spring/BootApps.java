@@ -41,6 +41,12 @@ final class BootApps {
         return b.run();
     }
 
+    /** The app's session store under the meters the starter wraps it in when the app has Micrometer. */
+    static io.lbkit.session.SessionStore store(ConfigurableApplicationContext ctx) {
+        io.lbkit.session.SessionStore s = ctx.getBean(io.lbkit.session.SessionStore.class);
+        return s instanceof io.lbkit.session.MeteredSessionStore m ? m.delegate() : s;
+    }
+
     static int port(ConfigurableApplicationContext ctx) {
         return ctx.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
     }

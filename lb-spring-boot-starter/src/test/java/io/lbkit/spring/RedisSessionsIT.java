@@ -39,7 +39,7 @@ class RedisSessionsIT {
                 "lbkit.session.idle-timeout=20m", "lbkit.instance-id.enabled=true"};
             try (ConfigurableApplicationContext a = BootApps.start(List.of(TestApp.class), props);
                  ConfigurableApplicationContext b = BootApps.start(List.of(TestApp.class), props)) {
-                SessionStore storeA = a.getBean(SessionStore.class);
+                SessionStore storeA = BootApps.store(a);
                 assertInstanceOf(RedisSessionStore.class, storeA);
 
                 HttpResponse<String> first = get(a, "/count", Map.of());

@@ -46,7 +46,7 @@ class SessionAutoConfigurationIT {
             assertEquals("count=2 id=" + id + " timeout=86400", second.body());
             assertNull(cookie(second, "LBSESSION"), "no new cookie for a known session");
 
-            SessionStore store = app.getBean(SessionStore.class);
+            SessionStore store = BootApps.store(app);
             assertInstanceOf(InMemorySessionStore.class, store);
             Session stored = store.load(id).orElseThrow();
             assertEquals(2, stored.attribute("count").intValue());

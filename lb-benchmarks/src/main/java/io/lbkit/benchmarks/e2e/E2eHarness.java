@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *      the backends' body itself, blocking or through a WriteListener, the ceiling of any servlet front end;
  *      {@code servlet-netty}, {@link ServletNettyProxy}, that servlet front end with Netty as the client;
  *      {@code netty-floor-lbkit}, the floor doing lbkit's per-request work: pick, outcome, header rules;
+ *      {@code netty-tcp-floor}, {@link NettyTcpFloorProxy}, bytes relayed with nothing parsed: the floor
+ *      of any HTTP proxy on Netty, a codec of its own included;
  *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults;
  *      {@code lbkit-servlet}, lbkit {@code serve} on {@code engine: servlet})
  *      [--interleave 8 [--slice 5]]
@@ -270,6 +272,8 @@ public final class E2eHarness {
             }
             case "netty-floor" -> start("netty-floor", javaCommand(NettyFloorProxy.class.getName(),
                     concat(null, port, backends)));
+            case "netty-tcp-floor" -> start(target, javaCommand(NettyTcpFloorProxy.class.getName(),
+                    concat(null, port, backends)));
             case "lbkit-netty" -> start(target, javaCommand(NettyEngineProxy.class.getName(), concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
             case "lbkit-servlet" -> startLbkit(port, backends, "/e2e/lbkit-servlet.yaml", "lbkit-servlet.yaml", null);
@@ -392,6 +396,7 @@ public final class E2eHarness {
 
     /** The targets whose main installs {@link Probe}. */
     private static final java.util.Set<String> PROBED = java.util.Set.of("lbkit-netty", "netty-floor", "netty-floor-lbkit",
+            "netty-tcp-floor",
             "jetty", "smiley", "jetty-core", "servlet-sync", "servlet-async");
 
     private String nameOf(Process p) {

@@ -182,6 +182,100 @@ public final class RateLimiter {
         return Decision.delayed((excess - delay) * 1000 / rate);
     }
 
+    // =====================================================================================
+    // nginx's two phases over several limits (RateLimitChain): lookup, then account
+    // =====================================================================================
+
+    /** {@link #lookup}: the key is not limited (empty or too long). */
+    static final long SKIP = -2;
+
+    /** {@link #lookup}: the request is past the burst. */
+    static final long BUSY = -1;
+
+    /** The {@code last} of a node created by a lookup that did not account (nginx: 0, long ago). */
+    private static final long NEVER = Long.MIN_VALUE / 4;
+
+    /** The current time in milliseconds, as this limiter reads it. */
+    long nowMillis() {
+        return Math.floorDiv(ticker.nanos(), 1_000_000L);
+    }
+
+    /**
+     * ngx_http_limit_req_lookup: the excess {@code key} would have at {@code now}, {@link #BUSY}
+     * past the burst, {@link #SKIP} when the key is not limited. With {@code account} (the last
+     * limit of a chain) the state is updated as {@link #tryAcquire} does; without, only a new key's
+     * state is created ({@code excess 0, last now}) and {@link #account} updates it later.
+     */
+    long lookup(String key, long now, boolean account) {
+        if (key == null || key.isEmpty()
+                || (key.length() > MAX_KEY_BYTES / 3 && Utf8.length(key) > MAX_KEY_BYTES)) {
+            return SKIP;
+        }
+        State s = states.get(key, NEW_STATE);
+        synchronized (s) {
+            if (s.fresh) {
+                // a new node: excess 0; nginx sets last = now when accounting at once, else
+                // last = 0, so that the account phase (and any later lookup, should a later limit
+                // refuse this request) drains it to 0 again
+                s.fresh = false;
+                s.excess = 0;
+                s.last = account ? now : NEVER;
+                return 0;
+            }
+            long ms = now - s.last;
+            if (ms < -60000) {
+                ms = 1;
+            } else if (ms < 0) {
+                ms = 0;
+            }
+            long excess = Math.max(0, s.excess - drained(ms) + 1000);
+            if (excess > burst) {
+                return BUSY;
+            }
+            if (account) {
+                s.excess = excess;
+                if (ms != 0) {
+                    s.last = now;
+                }
+            }
+            return excess;
+        }
+    }
+
+    /**
+     * ngx_http_limit_req_account for a limit looked up without accounting: the request is counted
+     * now (which for a key seen first in this request gives it an excess of one request, as nginx).
+     *
+     * @return the new excess
+     */
+    long account(String key, long now) {
+        State s = states.get(key, NEW_STATE);
+        synchronized (s) {
+            if (s.fresh) { // dropped since the lookup: as the new node nginx keeps locked
+                s.fresh = false;
+                s.excess = 0;
+                s.last = NEVER;
+            }
+            long ms = now - s.last;
+            if (ms < -60000) {
+                ms = 1;
+            } else if (ms < 0) {
+                ms = 0;
+            }
+            long excess = Math.max(0, s.excess - drained(ms) + 1000);
+            if (ms != 0) {
+                s.last = now;
+            }
+            s.excess = excess;
+            return excess;
+        }
+    }
+
+    /** The delay in milliseconds of a request admitted with {@code excess}: 0 up to the delay threshold. */
+    long delayFor(long excess) {
+        return excess <= delay ? 0 : (excess - delay) * 1000 / rate;
+    }
+
     /** {@code rate * ms / 1000}, saturating instead of overflowing for very long idle times. */
     private long drained(long ms) {
         if (ms > Long.MAX_VALUE / rate) {

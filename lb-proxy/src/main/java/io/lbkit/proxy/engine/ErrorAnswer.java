@@ -32,6 +32,7 @@ public final class ErrorAnswer {
     public static String reason(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
             case 408 -> "Request Timeout";

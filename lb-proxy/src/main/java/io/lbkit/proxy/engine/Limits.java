@@ -2,7 +2,13 @@ package io.lbkit.proxy.engine;
 
 import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.Decision;
+import io.lbkit.core.limit.RateLimitChain;
 import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.proxy.RateLimit;
+import io.lbkit.proxy.RequestValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -41,7 +47,11 @@ public final class Limits {
     /** The log text of a rate refusal. */
     public static final String RATE_EXCEEDED = "request rate limit exceeded";
 
+    private static final Logger log = LoggerFactory.getLogger(Limits.class);
+
     private static final Permit FREE = new Permit(null, null, 0, 0, null);
+
+    private static final Permit DENIED = new Permit(null, null, 0, AccessRules.STATUS, AccessRules.FORBIDDEN);
 
     private Limits() {
     }
@@ -53,6 +63,85 @@ public final class Limits {
      */
     public static String key(ClientOrigin origin) {
         return origin.peerText();
+    }
+
+    /**
+     * Refuses a geo-blocked request ({@link AccessRules#geoBlocked}) first, then applies
+     * {@code route}'s limits to one request, then its {@code allow}/{@code deny} rules
+     * ({@link AccessRules}) in nginx's phase order (limits are preaccess, access rules come after):
+     * a request the limits refuse gets their status even from a denied client, and a denied
+     * request counts against the rate. A denied request is refused with 403 at once (nginx would
+     * first hold it for its limit_req delay) and gives back its concurrency slot.
+     */
+    public static Permit admit(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
+        if (AccessRules.geoBlocked(config, route, origin, req)) {
+            return DENIED; // nginx's rewrite-phase "if (...) { return 403; }", before the limits
+        }
+        Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() ? admit(route, origin)
+                : admitChain(config, route, origin, req);
+        if (p.refused() || AccessRules.allowed(config, route, origin, req)) {
+            return p;
+        }
+        p.release();
+        return DENIED;
+    }
+
+    /** The concurrency limit, then every rate limit of the route decided as one chain ({@link RateLimitChain}). */
+    private static Permit admitChain(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
+        ConcurrencyLimiter cl = route.concurrencyLimiter();
+        String peerKey = key(origin);
+        if (cl != null && !cl.tryAcquire(peerKey)) {
+            return new Permit(null, null, 0, cl.rejectStatus(), TOO_MANY_CONCURRENT);
+        }
+        RateLimiter[] chain = route.rateLimiterChain();
+        String[] keys = new String[chain.length];
+        int i = 0;
+        if (route.rateLimiter() != null) {
+            keys[i++] = peerKey;
+        }
+        RequestValues.Slice slice = new RequestValues.Slice();
+        for (RateLimit l : route.rateLimits()) {
+            keys[i++] = keyOf(config, l, origin, req, slice);
+        }
+        RateLimitChain.Outcome o = RateLimitChain.acquire(chain, keys);
+        long delay = o.delayMillis();
+        if (route.limitDryRun() && (o.refused() || delay > 0)) {
+            log.debug("limit_req dry run, route {}: would {} (excess {})", route.name(),
+                    o.refused() ? "refuse with " + chain[o.refusedBy()].rejectStatus() : "delay " + delay + " ms",
+                    o.excess());
+            return cl == null ? FREE : new Permit(cl, peerKey, 0, 0, null);
+        }
+        if (o.refused()) {
+            if (cl != null) {
+                cl.release(peerKey);
+            }
+            return new Permit(null, null, 0, chain[o.refusedBy()].rejectStatus(), RATE_EXCEEDED);
+        }
+        return cl == null && delay == 0 ? FREE : new Permit(cl, peerKey, delay, 0, null);
+    }
+
+    /** The key of one keyed limit: the real client address, a request value as received, or a map's result. */
+    private static String keyOf(ProxyConfig config, RateLimit l, ClientOrigin origin, ClientRequest req,
+                                RequestValues.Slice slice) {
+        if (l.map() != null) {
+            return l.map().lookup(RequestText.of(l.map().source(), req, slice));
+        }
+        if (l.key().source() == RequestValue.Source.CLIENT_IP) {
+            byte[] a = RealClientAddress.of(origin, req, config.trustedProxies());
+            if (a == null) {
+                return origin.peerText();
+            }
+            if (!origin.trustedPeer()) {
+                return origin.peerText(); // the real address is the peer's
+            }
+            try {
+                return Headers.xffAddress(java.net.InetAddress.getByAddress(a));
+            } catch (java.net.UnknownHostException e) {
+                return origin.peerText(); // not for 4 or 16 bytes
+            }
+        }
+        CharSequence v = RequestText.of(l.key(), req, slice);
+        return v == null ? null : v.toString();
     }
 
     /**

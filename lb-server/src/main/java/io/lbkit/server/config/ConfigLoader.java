@@ -13,6 +13,7 @@ import io.lbkit.core.limit.Rate;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.engine.SessionApiHandler;
 import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.server.config.ServeConfig.AdminSpec;
 import io.lbkit.server.config.ServeConfig.FanOutSpec;
 import io.lbkit.server.config.ServeConfig.HashKey;
 import io.lbkit.server.config.ServeConfig.Listener;
@@ -104,9 +105,15 @@ public final class ConfigLoader {
         }
         Node root = new Node(name, "", tree, env);
         root.requireObject();
-        root.allowOnly("engine", "listen", "proxy", "upstreams", "routes", "sessions", "trust", "shutdownTimeout",
-                "accessLog", "logFormats", "requestId", "statusPath");
+        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
+                "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId", "statusPath"));
         return new Reader(name).read(root);
+    }
+
+    /** The directory files named in {@code source} are read from: its own, else the working directory. */
+    private static Path baseDirectory(String source) {
+        Path parent = Path.of(source).toAbsolutePath().getParent();
+        return parent != null ? parent : Path.of("").toAbsolutePath();
     }
 
     /** One read of one file; keeps what later sections refer to. */
@@ -130,6 +137,8 @@ public final class ConfigLoader {
             }
             Node rs = root.get("routes");
             List<RouteSpec> routes = new ArrayList<>();
+            EdgePolicyReader policy = new EdgePolicyReader(baseDirectory(source));
+            policy.top(root);
             if (rs.isMissing()) {
                 if (upstreams.size() != 1) {
                     throw rs.error("is required when there is more than one upstream");
@@ -143,6 +152,7 @@ public final class ConfigLoader {
                         throw r.get("name").error("duplicate route name '" + route.name() + "'");
                     }
                     routes.add(route);
+                    policy.route(route.name(), r, upstreams.keySet());
                 }
                 if (routes.isEmpty()) {
                     throw rs.error("at least one route is required");
@@ -155,9 +165,10 @@ public final class ConfigLoader {
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }
+            AdminSpec admin = admin(root.get("admin"));
             ObserveSpec observe = ObserveSpec.read(root);
-            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown,
-                    observe);
+            return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin,
+                    policy.build(), observe);
         }
 
         ProxySpec proxy(Node n) {
@@ -476,7 +487,8 @@ public final class ConfigLoader {
         }
 
         RouteSpec route(Node r, Map<String, UpstreamSpec> upstreams) {
-            r.allowOnly("name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut", "target");
+            r.allowOnly(EdgePolicyReader.with(EdgePolicyReader.ROUTE_KEYS, "name", "match", "upstream", "mode", "retry", "sticky", "rateLimit", "fanOut",
+                    "target"));
             String upstream = r.get("upstream").requiredString();
             if (!upstreams.containsKey(upstream)) {
                 throw r.get("upstream").error("no upstream named '" + upstream + "' (defined: " + upstreams.keySet() + ")");
@@ -660,6 +672,43 @@ public final class ConfigLoader {
                 throw n.get("proxies").error(e.getMessage());
             }
             return new TrustSpec(rules, n.get("via").string("lbkit"));
+        }
+
+        AdminSpec admin(Node n) {
+            if (n.isMissing()) {
+                return null;
+            }
+            n.allowOnly("listen", "token", "allow", "stateFile");
+            Node listen = n.get("listen");
+            String s = listen.requiredString().trim();
+            int colon = s.lastIndexOf(':');
+            String host = colon >= 0 ? s.substring(0, colon).replace("[", "").replace("]", "") : "127.0.0.1";
+            String port = colon >= 0 ? s.substring(colon + 1) : s;
+            if (host.isEmpty() || !port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
+                throw listen.error("must be host:port or a port, got " + listen.describe());
+            }
+            String token = n.get("token").requiredString();
+            if (token.getBytes(StandardCharsets.UTF_8).length < 16) {
+                throw n.get("token").error("must be at least 16 bytes, got " + token.length() + " characters");
+            }
+            List<String> cidrs = n.get("allow").strings();
+            if (cidrs.isEmpty()) {
+                cidrs = List.of("127.0.0.0/8", "::1");
+            }
+            StringBuilder rules = new StringBuilder();
+            for (String c : cidrs) {
+                rules.append("allow ").append(c).append(';');
+            }
+            rules.append("deny all;");
+            CidrRules allow;
+            try {
+                allow = CidrRules.parse(rules.toString());
+            } catch (IllegalArgumentException e) {
+                throw n.get("allow").error(e.getMessage());
+            }
+            String state = n.get("stateFile").string(null);
+            return new AdminSpec(host, Integer.parseInt(port), token, allow, cidrs,
+                    state == null || state.isBlank() ? null : Path.of(state.trim()));
         }
 
         private static boolean isObject(Node n) {

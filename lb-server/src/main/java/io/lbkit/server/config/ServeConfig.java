@@ -23,11 +23,13 @@ import java.util.Set;
  * @param sessions        the session store and its API, or {@code null} for none
  * @param trust           which peers' forwarding headers are believed, and the Via name
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
+ * @param admin           the admin API listener, or {@code null} when off
+ * @param policy          added response headers and allow/deny rules, top level and per route
  * @param observe         the access log, the request id header and the status page
  */
 public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                           Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                          Duration shutdownTimeout, ObserveSpec observe) {
+                          Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy, ObserveSpec observe) {
 
     /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
     public enum Engine { SERVLET, EVENT_LOOP }
@@ -42,8 +44,9 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
     /** Without access log, request id or status page. */
     public ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                        Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                       Duration shutdownTimeout) {
-        this(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdownTimeout, ObserveSpec.NONE);
+                       Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy) {
+        this(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdownTimeout, admin, policy,
+                ObserveSpec.NONE);
     }
 
     /**
@@ -182,5 +185,27 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
 
     /** Trusted proxies (X-Forwarded-*, Forwarded) and the Via name. */
     public record TrustSpec(CidrRules trustedProxies, String via) {
+    }
+
+    /**
+     * The admin API listener (nginx Plus {@code api}, {@code state}).
+     *
+     * @param host      the address it binds (loopback by default)
+     * @param port      its port (0: any free one)
+     * @param token     the bearer token every request must carry
+     * @param allow     the clients allowed (CIDR rules; anyone else gets 403)
+     * @param allowList the allow list as written, for messages
+     * @param stateFile where runtime changes persist and are restored from at start, or {@code null}
+     */
+    public record AdminSpec(String host, int port, String token, CidrRules allow, List<String> allowList,
+                            java.nio.file.Path stateFile) {
+        public AdminSpec {
+            allowList = List.copyOf(allowList);
+        }
+
+        @Override
+        public String toString() {
+            return "AdminSpec[" + host + ":" + port + ", token=(hidden), allow=" + allowList + ", stateFile=" + stateFile + "]";
+        }
     }
 }

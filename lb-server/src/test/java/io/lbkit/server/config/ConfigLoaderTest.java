@@ -332,6 +332,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void adminListenerIsOffUnlessConfiguredAndNeedsAToken() {
+        String ups = "upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\n";
+        assertNull(ConfigLoader.parse("lbkit.yaml", ups).admin());
+        ServeConfig.AdminSpec a = ConfigLoader.parse("lbkit.yaml", ups
+                + "admin: { listen: '127.0.0.1:9090', token: '${T}', stateFile: /var/lib/lbkit/state.json }",
+                k -> k.equals("T") ? "a-token-of-sixteen-or-more" : null).admin();
+        assertEquals("127.0.0.1", a.host());
+        assertEquals(9090, a.port());
+        assertEquals("a-token-of-sixteen-or-more", a.token());
+        assertEquals(List.of("127.0.0.0/8", "::1"), a.allowList(), "loopback by default");
+        assertEquals(Path.of("/var/lib/lbkit/state.json"), a.stateFile());
+        assertFalse(a.toString().contains("sixteen"), "the token stays out of logs");
+        assertEquals("admin.token", error(ups + "admin: { listen: 9090 }").path());
+        assertEquals("admin.token", error(ups + "admin: { listen: 9090, token: short }").path());
+        assertEquals("admin.listen", error(ups + "admin: { listen: 'x:y', token: a-token-of-sixteen-or-more }").path());
+        assertEquals("admin.allow", error(ups + "admin: { listen: 9090, token: a-token-of-sixteen-or-more, allow: [10.0.0.0/99] }").path());
+        assertEquals("admin.tokn", error(ups + "admin: { listen: 9090, tokn: a-token-of-sixteen-or-more }").path());
+    }
+
+    @Test
     void unsetEnvironmentVariableIsNamed() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("x.yaml",
                 "upstreams: { app: { endpoints: ['127.0.0.1:1'] } }\nroutes: [{ upstream: app, sticky: { key: '${NOPE}' } }]",

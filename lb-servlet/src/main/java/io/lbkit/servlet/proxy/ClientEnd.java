@@ -1,6 +1,7 @@
 package io.lbkit.servlet.proxy;
 
 import io.lbkit.core.internal.Repeats;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.ErrorAnswer;
 import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.SessionForwarder;
@@ -235,6 +236,7 @@ final class ClientEnd {
         byte[] b = ErrorAnswer.body(status);
         resp.setStatus(status);
         resp.setContentType(ErrorAnswer.CONTENT_TYPE);
+        AddedHeaderRules.apply(ex.config, ex.route, status, req.getScheme(), ServletFields.sink(resp));
         if (withLength) {
             resp.setContentLength(b.length);
         }

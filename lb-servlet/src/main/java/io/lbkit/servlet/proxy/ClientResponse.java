@@ -1,5 +1,6 @@
 package io.lbkit.servlet.proxy;
 
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.HeaderSink;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
@@ -153,6 +154,7 @@ final class ClientResponse implements WriteListener {
                         resp.setHeader(name, value);
                     }
                 });
+        AddedHeaderRules.apply(ex.config, ex.route, st, req.getScheme(), ServletFields.sink(resp));
         CompletionStage<?> saving = ex.session == null ? null : ex.session.save(ServletFields.of(h));
         if (saving == null) {
             openOutput();

@@ -2,6 +2,7 @@ package io.lbkit.servlet.proxy;
 
 import io.lbkit.core.Outcome;
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.FanOutAggregator;
 import io.lbkit.proxy.engine.FanOutAnswer;
 import io.lbkit.proxy.engine.ForwardedSession;
@@ -221,6 +222,7 @@ final class FanOutExchange {
                     resp.setHeader(name, value);
                 }
             });
+            AddedHeaderRules.apply(ex.config(), ex.route(), answer.status(), req.getScheme(), ServletFields.sink(resp));
             if (answer.kind() != FanOutAnswer.Kind.RESPONSE) {
                 write(answer.body(), answer.bodyLength());
                 return;

@@ -10,6 +10,7 @@ import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
 import io.lbkit.proxy.engine.AccessRecord;
+import io.lbkit.proxy.engine.UpstreamChoice;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.ForwardedSession;
@@ -107,7 +108,7 @@ final class ProxyExchange implements AsyncListener {
         this.client = client;
         this.config = filter.config();
         this.route = route;
-        this.upstream = route.upstream();
+        this.upstream = UpstreamChoice.of(route, view); // the route's, or its canary's
         this.policy = route.retryPolicy() != null ? route.retryPolicy() : config.retryPolicy();
         this.view = view;
         this.req = view.servletRequest();
@@ -247,7 +248,7 @@ final class ProxyExchange implements AsyncListener {
         secure = origin.secure();
         clientHost = origin.host();
 
-        Limits.Permit admitted = Limits.admit(route, origin);
+        Limits.Permit admitted = Limits.admit(config, route, origin, view);
         if (admitted.refused()) {
             end.answerNow(admitted.status(), admitted.reason());
             return false;

@@ -3,8 +3,6 @@ package io.lbkit.session.redis;
 import io.lbkit.core.Ticker;
 import io.lbkit.core.limit.Decision;
 import io.lbkit.core.limit.RateLimiter;
-import java.util.Collections;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -135,13 +133,7 @@ public final class RedisRateLimiter {
         }
         String k = prefix + key;
         String now = ticker == null ? "" : Long.toString(Math.floorDiv(ticker.nanos(), 1_000_000L));
-        List<Object> keys = Collections.singletonList(k);
-        return script.<Long>evalShaAsync(k, RScript.Mode.READ_WRITE, SHA, RScript.ReturnType.LONG, keys,
-                        rate, burst, now, ttl)
-                .exceptionallyCompose(e -> isNoScript(e)
-                        ? script.<Long>evalAsync(k, RScript.Mode.READ_WRITE, SCRIPT, RScript.ReturnType.LONG, keys,
-                                rate, burst, now, ttl)
-                        : CompletableFuture.failedFuture(e))
+        return RedisScripts.<Long>run(script, k, SCRIPT, SHA, RScript.ReturnType.LONG, rate, burst, now, ttl)
                 .handle((excess, failure) -> failure == null ? answered(excess) : unanswered(key, failure));
     }
 
@@ -170,16 +162,6 @@ public final class RedisRateLimiter {
             root = root.getCause();
         }
         return root.getClass().getSimpleName() + ": " + root.getMessage();
-    }
-
-    private static boolean isNoScript(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String m = t.getMessage();
-            if (m != null && m.contains("NOSCRIPT")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Whether the last call found Redis unreachable (and the limit is decided as {@code failOpen} says). */

@@ -275,6 +275,15 @@ final class RedisScripts {
      */
     private <R> CompletionStage<R> run(String key, String source, String sha, RScript.ReturnType type,
                                        Object... args) {
+        return run(script, key, source, sha, type, args);
+    }
+
+    /**
+     * EVALSHA of {@code source} (whose SHA-1 is {@code sha}) with KEYS[1] {@code key} on the node
+     * that holds it, then EVAL when that node does not know the script; neither waits for the reply.
+     */
+    static <R> CompletionStage<R> run(RScript script, String key, String source, String sha, RScript.ReturnType type,
+                                      Object... args) {
         List<Object> keys = Collections.singletonList(key);
         return script.<R>evalShaAsync(key, RScript.Mode.READ_WRITE, sha, type, keys, args)
                 .exceptionallyCompose(e -> isNoScript(e)

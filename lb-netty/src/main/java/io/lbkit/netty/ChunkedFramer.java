@@ -1,0 +1,221 @@
+package io.lbkit.netty;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Finds where a chunked body ends (RFC 9112 §7.1) without decoding it: the bytes pass through as
+ * they came, chunk sizes, extensions, CRLFs and trailer fields included, and the framer only
+ * checks them and tells where the last one is. A proxy that forwards a chunked body chunked needs
+ * no more than this: nothing is copied and nothing re-encoded.
+ *
+ * <p>{@link #frame(ByteBuf)} reads from the buffer's reader index without moving it and answers
+ * how many of the readable bytes belong to the body: all of them while it goes on, fewer when the
+ * body ends inside the buffer (what follows is the next request, pipelined), and {@link #done()}
+ * is then true. A malformed body answers {@code -400} with {@link #reason()}: a chunk size that is
+ * not hexadecimal or overflows, a chunk's data not followed by CRLF, an extension or a trailer
+ * section longer than its limit, a trailer line that is not a field. Line ends may be CRLF or a
+ * bare LF, as the head's; a bare CR is refused.
+ *
+ * <p>{@link #dataBytes()} counts the chunks' data (the body's decoded length), for
+ * {@code client_max_body_size} and the access log. One framer per connection, {@link #reset()}
+ * for each body.
+ */
+final class ChunkedFramer {
+
+    private enum State { SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER, TRAILER_LF, LAST_LF, DONE }
+
+    private static final long MAX_SIZE = Long.MAX_VALUE >> 4; // one more hex digit would overflow
+
+    private final int maxExtension;
+    private final int maxTrailers;
+
+    private State state = State.SIZE;
+    private long size;         // the chunk size being read, then the data still to come
+    private int sizeDigits;
+    private int lineBytes;     // bytes of the current extension or trailer line
+    private int trailerBytes;  // bytes of the trailer section so far
+    private boolean trailerName; // still in the trailer line's name (no colon seen yet)
+    private long data;
+    private String reason;
+
+    ChunkedFramer(int maxExtension, int maxTrailers) {
+        this.maxExtension = maxExtension;
+        this.maxTrailers = maxTrailers;
+    }
+
+    /** Starts a new body. */
+    void reset() {
+        state = State.SIZE;
+        size = 0;
+        sizeDigits = 0;
+        lineBytes = 0;
+        trailerBytes = 0;
+        data = 0;
+        reason = null;
+    }
+
+    /** Whether the body's last byte has been framed. */
+    boolean done() {
+        return state == State.DONE;
+    }
+
+    /** The chunks' data bytes so far: the decoded body's length. */
+    long dataBytes() {
+        return data;
+    }
+
+    /** Why the body was refused, a fixed text; null when it was not. */
+    String reason() {
+        return reason;
+    }
+
+    /** How many readable bytes of {@code buf} belong to the body (see the class), or {@code -400}. */
+    int frame(ByteBuf buf) {
+        int from = buf.readerIndex();
+        int end = buf.writerIndex();
+        int i = from;
+        while (i < end && state != State.DONE) {
+            if (state == State.DATA) {
+                int take = (int) Math.min(size, end - i);
+                i += take;
+                size -= take;
+                data += take;
+                if (size == 0) {
+                    state = State.DATA_CR;
+                }
+                continue;
+            }
+            byte b = buf.getByte(i++);
+            switch (state) {
+                case SIZE -> {
+                    int d = hex(b);
+                    if (d >= 0) {
+                        if (size > MAX_SIZE) {
+                            return refuse("a chunk size that overflows");
+                        }
+                        size = size << 4 | d;
+                        sizeDigits++;
+                    } else if (sizeDigits == 0) {
+                        return refuse("a chunk size that is not hexadecimal");
+                    } else if (b == ';' || b == ' ' || b == '\t') {
+                        state = State.EXTENSION; // chunk extensions (and whitespace before them, as nginx) are passed on
+                        lineBytes = 0;
+                    } else if (b == '\r') {
+                        state = State.SIZE_LF;
+                    } else if (b == '\n') {
+                        endOfSize();
+                    } else {
+                        return refuse("a chunk size that is not hexadecimal");
+                    }
+                }
+                case EXTENSION -> {
+                    if (b == '\r') {
+                        state = State.SIZE_LF;
+                    } else if (b == '\n') {
+                        endOfSize();
+                    } else if (b < 0x20 && b != '\t' || b == 0x7f) {
+                        return refuse("a control byte in a chunk extension");
+                    } else if (++lineBytes > maxExtension) {
+                        return refuse("a chunk extension that is too long");
+                    }
+                }
+                case SIZE_LF -> {
+                    if (b != '\n') {
+                        return refuse("a bare CR");
+                    }
+                    endOfSize();
+                }
+                case DATA_CR -> {
+                    if (b == '\r') {
+                        state = State.DATA_LF;
+                    } else if (b == '\n') {
+                        state = State.SIZE;
+                    } else {
+                        return refuse("a chunk's data not followed by CRLF");
+                    }
+                }
+                case DATA_LF -> {
+                    if (b != '\n') {
+                        return refuse("a chunk's data not followed by CRLF");
+                    }
+                    state = State.SIZE;
+                }
+                case TRAILER_START -> {
+                    if (b == '\r') {
+                        state = State.LAST_LF;
+                    } else if (b == '\n') {
+                        state = State.DONE;
+                    } else if (!HeadParser.isTokenChar(b)) {
+                        return refuse("a trailer line that is not a field");
+                    } else {
+                        state = State.TRAILER;
+                        trailerName = true;
+                        lineBytes = 1;
+                        if (++trailerBytes > maxTrailers) {
+                            return refuse("trailer fields that are too large");
+                        }
+                    }
+                }
+                case TRAILER -> {
+                    if (++trailerBytes > maxTrailers) {
+                        return refuse("trailer fields that are too large");
+                    }
+                    if (trailerName) {
+                        if (b == ':') {
+                            trailerName = false;
+                        } else if (!HeadParser.isTokenChar(b)) {
+                            return refuse("a trailer line that is not a field");
+                        }
+                    } else if (b == '\r') {
+                        state = State.TRAILER_LF;
+                    } else if (b == '\n') {
+                        state = State.TRAILER_START;
+                    } else if (b < 0x20 && b != '\t' || b == 0x7f) {
+                        return refuse("a control byte in a trailer field");
+                    }
+                }
+                case TRAILER_LF -> {
+                    if (b != '\n') {
+                        return refuse("a bare CR");
+                    }
+                    state = State.TRAILER_START;
+                }
+                case LAST_LF -> {
+                    if (b != '\n') {
+                        return refuse("a bare CR");
+                    }
+                    state = State.DONE;
+                }
+                default -> throw new IllegalStateException(state.name());
+            }
+        }
+        return i - from;
+    }
+
+    private void endOfSize() {
+        if (size == 0) {
+            state = State.TRAILER_START; // the last chunk: trailer fields, then the blank line
+        } else {
+            state = State.DATA;
+        }
+        sizeDigits = 0;
+    }
+
+    private int refuse(String why) {
+        reason = why;
+        return -400;
+    }
+
+    private static int hex(byte b) {
+        if (b >= '0' && b <= '9') {
+            return b - '0';
+        }
+        if (b >= 'a' && b <= 'f') {
+            return b - 'a' + 10;
+        }
+        if (b >= 'A' && b <= 'F') {
+            return b - 'A' + 10;
+        }
+        return -1;
+    }
+}

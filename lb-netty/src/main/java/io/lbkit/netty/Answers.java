@@ -39,6 +39,19 @@ final class Answers {
         return r;
     }
 
+    /** nginx's {@code stub_status} page (its head only for HEAD), closing the connection when {@code close}. */
+    static FullHttpResponse status(io.lbkit.proxy.engine.StubStatus counters, boolean head, boolean close) {
+        byte[] body = counters.bytes();
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        r.headers().set(Fields.CONTENT_TYPE, io.lbkit.proxy.engine.StubStatus.CONTENT_TYPE);
+        r.headers().setInt(Fields.CONTENT_LENGTH, body.length);
+        if (close) {
+            r.headers().set(Fields.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+
     /** {@code 100 Continue}: the client may send the body it announced with {@code Expect}. */
     static HttpResponse continueResponse() {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER);

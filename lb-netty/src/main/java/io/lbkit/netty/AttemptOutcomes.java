@@ -20,6 +20,9 @@ final class AttemptOutcomes {
     /** Backend response: its head's status through the retry policy; true when another endpoint is tried instead. */
     static boolean retriedOnStatus(Exchange x, int st) {
         x.headerNanos = System.nanoTime() - x.attemptStart;
+        if (x.rec != null) {
+            x.rec.responseHead(st, x.attemptStart + x.headerNanos);
+        }
         RetryPolicy.Decision d = x.attempts.next(Outcome.RESPONSE, st, true, false, x.config.ticker().nanos());
         if (d == RetryPolicy.Decision.RETRY && x.body.bodyConsumed) {
             // part of the streamed body went to this endpoint and cannot be sent again: its answer is the client's
@@ -30,6 +33,9 @@ final class AttemptOutcomes {
             return false;
         }
         x.completeSelection(Outcome.RESPONSE, st);
+        if (x.rec != null) {
+            x.rec.attemptEnded(st, System.nanoTime());
+        }
         x.pick.markTried(x.selection);
         Exchange.log.debug("proxy {} {}: {} answered {}, retrying", x.req.method(), x.view.path(), x.endpoint.id(), st);
         x.dropBackend();
@@ -43,6 +49,9 @@ final class AttemptOutcomes {
             return;
         }
         x.dropBackend();
+        if (x.rec != null) {
+            x.rec.attemptEnded(o == Outcome.TIMEOUT ? 504 : 502, System.nanoTime()); // nginx's status for the try
+        }
         if (clientStalled) {
             x.completeSelection(Outcome.CANCELLED, 0);
             x.attempts.finish();
@@ -86,6 +95,9 @@ final class AttemptOutcomes {
 
     /** The response had started: nothing to answer, the client connection is cut. */
     static void failedAfterHead(Exchange x, Outcome o, Throwable cause) {
+        if (x.rec != null) {
+            x.rec.attemptEnded(0, System.nanoTime());
+        }
         x.completeSelection(o, 0);
         x.attempts.finish();
         Exchange.log.warn("proxy {} {}: response from {} failed after it started: {}", x.req.method(), x.view.path(),

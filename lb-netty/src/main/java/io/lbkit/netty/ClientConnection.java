@@ -19,6 +19,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -68,9 +69,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean lastRequest;   // the current request is the last one keepAliveRequests allows
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
+    final ConnectionRecord rec;    // stub_status state and the access log's record
 
     ClientConnection(Engine engine) {
         this.engine = engine;
+        this.rec = new ConnectionRecord(engine);
     }
 
     Channel channel() {
@@ -87,6 +90,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         opened = System.nanoTime();
+        rec.opened((InetSocketAddress) channel.remoteAddress());
         awaitRequest();
     }
 
@@ -97,6 +101,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      */
     private void awaitRequest() {
         awaitingHead = true;
+        rec.waiting();
         if (requests == 0) {
             idle = false;
             awaitingSince = opened;
@@ -110,6 +115,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** The first bytes of a next request arrived: from now its head has {@code clientHeaderTimeout}. */
     void bytesArrived() {
+        rec.bytesArrived();
         if (idle && awaitingHead) {
             idle = false;
             awaitingSince = System.nanoTime();
@@ -201,6 +207,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             awaitingHead = false;
             requests++;
             lastRequest = requests >= engine.client.keepAliveRequests();
+            rec.head(r);
             try {
                 begin(r);
             } finally {
@@ -235,6 +242,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (idleTimer != null) {
             idleTimer.cancel(false);
         }
+        rec.closed();
     }
 
     @Override
@@ -290,6 +298,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 : localName;
         NettyClientRequest view = new NettyClientRequest(r, rawPath, path,
                 NettyClientRequest.utf8(RequestTarget.query(target)), remote, serverName);
+        if (rec.record != null) {
+            rec.record.request(view);
+        }
+        if (path.equals(config.statusPath())) {
+            boolean get = r.method() == HttpMethod.GET || r.method() == HttpMethod.HEAD;
+            Exchange.Next next = body ? Exchange.Next.DRAIN : keepAlive ? Exchange.Next.KEEP_ALIVE : Exchange.Next.CLOSE;
+            answerLocally(get ? Answers.status(engine.status, r.method() == HttpMethod.HEAD, next != Exchange.Next.KEEP_ALIVE)
+                    : Answers.error(405, next != Exchange.Next.KEEP_ALIVE), next);
+            return;
+        }
         SessionApiHandler api = engine.sessionApis.get(path);
         if (api != null && Admission.check(config, null, view, -1) == null) {
             localExchange = new LocalExchange(engine, this, api, path, view, r);
@@ -358,12 +376,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         io.netty.handler.codec.http.FullHttpResponse answer = Answers.error(status, next != Exchange.Next.KEEP_ALIVE);
         AddedHeaderRules.apply(engine.config, route, status, "http", Fields.sink(answer.headers()));
+        answerLocally(answer, next);
+    }
+
+    /** An answer of the proxy's own, logged, then written. */
+    private void answerLocally(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {
+        rec.ended(answer);
         respond(answer, next);
     }
 
     /** The exchange is over; {@code answer} is the proxy's own answer to write first, or null. */
     void exchangeEnded(Exchange.Next next, io.netty.handler.codec.http.HttpResponse answer) {
         exchange = null;
+        rec.ended(answer);
         if ((closeAfterExchange || lastRequest) && next == Exchange.Next.KEEP_ALIVE) {
             next = Exchange.Next.CLOSE;
         }
@@ -382,6 +407,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(io.netty.handler.codec.http.HttpResponse answer, Exchange.Next next) {
+        rec.answered(next == Exchange.Next.KEEP_ALIVE && !closeAfterExchange && !lastRequest && !engine.stopping);
         channel.writeAndFlush(answer).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 channel.close();
@@ -393,6 +419,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void proceed(Exchange.Next next) {
         if (next == Exchange.Next.CLOSE || (next == Exchange.Next.KEEP_ALIVE && engine.stopping)) {
+            rec.closed();
             channel.close();
         } else if (next == Exchange.Next.DRAIN) {
             draining = true;

@@ -61,6 +61,17 @@ final class ClientRequestSteps {
         return forward;
     }
 
+    /** The request id: a trusted peer's, or a new one, set on the backend request and kept for the access log. */
+    static void requestId(Exchange x) {
+        String id = io.lbkit.proxy.engine.RequestIds.of(x.config, x.view, x.origin);
+        if (id != null) {
+            x.forward.set(x.config.requestIdHeader(), id);
+            if (x.rec != null) {
+                x.rec.requestId(id);
+            }
+        }
+    }
+
     /**
      * The endpoint a targeted request names (the form body, if any, read whole already); null when
      * there is none, then the caller answers {@code choice.status()}.

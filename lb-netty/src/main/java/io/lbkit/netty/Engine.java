@@ -31,6 +31,8 @@ final class Engine {
     private final Map<String, Repeats> repeats = new ConcurrentHashMap<>();
     /** Exchanges running on all loops (a striped counter: no shared cache line on the request path). */
     final LongAdder activeExchanges = new LongAdder();
+    /** The stub_status counters of all client connections. */
+    final io.lbkit.proxy.engine.StubStatus status = new io.lbkit.proxy.engine.StubStatus();
     volatile boolean stopping;
 
     /** The session APIs by their exact path, answered ahead of the routes (set once, before the listener binds). */

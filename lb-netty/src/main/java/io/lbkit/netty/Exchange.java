@@ -10,6 +10,7 @@ import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.AccessRecord;
 import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.UpstreamChoice;
 import io.lbkit.proxy.engine.ClientOrigin;
@@ -80,6 +81,7 @@ final class Exchange extends BackendOwner {
     final RequestBodyRelay body = new RequestBodyRelay(this);
     final ResponseRelay response = new ResponseRelay(this);
     final ExchangeTimers timers = new ExchangeTimers(this);
+    final AccessRecord rec;            // the access log's record of this request, or null
     HttpHeaders forward;
     RetryPolicy.Attempts attempts;
     private Limits.Permit permit;      // the route's limits, released when the exchange finishes
@@ -121,6 +123,7 @@ final class Exchange extends BackendOwner {
         this.hasBody = declaredLength > 0 || chunkedBody;
         this.expectContinue = HttpUtil.is100ContinueExpected(req);
         this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
+        this.rec = conn.rec.record;
     }
 
     // =====================================================================================
@@ -142,6 +145,7 @@ final class Exchange extends BackendOwner {
         }
         ClientRequestSteps.pickPreferences(this);
         forward = ClientRequestSteps.backendHeaders(this);
+        ClientRequestSteps.requestId(this);
         if (permit.delayMillis() > 0) {
             // nginx limit_req's delay: the exchange waits on its loop's timer, holding no thread
             timers.delay(this::proceed, permit.delayMillis());
@@ -277,6 +281,9 @@ final class Exchange extends BackendOwner {
         selection = s;
         endpoint = s.endpoint();
         attemptStart = System.nanoTime();
+        if (rec != null) {
+            rec.attemptStarted(endpoint.host(), endpoint.port(), attemptStart);
+        }
         BackendPool pool = engine.pool(loop);
         BackendConnection idle = pool.pollIdle(endpoint);
         if (idle != null) {
@@ -317,6 +324,9 @@ final class Exchange extends BackendOwner {
         backend = c;
         c.owner = this;
         reused = c.responses > 0;
+        if (rec != null) {
+            rec.connected(System.nanoTime());
+        }
         // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
         forward.set(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
         c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),

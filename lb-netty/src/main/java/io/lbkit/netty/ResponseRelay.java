@@ -29,6 +29,7 @@ final class ResponseRelay implements ChannelFutureListener {
     private int status;
     private boolean backendKeepAlive;
     private boolean allowTrailers;
+    private boolean clientCloses;     // the client response says Connection: close
     boolean waitClientWritable;
     HeldHead held;                    // a response head waiting for the session store, or null
 
@@ -88,10 +89,14 @@ final class ResponseRelay implements ChannelFutureListener {
     private void clientResponseHead(HttpResponse r, int st) {
         status = st;
         forwarding = true;
+        if (x.rec != null) {
+            x.rec.status(st);
+        }
         backendKeepAlive = HttpUtil.isKeepAlive(r);
         ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
                 x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
+        clientCloses = head.closes;
         if (head.closes) {
             x.conn.closeAfterExchange();
         }
@@ -143,10 +148,17 @@ final class ResponseRelay implements ChannelFutureListener {
             x.responseFailed(Outcome.RESET, cause);
             return;
         }
+        if (x.rec != null) {
+            x.rec.bodyBytes(c.content().readableBytes());
+        }
         if (c instanceof LastHttpContent last) {
             responseEnded = true;
+            if (x.rec != null) {
+                x.rec.attemptEnded(status, System.nanoTime());
+            }
             x.backend.responses++;
             Fields.filterTrailers(last.trailingHeaders(), allowTrailers);
+            x.conn.rec.answered(x.clientKeepAlive && !clientCloses && (x.body.clientBodyDone || !x.hasBody));
             x.client.writeAndFlush(c).addListener(this);
         } else {
             x.client.write(c, x.client.voidPromise());

@@ -37,6 +37,11 @@ import java.util.Objects;
  *   <li>maxConnectionsPerEndpoint 4096, keepAliveTimeout 60 s [{@code keepalive_timeout 60s}]</li>
  *   <li>bufferSize 16 KiB: the request body buffer per request and the backend read buffer</li>
  *   <li>executor: none, the filter starts its own pool for the HTTP client</li>
+ *   <li>accessLog: none [{@code access_log off}]; see {@link AccessLog}</li>
+ *   <li>requestIdHeader: none; "X-Request-ID" passes a trusted peer's id on or sends a new one
+ *       [{@code proxy_set_header X-Request-ID $request_id}]</li>
+ *   <li>statusPath: none; a path such as "/nginx_status" answers nginx's {@code stub_status}
+ *       page [{@code location /nginx_status { stub_status; }}]</li>
  * </ul>
  */
 public final class ProxyConfig {
@@ -91,6 +96,9 @@ public final class ProxyConfig {
     private final java.util.concurrent.Executor executor;
     private final Ticker ticker;
     private final SessionForwarding sessionForwarding;
+    private final AccessLog accessLog;
+    private final String requestIdHeader;
+    private final String statusPath;
     private final AddedHeaders addedHeaders;
     private final CidrRules access;
     private final GeoBlock geoBlock;
@@ -119,6 +127,9 @@ public final class ProxyConfig {
         this.executor = b.executor;
         this.ticker = b.ticker;
         this.sessionForwarding = b.sessionForwarding;
+        this.accessLog = b.accessLog;
+        this.requestIdHeader = b.requestIdHeader;
+        this.statusPath = b.statusPath;
         this.addedHeaders = b.addedHeaders;
         this.access = b.access;
         this.geoBlock = b.geoBlock;
@@ -159,6 +170,12 @@ public final class ProxyConfig {
     public Ticker ticker() { return ticker; }
     /** Session forwarding, or null when none is configured. */
     public SessionForwarding sessionForwarding() { return sessionForwarding; }
+    /** The access log, or null for none. */
+    public AccessLog accessLog() { return accessLog; }
+    /** The request id header passed on or generated (nginx {@code $request_id}), or null for none. */
+    public String requestIdHeader() { return requestIdHeader; }
+    /** The path answered with the {@code stub_status} page, or null for none. */
+    public String statusPath() { return statusPath; }
     /** The response fields added on every answer of a route without its own (nginx {@code add_header}). */
     public AddedHeaders addedHeaders() { return addedHeaders; }
     /** The {@code allow}/{@code deny} rules of routes without their own, or null for none. */
@@ -191,6 +208,9 @@ public final class ProxyConfig {
         private java.util.concurrent.Executor executor;
         private Ticker ticker = Ticker.system();
         private SessionForwarding sessionForwarding;
+        private AccessLog accessLog;
+        private String requestIdHeader;
+        private String statusPath;
         private AddedHeaders addedHeaders = AddedHeaders.none();
         private CidrRules access;
         private GeoBlock geoBlock;
@@ -287,6 +307,19 @@ public final class ProxyConfig {
             return this;
         }
 
+        /** Writes a line per request to {@code log}; null (the default) for none. See {@link AccessLog}. */
+        public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
+
+        /**
+         * The request id header: a trusted peer's value is passed on, else a new id (32 hex
+         * characters, nginx's {@code $request_id}) is set; the backend gets it and the access log
+         * prints it as {@code $request_id}. Null (the default) for none.
+         */
+        public Builder requestIdHeader(String name) { this.requestIdHeader = name; return this; }
+
+        /** The exact path (e.g. "/nginx_status") answered with nginx's {@code stub_status} page; null (the default) for none. */
+        public Builder statusPath(String path) { this.statusPath = path; return this; }
+
         /**
          * Response fields added to the answers of every route that has none of its own (nginx
          * {@code add_header} at {@code server} level), and to the proxy's answers that no route
@@ -349,6 +382,12 @@ public final class ProxyConfig {
             }
             if (bufferSize < 1024 || bufferSize > (1 << 20)) {
                 throw new IllegalArgumentException("bufferSize must be 1024..1048576, got " + bufferSize);
+            }
+            if (requestIdHeader != null && (requestIdHeader.isEmpty() || !Headers.isToken(requestIdHeader))) {
+                throw new IllegalArgumentException("requestIdHeader must be a header name, got '" + requestIdHeader + "'");
+            }
+            if (statusPath != null && (!statusPath.startsWith("/") || statusPath.indexOf('?') >= 0)) {
+                throw new IllegalArgumentException("statusPath must be a path starting with /, got '" + statusPath + "'");
             }
             return new ProxyConfig(this);
         }

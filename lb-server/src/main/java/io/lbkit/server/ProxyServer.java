@@ -96,6 +96,7 @@ public final class ProxyServer implements AutoCloseable {
     private SessionStore store;
     private SessionStore sharedStore;
     private ExecutorService storeExecutor;
+    private io.lbkit.proxy.AccessLog accessLog; // or null
 
     private ProxyServer(ServeConfig config) {
         this.config = config;
@@ -291,6 +292,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         ServeConfig.SessionSpec ss = config.sessions();
         SessionApi api = sessions(ss);
+        accessLog = ObserveSetup.open(config.observe()); // once: a reload keeps it
         ProxyConfig.Builder pc = proxyConfig(config, upstreams);
 
         if (config.engine() == ServeConfig.Engine.EVENT_LOOP) {
@@ -338,6 +340,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         routes.forEach(pc::route);
         cfg.policy().applyTo(pc);
+        ObserveSetup.apply(cfg.observe(), accessLog, pc);
         if (forwarding != null) {
             pc.sessionForwarding(forwarding);
         }
@@ -618,6 +621,13 @@ public final class ProxyServer implements AutoCloseable {
         close();
     }
 
+    /** Reopens the access log file (log rotation: move the file, then call this; SIGUSR1 in serve). */
+    public void reopenLogs() {
+        if (accessLog != null) {
+            accessLog.reopen();
+        }
+    }
+
     /** Waits until the server has stopped. */
     public void join() throws InterruptedException {
         if (loops.isEmpty()) {
@@ -661,6 +671,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         if (store != null && sharedStore == null) {
             store.close(); // its own store (metered or not); a shared one is the caller's
+        }
+        if (accessLog != null) {
+            accessLog.close(); // after the engines: every request's line is written
         }
         closed.countDown();
     }

@@ -39,6 +39,7 @@ final class ServeCommand {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start: " + e.getMessage(), e);
         }
+        ObserveSetup.reopenOnSignal(server);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop();

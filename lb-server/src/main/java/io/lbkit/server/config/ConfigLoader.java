@@ -106,7 +106,7 @@ public final class ConfigLoader {
         Node root = new Node(name, "", tree, env);
         root.requireObject();
         root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
-                "sessions", "trust", "shutdownTimeout", "admin"));
+                "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId", "statusPath"));
         return new Reader(name).read(root);
     }
 
@@ -166,8 +166,9 @@ public final class ConfigLoader {
                 servletClientLimits(root.get("proxy"), proxy);
             }
             AdminSpec admin = admin(root.get("admin"));
+            ObserveSpec observe = ObserveSpec.read(root);
             return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin,
-                    policy.build());
+                    policy.build(), observe);
         }
 
         ProxySpec proxy(Node n) {

@@ -25,10 +25,11 @@ import java.util.Set;
  * @param shutdownTimeout how long a graceful stop waits for in-flight requests
  * @param admin           the admin API listener, or {@code null} when off
  * @param policy          added response headers and allow/deny rules, top level and per route
+ * @param observe         the access log, the request id header and the status page
  */
 public record ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
                           Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
-                          Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy) {
+                          Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy, ObserveSpec observe) {
 
     /** Which engine runs the proxy: the servlet filter in embedded Jetty, or lb-netty's event loops. */
     public enum Engine { SERVLET, EVENT_LOOP }
@@ -37,6 +38,15 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
         listeners = List.copyOf(listeners);
         upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
         routes = List.copyOf(routes);
+        observe = observe == null ? ObserveSpec.NONE : observe;
+    }
+
+    /** Without access log, request id or status page. */
+    public ServeConfig(String source, Engine engine, List<Listener> listeners, ProxySpec proxy,
+                       Map<String, UpstreamSpec> upstreams, List<RouteSpec> routes, SessionSpec sessions, TrustSpec trust,
+                       Duration shutdownTimeout, AdminSpec admin, EdgePolicy policy) {
+        this(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdownTimeout, admin, policy,
+                ObserveSpec.NONE);
     }
 
     /**

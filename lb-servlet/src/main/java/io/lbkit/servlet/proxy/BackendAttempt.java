@@ -68,6 +68,9 @@ final class BackendAttempt implements Response.Listener {
 
     /** Builds the backend request and sends it; a request that cannot be built is answered here. */
     void send() {
+        if (ex.rec != null) {
+            ex.rec.attemptStarted(endpoint.host(), endpoint.port(), startNanos);
+        }
         try {
             Request r = new BackendRequest(ex.client, endpoint.host(), endpoint.port(), ex.backendTarget)
                     .method(ex.req.getMethod())
@@ -97,7 +100,12 @@ final class BackendAttempt implements Response.Listener {
             // u->request_sent, set before its first write): Jetty's commit notice comes only once
             // the write completed, and a reset racing that completion (the endpoint read the
             // request and closed) suppresses it, though the endpoint had the request
-            r.onRequestHeaders(x -> sent = true);
+            r.onRequestHeaders(x -> {
+                sent = true;
+                if (ex.rec != null) {
+                    ex.rec.connected(System.nanoTime()); // the connection is there (new or kept alive)
+                }
+            });
             request = r;
             r.send(this);
             if (ex.clientGone) {
@@ -156,6 +164,9 @@ final class BackendAttempt implements Response.Listener {
     public void onHeaders(Response response) {
         headerNanos = System.nanoTime() - startNanos;
         int st = response.getStatus();
+        if (ex.rec != null) {
+            ex.rec.responseHead(st, startNanos + headerNanos);
+        }
         if (ex.clientGone) {
             response.abort(new CancellationException("client gone"));
             return;
@@ -218,6 +229,11 @@ final class BackendAttempt implements Response.Listener {
         boolean clientPausing = ex.body != null && ex.body.waitingForClient();
         if (content != null) {
             content.fail(new CancellationException("attempt over"));
+        }
+        if (ex.rec != null) {
+            // nginx's status for a try without a head: 504 for a timeout, else 502
+            ex.rec.attemptEnded(result.getFailure() != null
+                    && BackendFailures.classify(result.getFailure(), sent) == Outcome.TIMEOUT ? 504 : 502, System.nanoTime());
         }
         if (retrying) {
             ex.attempt(this);

@@ -53,6 +53,7 @@ final class ClientEnd {
     void complete() {
         if (finished.compareAndSet(false, true)) {
             releaseLimits();
+            ExchangeLog.end(ex); // before the client can send its next request
             ex.async.complete();
         }
     }
@@ -158,6 +159,7 @@ final class ClientEnd {
 
     /** Ends the async cycle (after a claimed response was written, or any end above). */
     void completeAsync() {
+        ExchangeLog.end(ex);
         try {
             ex.async.complete();
         } catch (RuntimeException e) {
@@ -242,6 +244,9 @@ final class ClientEnd {
             resp.setHeader("Connection", "close");
         }
         resp.getOutputStream().write(b);
+        if (ex.rec != null) {
+            ex.rec.bodyBytes(b.length);
+        }
     }
 
     /** The client's body is not read to its end: the connection cannot carry another request. */

@@ -274,6 +274,9 @@ final class ClientResponse implements WriteListener {
             ByteBuffer bb = c.getByteBuffer();
             int n = bb.remaining();
             boolean last = c.isLast();
+            if (n > 0 && ex.rec != null) {
+                ex.rec.bodyBytes(n);
+            }
             if (n > 0) {
                 if (bb.hasArray()) {
                     // no copy: the output may keep a reference to the array until it is ready

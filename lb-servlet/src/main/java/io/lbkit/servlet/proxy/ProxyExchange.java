@@ -9,6 +9,7 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCodec;
+import io.lbkit.proxy.engine.AccessRecord;
 import io.lbkit.proxy.engine.UpstreamChoice;
 import io.lbkit.proxy.engine.Admission;
 import io.lbkit.proxy.engine.ClientOrigin;
@@ -97,6 +98,8 @@ final class ProxyExchange implements AsyncListener {
     int staleRetries;                        // touched by one attempt's completion at a time
 
     volatile boolean clientGone;
+    final AccessRecord rec;                  // the access log's record, or null
+    final java.util.concurrent.atomic.AtomicBoolean logged = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile BackendAttempt current;
 
     ProxyExchange(ProxyFilter filter, HttpClient client, Route route, ServletClientRequest view,
@@ -112,6 +115,7 @@ final class ProxyExchange implements AsyncListener {
         this.resp = resp;
         this.clientResponse = new ClientResponse(this);
         this.end = new ClientEnd(this);
+        this.rec = ExchangeLog.begin(filter.status, config.accessLog(), view);
     }
 
     // =====================================================================================
@@ -333,6 +337,7 @@ final class ProxyExchange implements AsyncListener {
                         h.put(name, value);
                     }
                 });
+        ExchangeLog.requestId(this, origin, h);
         return h;
     }
 
@@ -434,6 +439,7 @@ final class ProxyExchange implements AsyncListener {
 
     @Override
     public void onComplete(AsyncEvent event) {
+        ExchangeLog.end(this);
         clientResponse.releaseWritten(); // the response is done: nothing writes from the chunk any more
         if (body != null) {
             body.exchangeOver(); // no timer keeps the exchange reachable, no backend waits for more body

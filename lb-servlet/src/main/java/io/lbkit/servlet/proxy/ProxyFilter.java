@@ -64,6 +64,8 @@ public final class ProxyFilter implements Filter {
     private final Map<Route, StickyCodec> sticky = new IdentityHashMap<>();
     private volatile HttpClient client;
     private final SessionForwarder sessions; // null: no session forwarding
+    /** The stub_status counters of this filter's exchanges. */
+    final io.lbkit.proxy.engine.StubStatus status = new io.lbkit.proxy.engine.StubStatus();
     /** Repeated WARN lines collapsed per kind (a flood of bad requests, a store outage): one per 10 s. */
     private final java.util.concurrent.ConcurrentHashMap<String, Repeats> repeats =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -169,16 +171,27 @@ public final class ProxyFilter implements Filter {
             return;
         }
         ServletClientRequest view = new ServletClientRequest(req);
+        if (config.statusPath() != null && config.statusPath().equals(req.getRequestURI())) {
+            ExchangeLog.passOn(this, view, resp, (rq, rs) -> StatusPage.answer(status, req, resp));
+            return;
+        }
         Route route = match(view);
         if (route == null) {
-            chain.doFilter(request, response);
+            ExchangeLog.passOn(this, view, resp, chain); // the application answers: logged and counted all the same
             return;
         }
         HttpClient c = client;
         if (c == null) {
             throw new ServletException("ProxyFilter is not started (init was not called)");
         }
-        new ProxyExchange(this, c, route, view, resp).start();
+        ProxyExchange x = new ProxyExchange(this, c, route, view, resp);
+        try {
+            x.start();
+        } finally {
+            if (x.async == null) {
+                ExchangeLog.end(x); // answered at once: no async cycle will end it
+            }
+        }
     }
 
     private Route match(ClientRequest req) {

@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  *      {@code netty-tcp-floor}, {@link NettyTcpFloorProxy}, bytes relayed with nothing parsed: the floor
  *      of any HTTP proxy on Netty, a codec of its own included;
  *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults;
- *      {@code lbkit-servlet}, lbkit {@code serve} on {@code engine: servlet})
+ *      {@code lbkit-servlet}, lbkit {@code serve} on {@code engine: servlet};
+ *      {@code lbkit-observed}, {@code serve} with the access log, request ids, stub_status and the admin
+ *      listener's counters on, to price them against {@code lbkit})
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
@@ -277,6 +279,7 @@ public final class E2eHarness {
             case "lbkit-netty" -> start(target, javaCommand(NettyEngineProxy.class.getName(), concat(null, port, backends)));
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
             case "lbkit-servlet" -> startLbkit(port, backends, "/e2e/lbkit-servlet.yaml", "lbkit-servlet.yaml", null);
+            case "lbkit-observed" -> startLbkit(port, backends, "/e2e/lbkit-observed.yaml", "lbkit-observed.yaml", null);
             default -> {
                 if (target.startsWith("lbkit#")) {
                     // another build of lbkit serve (an A/B of two commits), with the bundled e2e/lbkit.yaml
@@ -511,7 +514,7 @@ public final class E2eHarness {
         } else {
             text = Files.readString(Path.of(template));
         }
-        String conf = text.replace("{{port}}", Integer.toString(port));
+        String conf = text.replace("{{port}}", Integer.toString(port)).replace("{{work}}", work.toString());
         for (int i = 0; i < backends.length; i++) {
             conf = conf.replace("{{backend" + i + "}}", Integer.toString(backends[i]));
         }

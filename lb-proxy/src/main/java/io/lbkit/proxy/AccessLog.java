@@ -52,6 +52,11 @@ public final class AccessLog implements AutoCloseable {
     private volatile boolean reopen;
     private volatile boolean closed;
     private OutputStream out;            // the writer thread's
+    private byte[] bytes = new byte[512]; // the writer thread's: a line's bytes
+    private long lastLine = System.nanoTime() - 2 * BUSY_NANOS; // the writer thread's: when it last wrote a line
+    /** How long after a line the writer polls instead of waiting to be woken. */
+    private static final long BUSY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    private static final long POLL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1);
 
     private AccessLog(Builder b) {
         this.format = b.format;
@@ -163,6 +168,13 @@ public final class AccessLog implements AutoCloseable {
                     if (closed && queue.isEmpty()) {
                         break;
                     }
+                    if (System.nanoTime() - lastLine < BUSY_NANOS) {
+                        // lines came within the last second: look again in a millisecond, so that
+                        // the request threads need not wake this one for every line (one write
+                        // per millisecond under load, not one per line)
+                        LockSupport.parkNanos(this, POLL_NANOS);
+                        continue;
+                    }
                     sleeping = true;
                     if (queue.isEmpty() && !reopen && !closed) {
                         LockSupport.park(this);
@@ -171,6 +183,7 @@ public final class AccessLog implements AutoCloseable {
                     continue;
                 }
                 queued.decrementAndGet();
+                lastLine = System.nanoTime();
                 write(line);
             }
         } finally {
@@ -184,9 +197,13 @@ public final class AccessLog implements AutoCloseable {
     private void write(String line) {
         try {
             int n = line.length();
-            for (int i = 0; i < n; i++) {
-                out.write(line.charAt(i)); // one byte per char (the line is a byte string)
+            if (bytes.length < n) {
+                bytes = new byte[Math.max(n, 2 * bytes.length)];
             }
+            for (int i = 0; i < n; i++) {
+                bytes[i] = (byte) line.charAt(i); // one byte per char (the line is a byte string)
+            }
+            out.write(bytes, 0, n);
         } catch (IOException e) {
             log.warn("access log {}: write failed: {}", where(), e.toString());
         }

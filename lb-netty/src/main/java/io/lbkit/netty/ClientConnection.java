@@ -90,7 +90,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         opened = System.nanoTime();
-        rec.opened((InetSocketAddress) channel.remoteAddress());
+        rec.opened((InetSocketAddress) channel.remoteAddress(), channel.eventLoop());
         awaitRequest();
     }
 

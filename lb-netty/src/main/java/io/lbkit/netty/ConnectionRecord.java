@@ -16,7 +16,7 @@ import java.net.InetSocketAddress;
 final class ConnectionRecord {
 
     private final Engine engine;
-    private final StubStatus status;
+    private io.lbkit.proxy.engine.StubCounters status; // the connection's loop's, once it is open
     private AccessLog log;            // the current request's, or null (read per request: a reload may change it)
     private AccessRecord kept;        // reused by each request of the connection
     /** The current request's record, or null when the proxy has no access log. */
@@ -33,8 +33,9 @@ final class ConnectionRecord {
         this.status = engine.status;
     }
 
-    /** The connection is open: it waits for a request. */
-    void opened(InetSocketAddress peer) {
+    /** The connection is open on {@code loop}: it waits for a request. */
+    void opened(InetSocketAddress peer, io.netty.channel.EventLoop loop) {
+        status = engine.counters(loop);
         state = status.opened();
         this.peer = peer;
     }

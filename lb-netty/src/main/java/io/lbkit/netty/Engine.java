@@ -33,6 +33,9 @@ final class Engine {
     final LongAdder activeExchanges = new LongAdder();
     /** The stub_status counters of all client connections. */
     final io.lbkit.proxy.engine.StubStatus status = new io.lbkit.proxy.engine.StubStatus();
+    /** Each loop's own stub_status counters (the page sums them). */
+    private final java.util.Map<EventExecutor, io.lbkit.proxy.engine.StubCounters> counters =
+            new java.util.IdentityHashMap<>();
     volatile boolean stopping;
 
     /** The session APIs by their exact path, answered ahead of the routes (set once, before the listener binds). */
@@ -59,10 +62,17 @@ final class Engine {
         // each loop gets its share of the per-endpoint cap, so all loops together keep to it
         int perLoop = Math.max(1, (config.maxConnectionsPerEndpoint() + loops - 1) / loops);
         for (EventExecutor e : workers) {
+            counters.put(e, status.owned());
             pools.put(e, new BackendPool((EventLoop) e, transport, (int) Math.min(Integer.MAX_VALUE,
                     config.connectTimeout().toMillis()), config.bufferSize(), perLoop,
                     config.keepAliveTimeout().toNanos(), resolver));
         }
+    }
+
+    /** The stub_status counters of {@code loop}: only that loop's thread may write them. */
+    io.lbkit.proxy.engine.StubCounters counters(EventLoop loop) {
+        io.lbkit.proxy.engine.StubCounters c = counters.get(loop);
+        return c != null ? c : status; // a loop not of this engine's group: the shared counters
     }
 
     /** The backend pool of {@code loop}: only that loop's thread may use it. */

@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  *      {@code lbkit-netty}, {@link NettyEngineProxy}, lbkit's event-loop engine with serve's defaults;
  *      {@code lbkit-servlet}, lbkit {@code serve} on {@code engine: servlet};
  *      {@code lbkit-observed}, {@code serve} with the access log, request ids, stub_status and the admin
- *      listener's counters on, to price them against {@code lbkit})
+ *      listener's counters on, to price them against {@code lbkit}; {@code lbkit-limited}, two rate limits
+ *      that refuse nothing and allow/deny rules on the route)
  *      [--interleave 8 [--slice 5]]
  *      [--sse 1000 [--sse-targets nginx,lbkit] [--sse-events 20] [--sse-ms 500]]
  * </pre>
@@ -280,6 +281,7 @@ public final class E2eHarness {
             case "lbkit" -> startLbkit(port, backends, "/e2e/lbkit.yaml", "lbkit.yaml", opts.get("lbkit-config-template"));
             case "lbkit-servlet" -> startLbkit(port, backends, "/e2e/lbkit-servlet.yaml", "lbkit-servlet.yaml", null);
             case "lbkit-observed" -> startLbkit(port, backends, "/e2e/lbkit-observed.yaml", "lbkit-observed.yaml", null);
+            case "lbkit-limited" -> startLbkit(port, backends, "/e2e/lbkit-limited.yaml", "lbkit-limited.yaml", null);
             default -> {
                 if (target.startsWith("lbkit#")) {
                     // another build of lbkit serve (an A/B of two commits), with the bundled e2e/lbkit.yaml

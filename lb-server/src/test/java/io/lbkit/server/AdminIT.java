@@ -16,15 +16,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,12 +29,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,9 +47,8 @@ class AdminIT {
     @TempDir
     Path dir;
 
-    private final List<Server> backends = new ArrayList<>();
-    /** Requests each backend served, by its name. */
-    private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
+    /** Real backends that count what they serve. */
+    private final CountingBackends backends = new CountingBackends();
     private ProxyServer proxy;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -67,38 +57,15 @@ class AdminIT {
         if (proxy != null) {
             proxy.close();
         }
-        for (Server s : backends) {
-            s.stop();
-        }
+        backends.close();
     }
 
-    /** A backend answering {@code backend NAME}; {@code /slow} waits for {@code release} after counting down {@code entered}. */
     private int backend(String name, CountDownLatch entered, CountDownLatch release) throws Exception {
-        served.put(name, new AtomicInteger());
-        Server s = new Server();
-        ServerConnector c = new ServerConnector(s);
-        c.setHost("127.0.0.1");
-        s.addConnector(c);
-        s.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                if (Request.getPathInContext(request).equals("/slow")) {
-                    entered.countDown();
-                    release.await(30, TimeUnit.SECONDS);
-                }
-                served.get(name).incrementAndGet();
-                response.getHeaders().put("Content-Type", "text/plain");
-                response.write(true, ByteBuffer.wrap(("backend " + name).getBytes(StandardCharsets.UTF_8)), callback);
-                return true;
-            }
-        });
-        s.start();
-        backends.add(s);
-        return c.getLocalPort();
+        return backends.start(name, entered, release);
     }
 
     private int backend(String name) throws Exception {
-        return backend(name, new CountDownLatch(1), new CountDownLatch(0));
+        return backends.start(name);
     }
 
     private static String config(String engine, String extraAdmin, String endpoints, String routes) {
@@ -157,15 +124,14 @@ class AdminIT {
 
     /** Sends {@code n} requests and returns how many each backend served of them. */
     private Map<String, Integer> spread(int n) throws Exception {
-        Map<String, Integer> before = new java.util.HashMap<>();
-        served.forEach((k, v) -> before.put(k, v.get()));
+        Map<String, Integer> before = backends.served();
         for (int i = 0; i < n; i++) {
             HttpResponse<String> r = get("/x");
             assertEquals(200, r.statusCode(), r.body());
         }
         Map<String, Integer> out = new java.util.TreeMap<>();
-        served.forEach((k, v) -> {
-            int d = v.get() - before.getOrDefault(k, 0);
+        backends.served().forEach((k, v) -> {
+            int d = v - before.getOrDefault(k, 0);
             if (d > 0) {
                 out.put(k, d);
             }
@@ -382,10 +348,10 @@ class AdminIT {
         assertNotNull(slow.get(), "the held request finished");
         assertEquals(200, slow.get().statusCode());
 
-        int bBefore = served.get("b").get();
+        int bBefore = backends.served("b");
         Map<String, Integer> after = spread(6);
         assertEquals(Map.of("a", 4, "c", 2), after, "the new membership, a at its runtime weight 2");
-        assertEquals(bBefore, served.get("b").get(), "b takes nothing after the reload");
+        assertEquals(bBefore, backends.served("b"), "b takes nothing after the reload");
         HttpResponse<String> other = get("/other/x");
         assertEquals(200, other.statusCode());
         assertTrue(other.body().equals("backend a") || other.body().equals("backend c"), other.body());

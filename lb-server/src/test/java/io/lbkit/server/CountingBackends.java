@@ -33,6 +33,15 @@ final class CountingBackends implements AutoCloseable {
 
     /** Starts a backend answering {@code backend NAME}; returns its port. */
     int start(String name) throws Exception {
+        return start(name, new java.util.concurrent.CountDownLatch(1), new java.util.concurrent.CountDownLatch(0));
+    }
+
+    /**
+     * Starts a backend answering {@code backend NAME}, whose {@code /slow} counts down
+     * {@code entered} and then waits (at most 30 s) for {@code release}; returns its port.
+     */
+    int start(String name, java.util.concurrent.CountDownLatch entered, java.util.concurrent.CountDownLatch release)
+            throws Exception {
         served.put(name, new AtomicInteger());
         Server s = new Server();
         ServerConnector c = new ServerConnector(s);
@@ -40,7 +49,11 @@ final class CountingBackends implements AutoCloseable {
         s.addConnector(c);
         s.setHandler(new Handler.Abstract() {
             @Override
-            public boolean handle(Request request, Response response, Callback callback) {
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                if (Request.getPathInContext(request).equals("/slow")) {
+                    entered.countDown();
+                    release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
                 served.get(name).incrementAndGet();
                 response.getHeaders().put("Content-Type", "text/plain");
                 response.write(true, ByteBuffer.wrap(("backend " + name).getBytes(StandardCharsets.UTF_8)), callback);
@@ -55,6 +68,13 @@ final class CountingBackends implements AutoCloseable {
     /** Requests {@code name} has served so far. */
     int served(String name) {
         return served.get(name).get();
+    }
+
+    /** Requests each backend has served so far, by name. */
+    Map<String, Integer> served() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        served.forEach((k, v) -> out.put(k, v.get()));
+        return out;
     }
 
     /**

@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * End-to-end load harness: the same backends, the same wrk client settings, one run, each proxy
@@ -66,8 +64,6 @@ import java.util.regex.Pattern;
  */
 public final class E2eHarness {
 
-    private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
-    private static final Pattern PCT = Pattern.compile("^\\s+(50|75|90|99)%\\s+([0-9.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
 
     private final Map<String, String> opts;
     private final List<Process> children = new ArrayList<>();
@@ -144,7 +140,7 @@ public final class E2eHarness {
             int port = freePort();
             Process p = startTarget(target, port, backends);
             awaitHttp(port, "/");
-            wrk(2, 64, 5, "http://127.0.0.1:" + port + "/");
+            Wrk.run(2, 64, 5, "http://127.0.0.1:" + port + "/");
             Thread.sleep(2000);
             long heap0 = probe(p, "heap");
             long rss0 = ProcStats.rssKb(p.toHandle());
@@ -191,7 +187,7 @@ public final class E2eHarness {
             for (int i = 0; i < 3; i++) {
                 SseScale.run(port, Math.min(200, streams), 2, 50, new SseScale.ThreadPeak(p.pid()));
             }
-            wrk(2, 64, 3, "http://127.0.0.1:" + port + "/");
+            Wrk.run(2, 64, 3, "http://127.0.0.1:" + port + "/");
             SseScale.ThreadPeak threads = new SseScale.ThreadPeak(p.pid());
             SseScale.Result r = SseScale.run(port, streams, events, ms, threads);
             System.out.printf(Locale.ROOT, "| %s | %d / %d | %d / %d | %.1f ms | %.1f ms | %.1f ms | %.0f ms | %s |%n", target,
@@ -210,7 +206,7 @@ public final class E2eHarness {
                 Runtime.getRuntime().availableProcessors());
         System.out.println("| target | requests/s | p50 | p90 | p99 | vs nginx req/s | vs nginx p99 | proxy CPU µs/req (kernel part; context switches per request) | backends CPU µs/req |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        Result nginx = null;
+        Wrk.Result nginx = null;
         for (String target : targets) {
             int port = target.equals("direct") ? backends[0] : freePort();
             Process p = startTarget(target, port, backends);
@@ -220,23 +216,23 @@ public final class E2eHarness {
             }
             awaitHttp(port, path);
             String url = "http://127.0.0.1:" + port + path;
-            wrk(threads, connections, warmup, url);
+            Wrk.run(threads, connections, warmup, url);
             long proxyCpu0 = p == null ? 0 : ProcStats.cpuTicks(p.toHandle());
             long proxySys0 = p == null ? 0 : ProcStats.sysTicks(p.toHandle());
             long proxySwitches0 = p == null ? 0 : ProcStats.contextSwitches(p.toHandle());
             long backendCpu0 = ProcStats.cpuTicks(backendsProcess.toHandle());
-            Result r = parse(wrk(threads, connections, duration, url));
-            double proxyUs = p == null ? 0 : (ProcStats.cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests;
-            double proxySysUs = p == null ? 0 : (ProcStats.sysTicks(p.toHandle()) - proxySys0) * 10_000.0 / r.requests;
-            double proxySwitches = p == null ? 0 : (ProcStats.contextSwitches(p.toHandle()) - proxySwitches0) / (double) r.requests;
-            double backendUs = (ProcStats.cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests;
+            Wrk.Result r = Wrk.parse(Wrk.run(threads, connections, duration, url));
+            double proxyUs = p == null ? 0 : (ProcStats.cpuTicks(p.toHandle()) - proxyCpu0) * 10_000.0 / r.requests();
+            double proxySysUs = p == null ? 0 : (ProcStats.sysTicks(p.toHandle()) - proxySys0) * 10_000.0 / r.requests();
+            double proxySwitches = p == null ? 0 : (ProcStats.contextSwitches(p.toHandle()) - proxySwitches0) / (double) r.requests();
+            double backendUs = (ProcStats.cpuTicks(backendsProcess.toHandle()) - backendCpu0) * 10_000.0 / r.requests();
             if (target.equals("nginx")) {
                 nginx = r;
             }
-            System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %s | %s | %s | %.0f |%n", target, r.rps,
-                    r.p50, r.p90, r.p99,
-                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.rps / nginx.rps),
-                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.p99 / nginx.p99),
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %s | %s | %s | %.0f |%n", target, r.rps(),
+                    r.p50(), r.p90(), r.p99(),
+                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.rps() / nginx.rps()),
+                    nginx == null ? "" : String.format(Locale.ROOT, "%.2f×", r.p99() / nginx.p99()),
                     p == null ? "–" : String.format(Locale.ROOT, "%.0f (sys %.0f; %.1f switches)", proxyUs, proxySysUs,
                             proxySwitches), backendUs);
             if (p != null) {
@@ -323,7 +319,7 @@ public final class E2eHarness {
         }
         System.out.println();
         for (String url : urls) {
-            wrk(threads, connections, warmup, url);
+            Wrk.run(threads, connections, warmup, url);
         }
         double[][] rps = new double[targets.size()][rounds];
         double[][] p99 = new double[targets.size()][rounds];
@@ -335,12 +331,12 @@ public final class E2eHarness {
                 Process p = processes.get(i);
                 long cpu0 = p == null ? 0 : ProcStats.cpuTicks(p.toHandle());
                 long alloc0 = p == null ? -1 : probe(p, "alloc");
-                Result r = parse(wrk(threads, connections, slice, urls.get(i)));
+                Wrk.Result r = Wrk.parse(Wrk.run(threads, connections, slice, urls.get(i)));
                 long alloc1 = alloc0 < 0 ? -1 : probe(p, "alloc");
-                rps[i][round] = r.rps;
-                p99[i][round] = r.p99;
-                cpu[i][round] = p == null ? Double.NaN : (ProcStats.cpuTicks(p.toHandle()) - cpu0) * 10_000.0 / r.requests;
-                alloc[i][round] = alloc0 < 0 || alloc1 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) r.requests;
+                rps[i][round] = r.rps();
+                p99[i][round] = r.p99();
+                cpu[i][round] = p == null ? Double.NaN : (ProcStats.cpuTicks(p.toHandle()) - cpu0) * 10_000.0 / r.requests();
+                alloc[i][round] = alloc0 < 0 || alloc1 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) r.requests();
             }
         }
         System.out.println("| target | requests/s median (min-max) | p99 median (min-max) | proxy CPU µs/request median (min-max) | bytes allocated/request median (min-max) |");
@@ -415,47 +411,6 @@ public final class E2eHarness {
         java.util.Arrays.sort(s);
         double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
         return String.format(Locale.ROOT, fmt + " (" + fmt + "-" + fmt + ")", median, s[0], s[s.length - 1]);
-    }
-
-    record Result(double rps, double p50, double p90, double p99, long requests) {
-    }
-
-    private static final Pattern REQUESTS = Pattern.compile("([0-9]+) requests in");
-
-    static Result parse(String out) {
-        Matcher m = RPS.matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("no Requests/sec in wrk output:\n" + out);
-        }
-        double rps = Double.parseDouble(m.group(1));
-        Map<String, Double> pct = new LinkedHashMap<>();
-        Matcher pm = PCT.matcher(out);
-        while (pm.find()) {
-            double v = Double.parseDouble(pm.group(2));
-            double ms = switch (pm.group(3)) {
-                case "us" -> v / 1000;
-                case "s" -> v * 1000;
-                default -> v;
-            };
-            pct.put(pm.group(1), ms);
-        }
-        if (out.contains("Non-2xx or 3xx responses") || out.contains("Socket errors")) {
-            System.err.println("wrk reported errors:\n" + out);
-        }
-        Matcher rq = REQUESTS.matcher(out);
-        long requests = rq.find() ? Long.parseLong(rq.group(1)) : 1;
-        return new Result(rps, pct.getOrDefault("50", Double.NaN), pct.getOrDefault("90", Double.NaN),
-                pct.getOrDefault("99", Double.NaN), requests);
-    }
-
-    private String wrk(int threads, int connections, int seconds, String url) throws Exception {
-        Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency", url)
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(seconds + 60L, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("wrk failed:\n" + out);
-        }
-        return out;
     }
 
     private Process startNginx(int port, int[] backends) throws IOException {

@@ -165,7 +165,7 @@ public final class ConfigLoader {
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
             }
-            AdminSpec admin = admin(root.get("admin"));
+            AdminSpec admin = AdminReader.read(root.get("admin"));
             ObserveSpec observe = ObserveSpec.read(root);
             return new ServeConfig(source, engine, listeners, proxy, upstreams, routes, sessions, trust, shutdown, admin,
                     policy.build(), observe);
@@ -640,16 +640,7 @@ public final class ConfigLoader {
                 }
                 List<String> cidrs = api.get("allow").strings();
                 if (!cidrs.isEmpty()) {
-                    StringBuilder rules = new StringBuilder();
-                    for (String c : cidrs) {
-                        rules.append("allow ").append(c).append(';');
-                    }
-                    rules.append("deny all;");
-                    try {
-                        CidrRules.parse(rules.toString());
-                    } catch (IllegalArgumentException e) {
-                        throw api.get("allow").error(e.getMessage());
-                    }
+                    AdminReader.allowOnly(api.get("allow"), cidrs); // checked here, built by the session API
                     allow = cidrs;
                 }
                 token = api.get("token").string(null);
@@ -672,43 +663,6 @@ public final class ConfigLoader {
                 throw n.get("proxies").error(e.getMessage());
             }
             return new TrustSpec(rules, n.get("via").string("lbkit"));
-        }
-
-        AdminSpec admin(Node n) {
-            if (n.isMissing()) {
-                return null;
-            }
-            n.allowOnly("listen", "token", "allow", "stateFile");
-            Node listen = n.get("listen");
-            String s = listen.requiredString().trim();
-            int colon = s.lastIndexOf(':');
-            String host = colon >= 0 ? s.substring(0, colon).replace("[", "").replace("]", "") : "127.0.0.1";
-            String port = colon >= 0 ? s.substring(colon + 1) : s;
-            if (host.isEmpty() || !port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
-                throw listen.error("must be host:port or a port, got " + listen.describe());
-            }
-            String token = n.get("token").requiredString();
-            if (token.getBytes(StandardCharsets.UTF_8).length < 16) {
-                throw n.get("token").error("must be at least 16 bytes, got " + token.length() + " characters");
-            }
-            List<String> cidrs = n.get("allow").strings();
-            if (cidrs.isEmpty()) {
-                cidrs = List.of("127.0.0.0/8", "::1");
-            }
-            StringBuilder rules = new StringBuilder();
-            for (String c : cidrs) {
-                rules.append("allow ").append(c).append(';');
-            }
-            rules.append("deny all;");
-            CidrRules allow;
-            try {
-                allow = CidrRules.parse(rules.toString());
-            } catch (IllegalArgumentException e) {
-                throw n.get("allow").error(e.getMessage());
-            }
-            String state = n.get("stateFile").string(null);
-            return new AdminSpec(host, Integer.parseInt(port), token, allow, cidrs,
-                    state == null || state.isBlank() ? null : Path.of(state.trim()));
         }
 
         private static boolean isObject(Node n) {

@@ -70,6 +70,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
     final ConnectionRecord rec;    // stub_status state and the access log's record
+    final ClientEncoder encoder = new ClientEncoder(); // the connection's response writer
 
     ClientConnection(Engine engine) {
         this.engine = engine;
@@ -267,6 +268,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void begin(HttpRequest r) {
         ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
+        encoder.headRequest = r.method() == HttpMethod.HEAD; // its answer, whatever it says, has no body
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414

@@ -12,7 +12,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -120,7 +120,8 @@ public final class NettyProxyServer {
                                 .setMaxHeaderSize(headerLimit + 1024)
                                 .setMaxChunkSize(config.bufferSize());
                         ClientConnection conn = new ClientConnection(engine);
-                        ch.pipeline().addLast(conn.bytesHandler(), new HttpServerCodec(decoder),
+                        // requests decoded by Netty; responses written by lbkit's own writer (heads as bytes)
+                        ch.pipeline().addLast(conn.bytesHandler(), new HttpRequestDecoder(decoder), conn.encoder,
                                 new FlowControlHandler(), conn);
                     }
                 });

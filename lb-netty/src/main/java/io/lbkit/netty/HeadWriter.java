@@ -1,0 +1,197 @@
+package io.lbkit.netty;
+
+import io.lbkit.proxy.engine.ResponseHeaderSink;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A message head written straight into a buffer: the start line, then each field as
+ * {@code name: value CRLF} in the order the rules give them, then the blank line
+ * ({@link #finish()}). It is the sink the rules write a client response's fields into, so there
+ * is no header container between the backend's head and the client's bytes. Names and values are
+ * written one byte per character (ISO-8859-1, as they were received).
+ *
+ * <p>{@link #set}, {@link #values} and {@link #remove} read back the fields written so far (a rule
+ * that replaces a field, session forwarding reading its cookie): a scan of the buffer, done only
+ * when a rule asks.
+ */
+final class HeadWriter implements ResponseHeaderSink {
+
+    private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
+    private static final int CRLF = ('\r' << 8) | '\n';
+
+    private ByteBuf buf;
+    private int fieldsStart;
+
+    private HeadWriter(ByteBuf buf) {
+        this.buf = buf;
+    }
+
+    /** A head that starts with the status line {@code HTTP/1.1 code reason}. */
+    static HeadWriter response(ByteBufAllocator alloc, int code, CharSequence reason) {
+        HeadWriter w = new HeadWriter(alloc.buffer(512));
+        ByteBuf b = w.buf;
+        b.writeBytes(HTTP_11);
+        b.writeByte('0' + code / 100).writeByte('0' + code / 10 % 10).writeByte('0' + code % 10).writeByte(' ');
+        write(b, reason);
+        b.writeShort(CRLF);
+        w.fieldsStart = b.writerIndex();
+        return w;
+    }
+
+    private static void write(ByteBuf b, CharSequence s) {
+        if (s instanceof AsciiString a) {
+            ByteBufUtil.copy(a, b);
+        } else {
+            b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Appends a field. */
+    void field(CharSequence name, CharSequence value) {
+        ByteBuf b = buf;
+        write(b, name);
+        b.writeByte(':').writeByte(' ');
+        write(b, value);
+        b.writeShort(CRLF);
+    }
+
+    /** Appends a field whose name and value lie in {@code src}. */
+    void field(byte[] src, int nameStart, int nameEnd, int valueStart, int valueEnd) {
+        ByteBuf b = buf;
+        b.writeBytes(src, nameStart, nameEnd - nameStart);
+        b.writeByte(':').writeByte(' ');
+        b.writeBytes(src, valueStart, valueEnd - valueStart);
+        b.writeShort(CRLF);
+    }
+
+    /** Appends a field whose value is a number. */
+    void field(CharSequence name, long value) {
+        ByteBuf b = buf;
+        write(b, name);
+        b.writeByte(':').writeByte(' ');
+        if (value >= 0 && value < 10) {
+            b.writeByte('0' + (int) value);
+        } else {
+            b.writeCharSequence(Long.toString(value), StandardCharsets.US_ASCII);
+        }
+        b.writeShort(CRLF);
+    }
+
+    @Override
+    public void add(String name, String value) {
+        field(name, value);
+    }
+
+    @Override
+    public void add(CharSequence name, CharSequence value) {
+        field(name, value);
+    }
+
+    @Override
+    public void set(String name, String value) {
+        remove(name);
+        field(name, value);
+    }
+
+    /** {@link #set(String, String)} for names and values of any kind. */
+    void set(CharSequence name, CharSequence value) {
+        remove(name);
+        field(name, value);
+    }
+
+    @Override
+    public Iterable<String> values(String name) {
+        List<String> out = new ArrayList<>(1);
+        ByteBuf b = buf;
+        int at = fieldsStart;
+        int end = b.writerIndex();
+        while (at < end) {
+            int lf = b.indexOf(at, end, (byte) '\n');
+            int colon = b.indexOf(at, lf, (byte) ':');
+            if (nameIs(b, at, colon, name)) {
+                out.add(b.toString(colon + 2, lf - 1 - (colon + 2), StandardCharsets.ISO_8859_1));
+            }
+            at = lf + 1;
+        }
+        return out;
+    }
+
+    @Override
+    public void remove(String name) {
+        remove((CharSequence) name);
+    }
+
+    private void remove(CharSequence name) {
+        ByteBuf b = buf;
+        int at = fieldsStart;
+        while (at < b.writerIndex()) {
+            int end = b.writerIndex();
+            int lf = b.indexOf(at, end, (byte) '\n');
+            int colon = b.indexOf(at, lf, (byte) ':');
+            if (nameIs(b, at, colon, name)) {
+                int next = lf + 1;
+                int tail = end - next;
+                if (tail > 0) {
+                    byte[] rest = new byte[tail];
+                    b.getBytes(next, rest);
+                    b.setBytes(at, rest);
+                }
+                b.writerIndex(at + tail);
+            } else {
+                at = lf + 1;
+            }
+        }
+    }
+
+    private static boolean nameIs(ByteBuf b, int from, int to, CharSequence name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            int x = b.getByte(from + i) & 0xff;
+            if (x != c && Character.toLowerCase((char) x) != Character.toLowerCase(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a field named {@code name} (any case) was written. */
+    boolean has(CharSequence name) {
+        ByteBuf b = buf;
+        int at = fieldsStart;
+        int end = b.writerIndex();
+        while (at < end) {
+            int lf = b.indexOf(at, end, (byte) '\n');
+            int colon = b.indexOf(at, lf, (byte) ':');
+            if (nameIs(b, at, colon, name)) {
+                return true;
+            }
+            at = lf + 1;
+        }
+        return false;
+    }
+
+    /** Ends the head with its blank line and hands the buffer over (the caller writes or releases it). */
+    ByteBuf finish() {
+        ByteBuf b = buf;
+        buf = null;
+        b.writeShort(CRLF);
+        return b;
+    }
+
+    /** Releases the head unwritten (the exchange ended while it was held). */
+    void release() {
+        if (buf != null) {
+            buf.release();
+            buf = null;
+        }
+    }
+}

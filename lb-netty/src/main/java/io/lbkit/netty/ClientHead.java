@@ -32,13 +32,13 @@ final class ClientHead {
     /** The head, not ended yet: the session's fields may still be added. */
     final HeadWriter head;
     /** How the body that follows is framed for the client. */
-    final ClientEncoder.Body body;
+    final BodyEncoder.Body body;
     /** Whether the backend's trailer fields may follow the body. */
     final boolean trailers;
     /** Whether the client connection closes after this response. */
     final boolean closes;
 
-    private ClientHead(HeadWriter head, ClientEncoder.Body body, boolean trailers, boolean closes) {
+    private ClientHead(HeadWriter head, BodyEncoder.Body body, boolean trailers, boolean closes) {
         this.head = head;
         this.body = body;
         this.trailers = trailers;
@@ -78,8 +78,8 @@ final class ClientHead {
         } else if (!closes && !http11) {
             out.field(Fields.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        ClientEncoder.Body body = !mayHaveBody ? ClientEncoder.Body.NONE
-                : chunked ? ClientEncoder.Body.CHUNKED : ClientEncoder.Body.RAW;
+        BodyEncoder.Body body = !mayHaveBody ? BodyEncoder.Body.NONE
+                : chunked ? BodyEncoder.Body.CHUNKED : BodyEncoder.Body.RAW;
         return new ClientHead(out, body, trailers, closes);
     }
 

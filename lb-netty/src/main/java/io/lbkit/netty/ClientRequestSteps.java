@@ -5,7 +5,6 @@ import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.RequestValues;
 import io.lbkit.proxy.engine.Targets;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * The steps of an {@link Exchange} on the client request before any attempt, each applying the
@@ -50,11 +49,11 @@ final class ClientRequestSteps {
     }
 
     /** The backend request's header fields, the same for every attempt but Host (set per attempt). */
-    static HttpHeaders backendHeaders(Exchange x) {
-        HttpHeaders forward = Fields.HEADERS.newHeaders();
-        x.engine.requestRules.apply(x.view, x.origin, x.chunkedBody, Fields.sink(forward));
+    static HeadWriter backendHeaders(Exchange x) {
+        HeadWriter forward = HeadWriter.fields(x.client.alloc());
+        x.engine.requestRules.apply(x.view, x.origin, x.chunkedBody, forward);
         if (x.declaredLength >= 0) {
-            forward.set(Fields.CONTENT_LENGTH, x.declaredLength);
+            forward.set(Fields.CONTENT_LENGTH, Long.toString(x.declaredLength));
         } else if (x.chunkedBody) {
             forward.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

@@ -23,12 +23,9 @@ import io.lbkit.proxy.engine.Targets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -82,7 +79,7 @@ final class Exchange extends BackendOwner {
     final ResponseRelay response = new ResponseRelay(this);
     final ExchangeTimers timers = new ExchangeTimers(this);
     final AccessRecord rec;            // the access log's record of this request, or null
-    HttpHeaders forward;
+    HeadWriter forward;                // the backend request's fields but Host, the same for each attempt
     RetryPolicy.Attempts attempts;
     private Limits.Permit permit;      // the route's limits, released when the exchange finishes
     private String targetId;          // a targeted route: the only endpoint allowed
@@ -205,7 +202,7 @@ final class Exchange extends BackendOwner {
             return; // the client went away meanwhile, or the total timeout answered
         }
         if (failure == null) {
-            session.addRequestFields(Fields.sink(forward));
+            session.addRequestFields(forward);
             attempt(false);
             return;
         }
@@ -327,10 +324,12 @@ final class Exchange extends BackendOwner {
         if (rec != null) {
             rec.connected(System.nanoTime());
         }
-        // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
-        forward.set(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
-        c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),
-                c.channel.voidPromise());
+        // the request line, Host (the endpoint's), then the same fields for every attempt, as bytes
+        HeadWriter head = HeadWriter.request(c.channel.alloc(), req.method(), target);
+        head.field(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
+        head.fieldsOf(forward);
+        c.encoder.request(req.method(), body.chunkedToBackend() ? BodyEncoder.Body.CHUNKED : BodyEncoder.Body.RAW);
+        c.channel.write(head.finish(), c.channel.voidPromise());
         requestSent = true;
         timers.startRead();
         body.toAttempt(c);
@@ -464,6 +463,9 @@ final class Exchange extends BackendOwner {
     private void finish(Next next, HttpResponse answer) {
         finished = true;
         timers.cancelAll();
+        if (forward != null) {
+            forward.release();
+        }
         body.release();
         response.release();
         if (permit != null) {

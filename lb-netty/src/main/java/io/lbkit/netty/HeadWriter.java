@@ -4,6 +4,7 @@ import io.lbkit.proxy.engine.ResponseHeaderSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,6 +28,20 @@ final class HeadWriter implements ResponseHeaderSink {
 
     private ByteBuf buf;
     private int fieldsStart;
+    // where each field line starts and the length of its name: set/remove/values compare names
+    // only where the length matches, without scanning the bytes for line ends
+    private int count;
+    private int[] starts = new int[24];
+    private int[] nameLengths = new int[24];
+
+    private void mark(int start, int nameLength) {
+        if (count == starts.length) {
+            starts = java.util.Arrays.copyOf(starts, count * 2);
+            nameLengths = java.util.Arrays.copyOf(nameLengths, count * 2);
+        }
+        starts[count] = start;
+        nameLengths[count++] = nameLength;
+    }
 
     private HeadWriter(ByteBuf buf) {
         this.buf = buf;
@@ -44,6 +59,35 @@ final class HeadWriter implements ResponseHeaderSink {
         return w;
     }
 
+    /** A head that starts with the request line {@code method target HTTP/1.1} (the target's chars as bytes). */
+    static HeadWriter request(ByteBufAllocator alloc, HttpMethod method, String target) {
+        HeadWriter w = new HeadWriter(alloc.buffer(512));
+        ByteBuf b = w.buf;
+        ByteBufUtil.copy(method.asciiName(), b);
+        b.writeByte(' ');
+        b.writeCharSequence(target, StandardCharsets.ISO_8859_1); // one byte per char, as received
+        b.writeByte(' ');
+        b.writeBytes(HTTP_11, 0, HTTP_11.length - 1);
+        b.writeShort(CRLF);
+        w.fieldsStart = b.writerIndex();
+        return w;
+    }
+
+    /** Fields only, no start line: the part of a request head that is the same for each attempt ({@link #fieldsOf}). */
+    static HeadWriter fields(ByteBufAllocator alloc) {
+        return new HeadWriter(alloc.buffer(512));
+    }
+
+    /** Appends the fields written into {@code block} so far (it stays as it is). */
+    void fieldsOf(HeadWriter block) {
+        ByteBuf from = block.buf;
+        int shift = buf.writerIndex() - block.fieldsStart;
+        buf.writeBytes(from, block.fieldsStart, from.writerIndex() - block.fieldsStart);
+        for (int i = 0; i < block.count; i++) {
+            mark(block.starts[i] + shift, block.nameLengths[i]);
+        }
+    }
+
     private static void write(ByteBuf b, CharSequence s) {
         if (s instanceof AsciiString a) {
             ByteBufUtil.copy(a, b);
@@ -55,6 +99,7 @@ final class HeadWriter implements ResponseHeaderSink {
     /** Appends a field. */
     void field(CharSequence name, CharSequence value) {
         ByteBuf b = buf;
+        mark(b.writerIndex(), name.length());
         write(b, name);
         b.writeByte(':').writeByte(' ');
         write(b, value);
@@ -64,6 +109,7 @@ final class HeadWriter implements ResponseHeaderSink {
     /** Appends a field whose name and value lie in {@code src}. */
     void field(byte[] src, int nameStart, int nameEnd, int valueStart, int valueEnd) {
         ByteBuf b = buf;
+        mark(b.writerIndex(), nameEnd - nameStart);
         b.writeBytes(src, nameStart, nameEnd - nameStart);
         b.writeByte(':').writeByte(' ');
         b.writeBytes(src, valueStart, valueEnd - valueStart);
@@ -73,6 +119,7 @@ final class HeadWriter implements ResponseHeaderSink {
     /** Appends a field whose value is a number. */
     void field(CharSequence name, long value) {
         ByteBuf b = buf;
+        mark(b.writerIndex(), name.length());
         write(b, name);
         b.writeByte(':').writeByte(' ');
         if (value >= 0 && value < 10) {
@@ -109,15 +156,12 @@ final class HeadWriter implements ResponseHeaderSink {
     public Iterable<String> values(String name) {
         List<String> out = new ArrayList<>(1);
         ByteBuf b = buf;
-        int at = fieldsStart;
-        int end = b.writerIndex();
-        while (at < end) {
-            int lf = b.indexOf(at, end, (byte) '\n');
-            int colon = b.indexOf(at, lf, (byte) ':');
-            if (nameIs(b, at, colon, name)) {
-                out.add(b.toString(colon + 2, lf - 1 - (colon + 2), StandardCharsets.ISO_8859_1));
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                int value = starts[i] + nameLengths[i] + 2;
+                int end = i + 1 < count ? starts[i + 1] : b.writerIndex();
+                out.add(b.toString(value, end - 2 - value, StandardCharsets.ISO_8859_1));
             }
-            at = lf + 1;
         }
         return out;
     }
@@ -127,33 +171,39 @@ final class HeadWriter implements ResponseHeaderSink {
         remove((CharSequence) name);
     }
 
-    private void remove(CharSequence name) {
+    void remove(CharSequence name) {
         ByteBuf b = buf;
-        int at = fieldsStart;
-        while (at < b.writerIndex()) {
-            int end = b.writerIndex();
-            int lf = b.indexOf(at, end, (byte) '\n');
-            int colon = b.indexOf(at, lf, (byte) ':');
-            if (nameIs(b, at, colon, name)) {
-                int next = lf + 1;
-                int tail = end - next;
-                if (tail > 0) {
-                    byte[] rest = new byte[tail];
-                    b.getBytes(next, rest);
-                    b.setBytes(at, rest);
-                }
-                b.writerIndex(at + tail);
-            } else {
-                at = lf + 1;
+        for (int i = 0; i < count; ) {
+            if (!nameIs(i, name)) {
+                i++;
+                continue;
             }
+            int at = starts[i];
+            int next = i + 1 < count ? starts[i + 1] : b.writerIndex();
+            int tail = b.writerIndex() - next;
+            if (tail > 0) {
+                byte[] rest = new byte[tail];
+                b.getBytes(next, rest);
+                b.setBytes(at, rest);
+            }
+            b.writerIndex(at + tail);
+            int gone = next - at;
+            for (int j = i + 1; j < count; j++) {
+                starts[j - 1] = starts[j] - gone;
+                nameLengths[j - 1] = nameLengths[j];
+            }
+            count--;
         }
     }
 
-    private static boolean nameIs(ByteBuf b, int from, int to, CharSequence name) {
-        if (to - from != name.length()) {
+    private boolean nameIs(int field, CharSequence name) {
+        int n = name.length();
+        if (nameLengths[field] != n) {
             return false;
         }
-        for (int i = 0; i < name.length(); i++) {
+        ByteBuf b = buf;
+        int from = starts[field];
+        for (int i = 0; i < n; i++) {
             char c = name.charAt(i);
             int x = b.getByte(from + i) & 0xff;
             if (x != c && Character.toLowerCase((char) x) != Character.toLowerCase(c)) {
@@ -165,16 +215,10 @@ final class HeadWriter implements ResponseHeaderSink {
 
     /** Whether a field named {@code name} (any case) was written. */
     boolean has(CharSequence name) {
-        ByteBuf b = buf;
-        int at = fieldsStart;
-        int end = b.writerIndex();
-        while (at < end) {
-            int lf = b.indexOf(at, end, (byte) '\n');
-            int colon = b.indexOf(at, lf, (byte) ':');
-            if (nameIs(b, at, colon, name)) {
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
                 return true;
             }
-            at = lf + 1;
         }
         return false;
     }

@@ -12,10 +12,10 @@ import java.util.ArrayDeque;
 final class HeldHead {
 
     final HeadWriter head;
-    final ClientEncoder.Body body;
+    final BodyEncoder.Body body;
     private final ArrayDeque<HttpContent> contents = new ArrayDeque<>(2);
 
-    HeldHead(HeadWriter head, ClientEncoder.Body body) {
+    HeldHead(HeadWriter head, BodyEncoder.Body body) {
         this.head = head;
         this.body = body;
     }

@@ -56,6 +56,11 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
         return true;
     }
 
+    /** Whether the body goes to the endpoint chunked (as the client sent it, not read whole first). */
+    boolean chunkedToBackend() {
+        return x.chunkedBody && whole == null;
+    }
+
     /** The text of a form body read whole before the pick, or null. */
     String formText() {
         return whole == null ? null : whole.formText();
@@ -152,7 +157,7 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
         clientBodyDone = true;
         x.forward.remove(Fields.TRANSFER_ENCODING);
         x.forward.remove(Fields.TRAILER);
-        x.forward.set(Fields.CONTENT_LENGTH, whole.length());
+        x.forward.set(Fields.CONTENT_LENGTH, Long.toString(whole.length()));
         x.proceed();
     }
 

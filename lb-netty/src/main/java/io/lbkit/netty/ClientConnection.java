@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -269,6 +268,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void begin(HttpRequest r) {
         ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
         encoder.headRequest = r.method() == HttpMethod.HEAD; // its answer, whatever it says, has no body
+        if (r instanceof ParsedRequest p && p.refusal != 0) {
+            refuse(p.refusal, "the request could not be parsed", p.reason, Exchange.Next.CLOSE);
+            return;
+        }
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414
@@ -276,9 +279,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(r) && !lastRequest;
-        boolean body = NettyClientRequest.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
-        if (NettyClientRequest.headerBytes(r.headers()) > config.maxRequestHeaderBytes()) {
+        boolean keepAlive = NettyClientRequest.keepAlive(r) && !lastRequest;
+        boolean body = NettyClientRequest.declaredLength(r) > 0 || NettyClientRequest.chunked(r);
+        if (NettyClientRequest.headerBytes(r) > config.maxRequestHeaderBytes()) {
             refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
@@ -289,7 +292,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(400, "the path climbs above the root", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
-        String host = r.headers().get(HttpHeaderNames.HOST);
+        String host = NettyClientRequest.host(r);
         InetSocketAddress local = (InetSocketAddress) channel.localAddress();
         if (peer == null) { // once per connection: the peer does not change
             remote = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
@@ -330,7 +333,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             Exchange.Next next;
             if (no.bodyTooLarge()) {
                 // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
-                next = HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
+                next = NettyClientRequest.expectContinue(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
             } else if (body) {
                 next = Exchange.Next.DRAIN;
             } else {

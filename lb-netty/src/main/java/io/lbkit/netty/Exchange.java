@@ -25,7 +25,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -116,10 +115,10 @@ final class Exchange extends BackendOwner {
         this.pick = pick;
         this.sticky = engine.sticky(route);
         this.declaredLength = NettyClientRequest.declaredLength(req);
-        this.chunkedBody = HttpUtil.isTransferEncodingChunked(req);
+        this.chunkedBody = NettyClientRequest.chunked(req);
         this.hasBody = declaredLength > 0 || chunkedBody;
-        this.expectContinue = HttpUtil.is100ContinueExpected(req);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
+        this.expectContinue = NettyClientRequest.expectContinue(req);
+        this.clientKeepAlive = NettyClientRequest.keepAlive(req) && conn.mayKeepAlive();
         this.rec = conn.rec.record;
     }
 

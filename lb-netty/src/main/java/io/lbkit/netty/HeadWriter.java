@@ -89,7 +89,9 @@ final class HeadWriter implements ResponseHeaderSink {
     }
 
     private static void write(ByteBuf b, CharSequence s) {
-        if (s instanceof AsciiString a) {
+        if (s instanceof ByteChars c) {
+            b.writeBytes(c.bytes, c.offset, c.length); // a parsed head's bytes, as they came
+        } else if (s instanceof AsciiString a) {
             ByteBufUtil.copy(a, b);
         } else {
             b.writeCharSequence(s, StandardCharsets.ISO_8859_1);

@@ -11,8 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -113,15 +111,12 @@ public final class NettyProxyServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         clients.add(ch);
-                        // Netty counts a header block a little differently from the rules, so its own
-                        // limit is looser and Admission applies the exact one (431)
-                        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                                .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                .setMaxHeaderSize(headerLimit + 1024)
-                                .setMaxChunkSize(config.bufferSize());
+                        // the parser's head limit is looser than the rules' (which count a block as the
+                        // servlet engine does) so that Admission applies the exact one (431)
                         ClientConnection conn = new ClientConnection(engine);
-                        // requests decoded by Netty; responses written by lbkit's own writer (heads as bytes)
-                        ch.pipeline().addLast(conn.bytesHandler(), new HttpRequestDecoder(decoder), conn.encoder,
+                        // lbkit's own codec: heads parsed in place and written as bytes
+                        ch.pipeline().addLast(conn.bytesHandler(),
+                                new ClientDecoder(MAX_REQUEST_LINE, headerLimit + 1024, headerLimit + 1024), conn.encoder,
                                 new FlowControlHandler(), conn);
                     }
                 });

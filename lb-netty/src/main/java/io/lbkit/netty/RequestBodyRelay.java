@@ -46,12 +46,12 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
      * the exchange proceeds once it is. False when nothing is to be read first.
      */
     boolean readWholeFirst() {
-        if (whole != null || !x.hasBody || !x.route.buffersBody(x.req.headers().get(Fields.CONTENT_TYPE))) {
+        if (whole != null || !x.hasBody || !x.route.buffersBody(x.view.header("Content-Type"))) {
             return false;
         }
         long limit = Admission.bodyLimit(x.config, x.route);
         whole = new WholeBody(x.client.alloc(), limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT,
-                x.req.headers().get(Fields.CONTENT_TYPE));
+                x.view.header("Content-Type"));
         readClientBody(); // the exchange proceeds again once it is whole
         return true;
     }

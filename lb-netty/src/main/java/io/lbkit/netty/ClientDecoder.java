@@ -8,7 +8,6 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -110,7 +109,7 @@ final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.
             switch (r.nameEnd(i) - ns) {
                 case 14 -> {
                     if (r.nameIs(i, "Content-Length")) {
-                        long v = number(h, vs, ve);
+                        long v = ParsedHead.number(h, vs, ve);
                         if (v < 0 || (length >= 0 && v != length)) {
                             return "an invalid Content-Length";
                         }
@@ -120,13 +119,13 @@ final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.
                 case 17 -> {
                     if (r.nameIs(i, "Transfer-Encoding")) {
                         // the last coding decides (RFC 9112 §6.3): chunked, or a coding admission refuses
-                        r.chunked = lastTokenIs(h, vs, ve, "chunked");
+                        r.chunked = ParsedHead.lastTokenIs(h, vs, ve, "chunked");
                     }
                 }
                 case 10 -> {
                     if (r.nameIs(i, "Connection")) {
-                        close |= hasToken(h, vs, ve, "close");
-                        keepAliveToken |= hasToken(h, vs, ve, "keep-alive");
+                        close |= ParsedHead.hasToken(h, vs, ve, "close");
+                        keepAliveToken |= ParsedHead.hasToken(h, vs, ve, "keep-alive");
                     }
                 }
                 case 6 -> {
@@ -153,61 +152,6 @@ final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.
             r.contentLength = length;
         }
         return null;
-    }
-
-    private static long number(byte[] h, int from, int to) {
-        if (from == to || to - from > 18) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = from; i < to; i++) {
-            int d = h[i] - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            v = v * 10 + d;
-        }
-        return v;
-    }
-
-    /** Whether the comma-separated list in {@code h[from, to)} has {@code token} (any case). */
-    private static boolean hasToken(byte[] h, int from, int to, String token) {
-        int i = from;
-        while (i < to) {
-            while (i < to && (h[i] == ' ' || h[i] == '\t' || h[i] == ',')) {
-                i++;
-            }
-            int start = i;
-            while (i < to && h[i] != ',') {
-                i++;
-            }
-            int end = i;
-            while (end > start && (h[end - 1] == ' ' || h[end - 1] == '\t')) {
-                end--;
-            }
-            if (end - start == token.length() && token.equalsIgnoreCase(
-                    new String(h, start, end - start, StandardCharsets.ISO_8859_1))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether the last item of the comma-separated list in {@code h[from, to)} is {@code token} (any case). */
-    private static boolean lastTokenIs(byte[] h, int from, int to, String token) {
-        int end = to;
-        int start = end;
-        while (start > from && h[start - 1] != ',') {
-            start--;
-        }
-        while (start < end && (h[start] == ' ' || h[start] == '\t')) {
-            start++;
-        }
-        while (end > start && (h[end - 1] == ' ' || h[end - 1] == '\t')) {
-            end--;
-        }
-        return end - start == token.length()
-                && token.equalsIgnoreCase(new String(h, start, end - start, StandardCharsets.ISO_8859_1));
     }
 
     private void chunked(ByteBuf buf, List<Object> list) {

@@ -48,13 +48,17 @@ final class ClientHead {
     static ClientHead of(Engine engine, ByteBufAllocator alloc, HttpResponse backend, NettyClientRequest view,
                          boolean clientKeepAlive, String endpointId, StickyCodec sticky, boolean secure, Route route,
                          String scheme) {
-        HttpHeaders in = backend.headers();
+        ParsedResponse parsed = backend instanceof ParsedResponse p ? p : null;
         HttpRequest req = view.request();
         int st = backend.status().code();
         HeadWriter out = HeadWriter.response(alloc, st, backend.status().reasonPhrase());
-        copy(engine, backend, out);
+        if (parsed != null) {
+            copy(engine, parsed, out);
+        } else {
+            copy(engine, backend, out);
+        }
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
-        long cl = NettyClientRequest.contentLength(in);
+        long cl = parsed != null ? parsed.contentLength : NettyClientRequest.contentLength(backend.headers());
         if (cl >= 0 && st != 204) {
             out.field(Fields.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
         }
@@ -63,7 +67,7 @@ final class ClientHead {
         boolean chunked = mayHaveBody && cl < 0 && http11;
         if (chunked) {
             out.field(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
-            String declared = in.get(HttpHeaderNames.TRAILER);
+            String declared = parsed != null ? parsed.header("Trailer") : backend.headers().get(HttpHeaderNames.TRAILER);
             trailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
             if (declared != null) {
                 out.field(Fields.TRAILER, declared);
@@ -83,7 +87,31 @@ final class ClientHead {
         return new ClientHead(out, body, trailers, closes);
     }
 
-    /** The backend's end-to-end fields and Via, per lb-proxy's rules; the names and values are not copied. */
+    /** The backend's end-to-end fields and Via, per lb-proxy's rules, copied byte for byte from its parsed head. */
+    private static void copy(Engine engine, ParsedResponse backend, HeadWriter out) {
+        Set<String> tokens = backend.hasConnection ? Headers.connectionTokens(backend.all("Connection")) : null;
+        List<String> vias = null;
+        byte[] h = backend.head;
+        ByteChars name = new ByteChars();
+        for (int i = 0; i < backend.fieldCount(); i++) {
+            name.set(h, backend.nameStart(i), backend.nameEnd(i));
+            if (Headers.equalsIgnoreCase(name, "via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(2);
+                }
+                vias.add(backend.value(i));
+            } else if (ResponseHeaderRules.copied(name, tokens)
+                    && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
+                out.field(h, backend.nameStart(i), backend.nameEnd(i), backend.valueStart(i), backend.valueEnd(i));
+            }
+        }
+        String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());
+        if (via != null) {
+            out.field(Fields.VIA, via);
+        }
+    }
+
+    /** The same for a response head of Netty's; the names and values are not copied. */
     private static void copy(Engine engine, HttpResponse backend, HeadWriter out) {
         HttpHeaders in = backend.headers();
         Set<String> tokens = in.contains(HttpHeaderNames.CONNECTION)

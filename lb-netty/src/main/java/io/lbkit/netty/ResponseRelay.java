@@ -92,7 +92,7 @@ final class ResponseRelay implements ChannelFutureListener {
         if (x.rec != null) {
             x.rec.status(st);
         }
-        backendKeepAlive = HttpUtil.isKeepAlive(r);
+        backendKeepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
         ClientHead head = ClientHead.of(x.engine, x.client.alloc(), r, x.view, x.clientKeepAlive, x.endpoint.id(),
                 x.sticky, x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;

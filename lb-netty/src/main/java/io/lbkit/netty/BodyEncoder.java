@@ -41,7 +41,7 @@ abstract class BodyEncoder extends ChannelOutboundHandlerAdapter {
         body = framing;
     }
 
-    /** Writes a message object's head (without the blank line's caller: {@link HeadWriter#finish} ends it) and returns the framing of its body. */
+    /** The framing of the body that follows a message object's head (its fields already written into {@code w}). */
     abstract Body head(HttpMessage m, HeadWriter w);
 
     /** The writer of a message object's head, its start line written. */

@@ -462,9 +462,6 @@ final class Exchange extends BackendOwner {
     private void finish(Next next, HttpResponse answer) {
         finished = true;
         timers.cancelAll();
-        if (forward != null) {
-            forward.release();
-        }
         body.release();
         response.release();
         if (permit != null) {

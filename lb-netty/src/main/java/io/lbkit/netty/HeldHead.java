@@ -32,7 +32,6 @@ final class HeldHead {
 
     /** Releases every kept body piece: the exchange ended before the head was written. */
     void release() {
-        head.release();
         HttpContent c;
         while ((c = contents.poll()) != null) {
             c.release();

@@ -61,6 +61,5 @@ class HeadWriterTest {
         w.set("Accept", "text/html"); // the block's fields are indexed too
         assertEquals("GET /caf\u00e9?x=1 HTTP/1.1\r\nHost: backend:80\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: text/html\r\n\r\n",
                 text(w.finish()));
-        block.release();
     }
 }

@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;

@@ -103,7 +103,12 @@ public final class ConfigLoader {
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new ConfigException(name, "", "the file is empty");
         }
-        Node root = new Node(name, "", tree, env);
+        return read(new Node(name, "", tree, env));
+    }
+
+    /** Reads and validates a parsed tree ({@code root} names its source in errors). */
+    static ServeConfig read(Node root) {
+        String name = root.file();
         root.requireObject();
         root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
                 "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId", "statusPath"));

@@ -42,17 +42,24 @@ public final class ConfiguredProxy implements AutoCloseable {
 
     private ConfiguredProxy(ServeConfig config) {
         this.config = config;
-        Map<String, Set<Integer>> failureStatuses = failureStatuses(config);
         for (UpstreamSpec u : config.upstreams().values()) {
-            Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
-                    .failureStatuses(failureStatuses.get(u.name()));
-            if (!u.slowStart().isZero()) {
-                b.slowStart(SlowStart.of(u.slowStart()));
-            }
-            Upstream upstream = b.build();
-            u.states().forEach(upstream::setState);
-            upstreams.put(u.name(), upstream);
+            upstreams.put(u.name(), newUpstream(config, u));
         }
+    }
+
+    /**
+     * The pool an upstream spec of {@code cfg} describes (its failure statuses include those of
+     * the retry policies of the routes that use it), not monitored.
+     */
+    public static Upstream newUpstream(ServeConfig cfg, UpstreamSpec u) {
+        Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
+                .failureStatuses(failureStatuses(cfg).get(u.name()));
+        if (!u.slowStart().isZero()) {
+            b.slowStart(SlowStart.of(u.slowStart()));
+        }
+        Upstream upstream = b.build();
+        u.states().forEach(upstream::setState);
+        return upstream;
     }
 
     /**
@@ -93,10 +100,20 @@ public final class ConfiguredProxy implements AutoCloseable {
      * @throws ConfigException when a route cannot be built (naming {@code routes[i]})
      */
     public ProxyConfig.Builder proxyConfig() {
+        return proxyConfig(config, upstreams);
+    }
+
+    /**
+     * A new builder with the routes of {@code config} over {@code ups} (by upstream name) and its
+     * settings; the caller adds what its engine owns (executor, access log, session forwarding).
+     *
+     * @throws ConfigException when a route cannot be built (naming {@code routes[i]})
+     */
+    public static ProxyConfig.Builder proxyConfig(ServeConfig config, Map<String, Upstream> ups) {
         List<Route> routes = new ArrayList<>();
         for (int i = 0; i < config.routes().size(); i++) {
             try {
-                routes.add(SpecObjects.route(config, upstreams, i, config.routes().get(i)));
+                routes.add(SpecObjects.route(config, ups, i, config.routes().get(i)));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(config.source(), "routes[" + i + "]", e.getMessage());
             }

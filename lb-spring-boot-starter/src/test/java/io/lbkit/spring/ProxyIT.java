@@ -138,7 +138,7 @@ class ProxyIT {
     }
 
     @Test
-    void theFilesKeysFromApplicationYaml(@TempDir Path dir) throws Exception {
+    void theFilesKeysFromApplicationYamlWithTheEdgePolicy(@TempDir Path dir) throws Exception {
         Backend a = backend("a");
         Backend b = backend("b");
         Path yaml = dir.resolve("application.yaml");
@@ -158,6 +158,9 @@ class ProxyIT {
                   proxy:
                     servedByHeader: X-Upstream
                     connectTimeout: 2s
+                  securityHeaders: seed-004
+                  headers:
+                    X-Served: edge
                 """.formatted(a.port, b.port));
         try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class),
                 with("spring.config.additional-location=file:" + yaml))) {
@@ -169,6 +172,9 @@ class ProxyIT {
             HttpResponse<String> r = get(app, "/api/z", Map.of());
             assertEquals(200, r.statusCode(), r.body());
             assertNotNull(r.headers().firstValue("X-Upstream").orElse(null), r.headers().toString());
+            // the edge policy's top level: the preset and an added header, names as written
+            assertEquals("SAMEORIGIN", r.headers().firstValue("X-Frame-Options").orElse(null), r.headers().toString());
+            assertEquals("edge", r.headers().firstValue("X-Served").orElse(null), r.headers().toString());
             // POST is not matched by the route: the app answers (no handler: 404 or 405)
             assertTrue(BootApps.send(app, "POST", "/api/z", Map.of(), "x").statusCode() >= 400);
         }

@@ -83,8 +83,8 @@ public class LbkitProxyAutoConfiguration implements DisposableBean {
         if (ss != null && ss.forward()) {
             SessionStore store = stores.getIfAvailable();
             if (store == null) {
-                throw new IllegalStateException("lbkit.sessions.forward: forwarding sessions needs the app's session "
-                        + "store (lbkit.session.enabled and lbkit.session.store), and there is none");
+                throw new LbkitPropertyException("lbkit.sessions.forward", "forwarding sessions needs the app's "
+                        + "session store (lbkit.session.enabled and lbkit.session.store), and there is none", null);
             }
             SessionForwarding.Builder fb = SessionForwarding.builder(store).cookieName(ss.cookie());
             SessionStore inner = store instanceof io.lbkit.session.MeteredSessionStore m ? m.delegate() : store;
@@ -131,15 +131,15 @@ public class LbkitProxyAutoConfiguration implements DisposableBean {
     /**
      * Reads the {@code lbkit.*} properties with lb-config's reader.
      *
-     * @throws IllegalStateException naming the property when a value is invalid
+     * @throws LbkitPropertyException naming the property when a value is invalid
      */
     static ConfiguredProxy read(Environment env) {
         ObjectNode tree = PropertyTree.read(env, STARTER_KEYS);
         for (Iterator<String> it = tree.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (matches(SERVE_ONLY, k)) {
-                throw new IllegalStateException("lbkit." + k + ": is a setting of lb-server's serve; a Spring Boot "
-                        + "app's server and process are Spring Boot's (server.*, logging.*, management.*)");
+                throw new LbkitPropertyException("lbkit." + k, "is a setting of lb-server's serve; a Spring Boot "
+                        + "app's server and process are Spring Boot's (server.*, logging.*, management.*)", null);
             }
         }
         refuse(tree, "proxy", SERVE_ONLY_PROXY, "is a client connection setting of lb-server's serve; the app's "
@@ -147,16 +147,16 @@ public class LbkitProxyAutoConfiguration implements DisposableBean {
         refuse(tree, "sessions", SESSION_STORE_KEYS, "the proxy forwards the sessions of the app's store: set it with "
                 + "lbkit.session.* (store, idle-timeout, absolute-timeout, api)");
         if (tree.properties().stream().noneMatch(e -> PropertyTree.uniform(e.getKey()).equals("routes"))) {
-            throw new IllegalStateException("lbkit.routes: is required in a Spring Boot app (a route for / would take "
-                    + "every path away from the app); e.g. lbkit.routes[0].match.path-prefix=/api/ and "
-                    + "lbkit.routes[0].upstream=NAME");
+            throw new LbkitPropertyException("lbkit.routes", "is required in a Spring Boot app (a route for / would "
+                    + "take every path away from the app); e.g. lbkit.routes[0].match.path-prefix=/api/ and "
+                    + "lbkit.routes[0].upstream=NAME", null);
         }
         try {
             ServeConfig config = ConfigTree.read(PropertyTree.PREFIX, tree);
             return ConfiguredProxy.of(config);
         } catch (ConfigException e) {
-            throw new IllegalStateException(PropertyTree.PREFIX + (e.path().isEmpty() ? "" : "." + e.path()) + ": "
-                    + e.problem(), e);
+            throw new LbkitPropertyException(PropertyTree.PREFIX + (e.path().isEmpty() ? "" : "." + e.path()),
+                    e.problem(), e);
         }
     }
 
@@ -169,7 +169,7 @@ public class LbkitProxyAutoConfiguration implements DisposableBean {
             for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
                 if (matches(keys, k)) {
-                    throw new IllegalStateException("lbkit." + e.getKey() + "." + k + ": " + why);
+                    throw new LbkitPropertyException("lbkit." + e.getKey() + "." + k, why, null);
                 }
             }
         }

@@ -52,7 +52,7 @@ final class PropertyTree {
      * The tree of every {@code lbkit.*} property whose first key is not in {@code skip}
      * (compared without case and dashes).
      *
-     * @throws IllegalStateException when a property is both a value and a parent of others
+     * @throws LbkitPropertyException when a property is both a value and a parent of others
      */
     static ObjectNode read(Environment env, Set<String> skip) {
         Set<String> skipUniform = new HashSet<>();
@@ -114,9 +114,9 @@ final class PropertyTree {
         }
     }
 
-    private static IllegalStateException conflict(ConfigurationPropertyName name, int upTo) {
-        return new IllegalStateException(name + ": cannot be read as one value: " + name.chop(upTo + 1)
-                + " is set both as a value and as a list or mapping of values (or as both a list and a mapping)");
+    private static LbkitPropertyException conflict(ConfigurationPropertyName name, int upTo) {
+        return new LbkitPropertyException(name.toString(), "cannot be read as one value: " + name.chop(upTo + 1)
+                + " is set both as a value and as a list or mapping of values (or as both a list and a mapping)", null);
     }
 
     private static JsonNode toJson(Object o) {

@@ -209,6 +209,11 @@ class ProxyIT {
                 "lbkit.upstreams.api.endpoints[0]=127.0.0.1:99999",
                 "lbkit.routes[0].upstream=api")).close());
         assertTrue(BootApps.messages(e).contains("lbkit.upstreams.api.endpoints[0]: "), BootApps.messages(e));
+        // Spring Boot's failure report names the property
+        org.springframework.boot.diagnostics.FailureAnalysis report = new LbkitPropertyFailureAnalyzer().analyze(e);
+        assertTrue(report.getDescription().startsWith("Invalid lbkit proxy setting lbkit.upstreams.api.endpoints[0]: "),
+                report.getDescription());
+        assertTrue(report.getAction().contains("docs/configuration.md"), report.getAction());
 
         e = assertThrows(Exception.class, () -> BootApps.start(List.of(TestApp.class), with(
                 "lbkit.upstreams.api.endpoints[0]=127.0.0.1:8080",

@@ -3,6 +3,7 @@ package io.lbkit.spring;
 import static io.lbkit.spring.BootApps.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,7 @@ class ProxyIT {
     void aRouteFromPropertiesBalancesOverTwoBackendsAndHealthFollowsThem() throws Exception {
         Backend a = backend("a");
         Backend b = backend("b");
+        ConfiguredProxy proxy;
         try (ConfigurableApplicationContext app = BootApps.start(List.of(TestApp.class), with(
                 "lbkit.upstreams.api.endpoints[0]=127.0.0.1:" + a.port,
                 "lbkit.upstreams.api.endpoints[1]=127.0.0.1:" + b.port,
@@ -104,6 +106,8 @@ class ProxyIT {
                 "lbkit.routes[0].match.path-prefix=/api/",
                 "lbkit.routes[0].upstream=api"))) {
             assertTrue(RedisServers.await(10_000, () -> eligible(app) == 2), "not both eligible: " + health(app));
+            proxy = app.getBean(ConfiguredProxy.class);
+            assertNotNull(proxy.checker("api"), "the active checks run with the context");
 
             Map<String, Integer> counts = new TreeMap<>();
             for (int i = 0; i < 10; i++) {
@@ -135,6 +139,8 @@ class ProxyIT {
             assertEquals("UP", upstream(app).path("status").asText());
             assertEquals(200, get(app, "/api/y", Map.of()).statusCode());
         }
+        assertNull(proxy.checker("api"), "the active checks stop with the context");
+        assertNull(proxy.monitor("api"), "and so does the health monitor");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.lbkit.server;
+package io.lbkit.config;
 
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.Upstream;
@@ -7,11 +7,9 @@ import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.RequestValue;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCookie;
-import io.lbkit.server.config.ConfigException;
-import io.lbkit.server.config.ServeConfig;
-import io.lbkit.server.config.ServeConfig.OutlierSpec;
-import io.lbkit.server.config.ServeConfig.RouteSpec;
-import io.lbkit.server.config.ServeConfig.UpstreamSpec;
+import io.lbkit.config.ServeConfig.OutlierSpec;
+import io.lbkit.config.ServeConfig.RouteSpec;
+import io.lbkit.config.ServeConfig.UpstreamSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -20,11 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code serve} file's specs made into the objects of lb-core, lb-health and lb-proxy: a
  * route, its request values and fan-out, an upstream's outlier detection. Stateless; the engines'
- * assembly stays in {@link ProxyServer}.
+ * assembly stays in the server.
  */
-final class SpecObjects {
+public final class SpecObjects {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SpecObjects.class);
 
     private SpecObjects() {
     }
@@ -33,7 +31,7 @@ final class SpecObjects {
      * Outlier detection that is on but can never eject (Envoy's rule: one ejection must keep the
      * ejected share within maxEjectionPercent, so 10% needs ten endpoints) is a silent no-op.
      */
-    static void warnIfNeverEjects(UpstreamSpec u) {
+    public static void warnIfNeverEjects(UpstreamSpec u) {
         OutlierSpec o = u.outlier();
         int endpoints = u.endpoints().size();
         if (o == null || o.alwaysEjectOneHost() || 100.0 / endpoints <= o.maxEjectionPercent()) {
@@ -44,7 +42,7 @@ final class SpecObjects {
                 u.name(), endpoints, 100 / endpoints, o.maxEjectionPercent(), (99 + endpoints) / endpoints);
     }
 
-    static OutlierDetection outlier(OutlierSpec o) {
+    public static OutlierDetection outlier(OutlierSpec o) {
         if (o == null) {
             return OutlierDetection.disabled();
         }
@@ -61,7 +59,7 @@ final class SpecObjects {
                 .build();
     }
 
-    static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
+    public static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
         String at = "routes[" + index + "]";
         UpstreamSpec u = config.upstreams().get(r.upstream());
         Route.Builder b = Route.builder(r.name(), ups.get(r.upstream()))
@@ -105,7 +103,7 @@ final class SpecObjects {
     }
 
     /** The request value of a config hash key or target; {@code query} of a target also reads form fields. */
-    static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
+    public static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
         return switch (source) {
             case NONE -> null;
             case CLIENT_IP -> RequestValue.clientIp();
@@ -116,7 +114,7 @@ final class SpecObjects {
         };
     }
 
-    static FanOut fanOut(ServeConfig.FanOutSpec f) {
+    public static FanOut fanOut(ServeConfig.FanOutSpec f) {
         FanOut.Builder fb = FanOut.builder().primary(f.primary()).summary(f.summary());
         switch (f.aggregate()) {
             case ALL -> fb.aggregation(FanOut.Aggregation.ALL);

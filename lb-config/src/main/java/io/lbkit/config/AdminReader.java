@@ -1,7 +1,7 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import io.lbkit.core.limit.CidrRules;
-import io.lbkit.server.config.ServeConfig.AdminSpec;
+import io.lbkit.config.ServeConfig.AdminSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

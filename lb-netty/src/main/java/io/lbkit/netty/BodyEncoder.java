@@ -72,7 +72,13 @@ abstract class BodyEncoder extends ChannelOutboundHandlerAdapter {
         boolean last = c instanceof LastHttpContent;
         ByteBuf data = c.content();
         switch (body) {
-            case RAW -> ctx.write(data, promise); // the piece's buffer, released once written
+            case RAW -> {
+                if (!data.isReadable() && promise.isVoid()) {
+                    data.release(); // an empty end nobody waits for: nothing to write (the flush still comes)
+                } else {
+                    ctx.write(data, promise); // the piece's buffer, released once written
+                }
+            }
             case CHUNKED -> chunk(ctx, c, data, last, promise);
             default -> {
                 ReferenceCountUtil.release(c);

@@ -68,8 +68,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean lastRequest;   // the current request is the last one keepAliveRequests allows
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
+    private ScheduledFuture<?> readTimer;   // the exchanges' read timeout check, kept from one to the next
+    private long readDue;                  // when it fires
+    private final Runnable readCheck = this::readCheck;
     final ConnectionRecord rec;    // stub_status state and the access log's record
     final ClientEncoder encoder = new ClientEncoder(); // the connection's response writer
+    BackendPool pool;              // the backend connections of this connection's event loop
 
     ClientConnection(Engine engine) {
         this.engine = engine;
@@ -89,6 +93,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        pool = engine.pool(channel.eventLoop());
         opened = System.nanoTime();
         rec.opened((InetSocketAddress) channel.remoteAddress(), channel.eventLoop());
         awaitRequest();
@@ -168,6 +173,35 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         channel.close(); // nginx closes an idle keep-alive connection, and a late head, without an answer
     }
 
+    /**
+     * Makes sure the read check runs by {@code due} ({@link System#nanoTime()} time). A check
+     * already scheduled earlier stays: it finds the exchange active and schedules itself again
+     * for the rest, so a request on a kept-alive connection usually schedules nothing.
+     */
+    void watchRead(long due) {
+        if (readTimer != null) {
+            if (readDue <= due) {
+                return;
+            }
+            readTimer.cancel(false);
+        }
+        readDue = due;
+        readTimer = channel.eventLoop().schedule(readCheck, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void readCheck() {
+        readTimer = null;
+        Exchange x = exchange;
+        if (x == null || !channel.isActive()) {
+            return; // the next request's exchange schedules it again
+        }
+        long left = x.timers.readCheck();
+        if (left > 0 && exchange == x && channel.isActive()) {
+            readDue = System.nanoTime() + left;
+            readTimer = channel.eventLoop().schedule(readCheck, left, TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** Whether the connection may stay open after the current request ({@code keepAliveRequests}). */
     boolean mayKeepAlive() {
         return !lastRequest;
@@ -241,6 +275,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         if (idleTimer != null) {
             idleTimer.cancel(false);
+        }
+        if (readTimer != null) {
+            readTimer.cancel(false);
         }
         rec.closed();
     }

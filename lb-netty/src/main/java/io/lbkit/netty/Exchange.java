@@ -280,7 +280,7 @@ final class Exchange extends BackendOwner {
         if (rec != null) {
             rec.attemptStarted(endpoint.host(), endpoint.port(), attemptStart);
         }
-        BackendPool pool = engine.pool(loop);
+        BackendPool pool = conn.pool;
         BackendConnection idle = pool.pollIdle(endpoint);
         if (idle != null) {
             send(idle);
@@ -304,7 +304,7 @@ final class Exchange extends BackendOwner {
         BackendConnection c = f.channel().pipeline().get(BackendConnection.class);
         if (gen != generation || finished) {
             if (f.isSuccess() && c != null) {
-                engine.pool(loop).release(c); // a fresh connection nobody waits for any more
+                conn.pool.release(c); // a fresh connection nobody waits for any more
             }
             return;
         }

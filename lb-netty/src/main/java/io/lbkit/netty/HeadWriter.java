@@ -88,6 +88,7 @@ final class HeadWriter implements ResponseHeaderSink {
         len += n;
     }
 
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int) is the copy of low bytes wanted here
     private void chars(CharSequence s) {
         if (s instanceof ByteChars c) {
             bytes(c.bytes, c.offset, c.length); // a parsed head's bytes, as they came
@@ -99,12 +100,16 @@ final class HeadWriter implements ResponseHeaderSink {
         }
         int n = s.length();
         ensure(n);
-        byte[] b = a;
-        int at = len;
-        for (int i = 0; i < n; i++) {
-            b[at + i] = (byte) s.charAt(i);
+        if (s instanceof String str) {
+            str.getBytes(0, n, a, len); // each char's low byte: ISO-8859-1 for the chars a head has, copied at once
+        } else {
+            byte[] b = a;
+            int at = len;
+            for (int i = 0; i < n; i++) {
+                b[at + i] = (byte) s.charAt(i);
+            }
         }
-        len = at + n;
+        len += n;
     }
 
     private void crlf() {

@@ -208,7 +208,7 @@ final class ResponseRelay implements ChannelFutureListener {
         BackendConnection c = x.backend;
         x.backend = null;
         if (backendKeepAlive && x.body.requestComplete && !x.engine.stopping) {
-            x.engine.pool(x.loop).release(c);
+            x.conn.pool.release(c);
         } else {
             c.discard();
         }

@@ -1,0 +1,129 @@
+package io.lbkit.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.lbkit.core.Endpoint;
+import io.lbkit.proxy.engine.AccessRecord;
+import io.lbkit.proxy.engine.Limits;
+import io.lbkit.proxy.engine.StubStatus;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ProxyMetersTest {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final ProxyMeters meters = ProxyMeters.of(registry);
+    private final Endpoint a = Endpoint.builder("a").host("127.0.0.1").port(8001).build();
+    private final Endpoint b = Endpoint.builder("b").host("127.0.0.1").port(8002).build();
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    @Test
+    void aRetriedRequestCountsOnItsLastEndpointAndTheRetryOnTheFirst() {
+        AccessRecord r = new AccessRecord().begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+        r.routed("api", "app");
+        r.attemptStarted(a, 1 * MS);            // refused: never connects
+        r.attemptEnded(502, 2 * MS);
+        r.attemptStarted(b, 2 * MS);
+        r.connected(3 * MS);
+        r.responseHead(200, 5 * MS);
+        r.status(200);
+        r.bodyBytes(10);
+        r.requestBytes(7);
+        r.end(9 * MS);
+        meters.record(r);
+
+        Timer t = registry.get(ProxyMeters.REQUESTS).tags("route", "api", "upstream", "app", "endpoint", "b",
+                "code_class", "2xx").timer();
+        assertEquals(1, t.count());
+        assertEquals(9, t.totalTime(TimeUnit.MILLISECONDS), 1e-9);
+        assertEquals(1, registry.get(ProxyMeters.RETRIES).tags("route", "api", "upstream", "app", "endpoint", "a",
+                "reason", "connect_error").counter().count());
+        assertEquals(1, registry.find(ProxyMeters.RETRIES).counters().size());
+        // a: no connect, no head; 1 ms to its end. b: connect 1 ms, head 3 ms, end 7 ms (at the exchange's end)
+        assertEquals(0, registry.get(ProxyMeters.UPSTREAM_CONNECT).tags("endpoint", "a").timer().count());
+        assertEquals(1, registry.get(ProxyMeters.UPSTREAM_RESPONSE).tags("endpoint", "a").timer().count());
+        assertEquals(1, registry.get(ProxyMeters.UPSTREAM_CONNECT).tags("endpoint", "b").timer().totalTime(TimeUnit.MILLISECONDS), 1e-9);
+        assertEquals(3, registry.get(ProxyMeters.UPSTREAM_HEADER).tags("endpoint", "b").timer().totalTime(TimeUnit.MILLISECONDS), 1e-9);
+        assertEquals(7, registry.get(ProxyMeters.UPSTREAM_RESPONSE).tags("endpoint", "b").timer().totalTime(TimeUnit.MILLISECONDS), 1e-9);
+        assertEquals(10, registry.get(ProxyMeters.SENT).tags("route", "api").counter().count());
+        assertEquals(7, registry.get(ProxyMeters.RECEIVED).tags("route", "api").counter().count());
+    }
+
+    @Test
+    void retryReasonsAreTheAttemptsOutcomes() {
+        AccessRecord r = new AccessRecord().begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+        r.routed("api", "app");
+        r.attemptStarted(a, 0);
+        r.connected(MS);
+        r.attemptEnded(504, 2 * MS);            // timed out after connecting
+        r.attemptStarted(b, 2 * MS);
+        r.connected(3 * MS);
+        r.responseHead(503, 4 * MS);            // a retried status
+        r.attemptEnded(0, 4 * MS);
+        r.attemptStarted(a, 4 * MS);
+        r.connected(5 * MS);
+        r.attemptEnded(502, 6 * MS);            // reset after connecting
+        r.attemptStarted(b, 6 * MS);
+        r.responseHead(200, 7 * MS);
+        r.status(200);
+        r.end(8 * MS);
+        meters.record(r);
+        assertEquals(1, registry.get(ProxyMeters.RETRIES).tags("endpoint", "a", "reason", "timeout").counter().count());
+        assertEquals(1, registry.get(ProxyMeters.RETRIES).tags("endpoint", "b", "reason", "http_503").counter().count());
+        assertEquals(1, registry.get(ProxyMeters.RETRIES).tags("endpoint", "a", "reason", "error").counter().count());
+        assertEquals(3, registry.find(ProxyMeters.RETRIES).counters().size());
+    }
+
+    @Test
+    void refusalsAndRequestsNoRouteTakes() {
+        AccessRecord r = new AccessRecord();
+        for (int i = 0; i < 3; i++) {
+            r.begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+            r.routed("api", "app");
+            r.refused(Limits.RATE_EXCEEDED, 429);
+            r.status(429);
+            r.end(MS);
+            meters.record(r);
+        }
+        r.begin("10.0.0.1", "GET", "/none", "HTTP/1.1", null, 0);
+        r.status(404);
+        r.end(MS);
+        meters.record(r);
+        assertNull(r.refusal(), "begin clears the refusal");
+        assertEquals(3, registry.get(ProxyMeters.REJECTIONS).tags("route", "api", "reason", "rate_limit", "status", "429")
+                .counter().count());
+        assertEquals(3, registry.get(ProxyMeters.REQUESTS).tags("route", "api", "upstream", "app", "endpoint", "-",
+                "code_class", "4xx").timer().count());
+        assertEquals(1, registry.get(ProxyMeters.REQUESTS).tags("route", "-", "upstream", "-", "endpoint", "-",
+                "code_class", "4xx").timer().count());
+        assertEquals(0, registry.find(ProxyMeters.UPSTREAM_RESPONSE).timers().size());
+    }
+
+    @Test
+    void connectionsAreTheWatchedEnginesOpenOnes() throws Exception {
+        StubStatus s1 = new StubStatus();
+        StubStatus s2 = new StubStatus();
+        AutoCloseable w1 = meters.watch(s1);
+        meters.watch(s2);
+        s1.opened();
+        s2.opened();
+        s2.opened();
+        assertEquals(3, registry.get(ProxyMeters.CONNECTIONS).gauge().value());
+        w1.close();
+        assertEquals(2, registry.get(ProxyMeters.CONNECTIONS).gauge().value());
+    }
+
+    @Test
+    void bucketsAreValidated() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ProxyMeters.of(registry, List.of(Duration.ZERO)));
+        assertEquals("buckets must be > 0, got PT0S", e.getMessage());
+    }
+}

@@ -124,6 +124,9 @@ final class Exchange extends BackendOwner {
         this.expectContinue = HttpUtil.is100ContinueExpected(req);
         this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
         this.rec = conn.rec.record;
+        if (rec != null) {
+            rec.routed(route.name(), upstream.name());
+        }
     }
 
     // =====================================================================================
@@ -282,7 +285,7 @@ final class Exchange extends BackendOwner {
         endpoint = s.endpoint();
         attemptStart = System.nanoTime();
         if (rec != null) {
-            rec.attemptStarted(endpoint.host(), endpoint.port(), attemptStart);
+            rec.attemptStarted(endpoint, attemptStart);
         }
         BackendPool pool = engine.pool(loop);
         BackendConnection idle = pool.pollIdle(endpoint);

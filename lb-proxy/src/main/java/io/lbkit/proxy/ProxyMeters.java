@@ -198,10 +198,16 @@ public final class ProxyMeters {
      * Counts {@code status}'s open connections in {@value #CONNECTIONS} until the returned handle
      * is closed. Engines call it when they start.
      */
-    public AutoCloseable watch(StubStatus status) {
+    public Watch watch(StubStatus status) {
         Objects.requireNonNull(status, "status");
         watched.add(status);
         return () -> watched.remove(status);
+    }
+
+    /** What {@link #watch(StubStatus)} returns: closing it stops counting that engine's connections. */
+    public interface Watch extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Counts {@code monitor}'s health transitions and outlier ejections from now on. */

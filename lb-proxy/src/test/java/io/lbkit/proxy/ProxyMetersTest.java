@@ -110,7 +110,7 @@ class ProxyMetersTest {
     void connectionsAreTheWatchedEnginesOpenOnes() throws Exception {
         StubStatus s1 = new StubStatus();
         StubStatus s2 = new StubStatus();
-        AutoCloseable w1 = meters.watch(s1);
+        ProxyMeters.Watch w1 = meters.watch(s1);
         meters.watch(s2);
         s1.opened();
         s2.opened();

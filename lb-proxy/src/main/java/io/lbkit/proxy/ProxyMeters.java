@@ -215,6 +215,38 @@ public final class ProxyMeters {
         monitor.addListener(this::transition);
     }
 
+    /**
+     * Removes the meters of an endpoint that left {@code upstream} (its request, attempt, retry and
+     * health series), so that a scrape no longer shows it. A request still running on it when it
+     * left registers its series again when it ends.
+     */
+    public void forget(String upstream, String endpointId) {
+        ConcurrentHashMap<String, Attempts> byEndpoint = attempts.get(upstream);
+        Attempts a = byEndpoint == null ? null : byEndpoint.remove(endpointId);
+        if (a != null) {
+            registry.remove(a.connect);
+            registry.remove(a.header);
+            registry.remove(a.response);
+        }
+        for (RouteSeries rs : routes.values()) {
+            ConcurrentHashMap<String, Series> series = rs.series.get(upstream);
+            Series s = series == null ? null : series.remove(endpointId);
+            if (s != null) {
+                for (int i = 0; i < CLASSES.length; i++) {
+                    if (s.byClass.get(i) != null) {
+                        registry.remove(s.byClass.get(i));
+                    }
+                }
+                for (Retry r : s.retries) {
+                    registry.remove(r.counter);
+                }
+            }
+        }
+        for (String name : new String[] {TRANSITIONS, EJECTIONS}) {
+            registry.find(name).tags("upstream", upstream, "endpoint", endpointId).meters().forEach(registry::remove);
+        }
+    }
+
     private void transition(HealthEvent e) {
         EndpointHealthState to = e.to();
         if (to == null) {

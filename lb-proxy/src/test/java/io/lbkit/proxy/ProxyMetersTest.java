@@ -121,6 +121,45 @@ class ProxyMetersTest {
     }
 
     @Test
+    void aForgottenEndpointLosesItsSeries() {
+        AccessRecord r = new AccessRecord().begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+        r.routed("api", "app");
+        r.attemptStarted(a, 0);
+        r.attemptEnded(502, MS);
+        r.attemptStarted(b, MS);
+        r.responseHead(200, 2 * MS);
+        r.status(200);
+        r.end(3 * MS);
+        meters.record(r);
+        meters.forget("app", "a");
+        assertEquals(0, registry.find(ProxyMeters.RETRIES).counters().size());
+        assertEquals(0, registry.find(ProxyMeters.UPSTREAM_RESPONSE).tags("endpoint", "a").timers().size());
+        assertEquals(1, registry.get(ProxyMeters.UPSTREAM_RESPONSE).tags("endpoint", "b").timer().count());
+        assertEquals(1, registry.get(ProxyMeters.REQUESTS).tags("endpoint", "b").timer().count());
+    }
+
+    @Test
+    void healthTransitionsAreCountedByEndpointAndState() {
+        io.lbkit.core.Upstream up = io.lbkit.core.Upstream.builder("app").endpoint(a).endpoint(b).build();
+        try (io.lbkit.health.HealthMonitor m = io.lbkit.health.HealthMonitor.builder(up).build().start()) {
+            meters.watch(m);
+            m.drain("a");
+            m.maintenance("a");
+            m.enable("a");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (registry.find(ProxyMeters.TRANSITIONS).tags("to", "up").counter() == null
+                    && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            java.util.Map<String, Double> byState = new java.util.TreeMap<>();
+            registry.find(ProxyMeters.TRANSITIONS).counters().forEach(c -> byState.put(
+                    c.getId().getTag("endpoint") + ">" + c.getId().getTag("to"), c.count()));
+            assertEquals(java.util.Map.of("a>draining", 1.0, "a>down", 1.0, "a>up", 1.0), byState);
+            assertEquals(0, registry.find(ProxyMeters.EJECTIONS).counters().size());
+        }
+    }
+
+    @Test
     void bucketsAreValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ProxyMeters.of(registry, List.of(Duration.ZERO)));

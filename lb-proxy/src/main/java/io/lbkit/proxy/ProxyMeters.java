@@ -117,13 +117,6 @@ public final class ProxyMeters {
     private ProxyMeters(MeterRegistry registry, List<Duration> buckets) {
         this.registry = registry;
         this.buckets = buckets.toArray(Duration[]::new);
-        Gauge.builder(CONNECTIONS, watched, w -> {
-            long n = 0;
-            for (StubStatus s : w) {
-                n += s.active();
-            }
-            return n;
-        }).description("Client connections open now").register(registry);
     }
 
     /** Meters in {@code registry}, the upstream timers with {@link #DEFAULT_BUCKETS}. */
@@ -195,11 +188,18 @@ public final class ProxyMeters {
     }
 
     /**
-     * Counts {@code status}'s open connections in {@value #CONNECTIONS} until the returned handle
-     * is closed. Engines call it when they start.
+     * Counts {@code status}'s open connections in {@value #CONNECTIONS} (registered with the first
+     * engine watched) until the returned handle is closed. Engines call it when they start.
      */
     public Watch watch(StubStatus status) {
         Objects.requireNonNull(status, "status");
+        Gauge.builder(CONNECTIONS, watched, w -> {
+            long n = 0;
+            for (StubStatus s : w) {
+                n += s.active();
+            }
+            return n;
+        }).description("Client connections open now").register(registry); // once: the registry keeps the first
         watched.add(status);
         return () -> watched.remove(status);
     }

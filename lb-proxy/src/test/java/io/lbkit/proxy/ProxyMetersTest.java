@@ -110,6 +110,7 @@ class ProxyMetersTest {
     void connectionsAreTheWatchedEnginesOpenOnes() throws Exception {
         StubStatus s1 = new StubStatus();
         StubStatus s2 = new StubStatus();
+        assertNull(registry.find(ProxyMeters.CONNECTIONS).gauge(), "no gauge before an engine is watched");
         ProxyMeters.Watch w1 = meters.watch(s1);
         meters.watch(s2);
         s1.opened();

@@ -160,6 +160,7 @@ class ProxyMetricsIT {
         assertEquals(200, get("/api/1"));
         String text = admin("GET", "/metrics", null).body();
         assertFalse(text.contains("lbkit_proxy_requests_seconds"), text);
+        assertFalse(text.contains("lbkit_proxy_client_connections"), text);
         assertTrue(text.contains("lbkit_upstream_peer_requests_total{endpoint=\"a\",upstream=\"app\"} 1.0"), text);
     }
 }

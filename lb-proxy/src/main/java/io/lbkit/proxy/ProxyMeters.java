@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   <caption>Meters (Micrometer names; Prometheus's in brackets)</caption>
  *   <tr><th>name</th><th>type, unit</th><th>tags</th><th>what</th></tr>
  *   <tr><td>{@value #REQUESTS} [{@code lbkit_proxy_requests_seconds_count}, {@code _sum}, {@code _max}]</td>
- *       <td>timer, seconds</td><td>{@code route}, {@code upstream}, {@code endpoint}, {@code code_class}</td>
+ *       <td>timer, seconds (histogram buckets with {@link Builder#requestBuckets})</td><td>{@code route}, {@code upstream}, {@code endpoint}, {@code code_class}</td>
  *       <td>requests, by the route that took them, the upstream, the endpoint of their last attempt and
  *       the class of the status the client got ({@code 1xx}..{@code 5xx}); the time from the first byte
  *       of the request to the end of the exchange. {@code -} where there is none (no route, no attempt)</td></tr>
@@ -110,33 +110,76 @@ public final class ProxyMeters {
 
     private final MeterRegistry registry;
     private final Duration[] buckets;
+    private final Duration[] requestBuckets;
     private final ConcurrentHashMap<String, RouteSeries> routes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, Attempts>> attempts = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<StubStatus> watched = new CopyOnWriteArrayList<>();
 
-    private ProxyMeters(MeterRegistry registry, List<Duration> buckets) {
-        this.registry = registry;
-        this.buckets = buckets.toArray(Duration[]::new);
-    }
-
-    /** Meters in {@code registry}, the upstream timers with {@link #DEFAULT_BUCKETS}. */
-    public static ProxyMeters of(MeterRegistry registry) {
-        return of(registry, DEFAULT_BUCKETS);
+    private ProxyMeters(Builder b) {
+        this.registry = b.registry;
+        this.buckets = b.upstreamBuckets.toArray(Duration[]::new);
+        this.requestBuckets = b.requestBuckets.toArray(Duration[]::new);
     }
 
     /**
-     * Meters in {@code registry}, the upstream timers' histograms with {@code buckets} (upper
-     * bounds, Prometheus's {@code le}; an empty list for none).
+     * Meters in {@code registry} with the defaults: the upstream timers' histograms with
+     * {@link #DEFAULT_BUCKETS}, none for {@value #REQUESTS}.
      */
-    public static ProxyMeters of(MeterRegistry registry, List<Duration> buckets) {
-        Objects.requireNonNull(registry, "registry");
-        Objects.requireNonNull(buckets, "buckets");
-        for (Duration d : buckets) {
-            if (d == null || d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("buckets must be > 0, got " + d);
+    public static ProxyMeters of(MeterRegistry registry) {
+        return builder(registry).build();
+    }
+
+    /** A builder of meters in {@code registry}. */
+    public static Builder builder(MeterRegistry registry) {
+        return new Builder(Objects.requireNonNull(registry, "registry"));
+    }
+
+    /** Builder for {@link ProxyMeters}; validated in {@link #build()}. */
+    public static final class Builder {
+        private final MeterRegistry registry;
+        private List<Duration> upstreamBuckets = DEFAULT_BUCKETS;
+        private List<Duration> requestBuckets = List.of();
+
+        private Builder(MeterRegistry registry) {
+            this.registry = registry;
+        }
+
+        /**
+         * The histogram buckets (upper bounds, Prometheus's {@code le}) of the upstream connect,
+         * header and response timers; {@link #DEFAULT_BUCKETS} by default, an empty list for none.
+         */
+        public Builder upstreamBuckets(List<Duration> buckets) {
+            this.upstreamBuckets = buckets;
+            return this;
+        }
+
+        /**
+         * Histogram buckets of {@value #REQUESTS} too (none by default: each bucket is one more
+         * series per route, upstream, endpoint and status class).
+         */
+        public Builder requestBuckets(List<Duration> buckets) {
+            this.requestBuckets = buckets;
+            return this;
+        }
+
+        public ProxyMeters build() {
+            check("upstreamBuckets", upstreamBuckets);
+            check("requestBuckets", requestBuckets);
+            upstreamBuckets = List.copyOf(upstreamBuckets);
+            requestBuckets = List.copyOf(requestBuckets);
+            return new ProxyMeters(this);
+        }
+
+        private static void check(String field, List<Duration> buckets) {
+            if (buckets == null) {
+                throw new IllegalArgumentException(field + " must not be null (an empty list for none)");
+            }
+            for (Duration d : buckets) {
+                if (d == null || d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException(field + " must each be > 0, got " + d);
+                }
             }
         }
-        return new ProxyMeters(registry, buckets);
     }
 
     /** The registry the meters are in. */
@@ -381,7 +424,7 @@ public final class ProxyMeters {
             if (t == null) {
                 t = Timer.builder(REQUESTS).description("Requests, by route, upstream, endpoint of the last attempt and status class")
                         .tag("route", route).tag("upstream", upstream).tag("endpoint", endpoint)
-                        .tag("code_class", CLASSES[cls]).register(registry);
+                        .tag("code_class", CLASSES[cls]).serviceLevelObjectives(requestBuckets).register(registry);
                 byClass.set(cls, t); // the registry returns the same timer to a racing thread
             }
             return t;

@@ -163,7 +163,31 @@ class ProxyMetersTest {
     @Test
     void bucketsAreValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ProxyMeters.of(registry, List.of(Duration.ZERO)));
-        assertEquals("buckets must be > 0, got PT0S", e.getMessage());
+                () -> ProxyMeters.builder(registry).upstreamBuckets(List.of(Duration.ZERO)).build());
+        assertEquals("upstreamBuckets must each be > 0, got PT0S", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ProxyMeters.builder(registry).requestBuckets(null).build());
+        assertEquals("requestBuckets must not be null (an empty list for none)", e.getMessage());
+    }
+
+    @Test
+    void requestBucketsAreOptional() {
+        SimpleMeterRegistry reg = new SimpleMeterRegistry();
+        ProxyMeters m = ProxyMeters.builder(reg).upstreamBuckets(List.of())
+                .requestBuckets(List.of(Duration.ofMillis(5), Duration.ofMillis(50))).build();
+        for (long ms : new long[] {1, 10, 100}) {
+            AccessRecord r = new AccessRecord().begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+            r.routed("api", "app");
+            r.attemptStarted(a, 0);
+            r.responseHead(200, MS);
+            r.status(200);
+            r.end(ms * MS);
+            m.record(r);
+        }
+        io.micrometer.core.instrument.distribution.CountAtBucket[] buckets = reg.get(ProxyMeters.REQUESTS).timer()
+                .takeSnapshot().histogramCounts();
+        assertEquals(2, buckets.length);
+        assertEquals(1, buckets[0].count(), "<= 5 ms");
+        assertEquals(2, buckets[1].count(), "<= 50 ms");
+        assertEquals(0, reg.get(ProxyMeters.UPSTREAM_RESPONSE).timer().takeSnapshot().histogramCounts().length);
     }
 }

@@ -189,15 +189,13 @@ public final class ProxyMeters {
 
     /**
      * Records one ended exchange. Engines call it once per request, after the record's
-     * {@link AccessRecord#end end}, on the exchange's thread.
+     * {@link AccessRecord#end end}, on the exchange's thread. The request's {@value #REQUESTS}
+     * timer is recorded last, after the exchange's other meters.
      */
     public void record(AccessRecord r) {
         RouteSeries rs = route(r.route());
         int n = r.attempts();
         String upstream = r.upstream() == null ? NONE : r.upstream();
-        String endpoint = n == 0 ? NONE : id(r.attemptEndpoint(n - 1));
-        rs.requests(upstream, endpoint).timer(statusClass(r.status()))
-                .record(r.totalNanos(), TimeUnit.NANOSECONDS);
         for (int i = 0; i < n; i++) {
             String id = id(r.attemptEndpoint(i));
             Attempts a = attempts(upstream, id);
@@ -228,6 +226,10 @@ public final class ProxyMeters {
         if (r.requestBytes() > 0) {
             rs.received.increment(r.requestBytes());
         }
+        // last: whoever sees the request counted sees the rest of the exchange's meters too
+        String endpoint = n == 0 ? NONE : id(r.attemptEndpoint(n - 1));
+        rs.requests(upstream, endpoint).timer(statusClass(r.status()))
+                .record(r.totalNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**

@@ -39,7 +39,11 @@ class MetersIT {
         return out;
     }
 
-    /** Waits (bounded) until the requests timers have counted {@code n} requests: an engine records an exchange when it ends, which may be a moment after its client has the response. */
+    /**
+     * Waits (bounded) until the requests timers have counted {@code n} requests: an engine records an
+     * exchange when it ends, which may be a moment after its client has the response, and the
+     * request last, after the exchange's other meters.
+     */
     static void awaitRequests(SimpleMeterRegistry registry, long n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (total(registry) < n && System.nanoTime() < deadline) {
@@ -112,6 +116,60 @@ class MetersIT {
                 assertEquals(6.0, registry.get(ProxyMeters.SENT).tags("route", "api").counter().count(), "3 x \"ok\"");
                 assertEquals(2.0 + RawHttp.body(refused).length(), registry.get(ProxyMeters.SENT).tags("route", "lim")
                         .counter().count(), "\"ok\" and the 429 page");
+            }
+        }
+    }
+
+    /**
+     * The reasons of retries other than a refused connection: a retried status (503 with
+     * {@code http_503} in the policy), a connection reset after the request ({@code error}), and
+     * no answer within the read timeout ({@code timeout}); each request ends 200 on the live endpoint.
+     */
+    @ParameterizedTest
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void retryReasonsAreTheFailedAttemptsOutcomes(ProxyEngine kind) throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RecordingBackend live = RecordingBackend.ok();
+             RecordingBackend busy = new RecordingBackend("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+             RawBackend reset = new RawBackend(RawBackend.Mode.CLOSE_AFTER_REQUEST);
+             java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            // silent never accepts: the connection completes in its backlog and no byte ever comes back
+            Upstream s = Upstream.builder("s").endpoint(ProxyFixture.endpoint("busy", busy.port()))
+                    .endpoint(ProxyFixture.endpoint("live", live.port())).build();
+            Upstream e = Upstream.builder("e").endpoint(ProxyFixture.endpoint("reset", reset.port()))
+                    .endpoint(ProxyFixture.endpoint("live", live.port())).build();
+            Upstream t = Upstream.builder("t").endpoint(ProxyFixture.endpoint("silent", silent.getLocalPort()))
+                    .endpoint(ProxyFixture.endpoint("live", live.port())).build();
+            ProxyConfig config = ProxyConfig.builder()
+                    .route(Route.builder("status", s).pathPrefix("/s/")
+                            .retryPolicy(io.lbkit.core.retry.RetryPolicy.parse("error timeout http_503")).build())
+                    .route(Route.builder("error", e).pathPrefix("/e/").build())
+                    .route(Route.builder("timeout", t).pathPrefix("/t/").build())
+                    .readTimeout(java.time.Duration.ofSeconds(1))
+                    .meters(ProxyMeters.of(registry)).build();
+            try (ProxyFixture p = new ProxyFixture(kind, config)) {
+                for (String path : new String[] {"/s/1", "/e/1", "/t/1"}) {
+                    assertEquals(200, RawHttp.status(RawHttp.exchange(p.port(), "GET " + path + " HTTP/1.1", "Host: h",
+                            "Connection: close")), path);
+                }
+                awaitRequests(registry, 3);
+                assertEquals(Map.of(
+                        "{endpoint=busy,reason=http_503,route=status,upstream=s}", 1.0,
+                        "{endpoint=reset,reason=error,route=error,upstream=e}", 1.0,
+                        "{endpoint=silent,reason=timeout,route=timeout,upstream=t}", 1.0),
+                        series(registry, ProxyMeters.RETRIES), kind.name());
+                assertEquals(Map.of(
+                        "{code_class=2xx,endpoint=live,route=status,upstream=s}", 1.0,
+                        "{code_class=2xx,endpoint=live,route=error,upstream=e}", 1.0,
+                        "{code_class=2xx,endpoint=live,route=timeout,upstream=t}", 1.0),
+                        series(registry, ProxyMeters.REQUESTS));
+                // the 503 had a head; the reset and the silent one connected but had none
+                assertEquals(1.0, registry.get(ProxyMeters.UPSTREAM_HEADER).tags("upstream", "s", "endpoint", "busy")
+                        .timer().count());
+                assertEquals(1.0, registry.get(ProxyMeters.UPSTREAM_CONNECT).tags("upstream", "t", "endpoint", "silent")
+                        .timer().count());
+                assertEquals(0.0, registry.get(ProxyMeters.UPSTREAM_HEADER).tags("upstream", "t", "endpoint", "silent")
+                        .timer().count());
             }
         }
     }

@@ -161,6 +161,50 @@ class ProxyMetersTest {
     }
 
     @Test
+    void anOutlierEjectionIsCountedAsEjectionAndTransition() {
+        io.lbkit.core.Upstream.Builder ub = io.lbkit.core.Upstream.builder("pool");
+        for (int i = 0; i < 20; i++) {
+            ub.endpoint(Endpoint.builder("e" + i).host("10.0.0." + i).port(80).maxFails(0).build());
+        }
+        io.lbkit.core.Upstream up = ub.build();
+        try (io.lbkit.health.HealthMonitor m = io.lbkit.health.HealthMonitor.builder(up)
+                .outlierDetection(io.lbkit.health.OutlierDetection.envoyDefaults()).build()) {
+            meters.watch(m);
+            io.lbkit.core.PickRequest req = io.lbkit.core.PickRequest.create();
+            for (int i = 0; i < 5; i++) { // Envoy's consecutive 5xx: 5
+                up.pick(req.reset().preferred("e3")).complete(io.lbkit.core.Outcome.RESPONSE, 503, 1_000_000);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (registry.find(ProxyMeters.EJECTIONS).counter() == null && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            assertEquals(1, registry.get(ProxyMeters.EJECTIONS).tags("upstream", "pool", "endpoint", "e3").counter().count());
+            assertEquals(1, registry.get(ProxyMeters.TRANSITIONS).tags("endpoint", "e3", "to", "ejected").counter().count());
+            assertEquals(1, registry.find(ProxyMeters.TRANSITIONS).counters().size());
+        }
+    }
+
+    @Test
+    void refusalReasonsAreNamedByTheirLimit() {
+        AccessRecord r = new AccessRecord();
+        String[][] cases = {{Limits.TOO_MANY_CONCURRENT, "503"}, {io.lbkit.proxy.engine.AccessRules.FORBIDDEN, "403"},
+            {Limits.RATE_EXCEEDED, "503"}, {Limits.RATE_EXCEEDED, "429"}};
+        for (String[] c : cases) {
+            r.begin("10.0.0.1", "GET", "/x", "HTTP/1.1", null, 0);
+            r.routed("api", "app");
+            r.refused(c[0], Integer.parseInt(c[1]));
+            r.status(Integer.parseInt(c[1]));
+            r.end(MS);
+            meters.record(r);
+        }
+        java.util.Map<String, Double> byReason = new java.util.TreeMap<>();
+        registry.find(ProxyMeters.REJECTIONS).counters().forEach(c -> byReason.put(
+                c.getId().getTag("reason") + "/" + c.getId().getTag("status"), c.count()));
+        assertEquals(java.util.Map.of("connection_limit/503", 1.0, "access/403", 1.0, "rate_limit/503", 1.0,
+                "rate_limit/429", 1.0), byReason);
+    }
+
+    @Test
     void bucketsAreValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ProxyMeters.builder(registry).upstreamBuckets(List.of(Duration.ZERO)).build());

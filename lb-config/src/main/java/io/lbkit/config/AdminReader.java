@@ -21,7 +21,7 @@ final class AdminReader {
         if (n.isMissing()) {
             return null;
         }
-        n.allowOnly("listen", "token", "allow", "stateFile");
+        n.allowOnly("listen", "token", "allow", "stateFile", "proxyMetrics");
         Node listen = n.get("listen");
         String s = listen.requiredString().trim();
         int colon = s.lastIndexOf(':');
@@ -41,7 +41,7 @@ final class AdminReader {
         CidrRules allow = allowOnly(n.get("allow"), cidrs);
         String state = n.get("stateFile").string(null);
         return new AdminSpec(host, Integer.parseInt(port), token, allow, cidrs,
-                state == null || state.isBlank() ? null : Path.of(state.trim()));
+                state == null || state.isBlank() ? null : Path.of(state.trim()), n.get("proxyMetrics").bool(true));
     }
 
     /**

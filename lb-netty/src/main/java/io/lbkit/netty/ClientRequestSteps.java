@@ -21,6 +21,9 @@ final class ClientRequestSteps {
     static Limits.Permit admit(Exchange x) {
         Limits.Permit permit = Limits.admit(x.config, x.route, x.origin, x.view);
         if (permit.refused()) {
+            if (x.rec != null) {
+                x.rec.refused(permit.reason(), permit.status());
+            }
             long skipped = x.engine.repeats(permit.reason()).admit();
             if (skipped >= 0) {
                 Exchange.log.warn("proxy {} {} route={}: {} ({}){}", x.req.method(), x.view.path(), x.route.name(),

@@ -120,6 +120,9 @@ final class Exchange extends BackendOwner {
         this.expectContinue = NettyClientRequest.expectContinue(req);
         this.clientKeepAlive = NettyClientRequest.keepAlive(req) && conn.mayKeepAlive();
         this.rec = conn.rec.record;
+        if (rec != null) {
+            rec.routed(route.name(), upstream.name());
+        }
     }
 
     // =====================================================================================
@@ -278,7 +281,7 @@ final class Exchange extends BackendOwner {
         endpoint = s.endpoint();
         attemptStart = System.nanoTime();
         if (rec != null) {
-            rec.attemptStarted(endpoint.host(), endpoint.port(), attemptStart);
+            rec.attemptStarted(endpoint, attemptStart);
         }
         BackendPool pool = conn.pool;
         BackendConnection idle = pool.pollIdle(endpoint);

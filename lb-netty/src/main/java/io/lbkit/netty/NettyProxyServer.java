@@ -62,6 +62,7 @@ public final class NettyProxyServer {
     private EventLoopGroup boss;
     private EventLoopGroup loops;
     private Engine engine;
+    private io.lbkit.proxy.ProxyMeters.Watch metersWatch; // the meters' count of this engine's connections, or null
     private Channel listener;
     private ChannelGroup clients;
 
@@ -97,6 +98,9 @@ public final class NettyProxyServer {
         loops = transport.newGroup(workers, "lbkit-loop");
         engine = new Engine(config, transport, loops, clientLimits, lookup);
         engine.sessionApis = sessionApis;
+        if (config.meters() != null) {
+            metersWatch = config.meters().watch(engine.status); // open client connections
+        }
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
@@ -208,6 +212,10 @@ public final class NettyProxyServer {
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         shutdownGroups(Duration.ofSeconds(5));
         listener = null;
+        if (metersWatch != null) {
+            metersWatch.close();
+            metersWatch = null;
+        }
         log.info("lbkit event-loop engine stopped");
     }
 

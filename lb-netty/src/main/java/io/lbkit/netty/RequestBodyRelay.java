@@ -119,6 +119,9 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
             x.answer(400);
             return;
         }
+        if (x.rec != null) {
+            x.rec.requestBytes(c.content().readableBytes());
+        }
         if (whole != null && !whole.done()) {
             collect(c);
             return;

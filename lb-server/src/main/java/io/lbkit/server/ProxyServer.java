@@ -285,6 +285,9 @@ public final class ProxyServer implements AutoCloseable {
         if (forwarding != null) {
             pc.sessionForwarding(forwarding);
         }
+        if (metrics != null && cfg.admin() != null && cfg.admin().proxyMetrics()) {
+            pc.meters(metrics.proxyMeters()); // /metrics: requests by route, upstream timings, retries...
+        }
         return pc;
     }
 
@@ -410,6 +413,9 @@ public final class ProxyServer implements AutoCloseable {
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
         monitors.put(u.name(), monitor);
+        if (metrics != null) {
+            metrics.proxyMeters().watch(monitor); // health transitions and outlier ejections
+        }
         if (config.admin() != null) {
             upstream.setOutcomeListener(counters.wrap(monitor)); // the status JSON's counters, then health
         }

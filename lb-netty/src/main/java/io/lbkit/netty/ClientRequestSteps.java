@@ -21,6 +21,14 @@ final class ClientRequestSteps {
     /** The route's rate and connection limits and access rules; a refusal is logged (rate-limited) and the caller answers. */
     static Limits.Permit admit(Exchange x) {
         Limits.Permit permit = Limits.admit(x.config, x.route, x.origin, x.view);
+        if (permit.decided() == null) { // else a shared limit decides: logged then, on the loop
+            logRefusal(x, permit);
+        }
+        return permit;
+    }
+
+    /** Logs a refusal (rate-limited); on the exchange's loop. */
+    static void logRefusal(Exchange x, Limits.Permit permit) {
         if (permit.refused()) {
             long skipped = x.engine.repeats(permit.reason()).admit();
             if (skipped >= 0) {
@@ -28,7 +36,6 @@ final class ClientRequestSteps {
                         permit.status(), permit.reason(), Repeats.note(skipped));
             }
         }
-        return permit;
     }
 
     /** What the pick prefers: the client's address, the route's hash key, the endpoint of the sticky cookie. */

@@ -135,6 +135,22 @@ final class Exchange extends BackendOwner {
     void start() {
         engine.activeExchanges.increment();
         permit = ClientRequestSteps.admit(this);
+        if (permit.decided() != null) { // a shared limit: its store decides, then back on this loop
+            permit.decided().whenComplete((p, x) -> onLoop(this::sharedLimitDecided));
+            return;
+        }
+        admitted();
+    }
+
+    private void sharedLimitDecided() {
+        if (!finished) { // else the client went away while the shared limit decided
+            ClientRequestSteps.logRefusal(this, permit);
+            admitted();
+        }
+    }
+
+    /** The limits have decided: a refusal, or the fan-out, or the pick's preferences and the header fields. */
+    private void admitted() {
         if (permit.refused()) {
             answer(permit.status());
             return;

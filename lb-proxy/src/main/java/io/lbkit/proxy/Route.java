@@ -59,6 +59,7 @@ public final class Route {
     private final GeoBlock geoBlock;
     private final List<RateLimit> rateLimits;
     private final RateLimiter[] chain;
+    private final RateLimit[] sharedLimits;
     private final boolean limitDryRun;
     private final Canary canary;
 
@@ -88,8 +89,9 @@ public final class Route {
         if (rateLimiter != null) {
             all.add(rateLimiter);
         }
-        rateLimits.forEach(l -> all.add(l.limiter()));
+        rateLimits.stream().filter(l -> l.shared() == null).forEach(l -> all.add(l.limiter()));
         this.chain = all.toArray(new RateLimiter[0]);
+        this.sharedLimits = rateLimits.stream().filter(l -> l.shared() != null).toArray(RateLimit[]::new);
         this.limitDryRun = b.limitDryRun;
         this.canary = b.canary;
     }
@@ -161,10 +163,17 @@ public final class Route {
     public List<RateLimit> rateLimits() { return rateLimits; }
 
     /**
-     * Every rate limiter of the route in the order they are decided: {@link #rateLimiter()} (if
-     * set) first, then {@link #rateLimits()}. A shared array: callers must not change it.
+     * Every rate limiter of the route decided in this process, in order: {@link #rateLimiter()} (if
+     * set) first, then the {@link #rateLimits()} that are not shared. A shared array: callers must
+     * not change it.
      */
     public RateLimiter[] rateLimiterChain() { return chain; }
+
+    /**
+     * The {@link #rateLimits()} whose bucket a store shares ({@link RateLimit#shared}), in order;
+     * decided after the local ones. A shared array: callers must not change it.
+     */
+    public RateLimit[] sharedRateLimits() { return sharedLimits; }
 
     /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
     public boolean limitDryRun() { return limitDryRun; }

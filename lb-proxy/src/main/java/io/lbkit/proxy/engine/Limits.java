@@ -12,6 +12,8 @@ import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A route's request limits applied to one request: the concurrency limit (nginx
@@ -22,8 +24,10 @@ import java.lang.invoke.VarHandle;
  * <p>An engine asks once, after admission and before the endpoint choice, and acts on the answer:
  *
  * <pre>{@code
- * Limits.Permit permit = Limits.admit(route, origin);
- * if (permit.refused()) {
+ * Limits.Permit permit = Limits.admit(config, route, origin, request);
+ * if (permit.decided() != null) {           // a shared limit: its store decides, asynchronously
+ *     permit.decided().whenComplete((p, x) -> onOwnThread(() -> act(p))); // then as below
+ * } else if (permit.refused()) {
  *     answer(permit.status());              // 503 by default, or the limiter's configured status
  * } else if (permit.delayMillis() > 0) {
  *     schedule(permit.delayMillis(), this::proceed); // nginx holds the request; never a blocked thread
@@ -48,6 +52,9 @@ public final class Limits {
     public static final String RATE_EXCEEDED = "request rate limit exceeded";
 
     private static final Logger log = LoggerFactory.getLogger(Limits.class);
+
+    /** The log text of a shared limit whose store failed to decide. */
+    public static final String RATE_UNCHECKED = "request rate limit could not be checked";
 
     private static final Permit FREE = new Permit(null, null, 0, 0, null);
 
@@ -79,7 +86,14 @@ public final class Limits {
         }
         Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() ? admit(route, origin)
                 : admitChain(config, route, origin, req);
-        if (p.refused() || AccessRules.allowed(config, route, origin, req)) {
+        if (p.refused()) {
+            return p;
+        }
+        boolean allowed = AccessRules.allowed(config, route, origin, req);
+        if (route.sharedRateLimits().length > 0) {
+            return SharedLimits.decide(config, route, origin, req, p, allowed); // after the local ones
+        }
+        if (allowed) {
             return p;
         }
         p.release();
@@ -101,7 +115,9 @@ public final class Limits {
         }
         RequestValues.Slice slice = new RequestValues.Slice();
         for (RateLimit l : route.rateLimits()) {
-            keys[i++] = keyOf(config, l, origin, req, slice);
+            if (l.shared() == null) { // the shared ones are decided by their store, after these
+                keys[i++] = keyOf(config, l, origin, req, slice);
+            }
         }
         RateLimitChain.Outcome o = RateLimitChain.acquire(chain, keys);
         long delay = o.delayMillis();
@@ -121,7 +137,7 @@ public final class Limits {
     }
 
     /** The key of one keyed limit: the real client address, a request value as received, or a map's result. */
-    private static String keyOf(ProxyConfig config, RateLimit l, ClientOrigin origin, ClientRequest req,
+    static String keyOf(ProxyConfig config, RateLimit l, ClientOrigin origin, ClientRequest req,
                                 RequestValues.Slice slice) {
         if (l.map() != null) {
             return l.map().lookup(RequestText.of(l.map().source(), req, slice));
@@ -193,18 +209,59 @@ public final class Limits {
 
         private final ConcurrencyLimiter held;
         private final String key;
-        private final long delayMillis;
-        private final int status;
-        private final String reason;
+        private final CompletableFuture<Permit> decided; // a shared limit's decision, or null
+        // final but for a pending permit, whose decision sets them once before completing decided
+        private long delayMillis;
+        private int status;
+        private String reason;
         @SuppressWarnings("unused") // through RELEASED
         private volatile int released;
 
         private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason) {
+            this(held, key, delayMillis, status, reason, null);
+        }
+
+        private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason,
+                       CompletableFuture<Permit> decided) {
             this.held = held;
             this.key = key;
             this.delayMillis = delayMillis;
             this.status = status;
             this.reason = reason;
+            this.decided = decided;
+        }
+
+        /** A permit that holds what {@code local} holds and waits for a shared limit's decision. */
+        static Permit pending(Permit local) {
+            return new Permit(local.held, local.key, local.delayMillis, 0, null, new CompletableFuture<>());
+        }
+
+        /**
+         * Ends a pending permit: refused with {@code status} (0: admitted, after the longer of its
+         * delay and {@code delayMillis}); a refusal gives its concurrency slot back.
+         */
+        void decide(int status, String reason, long delayMillis) {
+            if (status != 0) {
+                this.status = status;
+                this.reason = reason;
+                this.delayMillis = 0;
+                release();
+            } else {
+                this.delayMillis = Math.max(this.delayMillis, delayMillis);
+            }
+            decided.complete(this); // publishes the fields to whoever reads them after the stage
+        }
+
+        /**
+         * Null when the permit was decided at once (the common case: every limit of the route is
+         * kept in this process). Otherwise the route has a shared limit ({@code RateLimit.shared})
+         * whose store decides: {@link #refused()}, {@link #status()} and {@link #delayMillis()}
+         * hold only once this stage completes (with this permit, on any thread, never
+         * exceptionally); the engine goes on from there on its own thread or loop. Until then the
+         * permit holds its concurrency slot, and {@link #release()} gives it back as always.
+         */
+        public CompletionStage<Permit> decided() {
+            return decided;
         }
 
         /** True when the request must be answered with {@link #status()} and not proxied. */
@@ -243,6 +300,9 @@ public final class Limits {
 
         @Override
         public String toString() {
+            if (decided != null && !decided.isDone()) {
+                return "Permit[pending]";
+            }
             return refused() ? "Permit[refused " + status + "]"
                     : delayMillis > 0 ? "Permit[after " + delayMillis + " ms]" : "Permit[now]";
         }

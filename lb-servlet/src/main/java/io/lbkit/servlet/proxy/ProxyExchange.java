@@ -137,7 +137,7 @@ final class ProxyExchange implements AsyncListener {
         prepareEndpointChoice();
         forwardHeaders = backendRequestHeaders();
         CompletionStage<?> loading = loadSession();
-        afterLimitsDelay(loading); // then afterSessionLoad, then sendToBackend
+        afterSharedLimits(loading); // then afterLimitsDelay, afterSessionLoad, sendToBackend
     }
 
     /**
@@ -353,6 +353,24 @@ final class ProxyExchange implements AsyncListener {
         } catch (RuntimeException e) { // async has started: answer through the stage, never hang
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Awaits a shared rate limit's decision (its store's answer, on the store's thread), if the route has one. */
+    private void afterSharedLimits(CompletionStage<?> loading) {
+        CompletionStage<Limits.Permit> decided = permit.decided();
+        if (decided == null) {
+            afterLimitsDelay(loading);
+            return;
+        }
+        decided.whenComplete((p, x) -> {
+            if (clientGone) {
+                end.quietly();
+            } else if (p.refused()) {
+                end.refuse(p.status(), p.reason());
+            } else {
+                afterLimitsDelay(loading);
+            }
+        });
     }
 
     /** Awaits the session load now, or on the scheduler once the route's rate limit's delay has passed. */

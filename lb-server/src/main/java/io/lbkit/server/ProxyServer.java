@@ -86,6 +86,7 @@ public final class ProxyServer implements AutoCloseable {
     /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
     private final List<NettyProxyServer> loops = new ArrayList<>();
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final LimitStores limitStores = new LimitStores(); // shared rate limits' Redis clients
     private SessionStore store;
     private SessionStore sharedStore;
     private ExecutorService storeExecutor;
@@ -302,7 +303,7 @@ public final class ProxyServer implements AutoCloseable {
         List<Route> routes = new ArrayList<>();
         for (int i = 0; i < cfg.routes().size(); i++) {
             try {
-                routes.add(SpecObjects.route(cfg, ups, i, cfg.routes().get(i)));
+                routes.add(SpecObjects.route(cfg, ups, i, cfg.routes().get(i), limitStores::share));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(cfg.source(), "routes[" + i + "]", e.getMessage());
             }
@@ -570,6 +571,7 @@ public final class ProxyServer implements AutoCloseable {
         if (accessLog != null) {
             accessLog.close(); // after the engines: every request's line is written
         }
+        limitStores.close();
         closed.countDown();
     }
 

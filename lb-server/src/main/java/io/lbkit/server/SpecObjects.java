@@ -61,7 +61,9 @@ final class SpecObjects {
                 .build();
     }
 
-    static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
+    static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r,
+                       java.util.function.BiFunction<io.lbkit.server.config.EdgePolicy.SharedZone, io.lbkit.proxy.RateLimit,
+                               io.lbkit.proxy.RateLimit> shared) {
         String at = "routes[" + index + "]";
         UpstreamSpec u = config.upstreams().get(r.upstream());
         Route.Builder b = Route.builder(r.name(), ups.get(r.upstream()))
@@ -100,7 +102,7 @@ final class SpecObjects {
             }
             b.rateLimiter(lb.build());
         }
-        config.policy().applyTo(r.name(), b, ups::get);
+        config.policy().applyTo(r.name(), b, ups::get, shared);
         return b.build();
     }
 

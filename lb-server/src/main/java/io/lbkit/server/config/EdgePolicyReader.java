@@ -36,6 +36,7 @@ import java.util.Map;
  *     rateLimits:                                      # several limit_req, all apply
  *       - { rate: 10r/s, burst: 20, nodelay: true, key: "map:tier", status: 429 }
  *       - { rate: 100r/s, key: "header:X-Api-Key" }
+ *       - { rate: 50r/s, zone: { name: api, store: "redis://10.0.0.5:6379", failOpen: true } }  # shared
  *     limitDryRun: false
  * }</pre>
  *
@@ -78,7 +79,7 @@ final class EdgePolicyReader {
             geos.put(e.getKey(), geo(e.getValue()));
         }
         top = new EdgePolicy.Level(headers(root), access(root.get("access")), geoBlock(root.get("geoBlock")), null,
-                List.of(), List.of(), false, null);
+                List.of(), List.of(), false, null, Map.of());
     }
 
     void route(String name, Node route, java.util.Set<String> upstreams) {
@@ -94,12 +95,17 @@ final class EdgePolicyReader {
             }
         }
         List<RateLimit> limits = new ArrayList<>();
+        Map<Integer, EdgePolicy.SharedZone> zones = new HashMap<>();
         for (Node l : route.get("rateLimits").items()) {
+            EdgePolicy.SharedZone zone = sharedZone(l.get("zone"));
+            if (zone != null) {
+                zones.put(limits.size(), zone);
+            }
             limits.add(rateLimit(l));
         }
         EdgePolicy.Level l = new EdgePolicy.Level(headers(route), access(route.get("access")),
                 geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false),
-                canary(route.get("canary"), upstreams));
+                canary(route.get("canary"), upstreams), zones);
         if (!l.isEmpty()) {
             routes.put(name, l);
         }
@@ -296,7 +302,7 @@ final class EdgePolicyReader {
     }
 
     private RateLimit rateLimit(Node n) {
-        n.allowOnly("rate", "burst", "delay", "nodelay", "key", "status", "maxKeys");
+        n.allowOnly("rate", "burst", "delay", "nodelay", "key", "status", "maxKeys", "zone");
         RateLimiter.Builder b = RateLimiter.builder();
         try {
             b.rate(Rate.parse(n.get("rate").requiredString().trim()));
@@ -325,6 +331,23 @@ final class EdgePolicyReader {
         } catch (IllegalArgumentException e) {
             throw key.error(e.getMessage());
         }
+    }
+
+    /** {@code zone: { name: NAME, store: redis://..., failOpen: true }}, or null when the limit is local. */
+    private static EdgePolicy.SharedZone sharedZone(Node n) {
+        if (n.isMissing()) {
+            return null;
+        }
+        n.allowOnly("name", "store", "failOpen");
+        String name = n.get("name").requiredString().trim();
+        if (!name.matches("[A-Za-z0-9_.-]+")) {
+            throw n.get("name").error("must be letters, digits and -_., got '" + name + "'");
+        }
+        String store = n.get("store").requiredString().trim();
+        if (!store.startsWith("redis://") && !store.startsWith("rediss://")) {
+            throw n.get("store").error("must be a redis:// or rediss:// URI");
+        }
+        return new EdgePolicy.SharedZone(name, store, n.get("failOpen").bool(true));
     }
 
     /** {@code client-ip}, {@code uri}, {@code header:NAME}, {@code cookie:NAME}, {@code query:NAME}. */

@@ -109,6 +109,28 @@ class EdgePolicyReaderTest {
     }
 
     @Test
+    void aSharedZoneIsReadAndCheckedWithoutConnecting() {
+        ServeConfig c = parse(UP + """
+                routes:
+                  - name: api
+                    upstream: app
+                    rateLimits:
+                      - { rate: 1r/s }
+                      - { rate: 10r/s, zone: { name: api-1, store: "redis://10.255.255.1:6379" } }
+                      - { rate: 10r/s, zone: { name: api.2, store: "rediss://h:6380/2", failOpen: false } }
+                """);
+        EdgePolicy.Level api = c.policy().routes().get("api");
+        assertEquals(3, api.rateLimits().size());
+        assertNull(api.sharedZones().get(0));
+        assertEquals(new EdgePolicy.SharedZone("api-1", "redis://10.255.255.1:6379", true), api.sharedZones().get(1));
+        assertEquals(new EdgePolicy.SharedZone("api.2", "rediss://h:6380/2", false), api.sharedZones().get(2));
+        assertEquals("lbkit.yaml: routes[0].rateLimits[0].zone.store: must be a redis:// or rediss:// URI",
+                error(UP + "routes: [{ upstream: app, rateLimits: [{ rate: 1r/s, zone: { name: a, store: memory } }] }]\n"));
+        assertEquals("lbkit.yaml: routes[0].rateLimits[0].zone.name: must be letters, digits and -_., got 'a b'",
+                error(UP + "routes: [{ upstream: app, rateLimits: [{ rate: 1r/s, zone: { name: a b, store: redis://h } }] }]\n"));
+    }
+
+    @Test
     void nothingSetIsNoPolicy() {
         assertSame(EdgePolicy.NONE, parse(UP).policy());
     }

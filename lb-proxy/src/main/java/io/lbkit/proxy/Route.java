@@ -60,6 +60,7 @@ public final class Route {
     private final List<RateLimit> rateLimits;
     private final RateLimiter[] chain;
     private final RateLimit[] sharedLimits;
+    private final ConnLimit[] connLimits;
     private final boolean limitDryRun;
     private final Canary canary;
 
@@ -92,6 +93,7 @@ public final class Route {
         rateLimits.stream().filter(l -> l.shared() == null).forEach(l -> all.add(l.limiter()));
         this.chain = all.toArray(new RateLimiter[0]);
         this.sharedLimits = rateLimits.stream().filter(l -> l.shared() != null).toArray(RateLimit[]::new);
+        this.connLimits = b.connLimits.toArray(new ConnLimit[0]);
         this.limitDryRun = b.limitDryRun;
         this.canary = b.canary;
     }
@@ -175,6 +177,12 @@ public final class Route {
      */
     public RateLimit[] sharedRateLimits() { return sharedLimits; }
 
+    /**
+     * The keyed connection limits added with {@link Builder#connLimit}, in order (after
+     * {@link #concurrencyLimiter()}). A shared array: callers must not change it.
+     */
+    public ConnLimit[] connLimits() { return connLimits; }
+
     /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
     public boolean limitDryRun() { return limitDryRun; }
 
@@ -235,6 +243,7 @@ public final class Route {
         private Set<String> matchMapValues = Set.of();
         private GeoBlock geoBlock;
         private final List<RateLimit> rateLimits = new ArrayList<>();
+        private final List<ConnLimit> connLimits = new ArrayList<>();
         private boolean limitDryRun;
         private Canary canary;
 
@@ -334,6 +343,15 @@ public final class Route {
          */
         public Builder rateLimit(RateLimit limit) {
             rateLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * Adds a {@code limit_conn} keyed by a request value or a map's result; several all apply,
+         * in the order added, after {@link #concurrencyLimiter} (the one keyed by the peer address).
+         */
+        public Builder connLimit(ConnLimit limit) {
+            connLimits.add(Objects.requireNonNull(limit, "limit"));
             return this;
         }
 

@@ -6,6 +6,7 @@ import io.lbkit.core.limit.RateLimitChain;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.ValueMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.lbkit.proxy.ProxyConfig;
@@ -18,8 +19,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * A route's request limits applied to one request: the concurrency limit (nginx
  * {@code limit_conn}) and the rate limit (nginx {@code limit_req}, with its {@code burst} and
- * {@code delay}), both keyed by the client's address as the connection reports it (the peer;
- * forwarding headers are not believed for the key).
+ * {@code delay}) keyed by the client's address as the connection reports it (the peer;
+ * forwarding headers are not believed for the key), then the keyed connection limits
+ * ({@code ConnLimit}), the keyed rate limits ({@code RateLimit}, local, then shared ones), and the
+ * access rules.
  *
  * <p>An engine asks once, after admission and before the endpoint choice, and acts on the answer:
  *
@@ -84,8 +87,8 @@ public final class Limits {
         if (AccessRules.geoBlocked(config, route, origin, req)) {
             return DENIED; // nginx's rewrite-phase "if (...) { return 403; }", before the limits
         }
-        Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() ? admit(route, origin)
-                : admitChain(config, route, origin, req);
+        Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() && route.connLimits().length == 0
+                ? admit(route, origin) : admitChain(config, route, origin, req);
         if (p.refused()) {
             return p;
         }
@@ -100,12 +103,26 @@ public final class Limits {
         return DENIED;
     }
 
-    /** The concurrency limit, then every rate limit of the route decided as one chain ({@link RateLimitChain}). */
+    /**
+     * The concurrency limit (by peer), the keyed connection limits ({@link ConnSlots}), then every
+     * local rate limit of the route decided as one chain ({@link RateLimitChain}).
+     */
     private static Permit admitChain(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
         ConcurrencyLimiter cl = route.concurrencyLimiter();
         String peerKey = key(origin);
         if (cl != null && !cl.tryAcquire(peerKey)) {
             return new Permit(null, null, 0, cl.rejectStatus(), TOO_MANY_CONCURRENT);
+        }
+        RequestValues.Slice slice = new RequestValues.Slice();
+        ConnSlots slots = null;
+        if (route.connLimits().length > 0) {
+            slots = ConnSlots.take(config, route, origin, req, slice);
+            if (slots.refused()) {
+                if (cl != null) {
+                    cl.release(peerKey);
+                }
+                return new Permit(null, null, 0, slots.status(), TOO_MANY_CONCURRENT);
+            }
         }
         RateLimiter[] chain = route.rateLimiterChain();
         String[] keys = new String[chain.length];
@@ -113,10 +130,9 @@ public final class Limits {
         if (route.rateLimiter() != null) {
             keys[i++] = peerKey;
         }
-        RequestValues.Slice slice = new RequestValues.Slice();
         for (RateLimit l : route.rateLimits()) {
             if (l.shared() == null) { // the shared ones are decided by their store, after these
-                keys[i++] = keyOf(config, l, origin, req, slice);
+                keys[i++] = keyOf(config, l.key(), l.map(), origin, req, slice);
             }
         }
         RateLimitChain.Outcome o = RateLimitChain.acquire(chain, keys);
@@ -125,24 +141,28 @@ public final class Limits {
             log.debug("limit_req dry run, route {}: would {} (excess {})", route.name(),
                     o.refused() ? "refuse with " + chain[o.refusedBy()].rejectStatus() : "delay " + delay + " ms",
                     o.excess());
-            return cl == null ? FREE : new Permit(cl, peerKey, 0, 0, null);
+            return cl == null && slots == null ? FREE : new Permit(cl, peerKey, slots, 0, 0, null, null);
         }
         if (o.refused()) {
             if (cl != null) {
                 cl.release(peerKey);
             }
+            if (slots != null) {
+                slots.release();
+            }
             return new Permit(null, null, 0, chain[o.refusedBy()].rejectStatus(), RATE_EXCEEDED);
         }
-        return cl == null && delay == 0 ? FREE : new Permit(cl, peerKey, delay, 0, null);
+        return cl == null && slots == null && delay == 0 ? FREE
+                : new Permit(cl, peerKey, slots, delay, 0, null, null);
     }
 
     /** The key of one keyed limit: the real client address, a request value as received, or a map's result. */
-    static String keyOf(ProxyConfig config, RateLimit l, ClientOrigin origin, ClientRequest req,
-                                RequestValues.Slice slice) {
-        if (l.map() != null) {
-            return l.map().lookup(RequestText.of(l.map().source(), req, slice));
+    static String keyOf(ProxyConfig config, RequestValue key, ValueMap map, ClientOrigin origin, ClientRequest req,
+                        RequestValues.Slice slice) {
+        if (map != null) {
+            return map.lookup(RequestText.of(map.source(), req, slice));
         }
-        if (l.key().source() == RequestValue.Source.CLIENT_IP) {
+        if (key.source() == RequestValue.Source.CLIENT_IP) {
             byte[] a = RealClientAddress.of(origin, req, config.trustedProxies());
             if (a == null) {
                 return origin.peerText();
@@ -156,7 +176,7 @@ public final class Limits {
                 return origin.peerText(); // not for 4 or 16 bytes
             }
         }
-        CharSequence v = RequestText.of(l.key(), req, slice);
+        CharSequence v = RequestText.of(key, req, slice);
         return v == null ? null : v.toString();
     }
 
@@ -209,6 +229,7 @@ public final class Limits {
 
         private final ConcurrencyLimiter held;
         private final String key;
+        private final ConnSlots slots;                   // the keyed connection limits' slots, or null
         private final CompletableFuture<Permit> decided; // a shared limit's decision, or null
         // final but for a pending permit, whose decision sets them once before completing decided
         private long delayMillis;
@@ -218,13 +239,14 @@ public final class Limits {
         private volatile int released;
 
         private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason) {
-            this(held, key, delayMillis, status, reason, null);
+            this(held, key, null, delayMillis, status, reason, null);
         }
 
-        private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason,
-                       CompletableFuture<Permit> decided) {
+        private Permit(ConcurrencyLimiter held, String key, ConnSlots slots, long delayMillis, int status,
+                       String reason, CompletableFuture<Permit> decided) {
             this.held = held;
             this.key = key;
+            this.slots = slots;
             this.delayMillis = delayMillis;
             this.status = status;
             this.reason = reason;
@@ -233,7 +255,7 @@ public final class Limits {
 
         /** A permit that holds what {@code local} holds and waits for a shared limit's decision. */
         static Permit pending(Permit local) {
-            return new Permit(local.held, local.key, local.delayMillis, 0, null, new CompletableFuture<>());
+            return new Permit(local.held, local.key, local.slots, local.delayMillis, 0, null, new CompletableFuture<>());
         }
 
         /**
@@ -293,8 +315,13 @@ public final class Limits {
          * nothing.
          */
         public void release() {
-            if (held != null && RELEASED.compareAndSet(this, 0, 1)) {
-                held.release(key);
+            if ((held != null || slots != null) && RELEASED.compareAndSet(this, 0, 1)) {
+                if (held != null) {
+                    held.release(key);
+                }
+                if (slots != null) {
+                    slots.release();
+                }
             }
         }
 

@@ -30,7 +30,7 @@ final class SharedLimits {
         Limits.Permit pending = Limits.Permit.pending(local);
         RequestValues.Slice slice = new RequestValues.Slice();
         if (shared.length == 1) {
-            String key = Limits.keyOf(config, shared[0], origin, req, slice);
+            String key = Limits.keyOf(config, shared[0].key(), shared[0].map(), origin, req, slice);
             ask(shared[0], key).whenComplete((d, x) -> decided(route, pending, allowed, new Decision[] {d}, x));
             return pending;
         }
@@ -39,7 +39,7 @@ final class SharedLimits {
         Throwable[] failure = new Throwable[1];
         for (int i = 0; i < shared.length; i++) {
             int at = i;
-            ask(shared[i], Limits.keyOf(config, shared[i], origin, req, slice)).whenComplete((d, x) -> {
+            ask(shared[i], Limits.keyOf(config, shared[i].key(), shared[i].map(), origin, req, slice)).whenComplete((d, x) -> {
                 answers[at] = d;
                 if (x != null) {
                     failure[0] = x;

@@ -4,6 +4,7 @@ import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.AddedHeaders;
 import io.lbkit.proxy.Canary;
+import io.lbkit.proxy.ConnLimit;
 import io.lbkit.proxy.GeoBlock;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.RateLimit;
@@ -45,17 +46,20 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
      * @param limitDryRun whether a route's rate limits only decide and log
      * @param canary      a route's canary, or null
      * @param sharedZones the rate limits (by index in {@code rateLimits}) whose bucket a store shares
+     * @param connLimits  a route's keyed connection limits
      */
     public record Level(AddedHeaders headers, CidrRules access, GeoBlock geoBlock, ValueMap mapMatch,
                         List<String> mapValues, List<RateLimit> rateLimits, boolean limitDryRun, CanarySpec canary,
-                        Map<Integer, SharedZone> sharedZones) {
+                        Map<Integer, SharedZone> sharedZones, List<ConnLimit> connLimits) {
 
-        static final Level EMPTY = new Level(null, null, null, null, List.of(), List.of(), false, null, Map.of());
+        static final Level EMPTY = new Level(null, null, null, null, List.of(), List.of(), false, null, Map.of(),
+                List.of());
 
         public Level {
             mapValues = List.copyOf(mapValues);
             rateLimits = List.copyOf(rateLimits);
             sharedZones = Map.copyOf(sharedZones);
+            connLimits = List.copyOf(connLimits);
         }
 
         boolean isEmpty() {
@@ -124,6 +128,7 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
                 RateLimit l = own.rateLimits().get(i);
                 route.rateLimit(zone == null ? l : shared.apply(zone, l));
             }
+            own.connLimits().forEach(route::connLimit);
             if (own.canary() != null) {
                 route.canary(own.canary().build(upstreams.apply(own.canary().upstream())));
             }

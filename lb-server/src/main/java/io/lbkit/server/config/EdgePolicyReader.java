@@ -1,10 +1,12 @@
 package io.lbkit.server.config;
 
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.GeoTable;
 import io.lbkit.core.limit.Rate;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.proxy.AddedHeaders;
+import io.lbkit.proxy.ConnLimit;
 import io.lbkit.proxy.GeoBlock;
 import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.RequestValue;
@@ -38,6 +40,8 @@ import java.util.Map;
  *       - { rate: 100r/s, key: "header:X-Api-Key" }
  *       - { rate: 50r/s, zone: { name: api, store: "redis://10.0.0.5:6379", failOpen: true } }  # shared
  *     limitDryRun: false
+ *     connLimits:                                      # limit_conn, any key
+ *       - { max: 10, key: "header:X-Api-Key", status: 429 }
  * }</pre>
  *
  * {@code headers}, {@code securityHeaders}, {@code access} and {@code geoBlock} may be set at the
@@ -50,7 +54,7 @@ final class EdgePolicyReader {
 
     /** The keys this reader takes in a route. */
     static final String[] ROUTE_KEYS = {"headers", "securityHeaders", "access", "geoBlock", "mapMatch", "rateLimits",
-        "limitDryRun", "canary"};
+        "limitDryRun", "canary", "connLimits"};
 
     private EdgePolicy.Level top = EdgePolicy.Level.EMPTY;
     private final Map<String, EdgePolicy.Level> routes = new LinkedHashMap<>();
@@ -79,7 +83,7 @@ final class EdgePolicyReader {
             geos.put(e.getKey(), geo(e.getValue()));
         }
         top = new EdgePolicy.Level(headers(root), access(root.get("access")), geoBlock(root.get("geoBlock")), null,
-                List.of(), List.of(), false, null, Map.of());
+                List.of(), List.of(), false, null, Map.of(), List.of());
     }
 
     void route(String name, Node route, java.util.Set<String> upstreams) {
@@ -103,9 +107,13 @@ final class EdgePolicyReader {
             }
             limits.add(rateLimit(l));
         }
+        List<ConnLimit> conns = new ArrayList<>();
+        for (Node c : route.get("connLimits").items()) {
+            conns.add(connLimit(c));
+        }
         EdgePolicy.Level l = new EdgePolicy.Level(headers(route), access(route.get("access")),
                 geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false),
-                canary(route.get("canary"), upstreams), zones);
+                canary(route.get("canary"), upstreams), zones, conns);
         if (!l.isEmpty()) {
             routes.put(name, l);
         }
@@ -328,6 +336,28 @@ final class EdgePolicyReader {
         }
         try {
             return RateLimit.of(limiter, requestValue(key));
+        } catch (IllegalArgumentException e) {
+            throw key.error(e.getMessage());
+        }
+    }
+
+    private ConnLimit connLimit(Node n) {
+        n.allowOnly("max", "key", "status", "maxKeys");
+        if (!n.has("max")) {
+            throw n.get("max").error("is required: the requests of one key in flight at once (limit_conn N)");
+        }
+        ConcurrencyLimiter limiter = ConcurrencyLimiter.builder()
+                .maxConcurrent(n.get("max").integer(1, 1, 65535))
+                .rejectStatus(n.get("status").integer(503, 400, 599))
+                .maximumKeys(n.get("maxKeys").integer((int) ConcurrencyLimiter.DEFAULT_MAXIMUM_KEYS, 1, 100_000_000))
+                .build();
+        Node key = n.get("key");
+        String k = key.string("client-ip").trim();
+        if (k.startsWith("map:")) {
+            return ConnLimit.of(limiter, namedMap(k.substring(4), key));
+        }
+        try {
+            return ConnLimit.of(limiter, requestValue(key));
         } catch (IllegalArgumentException e) {
             throw key.error(e.getMessage());
         }

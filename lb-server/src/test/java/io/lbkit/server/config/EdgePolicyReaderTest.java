@@ -131,6 +131,30 @@ class EdgePolicyReaderTest {
     }
 
     @Test
+    void keyedConnectionLimits() {
+        ServeConfig c = parse(UP + """
+                maps:
+                  tier: { source: "header:X-Api-Key", entries: { premium-key: "" }, default: free }
+                routes:
+                  - name: api
+                    upstream: app
+                    connLimits:
+                      - { max: 10, key: "header:X-Api-Key", status: 429 }
+                      - { max: 100, key: "map:tier", maxKeys: 50 }
+                """);
+        EdgePolicy.Level api = c.policy().routes().get("api");
+        assertEquals(2, api.connLimits().size());
+        assertEquals(10, api.connLimits().get(0).limiter().maxConcurrent());
+        assertEquals(429, api.connLimits().get(0).limiter().rejectStatus());
+        assertEquals("header:X-Api-Key", api.connLimits().get(0).key().toString());
+        assertEquals(503, api.connLimits().get(1).limiter().rejectStatus(), "nginx's limit_conn_status");
+        assertEquals(50, api.connLimits().get(1).limiter().maximumKeys());
+        assertEquals("free", api.connLimits().get(1).map().lookup("other"));
+        assertEquals("lbkit.yaml: routes[0].connLimits[0].max: is required: the requests of one key in flight at "
+                + "once (limit_conn N)", error(UP + "routes: [{ upstream: app, connLimits: [{ key: uri }] }]\n"));
+    }
+
+    @Test
     void nothingSetIsNoPolicy() {
         assertSame(EdgePolicy.NONE, parse(UP).policy());
     }

@@ -33,12 +33,13 @@ import java.util.TreeSet;
  * <p>Every condition left unset matches everything. Path prefixes are compared as plain string
  * prefixes (as nginx's prefix {@code location}) against the decoded, normalized path inside the
  * web application ({@code servletPath + pathInfo}); the raw request URI is what is forwarded.
- * Hosts are compared without the port and ignoring case. Instances are immutable.
+ * Hosts are compared without the port and ignoring case. Instances are immutable but for the
+ * upstream, which {@link #switchUpstream} changes (blue/green).
  */
 public final class Route {
 
     private final String name;
-    private final Upstream upstream;
+    private final java.util.concurrent.atomic.AtomicReference<Upstream> upstream; // blue/green: switchUpstream
     private final String pathPrefix;
     private final String host;
     private final Set<String> methods;
@@ -66,7 +67,7 @@ public final class Route {
 
     private Route(Builder b) {
         this.name = b.name;
-        this.upstream = b.upstream;
+        this.upstream = new java.util.concurrent.atomic.AtomicReference<>(b.upstream);
         this.pathPrefix = b.pathPrefix;
         this.host = b.host;
         this.methods = Set.copyOf(b.methods);
@@ -105,7 +106,26 @@ public final class Route {
 
     public String name() { return name; }
 
-    public Upstream upstream() { return upstream; }
+    public Upstream upstream() { return upstream.get(); }
+
+    /**
+     * Blue/green: sends the requests that start from now on to {@code next} instead of the
+     * current upstream. Requests already under way finish on the upstream they began with
+     * (their retries too), so a switch drops none. A canary keeps its own upstream; a sticky
+     * cookie naming an endpoint {@code next} lacks is ignored. Thread-safe.
+     *
+     * @return the upstream the route had
+     * @throws IllegalArgumentException when {@code next} cannot serve this route (a broadcast
+     *         route's primary endpoint is not in it); the route is then unchanged
+     */
+    public Upstream switchUpstream(Upstream next) {
+        Objects.requireNonNull(next, "next");
+        if (fanOut != null && fanOut.primary() != null && next.endpoint(fanOut.primary()).isEmpty()) {
+            throw new IllegalArgumentException("route '" + name + "': fan-out primary '" + fanOut.primary()
+                    + "' is not an endpoint of upstream '" + next.name() + "'");
+        }
+        return upstream.getAndSet(next);
+    }
 
     /** The path prefix, or null for any path. */
     public String pathPrefix() { return pathPrefix; }
@@ -217,7 +237,7 @@ public final class Route {
 
     @Override
     public String toString() {
-        return "Route[" + name + " -> " + upstream.name() + "]";
+        return "Route[" + name + " -> " + upstream.get().name() + "]";
     }
 
     /** Builder for {@link Route}; validation happens in {@link #build()}. */

@@ -76,7 +76,7 @@ public final class ProxyFilter implements Filter {
         this.requestHeaderRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
             if (r.sticky() != null) {
-                sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
+                sticky.put(r, new StickyCodec(r.sticky(), r));
             }
         }
         this.sessions = SessionForwarder.of(config);

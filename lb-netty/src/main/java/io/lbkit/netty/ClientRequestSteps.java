@@ -84,7 +84,7 @@ final class ClientRequestSteps {
      * there is none, then the caller answers {@code choice.status()}.
      */
     static Targets.Choice target(Exchange x) {
-        Targets.Choice c = Targets.choose(x.route, x.view, NettyClientRequest.utf8(x.target), x.body.formText());
+        Targets.Choice c = Targets.choose(x.route, x.upstream, x.view, NettyClientRequest.utf8(x.target), x.body.formText());
         if (c.endpointId() == null) {
             Exchange.log.warn("proxy {} {} route={}: {} ({}) in {}", x.req.method(), x.view.path(), x.route.name(),
                     c.reason(), x.route.target(), x.upstream.name());

@@ -424,7 +424,7 @@ final class ProxyExchange implements AsyncListener {
 
     /** Finds the target endpoint; answers 400 / 404 and returns false when there is none. */
     private boolean resolveTarget() {
-        Targets.Choice c = Targets.choose(route, view, pathAndQuery, buffered == null ? null : buffered.formText());
+        Targets.Choice c = Targets.choose(route, upstream, view, pathAndQuery, buffered == null ? null : buffered.formText());
         if (c.endpointId() == null) {
             log.warn("proxy {} {} route={}: {} ({}) in {}", req.getMethod(), req.getRequestURI(), route.name(),
                     c.reason(), route.target(), upstream.name());

@@ -134,6 +134,7 @@ final class Exchange extends BackendOwner {
     /** Client request: the route's limits, then the fan-out, or the pick's preferences and the header fields. */
     void start() {
         engine.activeExchanges.increment();
+        response.requestStarted(); // limit_rate's start
         permit = ClientRequestSteps.admit(this);
         if (permit.decided() != null) { // a shared limit: its store decides, then back on this loop
             permit.decided().whenComplete((p, x) -> onLoop(this::sharedLimitDecided));

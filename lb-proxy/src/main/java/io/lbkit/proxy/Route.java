@@ -62,6 +62,8 @@ public final class Route {
     private final RateLimiter[] chain;
     private final RateLimit[] sharedLimits;
     private final ConnLimit[] connLimits;
+    private final long limitRate;
+    private final long limitRateAfter;
     private final boolean limitDryRun;
     private final Canary canary;
 
@@ -95,6 +97,8 @@ public final class Route {
         this.chain = all.toArray(new RateLimiter[0]);
         this.sharedLimits = rateLimits.stream().filter(l -> l.shared() != null).toArray(RateLimit[]::new);
         this.connLimits = b.connLimits.toArray(new ConnLimit[0]);
+        this.limitRate = b.limitRate;
+        this.limitRateAfter = b.limitRateAfter;
         this.limitDryRun = b.limitDryRun;
         this.canary = b.canary;
     }
@@ -203,6 +207,12 @@ public final class Route {
      */
     public ConnLimit[] connLimits() { return connLimits; }
 
+    /** nginx {@code limit_rate}: a response's bytes per second to the client; 0 (the default) for no limit. */
+    public long limitRate() { return limitRate; }
+
+    /** nginx {@code limit_rate_after}: the bytes of a response sent before {@link #limitRate()} applies. */
+    public long limitRateAfter() { return limitRateAfter; }
+
     /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
     public boolean limitDryRun() { return limitDryRun; }
 
@@ -264,6 +274,8 @@ public final class Route {
         private GeoBlock geoBlock;
         private final List<RateLimit> rateLimits = new ArrayList<>();
         private final List<ConnLimit> connLimits = new ArrayList<>();
+        private long limitRate;
+        private long limitRateAfter;
         private boolean limitDryRun;
         private Canary canary;
 
@@ -376,6 +388,29 @@ public final class Route {
         }
 
         /**
+         * nginx {@code limit_rate}: each response's body goes to the client at most this many bytes
+         * per second (after {@link #limitRateAfter}), nginx's arithmetic ({@code ResponseRate}); 0
+         * for none. The event-loop engine paces on its loop's timers; the servlet engine refuses a
+         * route that sets it.
+         */
+        public Builder limitRate(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("limitRate must be >= 0 bytes per second, got " + bytesPerSecond);
+            }
+            this.limitRate = bytesPerSecond;
+            return this;
+        }
+
+        /** nginx {@code limit_rate_after}: the first bytes of each response go unpaced (default 0). */
+        public Builder limitRateAfter(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("limitRateAfter must be >= 0 bytes, got " + bytes);
+            }
+            this.limitRateAfter = bytes;
+            return this;
+        }
+
+        /**
          * nginx {@code limit_req_dry_run on}: the rate limits decide and count as usual, but a
          * request they would refuse or delay goes on at once (the decision is logged at DEBUG).
          */
@@ -434,6 +469,10 @@ public final class Route {
             }
             if (target != null && sticky != null) {
                 throw new IllegalArgumentException("route '" + name + "': target cannot be combined with sticky");
+            }
+            if (fanOut != null && limitRate > 0) {
+                throw new IllegalArgumentException("route '" + name + "': limitRate cannot be combined with broadcast "
+                        + "(the proxy writes the aggregated answer itself)");
             }
             if (fanOut != null && fanOut.primary() != null && upstream.endpoint(fanOut.primary()).isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': fan-out primary '" + fanOut.primary()

@@ -47,13 +47,16 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
      * @param canary      a route's canary, or null
      * @param sharedZones the rate limits (by index in {@code rateLimits}) whose bucket a store shares
      * @param connLimits  a route's keyed connection limits
+     * @param limitRate   a route's response bytes per second (nginx {@code limit_rate}), 0 for none
+     * @param limitRateAfter the bytes of a response sent before {@code limitRate} applies
      */
     public record Level(AddedHeaders headers, CidrRules access, GeoBlock geoBlock, ValueMap mapMatch,
                         List<String> mapValues, List<RateLimit> rateLimits, boolean limitDryRun, CanarySpec canary,
-                        Map<Integer, SharedZone> sharedZones, List<ConnLimit> connLimits) {
+                        Map<Integer, SharedZone> sharedZones, List<ConnLimit> connLimits, long limitRate,
+                        long limitRateAfter) {
 
         static final Level EMPTY = new Level(null, null, null, null, List.of(), List.of(), false, null, Map.of(),
-                List.of());
+                List.of(), 0, 0);
 
         public Level {
             mapValues = List.copyOf(mapValues);
@@ -129,6 +132,7 @@ public record EdgePolicy(Level top, Map<String, Level> routes) {
                 route.rateLimit(zone == null ? l : shared.apply(zone, l));
             }
             own.connLimits().forEach(route::connLimit);
+            route.limitRate(own.limitRate()).limitRateAfter(own.limitRateAfter());
             if (own.canary() != null) {
                 route.canary(own.canary().build(upstreams.apply(own.canary().upstream())));
             }

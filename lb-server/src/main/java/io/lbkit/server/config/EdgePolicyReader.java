@@ -42,6 +42,8 @@ import java.util.Map;
  *     limitDryRun: false
  *     connLimits:                                      # limit_conn, any key
  *       - { max: 10, key: "header:X-Api-Key", status: 429 }
+ *     limitRate: 64k                                   # limit_rate (event-loop engine only)
+ *     limitRateAfter: 1m                               # limit_rate_after
  * }</pre>
  *
  * {@code headers}, {@code securityHeaders}, {@code access} and {@code geoBlock} may be set at the
@@ -54,13 +56,14 @@ final class EdgePolicyReader {
 
     /** The keys this reader takes in a route. */
     static final String[] ROUTE_KEYS = {"headers", "securityHeaders", "access", "geoBlock", "mapMatch", "rateLimits",
-        "limitDryRun", "canary", "connLimits"};
+        "limitDryRun", "canary", "connLimits", "limitRate", "limitRateAfter"};
 
     private EdgePolicy.Level top = EdgePolicy.Level.EMPTY;
     private final Map<String, EdgePolicy.Level> routes = new LinkedHashMap<>();
     private final Map<String, ValueMap> maps = new HashMap<>();
     private final Map<String, GeoTable> geos = new HashMap<>();
     private final Path base;
+    private Node limitRateAt; // the first route's limitRate, for an engine that cannot apply it
 
     /** @param base the directory relative file names ({@code geo.*.file}) are read from */
     EdgePolicyReader(Path base) {
@@ -83,7 +86,7 @@ final class EdgePolicyReader {
             geos.put(e.getKey(), geo(e.getValue()));
         }
         top = new EdgePolicy.Level(headers(root), access(root.get("access")), geoBlock(root.get("geoBlock")), null,
-                List.of(), List.of(), false, null, Map.of(), List.of());
+                List.of(), List.of(), false, null, Map.of(), List.of(), 0, 0);
     }
 
     void route(String name, Node route, java.util.Set<String> upstreams) {
@@ -113,9 +116,20 @@ final class EdgePolicyReader {
         }
         EdgePolicy.Level l = new EdgePolicy.Level(headers(route), access(route.get("access")),
                 geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false),
-                canary(route.get("canary"), upstreams), zones, conns);
+                canary(route.get("canary"), upstreams), zones, conns, route.get("limitRate").size(0),
+                route.get("limitRateAfter").size(0));
+        if (l.limitRate() > 0 && limitRateAt == null) {
+            limitRateAt = route.get("limitRate");
+        }
         if (!l.isEmpty()) {
             routes.put(name, l);
+        }
+    }
+
+    /** {@code engine: servlet}: refuses a route's {@code limitRate}, which only the event-loop engine applies. */
+    void servletEngine() {
+        if (limitRateAt != null) {
+            throw limitRateAt.error("is applied by the event-loop engine only (engine: servlet does not pace responses)");
         }
     }
 

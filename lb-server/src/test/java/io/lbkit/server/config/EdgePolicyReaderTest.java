@@ -155,6 +155,17 @@ class EdgePolicyReaderTest {
     }
 
     @Test
+    void limitRateOnTheEventLoopEngineOnly() {
+        EdgePolicy.Level dl = parse(UP + "routes: [{ name: dl, upstream: app, limitRate: 64k, limitRateAfter: 1m }]\n")
+                .policy().routes().get("dl");
+        assertEquals(64 * 1024, dl.limitRate());
+        assertEquals(1024 * 1024, dl.limitRateAfter());
+        assertEquals("lbkit.yaml: routes[0].limitRate: is applied by the event-loop engine only (engine: servlet "
+                + "does not pace responses)",
+                error("engine: servlet\n" + UP + "routes: [{ upstream: app, limitRate: 1k }]\n"));
+    }
+
+    @Test
     void nothingSetIsNoPolicy() {
         assertSame(EdgePolicy.NONE, parse(UP).policy());
     }

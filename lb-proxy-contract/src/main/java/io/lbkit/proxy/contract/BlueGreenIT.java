@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lbkit.core.Upstream;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
+import io.lbkit.proxy.StickyCookie;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,17 +35,51 @@ class BlueGreenIT {
 
     static TestBackend blue;
     static TestBackend green;
+    static TestBackend green2;
 
     @BeforeAll
     static void start() throws Exception {
         blue = new TestBackend("blue");
         green = new TestBackend("green");
+        green2 = new TestBackend("green2");
     }
 
     @AfterAll
     static void stop() throws Exception {
         blue.close();
         green.close();
+        green2.close();
+    }
+
+    private static String cookie(HttpResponse<?> r) {
+        String sc = r.headers().firstValue("Set-Cookie").orElseThrow();
+        return sc.substring(sc.indexOf('=') + 1, sc.indexOf(';'));
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.lbkit.proxy.contract.Engines#all")
+    void aStickyRouteBindsAnewInTheNewUpstream(ProxyEngine kind) throws Exception {
+        Upstream blueUp = Upstream.builder("blue").endpoint(ProxyFixture.endpoint(blue)).build();
+        Upstream greenUp = Upstream.builder("green").endpoint(ProxyFixture.endpoint(green))
+                .endpoint(ProxyFixture.endpoint(green2)).build();
+        Route route = Route.builder("app", blueUp)
+                .sticky(StickyCookie.builder("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII))
+                        .build()).build();
+        try (ProxyFixture p = new ProxyFixture(kind, ProxyConfig.builder().route(route).build())) {
+            HttpResponse<String> first = p.get("/id");
+            assertEquals("blue", first.body());
+            String blueCookie = cookie(first);
+            route.switchUpstream(greenUp);
+            HttpResponse<String> moved = p.send(p.request("/id").header("Cookie", "srv_id=" + blueCookie).build());
+            assertTrue(moved.body().startsWith("green"), "a cookie for blue does not hold the client there: "
+                    + moved.body());
+            String greenCookie = cookie(moved);
+            assertTrue(!greenCookie.equals(blueCookie), "a new cookie names the green endpoint");
+            for (int i = 0; i < 6; i++) {
+                assertEquals(moved.body(), p.send(p.request("/id").header("Cookie", "srv_id=" + greenCookie).build())
+                        .body(), "bound to its green endpoint");
+            }
+        }
     }
 
     /** What the clients saw: each answer's status and body, split by whether it started after the switch. */

@@ -141,7 +141,7 @@ public final class RedisRateLimiter implements SharedRateLimiter {
 
     private Decision answered(Long excess) {
         if (down.get() && down.compareAndSet(true, false)) {
-            log.info("rate limit {}: Redis answers again; the shared bucket decides", prefix);
+            log.info("rate limit {}*: Redis answers again; the shared bucket decides", prefix);
         }
         long e = excess;
         if (e < 0) {
@@ -152,7 +152,7 @@ public final class RedisRateLimiter implements SharedRateLimiter {
 
     private Decision unanswered(String key, Throwable failure) {
         if (!down.get() && down.compareAndSet(false, true)) {
-            log.warn("rate limit {}: Redis did not answer ({}); {} until it does", prefix, rootMessage(failure),
+            log.warn("rate limit {}*: Redis did not answer ({}); {} until it does", prefix, rootMessage(failure),
                     failOpen ? "this instance's own bucket decides" : "requests are refused with " + UNCHECKED_STATUS);
         }
         return failOpen ? local.tryAcquire(key) : unchecked;

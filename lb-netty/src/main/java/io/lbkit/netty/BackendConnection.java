@@ -17,6 +17,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     Channel channel;
     /** The exchange (or fan-out leg) using the connection, or null while it is idle (or closing). */
     BackendOwner owner;
+    /** The connection's request writer: an exchange announces each request head it writes as bytes. */
+    BackendEncoder encoder;
     /** Responses read on this connection so far: above 0 it was kept alive and reused. */
     int responses;
     long idleSinceNanos;

@@ -104,7 +104,9 @@ final class BackendPool {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.pipeline().addLast(new BackendCodec(maxHeaderBytes), c);
+                BackendCodec codec = new BackendCodec(maxHeaderBytes);
+                c.encoder = codec.encoder;
+                ch.pipeline().addLast(codec, c);
             }
         }).connect(s.address);
         f.channel().closeFuture().addListener(x -> {

@@ -37,6 +37,13 @@ final class ChunkedFramer {
     private boolean trailerName; // still in the trailer line's name (no colon seen yet)
     private long data;
     private String reason;
+    private byte[] trailerText;  // the trailer section's bytes, kept only while decoding (a Data receiver)
+    private int trailerLength;
+
+    /** Receives where a chunk's data lies in the buffer being framed (a decoder passes it on as it is). */
+    interface Data {
+        void data(int index, int length);
+    }
 
     ChunkedFramer(int maxExtension, int maxTrailers) {
         this.maxExtension = maxExtension;
@@ -52,6 +59,7 @@ final class ChunkedFramer {
         trailerBytes = 0;
         data = 0;
         reason = null;
+        trailerLength = 0;
     }
 
     /** Whether the body's last byte has been framed. */
@@ -71,12 +79,23 @@ final class ChunkedFramer {
 
     /** How many readable bytes of {@code buf} belong to the body (see the class), or {@code -400}. */
     int frame(ByteBuf buf) {
+        return frame(buf, null);
+    }
+
+    /**
+     * {@link #frame(ByteBuf)}, telling {@code receiver} (when not null) where each run of chunk
+     * data lies and keeping the trailer section for {@link #trailers}.
+     */
+    int frame(ByteBuf buf, Data receiver) {
         int from = buf.readerIndex();
         int end = buf.writerIndex();
         int i = from;
         while (i < end && state != State.DONE) {
             if (state == State.DATA) {
                 int take = (int) Math.min(size, end - i);
+                if (receiver != null && take > 0) {
+                    receiver.data(i, take);
+                }
                 i += take;
                 size -= take;
                 data += take;
@@ -86,6 +105,10 @@ final class ChunkedFramer {
                 continue;
             }
             byte b = buf.getByte(i++);
+            if (receiver != null && (state == State.TRAILER || state == State.TRAILER_LF
+                    || state == State.TRAILER_START && b != '\r' && b != '\n')) {
+                keepTrailerByte(b);
+            }
             switch (state) {
                 case SIZE -> {
                     int d = hex(b);
@@ -190,6 +213,44 @@ final class ChunkedFramer {
             }
         }
         return i - from;
+    }
+
+    private void keepTrailerByte(byte b) {
+        if (trailerText == null) {
+            trailerText = new byte[256];
+        } else if (trailerLength == trailerText.length) {
+            trailerText = java.util.Arrays.copyOf(trailerText, trailerLength * 2);
+        }
+        trailerText[trailerLength++] = b;
+    }
+
+    /** Adds the trailer fields of the body just framed with a receiver (names as sent, values trimmed) to {@code out}. */
+    void trailers(io.netty.handler.codec.http.HttpHeaders out) {
+        int i = 0;
+        while (i < trailerLength) {
+            int eol = i;
+            while (eol < trailerLength && trailerText[eol] != '\n') {
+                eol++;
+            }
+            int end = eol > i && trailerText[eol - 1] == '\r' ? eol - 1 : eol;
+            int colon = i;
+            while (colon < end && trailerText[colon] != ':') {
+                colon++;
+            }
+            if (colon < end) {
+                int v = colon + 1;
+                while (v < end && (trailerText[v] == ' ' || trailerText[v] == '\t')) {
+                    v++;
+                }
+                int ve = end;
+                while (ve > v && (trailerText[ve - 1] == ' ' || trailerText[ve - 1] == '\t')) {
+                    ve--;
+                }
+                out.add(new String(trailerText, i, colon - i, java.nio.charset.StandardCharsets.ISO_8859_1),
+                        new String(trailerText, v, ve - v, java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+            i = eol + 1;
+        }
     }
 
     private void endOfSize() {

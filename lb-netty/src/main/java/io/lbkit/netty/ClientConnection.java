@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -69,7 +68,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean lastRequest;   // the current request is the last one keepAliveRequests allows
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
+    private ScheduledFuture<?> readTimer;   // the exchanges' read timeout check, kept from one to the next
+    private long readDue;                  // when it fires
+    private final Runnable readCheck = this::readCheck;
     final ConnectionRecord rec;    // stub_status state and the access log's record
+    final ClientEncoder encoder = new ClientEncoder(); // the connection's response writer
+    BackendPool pool;              // the backend connections of this connection's event loop
 
     ClientConnection(Engine engine) {
         this.engine = engine;
@@ -89,6 +93,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        pool = engine.pool(channel.eventLoop());
         opened = System.nanoTime();
         rec.opened((InetSocketAddress) channel.remoteAddress(), channel.eventLoop());
         awaitRequest();
@@ -168,6 +173,35 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         channel.close(); // nginx closes an idle keep-alive connection, and a late head, without an answer
     }
 
+    /**
+     * Makes sure the read check runs by {@code due} ({@link System#nanoTime()} time). A check
+     * already scheduled earlier stays: it finds the exchange active and schedules itself again
+     * for the rest, so a request on a kept-alive connection usually schedules nothing.
+     */
+    void watchRead(long due) {
+        if (readTimer != null) {
+            if (readDue <= due) {
+                return;
+            }
+            readTimer.cancel(false);
+        }
+        readDue = due;
+        readTimer = channel.eventLoop().schedule(readCheck, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void readCheck() {
+        readTimer = null;
+        Exchange x = exchange;
+        if (x == null || !channel.isActive()) {
+            return; // the next request's exchange schedules it again
+        }
+        long left = x.timers.readCheck();
+        if (left > 0 && exchange == x && channel.isActive()) {
+            readDue = System.nanoTime() + left;
+            readTimer = channel.eventLoop().schedule(readCheck, left, TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** Whether the connection may stay open after the current request ({@code keepAliveRequests}). */
     boolean mayKeepAlive() {
         return !lastRequest;
@@ -242,6 +276,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (idleTimer != null) {
             idleTimer.cancel(false);
         }
+        if (readTimer != null) {
+            readTimer.cancel(false);
+        }
         rec.closed();
     }
 
@@ -267,6 +304,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void begin(HttpRequest r) {
         ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
+        encoder.headRequest = r.method() == HttpMethod.HEAD; // its answer, whatever it says, has no body
+        if (r instanceof ParsedRequest p && p.refusal != 0) {
+            refuse(p.refusal, "the request could not be parsed", p.reason, Exchange.Next.CLOSE);
+            return;
+        }
         if (r.decoderResult().isFailure()) {
             Throwable cause = r.decoderResult().cause();
             int st = cause instanceof TooLongHttpLineException ? 414
@@ -274,9 +316,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
             return;
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(r) && !lastRequest;
-        boolean body = NettyClientRequest.declaredLength(r) > 0 || HttpUtil.isTransferEncodingChunked(r);
-        if (NettyClientRequest.headerBytes(r.headers()) > config.maxRequestHeaderBytes()) {
+        boolean keepAlive = NettyClientRequest.keepAlive(r) && !lastRequest;
+        boolean body = NettyClientRequest.declaredLength(r) > 0 || NettyClientRequest.chunked(r);
+        if (NettyClientRequest.headerBytes(r) > config.maxRequestHeaderBytes()) {
             refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
@@ -287,7 +329,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(400, "the path climbs above the root", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
-        String host = r.headers().get(HttpHeaderNames.HOST);
+        String host = NettyClientRequest.host(r);
         InetSocketAddress local = (InetSocketAddress) channel.localAddress();
         if (peer == null) { // once per connection: the peer does not change
             remote = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
@@ -328,7 +370,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             Exchange.Next next;
             if (no.bodyTooLarge()) {
                 // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
-                next = HttpUtil.is100ContinueExpected(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
+                next = NettyClientRequest.expectContinue(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
             } else if (body) {
                 next = Exchange.Next.DRAIN;
             } else {

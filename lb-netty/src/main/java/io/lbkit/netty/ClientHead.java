@@ -6,7 +6,7 @@ import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -25,58 +25,94 @@ import java.util.Set;
  * {@link ResponseHeaderRules} let through, Via, the served-by header, the sticky cookie and the
  * added fields ({@link AddedHeaderRules}), and
  * the framing this engine chooses (the backend's Content-Length, else chunked for HTTP/1.1, else
- * the close).
+ * the close), written as bytes ({@link HeadWriter}) with no header container in between.
  */
 final class ClientHead {
 
-    final HttpResponse response;
+    /** The head, not ended yet: the session's fields may still be added. */
+    final HeadWriter head;
+    /** How the body that follows is framed for the client. */
+    final BodyEncoder.Body body;
     /** Whether the backend's trailer fields may follow the body. */
     final boolean trailers;
     /** Whether the client connection closes after this response. */
     final boolean closes;
 
-    private ClientHead(HttpResponse response, boolean trailers, boolean closes) {
-        this.response = response;
+    private ClientHead(HeadWriter head, BodyEncoder.Body body, boolean trailers, boolean closes) {
+        this.head = head;
+        this.body = body;
         this.trailers = trailers;
         this.closes = closes;
     }
 
-    static ClientHead of(Engine engine, HttpResponse backend, NettyClientRequest view, boolean clientKeepAlive,
-                         String endpointId, StickyCodec sticky, boolean secure, Route route, String scheme) {
-        HttpHeaders out = Fields.HEADERS.newHeaders();
-        HttpHeaders in = backend.headers();
-        copy(engine, backend, out);
+    static ClientHead of(Engine engine, ByteBufAllocator alloc, HttpResponse backend, NettyClientRequest view,
+                         boolean clientKeepAlive, String endpointId, StickyCodec sticky, boolean secure, Route route,
+                         String scheme) {
+        ParsedResponse parsed = backend instanceof ParsedResponse p ? p : null;
         HttpRequest req = view.request();
         int st = backend.status().code();
+        HeadWriter out = HeadWriter.response(alloc, st, backend.status().reasonPhrase());
+        if (parsed != null) {
+            copy(engine, parsed, out);
+        } else {
+            copy(engine, backend, out);
+        }
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
-        long cl = NettyClientRequest.contentLength(in);
+        long cl = parsed != null ? parsed.contentLength : NettyClientRequest.contentLength(backend.headers());
         if (cl >= 0 && st != 204) {
-            out.set(Fields.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
+            out.field(Fields.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
         }
         boolean http11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);
         boolean trailers = false;
-        if (mayHaveBody && cl < 0 && http11) {
-            out.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
-            String declared = in.get(HttpHeaderNames.TRAILER);
+        boolean chunked = mayHaveBody && cl < 0 && http11;
+        if (chunked) {
+            out.field(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
+            String declared = parsed != null ? parsed.header("Trailer") : backend.headers().get(HttpHeaderNames.TRAILER);
             trailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
             if (declared != null) {
-                out.set(Fields.TRAILER, declared);
+                out.field(Fields.TRAILER, declared);
             }
         }
-        ResponseHeaderRules.addTierFields(engine.config, endpointId, sticky, secure, Fields.sink(out));
-        AddedHeaderRules.apply(engine.config, route, st, scheme, Fields.sink(out));
+        ResponseHeaderRules.addTierFields(engine.config, endpointId, sticky, secure, out);
+        AddedHeaderRules.apply(engine.config, route, st, scheme, out);
         boolean delimited = !mayHaveBody || cl >= 0 || http11;
         boolean closes = !clientKeepAlive || !delimited || engine.stopping;
         if (closes && http11) {
-            out.set(Fields.CONNECTION, HttpHeaderValues.CLOSE);
+            out.field(Fields.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (!closes && !http11) {
-            out.set(Fields.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            out.field(Fields.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        return new ClientHead(new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), out), trailers, closes);
+        BodyEncoder.Body body = !mayHaveBody ? BodyEncoder.Body.NONE
+                : chunked ? BodyEncoder.Body.CHUNKED : BodyEncoder.Body.RAW;
+        return new ClientHead(out, body, trailers, closes);
     }
 
-    /** The backend's end-to-end fields and Via, per lb-proxy's rules; the names and values are not copied. */
-    private static void copy(Engine engine, HttpResponse backend, HttpHeaders out) {
+    /** The backend's end-to-end fields and Via, per lb-proxy's rules, copied byte for byte from its parsed head. */
+    private static void copy(Engine engine, ParsedResponse backend, HeadWriter out) {
+        Set<String> tokens = backend.hasConnection ? Headers.connectionTokens(backend.all("Connection")) : null;
+        List<String> vias = null;
+        byte[] h = backend.head;
+        ByteChars name = new ByteChars();
+        for (int i = 0; i < backend.fieldCount(); i++) {
+            name.set(h, backend.nameStart(i), backend.nameEnd(i));
+            if (Headers.equalsIgnoreCase(name, "via")) {
+                if (vias == null) {
+                    vias = new ArrayList<>(2);
+                }
+                vias.add(backend.value(i));
+            } else if (ResponseHeaderRules.copied(name, tokens)
+                    && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
+                out.field(h, backend.nameStart(i), backend.nameEnd(i), backend.valueStart(i), backend.valueEnd(i));
+            }
+        }
+        String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());
+        if (via != null) {
+            out.field(Fields.VIA, via);
+        }
+    }
+
+    /** The same for a response head of Netty's; the names and values are not copied. */
+    private static void copy(Engine engine, HttpResponse backend, HeadWriter out) {
         HttpHeaders in = backend.headers();
         Set<String> tokens = in.contains(HttpHeaderNames.CONNECTION)
                 ? Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION)) : null;
@@ -91,12 +127,12 @@ final class ClientHead {
                 vias.add(f.getValue().toString());
             } else if (ResponseHeaderRules.copied(name, tokens)
                     && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
-                out.add(name, f.getValue());
+                out.field(name, f.getValue());
             }
         }
         String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());
         if (via != null) {
-            out.set(Fields.VIA, via);
+            out.field(Fields.VIA, via);
         }
     }
 }

@@ -5,7 +5,6 @@ import io.lbkit.proxy.engine.Limits;
 import io.lbkit.proxy.engine.RequestValues;
 import io.lbkit.proxy.engine.Targets;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * The steps of an {@link Exchange} on the client request before any attempt, each applying the
@@ -30,6 +29,9 @@ final class ClientRequestSteps {
     /** Logs a refusal (rate-limited); on the exchange's loop. */
     static void logRefusal(Exchange x, Limits.Permit permit) {
         if (permit.refused()) {
+            if (x.rec != null) {
+                x.rec.refused(permit.reason(), permit.status());
+            }
             long skipped = x.engine.repeats(permit.reason()).admit();
             if (skipped >= 0) {
                 Exchange.log.warn("proxy {} {} route={}: {} ({}){}", x.req.method(), x.view.path(), x.route.name(),
@@ -57,11 +59,11 @@ final class ClientRequestSteps {
     }
 
     /** The backend request's header fields, the same for every attempt but Host (set per attempt). */
-    static HttpHeaders backendHeaders(Exchange x) {
-        HttpHeaders forward = Fields.HEADERS.newHeaders();
-        x.engine.requestRules.apply(x.view, x.origin, x.chunkedBody, Fields.sink(forward));
+    static HeadWriter backendHeaders(Exchange x) {
+        HeadWriter forward = HeadWriter.fields(x.client.alloc());
+        x.engine.requestRules.apply(x.view, x.origin, x.chunkedBody, forward);
         if (x.declaredLength >= 0) {
-            forward.set(Fields.CONTENT_LENGTH, x.declaredLength);
+            forward.set(Fields.CONTENT_LENGTH, Long.toString(x.declaredLength));
         } else if (x.chunkedBody) {
             forward.set(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

@@ -10,16 +10,17 @@ import java.net.InetSocketAddress;
 
 /**
  * What one client connection reports: its state for {@code stub_status} (waiting, reading a head,
- * writing an answer) and, when the proxy has an access log, the {@link AccessRecord} of its current
- * request, reused by each request of the connection. Runs on the connection's loop.
+ * writing an answer) and, when the proxy has an access log or meters, the {@link AccessRecord} of its
+ * current request, reused by each request of the connection. Runs on the connection's loop.
  */
 final class ConnectionRecord {
 
     private final Engine engine;
     private io.lbkit.proxy.engine.StubCounters status; // the connection's loop's, once it is open
     private AccessLog log;            // the current request's, or null (read per request: a reload may change it)
+    private io.lbkit.proxy.ProxyMeters meters; // the current request's, or null
     private AccessRecord kept;        // reused by each request of the connection
-    /** The current request's record, or null when the proxy has no access log. */
+    /** The current request's record, or null when the proxy has neither access log nor meters. */
     AccessRecord record;
     private int state = StubStatus.NONE;
     private long headStart;
@@ -56,8 +57,9 @@ final class ConnectionRecord {
             state = status.move(state, StubStatus.WRITING);
         }
         log = engine.config.accessLog();
+        meters = engine.config.meters();
         record = null;
-        if (log != null) {
+        if (log != null || meters != null) {
             if (kept == null) {
                 kept = new AccessRecord();
             }
@@ -104,7 +106,12 @@ final class ConnectionRecord {
             record.status(499); // the client went away before an answer (nginx's 499)
         }
         record.end(System.nanoTime());
-        log.log(record);
+        if (log != null) {
+            log.log(record);
+        }
+        if (meters != null) {
+            meters.record(record);
+        }
     }
 
     /** The connection closes (or is about to: nginx counts it closed before its close() returns); once. */

@@ -23,12 +23,8 @@ import io.lbkit.proxy.engine.Targets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -82,7 +78,7 @@ final class Exchange extends BackendOwner {
     final ResponseRelay response = new ResponseRelay(this);
     final ExchangeTimers timers = new ExchangeTimers(this);
     final AccessRecord rec;            // the access log's record of this request, or null
-    HttpHeaders forward;
+    HeadWriter forward;                // the backend request's fields but Host, the same for each attempt
     RetryPolicy.Attempts attempts;
     private Limits.Permit permit;      // the route's limits, released when the exchange finishes
     private String targetId;          // a targeted route: the only endpoint allowed
@@ -119,11 +115,14 @@ final class Exchange extends BackendOwner {
         this.pick = pick;
         this.sticky = engine.sticky(route);
         this.declaredLength = NettyClientRequest.declaredLength(req);
-        this.chunkedBody = HttpUtil.isTransferEncodingChunked(req);
+        this.chunkedBody = NettyClientRequest.chunked(req);
         this.hasBody = declaredLength > 0 || chunkedBody;
-        this.expectContinue = HttpUtil.is100ContinueExpected(req);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(req) && conn.mayKeepAlive();
+        this.expectContinue = NettyClientRequest.expectContinue(req);
+        this.clientKeepAlive = NettyClientRequest.keepAlive(req) && conn.mayKeepAlive();
         this.rec = conn.rec.record;
+        if (rec != null) {
+            rec.routed(route.name(), upstream.name());
+        }
     }
 
     // =====================================================================================
@@ -222,7 +221,7 @@ final class Exchange extends BackendOwner {
             return; // the client went away meanwhile, or the total timeout answered
         }
         if (failure == null) {
-            session.addRequestFields(Fields.sink(forward));
+            session.addRequestFields(forward);
             attempt(false);
             return;
         }
@@ -299,9 +298,9 @@ final class Exchange extends BackendOwner {
         endpoint = s.endpoint();
         attemptStart = System.nanoTime();
         if (rec != null) {
-            rec.attemptStarted(endpoint.host(), endpoint.port(), attemptStart);
+            rec.attemptStarted(endpoint, attemptStart);
         }
-        BackendPool pool = engine.pool(loop);
+        BackendPool pool = conn.pool;
         BackendConnection idle = pool.pollIdle(endpoint);
         if (idle != null) {
             send(idle);
@@ -325,7 +324,7 @@ final class Exchange extends BackendOwner {
         BackendConnection c = f.channel().pipeline().get(BackendConnection.class);
         if (gen != generation || finished) {
             if (f.isSuccess() && c != null) {
-                engine.pool(loop).release(c); // a fresh connection nobody waits for any more
+                conn.pool.release(c); // a fresh connection nobody waits for any more
             }
             return;
         }
@@ -344,10 +343,12 @@ final class Exchange extends BackendOwner {
         if (rec != null) {
             rec.connected(System.nanoTime());
         }
-        // the same fields for every attempt but Host (the encoder has written the previous attempt's already)
-        forward.set(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
-        c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, req.method(), target, forward, false),
-                c.channel.voidPromise());
+        // the request line, Host (the endpoint's), then the same fields for every attempt, as bytes
+        HeadWriter head = HeadWriter.request(c.channel.alloc(), req.method(), target);
+        head.field(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
+        head.fieldsOf(forward);
+        c.encoder.request(req.method(), body.chunkedToBackend() ? BodyEncoder.Body.CHUNKED : BodyEncoder.Body.RAW);
+        c.channel.write(head.finish(), c.channel.voidPromise());
         requestSent = true;
         timers.startRead();
         body.toAttempt(c);

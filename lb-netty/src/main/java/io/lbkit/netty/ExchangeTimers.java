@@ -7,14 +7,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The timers of one {@link Exchange}, all on its loop: the limits' delay, the read timeout (no byte
  * from the endpoint for {@code readTimeout}, nginx {@code proxy_read_timeout}) and the total
- * timeout; the client body timeout is the {@link RequestBodyRelay}'s. A read check that fires early
- * (there was activity meanwhile) schedules itself again for the rest of the time. This object is
- * itself the read check's task, so it costs the exchange no object beyond itself.
+ * timeout; the client body timeout is the {@link RequestBodyRelay}'s. The read timeout is watched
+ * by the client connection's one read check, which stays scheduled from one exchange to the next
+ * ({@link ClientConnection#watchRead}): a request schedules and cancels no timer of its own for it.
+ * A check that comes early (there was activity meanwhile) is scheduled again for the rest.
  */
-final class ExchangeTimers implements Runnable {
+final class ExchangeTimers {
 
     private final Exchange x;
-    private ScheduledFuture<?> readTimer;
+    private boolean watchingRead;
     private ScheduledFuture<?> totalTimer;
     private ScheduledFuture<?> delayTimer;
     private long lastBackendActivity;
@@ -43,10 +44,10 @@ final class ExchangeTimers implements Runnable {
 
     /** A backend request was sent: the read timeout counts from now. */
     void startRead() {
-        lastBackendActivity = System.nanoTime();
-        if (readTimer == null) {
-            readTimer = x.loop.schedule(this, x.config.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
+        long now = System.nanoTime();
+        lastBackendActivity = now;
+        watchingRead = true;
+        x.conn.watchRead(now + x.config.readTimeout().toNanos());
     }
 
     /** The endpoint sent or took bytes: it is not idle. */
@@ -56,10 +57,10 @@ final class ExchangeTimers implements Runnable {
 
     /** The exchange is over: every timer is cancelled. */
     void cancelAll() {
-        cancel(readTimer);
+        watchingRead = false;
         cancel(totalTimer);
         cancel(delayTimer);
-        readTimer = totalTimer = delayTimer = null;
+        totalTimer = delayTimer = null;
     }
 
     static void cancel(ScheduledFuture<?> f) {
@@ -68,13 +69,14 @@ final class ExchangeTimers implements Runnable {
         }
     }
 
-    /** The read check. */
-    @Override
-    public void run() {
-        readTimer = null;
+    /**
+     * The read check, run by the connection's timer: the nanoseconds until this exchange's read
+     * timeout may be due, or 0 when there is nothing to watch (or it timed out, and was failed).
+     */
+    long readCheck() {
         ResponseRelay response = x.response;
-        if (x.finished || x.backend == null || response.responseEnded) {
-            return;
+        if (!watchingRead || x.finished || x.backend == null || response.responseEnded) {
+            return 0;
         }
         if (response.held != null) {
             lastBackendActivity = System.nanoTime(); // the proxy, not the endpoint, is waiting (for the session store)
@@ -82,9 +84,9 @@ final class ExchangeTimers implements Runnable {
         long idle = System.nanoTime() - lastBackendActivity;
         long limit = x.config.readTimeout().toNanos();
         if (idle < limit) {
-            readTimer = x.loop.schedule(this, limit - idle, TimeUnit.NANOSECONDS);
-            return;
+            return limit - idle;
         }
+        watchingRead = false;
         // while the client pauses its body, the endpoint is idle because of the client: the client's stall
         boolean clientStalled = x.body.readingClient && !x.body.clientBodyDone;
         ReadTimeoutException why = new ReadTimeoutException("no byte from the endpoint for "
@@ -94,6 +96,7 @@ final class ExchangeTimers implements Runnable {
         } else {
             x.attemptFailed(Outcome.TIMEOUT, why, clientStalled);
         }
+        return 0;
     }
 
     private void totalTimedOut() {

@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -93,9 +92,9 @@ final class FanOutExchange {
         this.target = target;
         this.origin = origin;
         long declared = NettyClientRequest.declaredLength(req);
-        this.hasBody = declared > 0 || HttpUtil.isTransferEncodingChunked(req);
-        this.expectContinue = HttpUtil.is100ContinueExpected(req);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(req);
+        this.hasBody = declared > 0 || NettyClientRequest.chunked(req);
+        this.expectContinue = NettyClientRequest.expectContinue(req);
+        this.clientKeepAlive = NettyClientRequest.keepAlive(req);
         this.declaredLength = declared;
         // held in one array: at most what an array can hold
         this.bodyLimit = Math.min(FanOutAggregator.bodyLimit(config, route), Integer.MAX_VALUE - 8);

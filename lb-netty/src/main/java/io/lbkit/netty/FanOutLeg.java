@@ -127,7 +127,7 @@ final class FanOutLeg extends BackendOwner {
                 return;
             }
             headSeen = true;
-            keepAlive = HttpUtil.isKeepAlive(r);
+            keepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
             leg.head(r.status().code(), r.protocolVersion().text(), r.headers());
         }
         if (msg instanceof HttpContent content) {

@@ -213,6 +213,8 @@ final class HeadParser {
         if (status < 100) {
             return refuse(400, "a malformed status code");
         }
+        targetStart = Math.min(p + 4, end); // a response's reason phrase, where a request has its target
+        targetEnd = end;
         for (int i = p + 3; i < end; i++) {
             int c = h[i] & 0xff;
             if (c < 0x20 && c != '\t' || c == 0x7f) {

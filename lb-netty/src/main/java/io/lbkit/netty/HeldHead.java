@@ -1,7 +1,6 @@
 package io.lbkit.netty;
 
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
 import java.util.ArrayDeque;
 
 /**
@@ -12,11 +11,13 @@ import java.util.ArrayDeque;
  */
 final class HeldHead {
 
-    final HttpResponse response;
+    final HeadWriter head;
+    final BodyEncoder.Body body;
     private final ArrayDeque<HttpContent> contents = new ArrayDeque<>(2);
 
-    HeldHead(HttpResponse response) {
-        this.response = response;
+    HeldHead(HeadWriter head, BodyEncoder.Body body) {
+        this.head = head;
+        this.body = body;
     }
 
     /** Keeps a body piece that came after the head, until {@link #poll} or {@link #release}. */

@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -62,9 +61,9 @@ final class LocalExchange {
         this.mountPath = mountPath;
         this.view = view;
         this.head = request.method().equals(HttpMethod.HEAD);
-        this.keepAlive = HttpUtil.isKeepAlive(request);
-        this.hasBody = NettyClientRequest.declaredLength(request) > 0 || HttpUtil.isTransferEncodingChunked(request);
-        this.expectContinue = HttpUtil.is100ContinueExpected(request);
+        this.keepAlive = NettyClientRequest.keepAlive(request);
+        this.hasBody = NettyClientRequest.declaredLength(request) > 0 || NettyClientRequest.chunked(request);
+        this.expectContinue = NettyClientRequest.expectContinue(request);
     }
 
     /** Decides on the head, then reads the body (the connection hands each message to {@link #clientRead}). */

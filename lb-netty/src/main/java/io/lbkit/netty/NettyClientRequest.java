@@ -72,16 +72,20 @@ final class NettyClientRequest implements ClientRequest {
 
     @Override
     public String header(String name) {
-        return request.headers().get(name);
+        return request instanceof ParsedRequest p ? p.header(name) : request.headers().get(name);
     }
 
     @Override
     public Iterable<String> headers(String name) {
-        return request.headers().getAll(name);
+        return request instanceof ParsedRequest p ? p.all(name) : request.headers().getAll(name);
     }
 
     @Override
     public void forEachField(FieldVisitor visitor) {
+        if (request instanceof ParsedRequest p) {
+            p.forEachField(visitor);
+            return;
+        }
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> f = it.next();
             visitor.field(f.getKey(), f.getValue());
@@ -92,10 +96,21 @@ final class NettyClientRequest implements ClientRequest {
     public Iterable<String> headerNames() {
         List<String> n = names;
         if (n == null) {
-            n = new ArrayList<>(request.headers().size());
-            for (Map.Entry<String, String> e : request.headers()) {
-                if (!containsIgnoreCase(n, e.getKey())) {
-                    n.add(e.getKey());
+            if (request instanceof ParsedRequest p) {
+                n = new ArrayList<>(p.fieldCount());
+                for (int i = 0; i < p.fieldCount(); i++) {
+                    String name = new String(p.bytes(), p.nameStart(i), p.nameEnd(i) - p.nameStart(i),
+                            StandardCharsets.ISO_8859_1);
+                    if (!containsIgnoreCase(n, name)) {
+                        n.add(name);
+                    }
+                }
+            } else {
+                n = new ArrayList<>(request.headers().size());
+                for (Map.Entry<String, String> e : request.headers()) {
+                    if (!containsIgnoreCase(n, e.getKey())) {
+                        n.add(e.getKey());
+                    }
                 }
             }
             names = n;
@@ -110,6 +125,33 @@ final class NettyClientRequest implements ClientRequest {
             }
         }
         return false;
+    }
+
+    /** The size of {@code r}'s header block as the servlet engine counts it: name, value and 4 per field. */
+    static long headerBytes(HttpRequest r) {
+        return r instanceof ParsedRequest p ? p.headerBytes : headerBytes(r.headers());
+    }
+
+    /** Whether the client may keep its connection open after {@code r} (its version and Connection). */
+    static boolean keepAlive(HttpRequest r) {
+        return r instanceof ParsedRequest p ? p.keepAlive : io.netty.handler.codec.http.HttpUtil.isKeepAlive(r);
+    }
+
+    /** Whether {@code r}'s body is chunked. */
+    static boolean chunked(HttpRequest r) {
+        return r instanceof ParsedRequest p ? p.chunked
+                : io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(r);
+    }
+
+    /** Whether the client of {@code r} waits for {@code 100 Continue}. */
+    static boolean expectContinue(HttpRequest r) {
+        return r instanceof ParsedRequest p ? p.expectContinue
+                : io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(r);
+    }
+
+    /** {@code r}'s Host, or null. */
+    static String host(HttpRequest r) {
+        return r instanceof ParsedRequest p ? p.header("Host") : r.headers().get(HttpHeaderNames.HOST);
     }
 
     /** The size of the header block as the servlet engine counts it: name, value and 4 per field. */
@@ -140,7 +182,7 @@ final class NettyClientRequest implements ClientRequest {
 
     /** The declared body length, or -1 when none is declared (chunked, or no body). */
     static long declaredLength(HttpRequest req) {
-        return contentLength(req.headers());
+        return req instanceof ParsedRequest p ? p.contentLength : contentLength(req.headers());
     }
 
     /** A message's {@code Content-Length}, or -1 when it has none (the decoders refuse a malformed one). */

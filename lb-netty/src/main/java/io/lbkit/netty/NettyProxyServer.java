@@ -11,8 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -64,6 +62,7 @@ public final class NettyProxyServer {
     private EventLoopGroup boss;
     private EventLoopGroup loops;
     private Engine engine;
+    private io.lbkit.proxy.ProxyMeters.Watch metersWatch; // the meters' count of this engine's connections, or null
     private Channel listener;
     private ChannelGroup clients;
 
@@ -99,6 +98,9 @@ public final class NettyProxyServer {
         loops = transport.newGroup(workers, "lbkit-loop");
         engine = new Engine(config, transport, loops, clientLimits, lookup);
         engine.sessionApis = sessionApis;
+        if (config.meters() != null) {
+            metersWatch = config.meters().watch(engine.status); // open client connections
+        }
         clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         int headerLimit = config.maxRequestHeaderBytes();
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(transport.serverChannel)
@@ -113,14 +115,12 @@ public final class NettyProxyServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         clients.add(ch);
-                        // Netty counts a header block a little differently from the rules, so its own
-                        // limit is looser and Admission applies the exact one (431)
-                        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                                .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                .setMaxHeaderSize(headerLimit + 1024)
-                                .setMaxChunkSize(config.bufferSize());
+                        // the parser's head limit is looser than the rules' (which count a block as the
+                        // servlet engine does) so that Admission applies the exact one (431)
                         ClientConnection conn = new ClientConnection(engine);
-                        ch.pipeline().addLast(conn.bytesHandler(), new HttpServerCodec(decoder),
+                        // lbkit's own codec: heads parsed in place and written as bytes
+                        ch.pipeline().addLast(conn.bytesHandler(),
+                                new ClientDecoder(MAX_REQUEST_LINE, headerLimit + 1024, headerLimit + 1024), conn.encoder,
                                 new FlowControlHandler(), conn);
                     }
                 });
@@ -212,6 +212,10 @@ public final class NettyProxyServer {
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         shutdownGroups(Duration.ofSeconds(5));
         listener = null;
+        if (metersWatch != null) {
+            metersWatch.close();
+            metersWatch = null;
+        }
         log.info("lbkit event-loop engine stopped");
     }
 

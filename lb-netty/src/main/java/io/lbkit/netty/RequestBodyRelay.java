@@ -46,14 +46,19 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
      * the exchange proceeds once it is. False when nothing is to be read first.
      */
     boolean readWholeFirst() {
-        if (whole != null || !x.hasBody || !x.route.buffersBody(x.req.headers().get(Fields.CONTENT_TYPE))) {
+        if (whole != null || !x.hasBody || !x.route.buffersBody(x.view.header("Content-Type"))) {
             return false;
         }
         long limit = Admission.bodyLimit(x.config, x.route);
         whole = new WholeBody(x.client.alloc(), limit > 0 ? limit : FanOut.DEFAULT_BUFFER_LIMIT,
-                x.req.headers().get(Fields.CONTENT_TYPE));
+                x.view.header("Content-Type"));
         readClientBody(); // the exchange proceeds again once it is whole
         return true;
+    }
+
+    /** Whether the body goes to the endpoint chunked (as the client sent it, not read whole first). */
+    boolean chunkedToBackend() {
+        return x.chunkedBody && whole == null;
     }
 
     /** The text of a form body read whole before the pick, or null. */
@@ -114,6 +119,9 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
             x.answer(400);
             return;
         }
+        if (x.rec != null) {
+            x.rec.requestBytes(c.content().readableBytes());
+        }
         if (whole != null && !whole.done()) {
             collect(c);
             return;
@@ -152,7 +160,7 @@ final class RequestBodyRelay implements ChannelFutureListener, Runnable {
         clientBodyDone = true;
         x.forward.remove(Fields.TRANSFER_ENCODING);
         x.forward.remove(Fields.TRAILER);
-        x.forward.set(Fields.CONTENT_LENGTH, whole.length());
+        x.forward.set(Fields.CONTENT_LENGTH, Long.toString(whole.length()));
         x.proceed();
     }
 

@@ -110,9 +110,9 @@ final class ResponseRelay implements ChannelFutureListener {
         if (x.rec != null) {
             x.rec.status(st);
         }
-        backendKeepAlive = HttpUtil.isKeepAlive(r);
-        ClientHead head = ClientHead.of(x.engine, r, x.view, x.clientKeepAlive, x.endpoint.id(), x.sticky,
-                x.origin.secure(), x.route, x.origin.scheme());
+        backendKeepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
+        ClientHead head = ClientHead.of(x.engine, x.client.alloc(), r, x.view, x.clientKeepAlive, x.endpoint.id(),
+                x.sticky, x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
         clientCloses = head.closes;
         pace = ResponseRate.start(x.route, startMillis); // null without limit_rate
@@ -121,11 +121,12 @@ final class ResponseRelay implements ChannelFutureListener {
         }
         CompletionStage<Void> saving = x.session == null ? null : x.session.save(Fields.of(r.headers()));
         if (saving != null) {
-            held = new HeldHead(head.response); // and the backend is not read until the store is done
+            held = new HeldHead(head.head, head.body); // and the backend is not read until the store is done
             saving.whenComplete((v, t) -> x.onLoop(this::sessionSaved));
             return;
         }
-        x.client.write(head.response, x.client.voidPromise());
+        x.conn.encoder.body(head.body);
+        x.client.write(head.head.finish(), x.client.voidPromise());
     }
 
     /** The backend's session patch is stored: the held head goes out with the new session's cookie. */
@@ -135,8 +136,9 @@ final class ResponseRelay implements ChannelFutureListener {
         }
         HeldHead h = held;
         held = null;
-        x.session.addResponseFields(Fields.sink(h.response.headers()));
-        x.client.write(h.response, x.client.voidPromise());
+        x.session.addResponseFields(h.head);
+        x.conn.encoder.body(h.body);
+        x.client.write(h.head.finish(), x.client.voidPromise());
         HttpContent c;
         while ((c = h.poll()) != null) {
             if (x.finished) {
@@ -264,7 +266,7 @@ final class ResponseRelay implements ChannelFutureListener {
         BackendConnection c = x.backend;
         x.backend = null;
         if (backendKeepAlive && x.body.requestComplete && !x.engine.stopping) {
-            x.engine.pool(x.loop).release(c);
+            x.conn.pool.release(c);
         } else {
             c.discard();
         }

@@ -38,6 +38,7 @@ import java.util.Objects;
  *   <li>bufferSize 16 KiB: the request body buffer per request and the backend read buffer</li>
  *   <li>executor: none, the filter starts its own pool for the HTTP client</li>
  *   <li>accessLog: none [{@code access_log off}]; see {@link AccessLog}</li>
+ *   <li>meters: none; see {@link ProxyMeters} (Micrometer)</li>
  *   <li>requestIdHeader: none; "X-Request-ID" passes a trusted peer's id on or sends a new one
  *       [{@code proxy_set_header X-Request-ID $request_id}]</li>
  *   <li>statusPath: none; a path such as "/nginx_status" answers nginx's {@code stub_status}
@@ -97,6 +98,7 @@ public final class ProxyConfig {
     private final Ticker ticker;
     private final SessionForwarding sessionForwarding;
     private final AccessLog accessLog;
+    private final ProxyMeters meters;
     private final String requestIdHeader;
     private final String statusPath;
     private final AddedHeaders addedHeaders;
@@ -128,6 +130,7 @@ public final class ProxyConfig {
         this.ticker = b.ticker;
         this.sessionForwarding = b.sessionForwarding;
         this.accessLog = b.accessLog;
+        this.meters = b.meters;
         this.requestIdHeader = b.requestIdHeader;
         this.statusPath = b.statusPath;
         this.addedHeaders = b.addedHeaders;
@@ -172,6 +175,8 @@ public final class ProxyConfig {
     public SessionForwarding sessionForwarding() { return sessionForwarding; }
     /** The access log, or null for none. */
     public AccessLog accessLog() { return accessLog; }
+    /** The proxy's meters, or null for none. */
+    public ProxyMeters meters() { return meters; }
     /** The request id header passed on or generated (nginx {@code $request_id}), or null for none. */
     public String requestIdHeader() { return requestIdHeader; }
     /** The path answered with the {@code stub_status} page, or null for none. */
@@ -209,6 +214,7 @@ public final class ProxyConfig {
         private Ticker ticker = Ticker.system();
         private SessionForwarding sessionForwarding;
         private AccessLog accessLog;
+        private ProxyMeters meters;
         private String requestIdHeader;
         private String statusPath;
         private AddedHeaders addedHeaders = AddedHeaders.none();
@@ -309,6 +315,13 @@ public final class ProxyConfig {
 
         /** Writes a line per request to {@code log}; null (the default) for none. See {@link AccessLog}. */
         public Builder accessLog(AccessLog log) { this.accessLog = log; return this; }
+
+        /**
+         * Records every request in {@code meters} (requests by route, upstream, endpoint and status
+         * class, upstream timings, retries, limit rejections, bytes); null (the default) for none.
+         * See {@link ProxyMeters}; it needs Micrometer on the classpath.
+         */
+        public Builder meters(ProxyMeters meters) { this.meters = meters; return this; }
 
         /**
          * The request id header: a trusted peer's value is passed on, else a new id (32 hex

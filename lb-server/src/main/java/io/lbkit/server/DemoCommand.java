@@ -1,7 +1,7 @@
 package io.lbkit.server;
 
-import io.lbkit.server.config.ConfigLoader;
-import io.lbkit.server.config.ServeConfig;
+import io.lbkit.config.ConfigLoader;
+import io.lbkit.config.ServeConfig;
 import io.lbkit.session.InMemorySessionStore;
 import io.lbkit.session.SessionStore;
 import java.io.PrintStream;

@@ -1,7 +1,7 @@
 package io.lbkit.server;
 
 import io.lbkit.proxy.RateLimit;
-import io.lbkit.server.config.EdgePolicy;
+import io.lbkit.config.EdgePolicy;
 import io.lbkit.session.redis.RedisLimitStore;
 import io.lbkit.session.redis.RedisRateLimiter;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.lbkit.server;
 
 import io.lbkit.proxy.AccessLog;
 import io.lbkit.proxy.ProxyConfig;
-import io.lbkit.server.config.ObserveSpec;
+import io.lbkit.config.ObserveSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,24 +1,19 @@
 package io.lbkit.server;
 
-import io.lbkit.core.SlowStart;
 import io.lbkit.core.Upstream;
-import io.lbkit.health.ActiveCheck;
 import io.lbkit.health.ActiveChecker;
 import io.lbkit.health.EndpointHealthState;
 import io.lbkit.health.HealthMonitor;
-import io.lbkit.health.HttpCheck;
-import io.lbkit.health.InitialState;
-import io.lbkit.health.TcpCheck;
 import io.lbkit.proxy.ProxyConfig;
-import io.lbkit.proxy.Route;
 import io.lbkit.proxy.SessionApi;
 import io.lbkit.proxy.SessionForwarding;
-import io.lbkit.server.config.ConfigException;
-import io.lbkit.server.config.ConfigLoader;
-import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
-import io.lbkit.server.config.ServeConfig.RouteSpec;
-import io.lbkit.server.config.ServeConfig.UpstreamSpec;
-import io.lbkit.server.config.ServeConfig;
+import io.lbkit.config.ConfigException;
+import io.lbkit.config.ConfigLoader;
+import io.lbkit.config.ConfiguredProxy;
+import io.lbkit.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.config.ServeConfig.UpstreamSpec;
+import io.lbkit.config.ServeConfig;
+import io.lbkit.config.SpecObjects;
 import io.lbkit.servlet.backend.SessionApiServlet;
 import io.lbkit.servlet.backend.SessionFilter;
 import io.lbkit.netty.NettyProxyServer;
@@ -37,7 +32,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -255,14 +249,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** A new upstream's pool, not yet registered. */
     static Upstream newUpstream(ServeConfig cfg, UpstreamSpec u) {
-        Upstream.Builder b = Upstream.builder(u.name()).policy(u.policy()).endpoints(u.endpoints())
-                .failureStatuses(failureStatuses(cfg).get(u.name()));
-        if (!u.slowStart().isZero()) {
-            b.slowStart(SlowStart.of(u.slowStart()));
-        }
-        Upstream upstream = b.build();
-        u.states().forEach(upstream::setState);
-        return upstream;
+        return ConfiguredProxy.newUpstream(cfg, u);
     }
 
     /** Stops the health checks of an upstream a reload removed (requests still on it finish). */
@@ -280,14 +267,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Each upstream's failure statuses: its own and those of every retry policy that uses it. */
     static Map<String, Set<Integer>> failureStatuses(ServeConfig cfg) {
-        Map<String, Set<Integer>> failureStatuses = new LinkedHashMap<>();
-        for (UpstreamSpec u : cfg.upstreams().values()) {
-            failureStatuses.put(u.name(), new LinkedHashSet<>(u.failureStatuses()));
-        }
-        for (RouteSpec r : cfg.routes()) {
-            failureStatuses.get(r.upstream()).addAll(r.retry().failureStatuses());
-        }
-        return failureStatuses;
+        return ConfiguredProxy.failureStatuses(cfg);
     }
 
     /** The health monitor of the upstream {@code name} (its endpoints' states), or {@code null}. */
@@ -323,43 +303,14 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The proxy configuration of {@code cfg}: its settings, and its routes over {@code ups}. */
     private ProxyConfig.Builder proxyConfig(ServeConfig cfg, Map<String, Upstream> ups) {
-        List<Route> routes = new ArrayList<>();
-        for (int i = 0; i < cfg.routes().size(); i++) {
-            try {
-                routes.add(SpecObjects.route(cfg, ups, i, cfg.routes().get(i), limitStores::share));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(cfg.source(), "routes[" + i + "]", e.getMessage());
-            }
-        }
-        ServeConfig.ProxySpec p = cfg.proxy();
-        int maxHeader = cfg.listeners().stream().mapToInt(ServeConfig.Listener::maxRequestHeaderBytes).max().orElse(8192);
-        ProxyConfig.Builder pc = ProxyConfig.builder()
-                .connectTimeout(p.connectTimeout())
-                .readTimeout(p.readTimeout())
-                .clientBodyTimeout(p.clientBodyTimeout())
-                .maxRequestBodyBytes(p.maxBodyBytes())
-                .maxRequestHeaderBytes(maxHeader)
-                .trustedProxies(cfg.trust().trustedProxies())
-                .hostHeader(switch (p.hostHeader()) {
-                    case CLIENT -> ProxyConfig.HostHeader.CLIENT;
-                    case HOST -> ProxyConfig.HostHeader.HOST;
-                    case ENDPOINT -> ProxyConfig.HostHeader.ENDPOINT;
-                })
-                .serverName(p.serverName())
-                .via(cfg.trust().via())
-                .servedByHeader(p.servedByHeader())
-                .forwarded(p.forwarded())
-                .maxConnectionsPerEndpoint(p.maxConnectionsPerEndpoint())
-                .keepAliveTimeout(p.keepaliveTimeout())
+        ProxyConfig.Builder pc = ConfiguredProxy.proxyConfig(cfg, ups, limitStores::share) // shared limits: Redis
                 .executor(server.getThreadPool()); // one pool for both sides
-        if (!p.totalTimeout().isZero()) {
-            pc.totalTimeout(p.totalTimeout());
-        }
-        routes.forEach(pc::route);
-        cfg.policy().applyTo(pc);
         ObserveSetup.apply(cfg.observe(), accessLog, pc);
         if (forwarding != null) {
             pc.sessionForwarding(forwarding);
+        }
+        if (metrics != null && cfg.admin() != null && cfg.admin().proxyMetrics()) {
+            pc.meters(metrics.proxyMeters()); // /metrics: requests by route, upstream timings, retries...
         }
         return pc;
     }
@@ -487,38 +438,14 @@ public final class ProxyServer implements AutoCloseable {
                 .initialState(a != null && !a.startHealthy() ? EndpointHealthState.CHECKING : EndpointHealthState.UP);
         HealthMonitor monitor = mb.build().start();
         monitors.put(u.name(), monitor);
+        if (metrics != null) {
+            metrics.proxyMeters().watch(monitor); // health transitions and outlier ejections
+        }
         if (config.admin() != null) {
             upstream.setOutcomeListener(counters.wrap(monitor)); // the status JSON's counters, then health
         }
         if (a != null) {
-            ActiveCheck.Builder cb = ActiveCheck.builder().interval(a.interval()).fastInterval(a.fastInterval())
-                    .downInterval(a.downInterval()).timeout(a.timeout()).rise(a.rise()).fall(a.fall())
-                    .jitterPercent(a.jitterPercent())
-                    .initialState(a.startHealthy() ? InitialState.UP : InitialState.CHECKING);
-            if (a.type() == ActiveCheckSpec.Type.TCP) {
-                cb.tcp(TcpCheck.connect());
-            } else {
-                HttpCheck.Builder hb = HttpCheck.builder().method(a.method()).path(a.path());
-                if (a.hostHeader() != null) {
-                    hb.host(a.hostHeader());
-                }
-                StringBuilder statuses = new StringBuilder();
-                for (int[] r : a.expectStatus()) {
-                    if (statuses.length() > 0) {
-                        statuses.append(',');
-                    }
-                    statuses.append(r[0]);
-                    if (r[1] != r[0]) {
-                        statuses.append('-').append(r[1]);
-                    }
-                }
-                hb.expectStatuses(statuses.toString());
-                if (a.bodyContains() != null) {
-                    hb.expectBodyContains(a.bodyContains());
-                }
-                cb.http(hb.build());
-            }
-            ActiveChecker checker = ActiveChecker.builder().check(cb.build()).listener(monitor).build();
+            ActiveChecker checker = ActiveChecker.builder().check(ConfiguredProxy.activeCheck(a)).listener(monitor).build();
             checker.watch(upstream);
             checker.start();
             checkers.put(u.name(), checker);

@@ -1,6 +1,6 @@
 package io.lbkit.server;
 
-import io.lbkit.server.config.ConfigException;
+import io.lbkit.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,8 +1,8 @@
 package io.lbkit.server;
 
-import io.lbkit.server.config.ConfigException;
-import io.lbkit.server.config.ConfigLoader;
-import io.lbkit.server.config.ServeConfig;
+import io.lbkit.config.ConfigException;
+import io.lbkit.config.ConfigLoader;
+import io.lbkit.config.ServeConfig;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package io.lbkit.server;
 import io.lbkit.core.Upstream;
 import io.lbkit.health.EndpointHealth;
 import io.lbkit.health.HealthMonitor;
+import io.lbkit.proxy.ProxyMeters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -27,9 +28,12 @@ import java.util.concurrent.TimeUnit;
  * {@code serve}'s meters, in Prometheus's text format at the admin listener's {@code /metrics}:
  * per upstream endpoint the attempts, responses by class, failures and response time the admin
  * API's counters keep ({@link PeerCounters}), its in-flight requests, weight and state; the
- * session store's calls ({@code MeteredSessionStore}); the JVM's memory, GC, threads and CPU.
+ * proxy's own meters ({@link ProxyMeters}: requests by route, upstream timings, retries, limit
+ * rejections, bytes, client connections, health transitions); the session store's calls
+ * ({@code MeteredSessionStore}); the JVM's memory, GC, threads and CPU.
  *
- * <p>Nothing here runs per request: the endpoint meters read counters the proxy keeps anyway.
+ * <p>Only the proxy meters run per request (the engines record each exchange in them); the
+ * endpoint meters read counters the proxy keeps anyway.
  * Endpoints come and go (admin API, reload), so the endpoint meters are matched to the upstreams'
  * current members at each scrape: new endpoints get meters, removed ones lose theirs.
  */
@@ -41,6 +45,8 @@ final class ServeMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** The proxy's per-request meters, health transitions and client connections (lb-proxy's). */
+    private final ProxyMeters proxyMeters = ProxyMeters.of(registry);
     private final ProxyServer proxy;
     /** The members' statuses as of the last scrape, by upstream and endpoint id: what the gauges read. */
     private volatile Map<String, Map<String, Upstream.EndpointStatus>> current = Map.of();
@@ -58,6 +64,11 @@ final class ServeMetrics implements AutoCloseable {
 
     PrometheusMeterRegistry registry() {
         return registry;
+    }
+
+    /** The proxy's meters: the engines record each exchange in them (with {@code admin.proxyMetrics}). */
+    ProxyMeters proxyMeters() {
+        return proxyMeters;
     }
 
     /** The text Prometheus scrapes (text format 0.0.4), the endpoint meters matched to the members first. */
@@ -94,6 +105,9 @@ final class ServeMetrics implements AutoCloseable {
             var e = it.next();
             if (!present.contains(e.getKey())) {
                 e.getValue().forEach(registry::remove);
+                String key = e.getKey();
+                int sep = key.indexOf('\0');
+                proxyMeters.forget(key.substring(0, sep), key.substring(sep + 1));
                 it.remove();
             }
         }

@@ -9,7 +9,7 @@ import io.lbkit.core.EndpointState;
 import io.lbkit.core.Upstream;
 import io.lbkit.health.ActiveChecker;
 import io.lbkit.health.HealthMonitor;
-import io.lbkit.server.config.ConfigException;
+import io.lbkit.config.ConfigException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;

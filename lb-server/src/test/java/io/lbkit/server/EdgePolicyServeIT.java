@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.sun.net.httpserver.HttpServer;
-import io.lbkit.server.config.ConfigLoader;
+import io.lbkit.config.ConfigLoader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;

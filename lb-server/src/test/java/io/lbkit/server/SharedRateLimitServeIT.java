@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.sun.net.httpserver.HttpServer;
 import io.lbkit.core.limit.RateLimiter;
-import io.lbkit.server.config.ConfigLoader;
+import io.lbkit.config.ConfigLoader;
 import io.lbkit.testing.RedisServers;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

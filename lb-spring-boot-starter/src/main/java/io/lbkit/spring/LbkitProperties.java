@@ -46,6 +46,32 @@ public class LbkitProperties implements Validator {
         return instanceId;
     }
 
+    /** Where the proxy filter runs (the proxy side: lbkit.upstreams and lbkit.routes). */
+    private final ProxyFilter proxyFilter = new ProxyFilter();
+
+    public ProxyFilter getProxyFilter() {
+        return proxyFilter;
+    }
+
+    /** {@code lbkit.proxy-filter.*}. */
+    public static class ProxyFilter {
+
+        /**
+         * The proxy filter's order among the app's filters: by default after lbkit's session filter
+         * and before Spring's FormContentFilter (-9900, which would read a proxied form body) and
+         * Spring Security's filter chain (-100).
+         */
+        private int order = -10000;
+
+        public int getOrder() {
+            return order;
+        }
+
+        public void setOrder(int order) {
+            this.order = order;
+        }
+    }
+
     /** {@code lbkit.session.*}. */
     public static class Session {
 

@@ -33,6 +33,9 @@ class ConfigurationMetadataTest {
             assertTrue(docs.contains("| `" + name + "` |"), name + " is missing from docs/spring-boot.md's table");
         }
         assertTrue(names.contains("lbkit.session.idle-timeout") && names.contains("lbkit.instance-id.enabled"), names.toString());
+        // the proxy side: serve's vocabulary as map- and list-typed entries, and the starter's own
+        assertTrue(names.containsAll(List.of("lbkit.upstreams", "lbkit.routes", "lbkit.proxy", "lbkit.trust",
+                "lbkit.sessions", "lbkit.proxy-filter.order", "management.health.lbkit-upstreams.enabled")), names.toString());
         assertEquals("lbkit.session.store", metadata.get("hints").get(0).get("name").asText());
     }
 }

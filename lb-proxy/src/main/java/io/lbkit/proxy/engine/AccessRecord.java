@@ -25,10 +25,16 @@ public final class AccessRecord {
     int status;
     long bodyBytes;
     String requestId;
+    String route;
+    String upstream;
+    String refusal;
+    int refusalStatus;
+    long requestBytes;
 
     int attempts;
     private long attemptStart;
     String[] hosts = new String[2];
+    String[] endpointIds = new String[2];
     int[] ports = new int[2];
     int[] statuses = new int[2];
     long[] connectNanos = new long[2];
@@ -48,8 +54,93 @@ public final class AccessRecord {
         this.status = 0;
         this.bodyBytes = 0;
         this.requestId = null;
+        this.route = null;
+        this.upstream = null;
+        this.refusal = null;
+        this.refusalStatus = 0;
+        this.requestBytes = 0;
         this.attempts = 0;
         return this;
+    }
+
+    /** The route that took the request and the upstream it goes to (null, null: none took it). */
+    public void routed(String route, String upstream) {
+        this.route = route;
+        this.upstream = upstream;
+    }
+
+    /**
+     * The route's limits or access rules refused the request: {@code reason} is the refusal's fixed
+     * text ({@link Limits#RATE_EXCEEDED}, {@link Limits#TOO_MANY_CONCURRENT}, {@link AccessRules#FORBIDDEN}).
+     */
+    public void refused(String reason, int status) {
+        this.refusal = reason;
+        this.refusalStatus = status;
+    }
+
+    /** Request body bytes received from the client ({@code bytes in}). */
+    public void requestBytes(long n) {
+        this.requestBytes += n;
+    }
+
+    /** The name of the route that took the request, or null when none did. */
+    public String route() {
+        return route;
+    }
+
+    /** The upstream the request went to, or null. */
+    public String upstream() {
+        return upstream;
+    }
+
+    /** The refusal's fixed text when the route's limits or access rules refused the request, else null. */
+    public String refusal() {
+        return refusal;
+    }
+
+    /** The status of the refusal, 0 when none. */
+    public int refusalStatus() {
+        return refusalStatus;
+    }
+
+    /** Body bytes sent to the client. */
+    public long bodyBytes() {
+        return bodyBytes;
+    }
+
+    /** Request body bytes received from the client. */
+    public long requestBytes() {
+        return requestBytes;
+    }
+
+    /** The exchange's time from the first byte of the request to its end, in nanoseconds. */
+    public long totalNanos() {
+        return endNanos - startNanos;
+    }
+
+    /** The id of attempt {@code i}'s endpoint (null when the engine gave only its address). */
+    public String attemptEndpoint(int i) {
+        return endpointIds[i];
+    }
+
+    /** Attempt {@code i}'s status: the response's, or 502/504 for an error/timeout without one, 0 when cancelled. */
+    public int attemptStatus(int i) {
+        return statuses[i];
+    }
+
+    /** Attempt {@code i}'s connect time in nanoseconds, or {@link #NONE} when it never connected. */
+    public long attemptConnectNanos(int i) {
+        return connectNanos[i];
+    }
+
+    /** Attempt {@code i}'s time to the response head in nanoseconds, or {@link #NONE} when none came. */
+    public long attemptHeaderNanos(int i) {
+        return headerNanos[i];
+    }
+
+    /** Attempt {@code i}'s time to its end in nanoseconds, or {@link #NONE}. */
+    public long attemptResponseNanos(int i) {
+        return responseNanos[i];
     }
 
     /** The request's view, once the engine has one (its header fields feed {@code $http_NAME}, {@code $cookie_NAME}). */
@@ -66,6 +157,12 @@ public final class AccessRecord {
         return requestId;
     }
 
+    /** An attempt to {@code endpoint} starts ({@code $upstream_addr} prints its host and port; metrics its id). */
+    public void attemptStarted(io.lbkit.core.Endpoint endpoint, long nanos) {
+        attemptStarted(endpoint.host(), endpoint.port(), nanos);
+        endpointIds[attempts - 1] = endpoint.id();
+    }
+
     /** An attempt to the endpoint at {@code host}:{@code port} starts ({@code $upstream_addr} prints both). */
     public void attemptStarted(String host, int port, long nanos) {
         int i = attempts;
@@ -73,6 +170,7 @@ public final class AccessRecord {
             grow();
         }
         hosts[i] = host;
+        endpointIds[i] = null;
         ports[i] = port;
         statuses[i] = 0;
         connectNanos[i] = NONE;
@@ -141,6 +239,7 @@ public final class AccessRecord {
     private void grow() {
         int n = hosts.length * 2;
         hosts = java.util.Arrays.copyOf(hosts, n);
+        endpointIds = java.util.Arrays.copyOf(endpointIds, n);
         ports = java.util.Arrays.copyOf(ports, n);
         statuses = java.util.Arrays.copyOf(statuses, n);
         connectNanos = java.util.Arrays.copyOf(connectNanos, n);

@@ -28,6 +28,9 @@ public final class RequestHeaderRules {
     private final String servedBy;
     /** The session-forwarding names configured outside the X-Session-* family: a client may not send them either. */
     private final List<String> sessionNames;
+    /** This tier's Via entry for HTTP/1.1 and HTTP/1.0 requests, or null when it adds none. */
+    private final String via11;
+    private final String via10;
 
     public RequestHeaderRules(ProxyConfig config) {
         this.config = config;
@@ -35,6 +38,8 @@ public final class RequestHeaderRules {
         new SecureRandom().nextBytes(obfuscationKey);
         this.sessionNames = config.sessionForwarding() == null ? List.of()
                 : SessionForwarder.extraNames(config.sessionForwarding());
+        this.via11 = config.via() == null ? null : "1.1 " + config.via();
+        this.via10 = config.via() == null ? null : "1.0 " + config.via();
     }
 
     /**
@@ -108,7 +113,9 @@ public final class RequestHeaderRules {
     private void addVia(ClientRequest req, HeaderSink out) {
         String inboundVia = joined(req, "Via");
         if (config.via() != null) {
-            String mine = versionOf(req.protocol()) + " " + config.via();
+            String protocol = req.protocol();
+            String mine = "HTTP/1.1".equals(protocol) ? via11 : "HTTP/1.0".equals(protocol) ? via10
+                    : versionOf(protocol) + " " + config.via();
             out.set("Via", inboundVia == null ? mine : inboundVia + ", " + mine);
         } else if (inboundVia != null) {
             out.set("Via", inboundVia);

@@ -140,6 +140,11 @@ public final class StubStatus implements StubCounters {
         return to;
     }
 
+    /** Client connections open now (the page's {@code Active connections}). */
+    public long active() {
+        return sum(active, Owned.ACTIVE);
+    }
+
     /** The page's text (US-ASCII). */
     public String text() {
         return "Active connections: " + sum(active, Owned.ACTIVE) + " \n"

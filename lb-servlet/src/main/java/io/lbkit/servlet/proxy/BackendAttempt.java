@@ -69,7 +69,7 @@ final class BackendAttempt implements Response.Listener {
     /** Builds the backend request and sends it; a request that cannot be built is answered here. */
     void send() {
         if (ex.rec != null) {
-            ex.rec.attemptStarted(endpoint.host(), endpoint.port(), startNanos);
+            ex.rec.attemptStarted(endpoint, startNanos);
         }
         try {
             Request r = new BackendRequest(ex.client, endpoint.host(), endpoint.port(), ex.backendTarget)

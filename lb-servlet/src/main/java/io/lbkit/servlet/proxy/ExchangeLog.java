@@ -1,6 +1,6 @@
 package io.lbkit.servlet.proxy;
 
-import io.lbkit.proxy.AccessLog;
+import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.engine.AccessRecord;
 import io.lbkit.proxy.engine.ClientOrigin;
 import io.lbkit.proxy.engine.RequestIds;
@@ -15,8 +15,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.eclipse.jetty.http.HttpFields;
 
 /**
- * The access log, the request id and the {@code stub_status} counts of the filter's exchanges: an
- * {@link AccessRecord} per exchange when the proxy has an access log, begun when the filter takes
+ * The access log, the meters, the request id and the {@code stub_status} counts of the filter's
+ * exchanges: an {@link AccessRecord} per exchange when the proxy has an access log or meters, begun when the filter takes
  * the request, the line written once when the exchange ends (its async cycle completes, or the
  * filter answered at once). The filter sees requests, not connections: for {@code stub_status}
  * each exchange counts as a connection of its own, writing while it runs.
@@ -26,11 +26,11 @@ final class ExchangeLog {
     private ExchangeLog() {
     }
 
-    /** The record of a new exchange, or null when the proxy has no access log. */
-    static AccessRecord begin(StubStatus status, AccessLog log, ServletClientRequest view) {
+    /** The record of a new exchange, or null when the proxy has neither access log nor meters. */
+    static AccessRecord begin(StubStatus status, ProxyConfig config, ServletClientRequest view) {
         status.request();
         status.move(status.opened(), StubStatus.WRITING);
-        if (log == null) {
+        if (config.accessLog() == null && config.meters() == null) {
             return null;
         }
         HttpServletRequest req = view.servletRequest();
@@ -57,7 +57,7 @@ final class ExchangeLog {
      */
     static void passOn(ProxyFilter filter, ServletClientRequest view, HttpServletResponse resp, FilterChain chain)
             throws IOException, ServletException {
-        AccessRecord r = begin(filter.status, filter.config().accessLog(), view);
+        AccessRecord r = begin(filter.status, filter.config(), view);
         HttpServletRequest req = view.servletRequest();
         boolean async = false;
         try {
@@ -102,7 +102,7 @@ final class ExchangeLog {
                 }
             }
             r.end(System.nanoTime());
-            filter.config().accessLog().log(r);
+            written(filter.config(), r);
         }
     }
 
@@ -118,7 +118,22 @@ final class ExchangeLog {
         }
         HttpServletResponse resp = ex.resp;
         r.status(ex.clientGone && !resp.isCommitted() ? 499 : resp.getStatus());
+        if (ex.body != null) {
+            r.requestBytes(ex.body.bytesRead());
+        } else if (ex.buffered != null) {
+            r.requestBytes(ex.buffered.size());
+        }
         r.end(System.nanoTime());
-        ex.config.accessLog().log(r);
+        written(ex.config, r);
+    }
+
+    /** The ended record goes to the access log and the meters, those the proxy has. */
+    private static void written(ProxyConfig config, AccessRecord r) {
+        if (config.accessLog() != null) {
+            config.accessLog().log(r);
+        }
+        if (config.meters() != null) {
+            config.meters().record(r);
+        }
     }
 }

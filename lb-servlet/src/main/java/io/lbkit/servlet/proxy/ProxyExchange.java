@@ -98,7 +98,7 @@ final class ProxyExchange implements AsyncListener {
     int staleRetries;                        // touched by one attempt's completion at a time
 
     volatile boolean clientGone;
-    final AccessRecord rec;                  // the access log's record, or null
+    final AccessRecord rec;                  // the access log's and meters' record, or null
     final java.util.concurrent.atomic.AtomicBoolean logged = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile BackendAttempt current;
 
@@ -115,7 +115,10 @@ final class ProxyExchange implements AsyncListener {
         this.resp = resp;
         this.clientResponse = new ClientResponse(this);
         this.end = new ClientEnd(this);
-        this.rec = ExchangeLog.begin(filter.status, config.accessLog(), view);
+        this.rec = ExchangeLog.begin(filter.status, config, view);
+        if (rec != null) {
+            rec.routed(route.name(), upstream.name());
+        }
     }
 
     // =====================================================================================
@@ -250,6 +253,9 @@ final class ProxyExchange implements AsyncListener {
 
         Limits.Permit admitted = Limits.admit(config, route, origin, view);
         if (admitted.refused()) {
+            if (rec != null) {
+                rec.refused(admitted.reason(), admitted.status());
+            }
             end.answerNow(admitted.status(), admitted.reason());
             return false;
         }

@@ -140,7 +140,12 @@ public final class ProxyFilter implements Filter {
         // every request would get "Accept-Encoding: gzip" and every gzip answer would be decoded
         c.getContentDecoderFactories().clear();
         client = c;
+        if (config.meters() != null && metersWatch == null) {
+            metersWatch = config.meters().watch(status); // requests in flight count as open connections
+        }
     }
+
+    private io.lbkit.proxy.ProxyMeters.Watch metersWatch; // or null
 
     /** True once {@link #stop} began: exchanges failing from now on are not the endpoints' fault. */
     boolean stopping() {
@@ -160,6 +165,10 @@ public final class ProxyFilter implements Filter {
      */
     public synchronized void stop() {
         stopping = true;
+        if (metersWatch != null) {
+            metersWatch.close();
+            metersWatch = null;
+        }
         HttpClient c = client;
         client = null;
         if (c != null) {

@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lbkit.core.Endpoint;
-import io.lbkit.server.config.ServeConfig.HashKey;
-import io.lbkit.server.config.ServeConfig.RouteSpec;
-import io.lbkit.server.config.ServeConfig.UpstreamSpec;
+import io.lbkit.config.ServeConfig.HashKey;
+import io.lbkit.config.ServeConfig.RouteSpec;
+import io.lbkit.config.ServeConfig.UpstreamSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import io.lbkit.core.BalancingPolicy;
 import io.lbkit.core.Endpoint;
@@ -196,16 +196,25 @@ public record ServeConfig(String source, Engine engine, List<Listener> listeners
      * @param allow     the clients allowed (CIDR rules; anyone else gets 403)
      * @param allowList the allow list as written, for messages
      * @param stateFile where runtime changes persist and are restored from at start, or {@code null}
+     * @param proxyMetrics whether {@code /metrics} has the per-request proxy meters (requests by route,
+     *                     upstream timings, retries, rejections, bytes); default true
      */
     public record AdminSpec(String host, int port, String token, CidrRules allow, List<String> allowList,
-                            java.nio.file.Path stateFile) {
+                            java.nio.file.Path stateFile, boolean proxyMetrics) {
         public AdminSpec {
             allowList = List.copyOf(allowList);
         }
 
+        /** With the proxy meters on. */
+        public AdminSpec(String host, int port, String token, CidrRules allow, List<String> allowList,
+                         java.nio.file.Path stateFile) {
+            this(host, port, token, allow, allowList, stateFile, true);
+        }
+
         @Override
         public String toString() {
-            return "AdminSpec[" + host + ":" + port + ", token=(hidden), allow=" + allowList + ", stateFile=" + stateFile + "]";
+            return "AdminSpec[" + host + ":" + port + ", token=(hidden), allow=" + allowList + ", stateFile=" + stateFile
+                    + ", proxyMetrics=" + proxyMetrics + "]";
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
@@ -18,7 +18,10 @@ import java.util.regex.Pattern;
  * A position in a parsed configuration tree that knows its path, so every error names the file
  * and the exact place. Typed getters convert nginx-style values (durations {@code 10s},
  * {@code 1m30s}, {@code 500ms}; sizes {@code 1m}, {@code 512k}) and reject what does not fit.
- * {@link #allowOnly} rejects unknown keys (a typo must not be silently ignored).
+ * {@link #allowOnly} rejects unknown keys (a typo must not be silently ignored). A relaxed node
+ * (a tree from Spring properties) also finds a key written in another case or with dashes or
+ * underscores ({@code connect-timeout}, {@code CONNECT_TIMEOUT} for {@code connectTimeout}), and
+ * names it in errors as written.
  */
 final class Node {
 
@@ -30,16 +33,26 @@ final class Node {
     private final String path;
     private final JsonNode value;
     private final Function<String, String> env;
+    private final boolean relaxed;
 
     Node(String file, String path, JsonNode value, Function<String, String> env) {
+        this(file, path, value, env, false);
+    }
+
+    Node(String file, String path, JsonNode value, Function<String, String> env, boolean relaxed) {
         this.file = file;
         this.path = path;
         this.value = value;
         this.env = env;
+        this.relaxed = relaxed;
     }
 
     String path() {
         return path;
+    }
+
+    String file() {
+        return file;
     }
 
     ConfigException error(String problem) {
@@ -56,7 +69,21 @@ final class Node {
 
     Node get(String key) {
         requireObject();
-        return new Node(file, path.isEmpty() ? key : path + "." + key, isMissing() ? null : value.get(key), env);
+        if (relaxed && !isMissing() && value.get(key) == null) {
+            for (Iterator<String> it = value.fieldNames(); it.hasNext(); ) {
+                String written = it.next();
+                if (uniform(written).equals(uniform(key))) {
+                    key = written;
+                    break;
+                }
+            }
+        }
+        return new Node(file, path.isEmpty() ? key : path + "." + key, isMissing() ? null : value.get(key), env, relaxed);
+    }
+
+    /** A key without case, dashes and underscores (Spring's relaxed names). */
+    private static String uniform(String key) {
+        return key.replace("-", "").replace("_", "").toLowerCase(Locale.ROOT);
     }
 
     boolean has(String key) {
@@ -75,9 +102,13 @@ final class Node {
         }
         requireObject();
         Set<String> allowed = Set.of(keys);
+        Set<String> uniform = new java.util.HashSet<>();
+        for (String k : keys) {
+            uniform.add(uniform(k));
+        }
         for (Iterator<String> it = value.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!allowed.contains(k)) {
+            if (relaxed ? !uniform.contains(uniform(k)) : !allowed.contains(k)) {
                 throw new ConfigException(file, path.isEmpty() ? k : path + "." + k,
                         "unknown setting (expected one of " + new TreeSet<>(allowed) + ")");
             }
@@ -93,7 +124,8 @@ final class Node {
         requireObject();
         for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            out.put(e.getKey(), new Node(file, path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), env));
+            out.put(e.getKey(), new Node(file, path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), env,
+                    relaxed));
         }
         return out;
     }
@@ -106,7 +138,7 @@ final class Node {
         }
         if (value.isArray()) {
             for (int i = 0; i < value.size(); i++) {
-                out.add(new Node(file, path + "[" + i + "]", value.get(i), env));
+                out.add(new Node(file, path + "[" + i + "]", value.get(i), env, relaxed));
             }
         } else if (value.isValueNode()) {
             out.add(this);

@@ -1,30 +1,30 @@
-package io.lbkit.server;
+package io.lbkit.config;
 
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.core.Upstream;
 import io.lbkit.health.OutlierDetection;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCookie;
-import io.lbkit.server.config.ConfigException;
-import io.lbkit.server.config.ServeConfig;
-import io.lbkit.server.config.ServeConfig.OutlierSpec;
-import io.lbkit.server.config.ServeConfig.RouteSpec;
-import io.lbkit.server.config.ServeConfig.UpstreamSpec;
+import io.lbkit.config.ServeConfig.OutlierSpec;
+import io.lbkit.config.ServeConfig.RouteSpec;
+import io.lbkit.config.ServeConfig.UpstreamSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The {@code serve} file's specs made into the objects of lb-core, lb-health and lb-proxy: a
  * route, its request values and fan-out, an upstream's outlier detection. Stateless; the engines'
- * assembly stays in {@link ProxyServer}.
+ * assembly stays in the server.
  */
-final class SpecObjects {
+public final class SpecObjects {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SpecObjects.class);
 
     private SpecObjects() {
     }
@@ -33,7 +33,7 @@ final class SpecObjects {
      * Outlier detection that is on but can never eject (Envoy's rule: one ejection must keep the
      * ejected share within maxEjectionPercent, so 10% needs ten endpoints) is a silent no-op.
      */
-    static void warnIfNeverEjects(UpstreamSpec u) {
+    public static void warnIfNeverEjects(UpstreamSpec u) {
         OutlierSpec o = u.outlier();
         int endpoints = u.endpoints().size();
         if (o == null || o.alwaysEjectOneHost() || 100.0 / endpoints <= o.maxEjectionPercent()) {
@@ -44,7 +44,7 @@ final class SpecObjects {
                 u.name(), endpoints, 100 / endpoints, o.maxEjectionPercent(), (99 + endpoints) / endpoints);
     }
 
-    static OutlierDetection outlier(OutlierSpec o) {
+    public static OutlierDetection outlier(OutlierSpec o) {
         if (o == null) {
             return OutlierDetection.disabled();
         }
@@ -61,9 +61,24 @@ final class SpecObjects {
                 .build();
     }
 
-    static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r,
-                       java.util.function.BiFunction<io.lbkit.server.config.EdgePolicy.SharedZone, io.lbkit.proxy.RateLimit,
-                               io.lbkit.proxy.RateLimit> shared) {
+    /**
+     * A route whose shared rate limits ({@code zone: { store: ... }}) are refused: the host that
+     * makes the store's client (lb-server's {@code serve}) uses
+     * {@link #route(ServeConfig, Map, int, RouteSpec, BiFunction)}.
+     */
+    public static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
+        return route(config, ups, index, r, NO_SHARED_STORE);
+    }
+
+    /** Refuses a rate limit with a {@code zone.store}, naming the zone (never the store's URI: it may hold a password). */
+    public static final BiFunction<EdgePolicy.SharedZone, RateLimit, RateLimit> NO_SHARED_STORE = (zone, limit) -> {
+        throw new IllegalArgumentException("rate limit zone '" + zone.name() + "' keeps its bucket in a store: "
+                + "applied by lb-server's serve only");
+    };
+
+    /** The route {@code r} of {@code config}; {@code shared} turns a rate limit with a zone store into the shared one. */
+    public static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r,
+                              BiFunction<EdgePolicy.SharedZone, RateLimit, RateLimit> shared) {
         String at = "routes[" + index + "]";
         UpstreamSpec u = config.upstreams().get(r.upstream());
         Route.Builder b = Route.builder(r.name(), ups.get(r.upstream()))
@@ -107,7 +122,7 @@ final class SpecObjects {
     }
 
     /** The request value of a config hash key or target; {@code query} of a target also reads form fields. */
-    static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
+    public static RequestValue requestValue(ServeConfig.HashKey.Source source, String name, boolean target) {
         return switch (source) {
             case NONE -> null;
             case CLIENT_IP -> RequestValue.clientIp();
@@ -118,7 +133,7 @@ final class SpecObjects {
         };
     }
 
-    static FanOut fanOut(ServeConfig.FanOutSpec f) {
+    public static FanOut fanOut(ServeConfig.FanOutSpec f) {
         FanOut.Builder fb = FanOut.builder().primary(f.primary()).summary(f.summary());
         switch (f.aggregate()) {
             case ALL -> fb.aggregation(FanOut.Aggregation.ALL);

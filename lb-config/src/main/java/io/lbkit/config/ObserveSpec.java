@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import io.lbkit.proxy.AccessLog;
 import io.lbkit.proxy.engine.LogFormat;

@@ -1,7 +1,7 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import io.lbkit.core.limit.CidrRules;
-import io.lbkit.server.config.ServeConfig.AdminSpec;
+import io.lbkit.config.ServeConfig.AdminSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +21,7 @@ final class AdminReader {
         if (n.isMissing()) {
             return null;
         }
-        n.allowOnly("listen", "token", "allow", "stateFile");
+        n.allowOnly("listen", "token", "allow", "stateFile", "proxyMetrics");
         Node listen = n.get("listen");
         String s = listen.requiredString().trim();
         int colon = s.lastIndexOf(':');
@@ -41,7 +41,7 @@ final class AdminReader {
         CidrRules allow = allowOnly(n.get("allow"), cidrs);
         String state = n.get("stateFile").string(null);
         return new AdminSpec(host, Integer.parseInt(port), token, allow, cidrs,
-                state == null || state.isBlank() ? null : Path.of(state.trim()));
+                state == null || state.isBlank() ? null : Path.of(state.trim()), n.get("proxyMetrics").bool(true));
     }
 
     /**

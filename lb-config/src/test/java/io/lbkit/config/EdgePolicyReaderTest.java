@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

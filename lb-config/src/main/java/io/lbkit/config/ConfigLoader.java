@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -12,21 +12,21 @@ import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.limit.Rate;
 import io.lbkit.core.retry.RetryPolicy;
 import io.lbkit.proxy.engine.SessionApiHandler;
-import io.lbkit.server.config.ServeConfig.ActiveCheckSpec;
-import io.lbkit.server.config.ServeConfig.AdminSpec;
-import io.lbkit.server.config.ServeConfig.FanOutSpec;
-import io.lbkit.server.config.ServeConfig.HashKey;
-import io.lbkit.server.config.ServeConfig.Listener;
-import io.lbkit.server.config.ServeConfig.MatchSpec;
-import io.lbkit.server.config.ServeConfig.OutlierSpec;
-import io.lbkit.server.config.ServeConfig.RateLimitSpec;
-import io.lbkit.server.config.ServeConfig.RouteSpec;
-import io.lbkit.server.config.ServeConfig.SessionSpec;
-import io.lbkit.server.config.ServeConfig.StickySpec;
-import io.lbkit.server.config.ServeConfig.TargetSpec;
-import io.lbkit.server.config.ServeConfig.ProxySpec;
-import io.lbkit.server.config.ServeConfig.TrustSpec;
-import io.lbkit.server.config.ServeConfig.UpstreamSpec;
+import io.lbkit.config.ServeConfig.ActiveCheckSpec;
+import io.lbkit.config.ServeConfig.AdminSpec;
+import io.lbkit.config.ServeConfig.FanOutSpec;
+import io.lbkit.config.ServeConfig.HashKey;
+import io.lbkit.config.ServeConfig.Listener;
+import io.lbkit.config.ServeConfig.MatchSpec;
+import io.lbkit.config.ServeConfig.OutlierSpec;
+import io.lbkit.config.ServeConfig.RateLimitSpec;
+import io.lbkit.config.ServeConfig.RouteSpec;
+import io.lbkit.config.ServeConfig.SessionSpec;
+import io.lbkit.config.ServeConfig.StickySpec;
+import io.lbkit.config.ServeConfig.TargetSpec;
+import io.lbkit.config.ServeConfig.ProxySpec;
+import io.lbkit.config.ServeConfig.TrustSpec;
+import io.lbkit.config.ServeConfig.UpstreamSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -103,7 +103,12 @@ public final class ConfigLoader {
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new ConfigException(name, "", "the file is empty");
         }
-        Node root = new Node(name, "", tree, env);
+        return read(new Node(name, "", tree, env));
+    }
+
+    /** Reads and validates a parsed tree ({@code root} names its source in errors). */
+    static ServeConfig read(Node root) {
+        String name = root.file();
         root.requireObject();
         root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
                 "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId", "statusPath"));

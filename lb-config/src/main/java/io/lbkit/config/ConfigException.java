@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 /**
  * A configuration file that cannot be used. The message names the file, the path inside it

@@ -1,4 +1,4 @@
-package io.lbkit.server.config;
+package io.lbkit.config;
 
 import io.lbkit.core.limit.CidrRules;
 import io.lbkit.core.Upstream;

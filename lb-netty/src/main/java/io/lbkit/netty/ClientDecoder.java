@@ -1,0 +1,189 @@
+package io.lbkit.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.List;
+
+/**
+ * The client connection's request decoder, in place of Netty's: heads are parsed in place by
+ * {@link HeadParser} into {@link ParsedRequest}s (no object per field), bodies are framed by
+ * their Content-Length or by {@link ChunkedFramer} and passed on as the slices that arrived
+ * ({@link io.netty.handler.codec.http.HttpContent}, the last one a {@link LastHttpContent} with
+ * the chunked body's trailer fields). Every head is followed by a last content, as Netty's
+ * decoder does, so the connection reads the end of a body-less request too.
+ *
+ * <p>A refused head (400, 414, 431, 505) or body (a malformed chunked body: a last content with a
+ * failed result) ends the decoding: what follows is dropped, the connection answers and closes.
+ */
+final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.Data {
+
+    private enum State { HEAD, LENGTH, CHUNKED, BROKEN }
+
+    private final HeadParser parser;
+    private final ChunkedFramer chunks;
+    private State state = State.HEAD;
+    private long left;                 // a Content-Length body's bytes still to come
+    private ByteBuf in;                // the buffer the framer reports data ranges of
+    private List<Object> out;
+
+    ClientDecoder(int maxLine, int maxHead, int maxTrailers) {
+        this.parser = new HeadParser(maxLine, maxHead, maxHead / 4);
+        this.chunks = new ChunkedFramer(4096, maxTrailers);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buf, List<Object> list) {
+        switch (state) {
+            case HEAD -> head(buf, list);
+            case LENGTH -> {
+                int take = (int) Math.min(left, buf.readableBytes());
+                if (take == 0) {
+                    return;
+                }
+                ByteBuf piece = buf.readRetainedSlice(take);
+                left -= take;
+                if (left == 0) {
+                    list.add(new DefaultLastHttpContent(piece, false));
+                    state = State.HEAD;
+                } else {
+                    list.add(new DefaultHttpContent(piece));
+                }
+            }
+            case CHUNKED -> chunked(buf, list);
+            default -> buf.skipBytes(buf.readableBytes());
+        }
+    }
+
+    private void head(ByteBuf buf, List<Object> list) {
+        int n = parser.parse(buf);
+        if (n == HeadParser.NEED_MORE) {
+            return;
+        }
+        if (n < 0) {
+            list.add(ParsedRequest.refused(-n, parser.reason()));
+            broken(buf);
+            return;
+        }
+        ParsedRequest r = ParsedRequest.of(parser, n - parser.skipped());
+        parser.reset();
+        buf.skipBytes(n);
+        String bad = framing(r);
+        if (bad != null) {
+            list.add(ParsedRequest.refused(400, bad));
+            broken(buf);
+            return;
+        }
+        list.add(r);
+        if (r.chunked) {
+            chunks.reset();
+            state = State.CHUNKED;
+        } else if (r.contentLength > 0) {
+            left = r.contentLength;
+            state = State.LENGTH;
+        } else {
+            list.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    /**
+     * Works out the body's framing and the connection's fate from the fields (RFC 9112 §6.3,
+     * §9.3); a reason when the framing is invalid: a malformed Content-Length, two different ones.
+     */
+    private static String framing(ParsedRequest r) {
+        byte[] h = r.bytes();
+        boolean close = false;
+        boolean keepAliveToken = false;
+        long length = -1;
+        long headerBytes = 0;
+        for (int i = 0; i < r.fieldCount(); i++) {
+            int ns = r.nameStart(i);
+            int vs = r.valueStart(i);
+            int ve = r.valueEnd(i);
+            headerBytes += r.nameEnd(i) - ns + ve - vs + 4;
+            switch (r.nameEnd(i) - ns) {
+                case 14 -> {
+                    if (r.nameIs(i, "Content-Length")) {
+                        long v = ParsedHead.number(h, vs, ve);
+                        if (v < 0 || (length >= 0 && v != length)) {
+                            return "an invalid Content-Length";
+                        }
+                        length = v;
+                    }
+                }
+                case 17 -> {
+                    if (r.nameIs(i, "Transfer-Encoding")) {
+                        // the last coding decides (RFC 9112 §6.3): chunked, or a coding admission refuses
+                        r.chunked = ParsedHead.lastTokenIs(h, vs, ve, "chunked");
+                    }
+                }
+                case 10 -> {
+                    if (r.nameIs(i, "Connection")) {
+                        close |= ParsedHead.hasToken(h, vs, ve, "close");
+                        keepAliveToken |= ParsedHead.hasToken(h, vs, ve, "keep-alive");
+                    }
+                }
+                case 6 -> {
+                    if (r.nameIs(i, "Expect")) {
+                        r.expectContinue = ve - vs == 12 && new ByteChars().set(h, vs, ve).toString()
+                                .equalsIgnoreCase("100-continue");
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        r.headerBytes = headerBytes;
+        boolean http11 = r.protocolVersion() == io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
+        r.keepAlive = !close && (http11 || keepAliveToken);
+        r.expectContinue &= http11; // HTTP/1.0 has no 100 Continue
+        if (r.chunked) {
+            // a Content-Length beside chunked is ignored (RFC 9112 §6.3), and the connection closes after
+            r.contentLength = -1;
+            if (length >= 0) {
+                r.keepAlive = false;
+            }
+        } else {
+            r.contentLength = length;
+        }
+        return null;
+    }
+
+    private void chunked(ByteBuf buf, List<Object> list) {
+        in = buf;
+        out = list;
+        int n = chunks.frame(buf, this);
+        in = null;
+        out = null;
+        if (n < 0) {
+            DefaultLastHttpContent bad = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
+            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(chunks.reason())));
+            list.add(bad);
+            broken(buf);
+            return;
+        }
+        buf.skipBytes(n);
+        if (chunks.done()) {
+            DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
+            chunks.trailers(last.trailingHeaders());
+            list.add(last);
+            state = State.HEAD;
+        }
+    }
+
+    /** {@link ChunkedFramer.Data}: a run of a chunk's data in the buffer being framed. */
+    @Override
+    public void data(int index, int length) {
+        out.add(new DefaultHttpContent(in.retainedSlice(index, length)));
+    }
+
+    private void broken(ByteBuf buf) {
+        state = State.BROKEN;
+        buf.skipBytes(buf.readableBytes());
+    }
+}

@@ -169,6 +169,7 @@ public final class ConfigLoader {
             ServeConfig.Engine engine = root.get("engine").choice(ServeConfig.Engine.class, ServeConfig.Engine.EVENT_LOOP);
             if (engine == ServeConfig.Engine.SERVLET) {
                 servletClientLimits(root.get("proxy"), proxy);
+                policy.servletEngine(); // limitRate
             }
             AdminSpec admin = AdminReader.read(root.get("admin"));
             ObserveSpec observe = ObserveSpec.read(root);

@@ -110,10 +110,19 @@ public final class ConfiguredProxy implements AutoCloseable {
      * @throws ConfigException when a route cannot be built (naming {@code routes[i]})
      */
     public static ProxyConfig.Builder proxyConfig(ServeConfig config, Map<String, Upstream> ups) {
+        return proxyConfig(config, ups, SpecObjects.NO_SHARED_STORE);
+    }
+
+    /**
+     * {@link #proxyConfig(ServeConfig, Map)} where {@code shared} makes the shared form of a rate
+     * limit with a {@code zone.store} (lb-server's Redis clients).
+     */
+    public static ProxyConfig.Builder proxyConfig(ServeConfig config, Map<String, Upstream> ups,
+            java.util.function.BiFunction<EdgePolicy.SharedZone, io.lbkit.proxy.RateLimit, io.lbkit.proxy.RateLimit> shared) {
         List<Route> routes = new ArrayList<>();
         for (int i = 0; i < config.routes().size(); i++) {
             try {
-                routes.add(SpecObjects.route(config, ups, i, config.routes().get(i)));
+                routes.add(SpecObjects.route(config, ups, i, config.routes().get(i), shared));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(config.source(), "routes[" + i + "]", e.getMessage());
             }

@@ -1,10 +1,12 @@
 package io.lbkit.config;
 
 import io.lbkit.core.limit.CidrRules;
+import io.lbkit.core.limit.ConcurrencyLimiter;
 import io.lbkit.core.limit.GeoTable;
 import io.lbkit.core.limit.Rate;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.proxy.AddedHeaders;
+import io.lbkit.proxy.ConnLimit;
 import io.lbkit.proxy.GeoBlock;
 import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.RequestValue;
@@ -36,7 +38,12 @@ import java.util.Map;
  *     rateLimits:                                      # several limit_req, all apply
  *       - { rate: 10r/s, burst: 20, nodelay: true, key: "map:tier", status: 429 }
  *       - { rate: 100r/s, key: "header:X-Api-Key" }
+ *       - { rate: 50r/s, zone: { name: api, store: "redis://10.0.0.5:6379", failOpen: true } }  # shared
  *     limitDryRun: false
+ *     connLimits:                                      # limit_conn, any key
+ *       - { max: 10, key: "header:X-Api-Key", status: 429 }
+ *     limitRate: 64k                                   # limit_rate (event-loop engine only)
+ *     limitRateAfter: 1m                               # limit_rate_after
  * }</pre>
  *
  * {@code headers}, {@code securityHeaders}, {@code access} and {@code geoBlock} may be set at the
@@ -49,13 +56,14 @@ final class EdgePolicyReader {
 
     /** The keys this reader takes in a route. */
     static final String[] ROUTE_KEYS = {"headers", "securityHeaders", "access", "geoBlock", "mapMatch", "rateLimits",
-        "limitDryRun", "canary"};
+        "limitDryRun", "canary", "connLimits", "limitRate", "limitRateAfter"};
 
     private EdgePolicy.Level top = EdgePolicy.Level.EMPTY;
     private final Map<String, EdgePolicy.Level> routes = new LinkedHashMap<>();
     private final Map<String, ValueMap> maps = new HashMap<>();
     private final Map<String, GeoTable> geos = new HashMap<>();
     private final Path base;
+    private Node limitRateAt; // the first route's limitRate, for an engine that cannot apply it
 
     /** @param base the directory relative file names ({@code geo.*.file}) are read from */
     EdgePolicyReader(Path base) {
@@ -78,7 +86,7 @@ final class EdgePolicyReader {
             geos.put(e.getKey(), geo(e.getValue()));
         }
         top = new EdgePolicy.Level(headers(root), access(root.get("access")), geoBlock(root.get("geoBlock")), null,
-                List.of(), List.of(), false, null);
+                List.of(), List.of(), false, null, Map.of(), List.of(), 0, 0);
     }
 
     void route(String name, Node route, java.util.Set<String> upstreams) {
@@ -94,14 +102,34 @@ final class EdgePolicyReader {
             }
         }
         List<RateLimit> limits = new ArrayList<>();
+        Map<Integer, EdgePolicy.SharedZone> zones = new HashMap<>();
         for (Node l : route.get("rateLimits").items()) {
+            EdgePolicy.SharedZone zone = sharedZone(l.get("zone"));
+            if (zone != null) {
+                zones.put(limits.size(), zone);
+            }
             limits.add(rateLimit(l));
+        }
+        List<ConnLimit> conns = new ArrayList<>();
+        for (Node c : route.get("connLimits").items()) {
+            conns.add(connLimit(c));
         }
         EdgePolicy.Level l = new EdgePolicy.Level(headers(route), access(route.get("access")),
                 geoBlock(route.get("geoBlock")), match, values, limits, route.get("limitDryRun").bool(false),
-                canary(route.get("canary"), upstreams));
+                canary(route.get("canary"), upstreams), zones, conns, route.get("limitRate").size(0),
+                route.get("limitRateAfter").size(0));
+        if (l.limitRate() > 0 && limitRateAt == null) {
+            limitRateAt = route.get("limitRate");
+        }
         if (!l.isEmpty()) {
             routes.put(name, l);
+        }
+    }
+
+    /** {@code engine: servlet}: refuses a route's {@code limitRate}, which only the event-loop engine applies. */
+    void servletEngine() {
+        if (limitRateAt != null) {
+            throw limitRateAt.error("is applied by the event-loop engine only (engine: servlet does not pace responses)");
         }
     }
 
@@ -296,7 +324,7 @@ final class EdgePolicyReader {
     }
 
     private RateLimit rateLimit(Node n) {
-        n.allowOnly("rate", "burst", "delay", "nodelay", "key", "status", "maxKeys");
+        n.allowOnly("rate", "burst", "delay", "nodelay", "key", "status", "maxKeys", "zone");
         RateLimiter.Builder b = RateLimiter.builder();
         try {
             b.rate(Rate.parse(n.get("rate").requiredString().trim()));
@@ -325,6 +353,45 @@ final class EdgePolicyReader {
         } catch (IllegalArgumentException e) {
             throw key.error(e.getMessage());
         }
+    }
+
+    private ConnLimit connLimit(Node n) {
+        n.allowOnly("max", "key", "status", "maxKeys");
+        if (!n.has("max")) {
+            throw n.get("max").error("is required: the requests of one key in flight at once (limit_conn N)");
+        }
+        ConcurrencyLimiter limiter = ConcurrencyLimiter.builder()
+                .maxConcurrent(n.get("max").integer(1, 1, 65535))
+                .rejectStatus(n.get("status").integer(503, 400, 599))
+                .maximumKeys(n.get("maxKeys").integer((int) ConcurrencyLimiter.DEFAULT_MAXIMUM_KEYS, 1, 100_000_000))
+                .build();
+        Node key = n.get("key");
+        String k = key.string("client-ip").trim();
+        if (k.startsWith("map:")) {
+            return ConnLimit.of(limiter, namedMap(k.substring(4), key));
+        }
+        try {
+            return ConnLimit.of(limiter, requestValue(key));
+        } catch (IllegalArgumentException e) {
+            throw key.error(e.getMessage());
+        }
+    }
+
+    /** {@code zone: { name: NAME, store: redis://..., failOpen: true }}, or null when the limit is local. */
+    private static EdgePolicy.SharedZone sharedZone(Node n) {
+        if (n.isMissing()) {
+            return null;
+        }
+        n.allowOnly("name", "store", "failOpen");
+        String name = n.get("name").requiredString().trim();
+        if (!name.matches("[A-Za-z0-9_.-]+")) {
+            throw n.get("name").error("must be letters, digits and -_., got '" + name + "'");
+        }
+        String store = n.get("store").requiredString().trim();
+        if (!store.startsWith("redis://") && !store.startsWith("rediss://")) {
+            throw n.get("store").error("must be a redis:// or rediss:// URI");
+        }
+        return new EdgePolicy.SharedZone(name, store, n.get("failOpen").bool(true));
     }
 
     /** {@code client-ip}, {@code uri}, {@code header:NAME}, {@code cookie:NAME}, {@code query:NAME}. */

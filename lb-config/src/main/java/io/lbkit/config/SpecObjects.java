@@ -5,6 +5,7 @@ import io.lbkit.core.Upstream;
 import io.lbkit.health.OutlierDetection;
 import io.lbkit.proxy.FanOut;
 import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.Route;
 import io.lbkit.proxy.StickyCookie;
 import io.lbkit.config.ServeConfig.OutlierSpec;
@@ -12,6 +13,7 @@ import io.lbkit.config.ServeConfig.RouteSpec;
 import io.lbkit.config.ServeConfig.UpstreamSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +61,24 @@ public final class SpecObjects {
                 .build();
     }
 
+    /**
+     * A route whose shared rate limits ({@code zone: { store: ... }}) are refused: the host that
+     * makes the store's client (lb-server's {@code serve}) uses
+     * {@link #route(ServeConfig, Map, int, RouteSpec, BiFunction)}.
+     */
     public static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r) {
+        return route(config, ups, index, r, NO_SHARED_STORE);
+    }
+
+    /** Refuses a rate limit with a {@code zone.store}, naming the zone (never the store's URI: it may hold a password). */
+    public static final BiFunction<EdgePolicy.SharedZone, RateLimit, RateLimit> NO_SHARED_STORE = (zone, limit) -> {
+        throw new IllegalArgumentException("rate limit zone '" + zone.name() + "' keeps its bucket in a store: "
+                + "applied by lb-server's serve only");
+    };
+
+    /** The route {@code r} of {@code config}; {@code shared} turns a rate limit with a zone store into the shared one. */
+    public static Route route(ServeConfig config, Map<String, Upstream> ups, int index, RouteSpec r,
+                              BiFunction<EdgePolicy.SharedZone, RateLimit, RateLimit> shared) {
         String at = "routes[" + index + "]";
         UpstreamSpec u = config.upstreams().get(r.upstream());
         Route.Builder b = Route.builder(r.name(), ups.get(r.upstream()))
@@ -98,7 +117,7 @@ public final class SpecObjects {
             }
             b.rateLimiter(lb.build());
         }
-        config.policy().applyTo(r.name(), b, ups::get);
+        config.policy().applyTo(r.name(), b, ups::get, shared);
         return b.build();
     }
 

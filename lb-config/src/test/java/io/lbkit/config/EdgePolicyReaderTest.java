@@ -109,6 +109,63 @@ class EdgePolicyReaderTest {
     }
 
     @Test
+    void aSharedZoneIsReadAndCheckedWithoutConnecting() {
+        ServeConfig c = parse(UP + """
+                routes:
+                  - name: api
+                    upstream: app
+                    rateLimits:
+                      - { rate: 1r/s }
+                      - { rate: 10r/s, zone: { name: api-1, store: "redis://10.255.255.1:6379" } }
+                      - { rate: 10r/s, zone: { name: api.2, store: "rediss://h:6380/2", failOpen: false } }
+                """);
+        EdgePolicy.Level api = c.policy().routes().get("api");
+        assertEquals(3, api.rateLimits().size());
+        assertNull(api.sharedZones().get(0));
+        assertEquals(new EdgePolicy.SharedZone("api-1", "redis://10.255.255.1:6379", true), api.sharedZones().get(1));
+        assertEquals(new EdgePolicy.SharedZone("api.2", "rediss://h:6380/2", false), api.sharedZones().get(2));
+        assertEquals("lbkit.yaml: routes[0].rateLimits[0].zone.store: must be a redis:// or rediss:// URI",
+                error(UP + "routes: [{ upstream: app, rateLimits: [{ rate: 1r/s, zone: { name: a, store: memory } }] }]\n"));
+        assertEquals("lbkit.yaml: routes[0].rateLimits[0].zone.name: must be letters, digits and -_., got 'a b'",
+                error(UP + "routes: [{ upstream: app, rateLimits: [{ rate: 1r/s, zone: { name: a b, store: redis://h } }] }]\n"));
+    }
+
+    @Test
+    void keyedConnectionLimits() {
+        ServeConfig c = parse(UP + """
+                maps:
+                  tier: { source: "header:X-Api-Key", entries: { premium-key: "" }, default: free }
+                routes:
+                  - name: api
+                    upstream: app
+                    connLimits:
+                      - { max: 10, key: "header:X-Api-Key", status: 429 }
+                      - { max: 100, key: "map:tier", maxKeys: 50 }
+                """);
+        EdgePolicy.Level api = c.policy().routes().get("api");
+        assertEquals(2, api.connLimits().size());
+        assertEquals(10, api.connLimits().get(0).limiter().maxConcurrent());
+        assertEquals(429, api.connLimits().get(0).limiter().rejectStatus());
+        assertEquals("header:X-Api-Key", api.connLimits().get(0).key().toString());
+        assertEquals(503, api.connLimits().get(1).limiter().rejectStatus(), "nginx's limit_conn_status");
+        assertEquals(50, api.connLimits().get(1).limiter().maximumKeys());
+        assertEquals("free", api.connLimits().get(1).map().lookup("other"));
+        assertEquals("lbkit.yaml: routes[0].connLimits[0].max: is required: the requests of one key in flight at "
+                + "once (limit_conn N)", error(UP + "routes: [{ upstream: app, connLimits: [{ key: uri }] }]\n"));
+    }
+
+    @Test
+    void limitRateOnTheEventLoopEngineOnly() {
+        EdgePolicy.Level dl = parse(UP + "routes: [{ name: dl, upstream: app, limitRate: 64k, limitRateAfter: 1m }]\n")
+                .policy().routes().get("dl");
+        assertEquals(64 * 1024, dl.limitRate());
+        assertEquals(1024 * 1024, dl.limitRateAfter());
+        assertEquals("lbkit.yaml: routes[0].limitRate: is applied by the event-loop engine only (engine: servlet "
+                + "does not pace responses)",
+                error("engine: servlet\n" + UP + "routes: [{ upstream: app, limitRate: 1k }]\n"));
+    }
+
+    @Test
     void nothingSetIsNoPolicy() {
         assertSame(EdgePolicy.NONE, parse(UP).policy());
     }

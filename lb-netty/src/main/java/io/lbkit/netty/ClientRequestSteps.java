@@ -20,6 +20,14 @@ final class ClientRequestSteps {
     /** The route's rate and connection limits and access rules; a refusal is logged (rate-limited) and the caller answers. */
     static Limits.Permit admit(Exchange x) {
         Limits.Permit permit = Limits.admit(x.config, x.route, x.origin, x.view);
+        if (permit.decided() == null) { // else a shared limit decides: logged then, on the loop
+            logRefusal(x, permit);
+        }
+        return permit;
+    }
+
+    /** Logs a refusal (rate-limited); on the exchange's loop. */
+    static void logRefusal(Exchange x, Limits.Permit permit) {
         if (permit.refused()) {
             if (x.rec != null) {
                 x.rec.refused(permit.reason(), permit.status());
@@ -30,7 +38,6 @@ final class ClientRequestSteps {
                         permit.status(), permit.reason(), Repeats.note(skipped));
             }
         }
-        return permit;
     }
 
     /** What the pick prefers: the client's address, the route's hash key, the endpoint of the sticky cookie. */
@@ -79,7 +86,7 @@ final class ClientRequestSteps {
      * there is none, then the caller answers {@code choice.status()}.
      */
     static Targets.Choice target(Exchange x) {
-        Targets.Choice c = Targets.choose(x.route, x.view, NettyClientRequest.utf8(x.target), x.body.formText());
+        Targets.Choice c = Targets.choose(x.route, x.upstream, x.view, NettyClientRequest.utf8(x.target), x.body.formText());
         if (c.endpointId() == null) {
             Exchange.log.warn("proxy {} {} route={}: {} ({}) in {}", x.req.method(), x.view.path(), x.route.name(),
                     c.reason(), x.route.target(), x.upstream.name());

@@ -84,7 +84,7 @@ final class Engine {
         StickyCodec c = sticky.get(route);
         if (c == null && route.sticky() != null) {
             // a route of the configuration before a reload that happened while its request began
-            c = new StickyCodec(route.sticky(), route.upstream());
+            c = new StickyCodec(route.sticky(), route);
         }
         return c;
     }
@@ -93,7 +93,7 @@ final class Engine {
         Map<Route, StickyCodec> out = new IdentityHashMap<>();
         for (Route r : config.routes()) {
             if (r.sticky() != null) {
-                out.put(r, new StickyCodec(r.sticky(), r.upstream()));
+                out.put(r, new StickyCodec(r.sticky(), r));
             }
         }
         return out;

@@ -133,7 +133,24 @@ final class Exchange extends BackendOwner {
     /** Client request: the route's limits, then the fan-out, or the pick's preferences and the header fields. */
     void start() {
         engine.activeExchanges.increment();
+        response.requestStarted(); // limit_rate's start
         permit = ClientRequestSteps.admit(this);
+        if (permit.decided() != null) { // a shared limit: its store decides, then back on this loop
+            permit.decided().whenComplete((p, x) -> onLoop(this::sharedLimitDecided));
+            return;
+        }
+        admitted();
+    }
+
+    private void sharedLimitDecided() {
+        if (!finished) { // else the client went away while the shared limit decided
+            ClientRequestSteps.logRefusal(this, permit);
+            admitted();
+        }
+    }
+
+    /** The limits have decided: a refusal, or the fan-out, or the pick's preferences and the header fields. */
+    private void admitted() {
         if (permit.refused()) {
             answer(permit.status());
             return;

@@ -1,6 +1,7 @@
 package io.lbkit.netty;
 
 import io.lbkit.core.Outcome;
+import io.lbkit.proxy.engine.ResponseRate;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
@@ -10,6 +11,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The backend response of one {@link Exchange} on its way to the client response: the head
@@ -32,9 +35,24 @@ final class ResponseRelay implements ChannelFutureListener {
     private boolean clientCloses;     // the client response says Connection: close
     boolean waitClientWritable;
     HeldHead held;                    // a response head waiting for the session store, or null
+    private long startMillis;         // limit_rate: the request's start (nginx r->start_sec)
+    private ResponseRate pace;        // limit_rate: the response's pace, or null
+    private long pacedBytes;          // limit_rate: body bytes written since the last account
+    private ScheduledFuture<?> paceTimer;
 
     ResponseRelay(Exchange x) {
         this.x = x;
+    }
+
+    /** The request started: a route with {@code limitRate} counts its allowance from now, as nginx. */
+    void requestStarted() {
+        if (x.route.limitRate() > 0) {
+            startMillis = nowMillis();
+        }
+    }
+
+    private long nowMillis() {
+        return Math.floorDiv(x.config.ticker().nanos(), 1_000_000L);
     }
 
     /** Backend response: a decoded message from the current attempt's connection {@code c}. */
@@ -97,6 +115,7 @@ final class ResponseRelay implements ChannelFutureListener {
                 x.sticky, x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
         clientCloses = head.closes;
+        pace = ResponseRate.start(x.route, startMillis); // null without limit_rate
         if (head.closes) {
             x.conn.closeAfterExchange();
         }
@@ -153,6 +172,9 @@ final class ResponseRelay implements ChannelFutureListener {
         if (x.rec != null) {
             x.rec.bodyBytes(c.content().readableBytes());
         }
+        if (pace != null) {
+            pacedBytes += c.content().readableBytes();
+        }
         if (c instanceof LastHttpContent last) {
             responseEnded = true;
             if (x.rec != null) {
@@ -174,11 +196,47 @@ final class ResponseRelay implements ChannelFutureListener {
         }
         if (forwarding) {
             x.client.flush(); // what came is passed on now: each SSE event as it arrives
+            if (pace != null && paced()) {
+                return; // limit_rate: the endpoint is read again when the pace allows
+            }
         }
         if (x.client.isWritable()) {
             c.channel.read();
         } else {
             waitClientWritable = true; // the client reads slowly: the endpoint waits
+        }
+    }
+
+    /**
+     * limit_rate: accounts what this read sent and, when the pace says wait (after the send, or
+     * before the next), sets the loop's timer; true when it did.
+     */
+    private boolean paced() {
+        long wait = pace.sent(pacedBytes);
+        pacedBytes = 0;
+        if (wait == 0) {
+            wait = pace.waitMillis(nowMillis());
+        }
+        if (wait == 0) {
+            return false;
+        }
+        paceTimer = x.loop.schedule(this::paceOver, wait, TimeUnit.MILLISECONDS);
+        return true;
+    }
+
+    /** limit_rate's timer: the endpoint is read on once the pace allows it and the client takes writes. */
+    private void paceOver() {
+        paceTimer = null;
+        if (x.finished || responseEnded || x.backend == null) {
+            return;
+        }
+        long wait = pace.waitMillis(nowMillis());
+        if (wait > 0) {
+            paceTimer = x.loop.schedule(this::paceOver, wait, TimeUnit.MILLISECONDS);
+        } else if (x.client.isWritable()) {
+            x.backend.channel.read();
+        } else {
+            waitClientWritable = true;
         }
     }
 
@@ -217,6 +275,10 @@ final class ResponseRelay implements ChannelFutureListener {
 
     /** The exchange is over: a held head's body pieces are released. */
     void release() {
+        if (paceTimer != null) {
+            paceTimer.cancel(false);
+            paceTimer = null;
+        }
         if (held != null) {
             held.release();
             held = null;

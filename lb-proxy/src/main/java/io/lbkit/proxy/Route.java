@@ -33,12 +33,13 @@ import java.util.TreeSet;
  * <p>Every condition left unset matches everything. Path prefixes are compared as plain string
  * prefixes (as nginx's prefix {@code location}) against the decoded, normalized path inside the
  * web application ({@code servletPath + pathInfo}); the raw request URI is what is forwarded.
- * Hosts are compared without the port and ignoring case. Instances are immutable.
+ * Hosts are compared without the port and ignoring case. Instances are immutable but for the
+ * upstream, which {@link #switchUpstream} changes (blue/green).
  */
 public final class Route {
 
     private final String name;
-    private final Upstream upstream;
+    private final java.util.concurrent.atomic.AtomicReference<Upstream> upstream; // blue/green: switchUpstream
     private final String pathPrefix;
     private final String host;
     private final Set<String> methods;
@@ -59,12 +60,16 @@ public final class Route {
     private final GeoBlock geoBlock;
     private final List<RateLimit> rateLimits;
     private final RateLimiter[] chain;
+    private final RateLimit[] sharedLimits;
+    private final ConnLimit[] connLimits;
+    private final long limitRate;
+    private final long limitRateAfter;
     private final boolean limitDryRun;
     private final Canary canary;
 
     private Route(Builder b) {
         this.name = b.name;
-        this.upstream = b.upstream;
+        this.upstream = new java.util.concurrent.atomic.AtomicReference<>(b.upstream);
         this.pathPrefix = b.pathPrefix;
         this.host = b.host;
         this.methods = Set.copyOf(b.methods);
@@ -88,8 +93,12 @@ public final class Route {
         if (rateLimiter != null) {
             all.add(rateLimiter);
         }
-        rateLimits.forEach(l -> all.add(l.limiter()));
+        rateLimits.stream().filter(l -> l.shared() == null).forEach(l -> all.add(l.limiter()));
         this.chain = all.toArray(new RateLimiter[0]);
+        this.sharedLimits = rateLimits.stream().filter(l -> l.shared() != null).toArray(RateLimit[]::new);
+        this.connLimits = b.connLimits.toArray(new ConnLimit[0]);
+        this.limitRate = b.limitRate;
+        this.limitRateAfter = b.limitRateAfter;
         this.limitDryRun = b.limitDryRun;
         this.canary = b.canary;
     }
@@ -101,7 +110,26 @@ public final class Route {
 
     public String name() { return name; }
 
-    public Upstream upstream() { return upstream; }
+    public Upstream upstream() { return upstream.get(); }
+
+    /**
+     * Blue/green: sends the requests that start from now on to {@code next} instead of the
+     * current upstream. Requests already under way finish on the upstream they began with
+     * (their retries too), so a switch drops none. A canary keeps its own upstream; a sticky
+     * cookie naming an endpoint {@code next} lacks is ignored. Thread-safe.
+     *
+     * @return the upstream the route had
+     * @throws IllegalArgumentException when {@code next} cannot serve this route (a broadcast
+     *         route's primary endpoint is not in it); the route is then unchanged
+     */
+    public Upstream switchUpstream(Upstream next) {
+        Objects.requireNonNull(next, "next");
+        if (fanOut != null && fanOut.primary() != null && next.endpoint(fanOut.primary()).isEmpty()) {
+            throw new IllegalArgumentException("route '" + name + "': fan-out primary '" + fanOut.primary()
+                    + "' is not an endpoint of upstream '" + next.name() + "'");
+        }
+        return upstream.getAndSet(next);
+    }
 
     /** The path prefix, or null for any path. */
     public String pathPrefix() { return pathPrefix; }
@@ -161,10 +189,29 @@ public final class Route {
     public List<RateLimit> rateLimits() { return rateLimits; }
 
     /**
-     * Every rate limiter of the route in the order they are decided: {@link #rateLimiter()} (if
-     * set) first, then {@link #rateLimits()}. A shared array: callers must not change it.
+     * Every rate limiter of the route decided in this process, in order: {@link #rateLimiter()} (if
+     * set) first, then the {@link #rateLimits()} that are not shared. A shared array: callers must
+     * not change it.
      */
     public RateLimiter[] rateLimiterChain() { return chain; }
+
+    /**
+     * The {@link #rateLimits()} whose bucket a store shares ({@link RateLimit#shared}), in order;
+     * decided after the local ones. A shared array: callers must not change it.
+     */
+    public RateLimit[] sharedRateLimits() { return sharedLimits; }
+
+    /**
+     * The keyed connection limits added with {@link Builder#connLimit}, in order (after
+     * {@link #concurrencyLimiter()}). A shared array: callers must not change it.
+     */
+    public ConnLimit[] connLimits() { return connLimits; }
+
+    /** nginx {@code limit_rate}: a response's bytes per second to the client; 0 (the default) for no limit. */
+    public long limitRate() { return limitRate; }
+
+    /** nginx {@code limit_rate_after}: the bytes of a response sent before {@link #limitRate()} applies. */
+    public long limitRateAfter() { return limitRateAfter; }
 
     /** Whether the rate limits only decide and log (nginx {@code limit_req_dry_run on}). */
     public boolean limitDryRun() { return limitDryRun; }
@@ -200,7 +247,7 @@ public final class Route {
 
     @Override
     public String toString() {
-        return "Route[" + name + " -> " + upstream.name() + "]";
+        return "Route[" + name + " -> " + upstream.get().name() + "]";
     }
 
     /** Builder for {@link Route}; validation happens in {@link #build()}. */
@@ -226,6 +273,9 @@ public final class Route {
         private Set<String> matchMapValues = Set.of();
         private GeoBlock geoBlock;
         private final List<RateLimit> rateLimits = new ArrayList<>();
+        private final List<ConnLimit> connLimits = new ArrayList<>();
+        private long limitRate;
+        private long limitRateAfter;
         private boolean limitDryRun;
         private Canary canary;
 
@@ -329,6 +379,38 @@ public final class Route {
         }
 
         /**
+         * Adds a {@code limit_conn} keyed by a request value or a map's result; several all apply,
+         * in the order added, after {@link #concurrencyLimiter} (the one keyed by the peer address).
+         */
+        public Builder connLimit(ConnLimit limit) {
+            connLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /**
+         * nginx {@code limit_rate}: each response's body goes to the client at most this many bytes
+         * per second (after {@link #limitRateAfter}), nginx's arithmetic ({@code ResponseRate}); 0
+         * for none. The event-loop engine paces on its loop's timers; the servlet engine refuses a
+         * route that sets it.
+         */
+        public Builder limitRate(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("limitRate must be >= 0 bytes per second, got " + bytesPerSecond);
+            }
+            this.limitRate = bytesPerSecond;
+            return this;
+        }
+
+        /** nginx {@code limit_rate_after}: the first bytes of each response go unpaced (default 0). */
+        public Builder limitRateAfter(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("limitRateAfter must be >= 0 bytes, got " + bytes);
+            }
+            this.limitRateAfter = bytes;
+            return this;
+        }
+
+        /**
          * nginx {@code limit_req_dry_run on}: the rate limits decide and count as usual, but a
          * request they would refuse or delay goes on at once (the decision is logged at DEBUG).
          */
@@ -387,6 +469,10 @@ public final class Route {
             }
             if (target != null && sticky != null) {
                 throw new IllegalArgumentException("route '" + name + "': target cannot be combined with sticky");
+            }
+            if (fanOut != null && limitRate > 0) {
+                throw new IllegalArgumentException("route '" + name + "': limitRate cannot be combined with broadcast "
+                        + "(the proxy writes the aggregated answer itself)");
             }
             if (fanOut != null && fanOut.primary() != null && upstream.endpoint(fanOut.primary()).isEmpty()) {
                 throw new IllegalArgumentException("route '" + name + "': fan-out primary '" + fanOut.primary()

@@ -26,13 +26,26 @@ public final class StickyCodec {
     private static final Base64.Decoder DEC = Base64.getUrlDecoder();
 
     private final StickyCookie settings;
-    private final Upstream upstream;
+    private final java.util.function.Supplier<Upstream> upstream; // a route's: blue/green may switch it
     private final SecretKeySpec key;
     private final ThreadLocal<Mac> macs;
     private final ConcurrentHashMap<String, String> valueById = new ConcurrentHashMap<>();
     private volatile ConcurrentHashMap<Long, String> idByHash = new ConcurrentHashMap<>();
 
     public StickyCodec(StickyCookie settings, Upstream upstream) {
+        this(settings, () -> upstream);
+    }
+
+    /**
+     * The codec of {@code route}'s sticky cookie over the route's upstream at each call: after a
+     * blue/green switch ({@link Route#switchUpstream}) a cookie naming an endpoint the new upstream
+     * lacks is ignored, and the request gets a cookie for the endpoint it is sent to.
+     */
+    public StickyCodec(StickyCookie settings, Route route) {
+        this(settings, route::upstream);
+    }
+
+    private StickyCodec(StickyCookie settings, java.util.function.Supplier<Upstream> upstream) {
         this.settings = settings;
         this.upstream = upstream;
         this.key = new SecretKeySpec(settings.keyNoCopy(), "HmacSHA256");
@@ -97,10 +110,11 @@ public final class StickyCodec {
         }
         long h = ByteBuffer.wrap(raw).getLong();
         String id = idByHash.get(h);
-        if (id == null || upstream.endpoint(id).isEmpty()) {
+        Upstream up = upstream.get();
+        if (id == null || up.endpoint(id).isEmpty()) {
             rebuildIndex(); // membership changed: a genuine value for a new or removed endpoint
             id = idByHash.get(h);
-            if (id == null || upstream.endpoint(id).isEmpty()) {
+            if (id == null || up.endpoint(id).isEmpty()) {
                 return null;
             }
         }
@@ -118,7 +132,7 @@ public final class StickyCodec {
     private long idHash(String endpointId) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
-            d.update(upstream.name().getBytes(StandardCharsets.UTF_8));
+            d.update(upstream.get().name().getBytes(StandardCharsets.UTF_8));
             d.update((byte) 0);
             d.update(endpointId.getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(d.digest()).getLong();
@@ -129,7 +143,7 @@ public final class StickyCodec {
 
     private void rebuildIndex() {
         ConcurrentHashMap<Long, String> m = new ConcurrentHashMap<>();
-        for (Endpoint e : upstream.endpoints()) {
+        for (Endpoint e : upstream.get().endpoints()) {
             m.put(idHash(e.id()), e.id());
         }
         idByHash = m;

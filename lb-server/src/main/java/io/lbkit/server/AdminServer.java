@@ -52,6 +52,7 @@ final class AdminServer implements AutoCloseable {
     private static final int MAX_BODY = 64 * 1024;
     static final String UPSTREAMS = "/api/upstreams";
     static final String STREAM = "/api/stream";
+    static final String ROUTES = "/api/routes";
 
     private final ProxyServer proxy;
     private final AdminSpec spec;
@@ -180,9 +181,13 @@ final class AdminServer implements AutoCloseable {
             stream(x);
             return;
         }
+        if (path.equals(ROUTES) || path.startsWith(ROUTES + "/")) {
+            routes(x, who, method, path);
+            return;
+        }
         if (!path.equals(UPSTREAMS) && !path.startsWith(UPSTREAMS + "/")) {
-            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + ", " + STREAM
-                    + ", /metrics, /reload and " + Dashboard.PATH + ")");
+            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + UPSTREAMS + ", " + ROUTES
+                    + ", " + STREAM + ", /metrics, /reload and " + Dashboard.PATH + ")");
         }
         String[] p = path.substring(UPSTREAMS.length()).split("/", -1); // "", name, "servers", id, "deploy"
         if (p.length == 1) {
@@ -234,6 +239,47 @@ final class AdminServer implements AutoCloseable {
             case "DELETE" -> deleteServer(x, who, u, m, e);
             default -> allow(method, "GET", "PATCH", "DELETE");
         }
+    }
+
+    /**
+     * {@code GET /api/routes}: each route and the upstream it sends to; {@code POST
+     * /api/routes/NAME/upstream} with {@code {"upstream": "green"}}: blue/green, the route's new
+     * requests go to that upstream ({@link ProxyServer#switchUpstream}).
+     */
+    private void routes(HttpExchange x, String who, String method, String path) throws IOException {
+        if (path.equals(ROUTES)) {
+            allow(method, "GET");
+            ObjectNode all = JSON.createObjectNode();
+            proxy.routeUpstreams().forEach((r, u) -> all.putObject(r).put("upstream", u));
+            send(x, 200, all);
+            return;
+        }
+        String[] p = path.substring(ROUTES.length()).split("/", -1); // "", name, "upstream"
+        if (p.length != 3 || !p[2].equals("upstream")) {
+            throw new Refusal(404, "not_found", "no such resource: " + path + " (see " + ROUTES + "/NAME/upstream)");
+        }
+        String route = decode(p[1]);
+        allow(method, "POST");
+        JsonNode body = body(x);
+        JsonNode to = body == null ? null : body.get("upstream");
+        if (to == null || !to.isTextual() || body.size() != 1) {
+            throw new Refusal(400, "bad_request", "the body must be {\"upstream\": \"NAME\"}");
+        }
+        String before;
+        try {
+            before = proxy.switchUpstream(route, to.asText());
+        } catch (java.util.NoSuchElementException e) {
+            throw new Refusal(404, e.getMessage().startsWith("no route") ? "route_not_found" : "upstream_not_found",
+                    e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, "bad_request", e.getMessage());
+        }
+        AUDIT.info("who={} what=\"switch upstream\" route={} before={} after={}", who, route, before, to.asText());
+        ObjectNode out = JSON.createObjectNode();
+        out.put("route", route);
+        out.put("upstream", to.asText());
+        out.put("before", before);
+        send(x, 200, out);
     }
 
     /** Server-sent status events while the request's address and token stay allowed; 503 past the streams' limit. */

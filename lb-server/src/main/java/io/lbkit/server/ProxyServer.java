@@ -80,6 +80,8 @@ public final class ProxyServer implements AutoCloseable {
     /** The event-loop engine's servers, one per listener ({@code engine: event-loop}). */
     private final List<NettyProxyServer> loops = new ArrayList<>();
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final LimitStores limitStores = new LimitStores(); // shared rate limits' Redis clients
+    private final BlueGreen blueGreen = new BlueGreen(); // the routes serving now, and their runtime upstream switches
     private SessionStore store;
     private SessionStore sharedStore;
     private ExecutorService storeExecutor;
@@ -195,6 +197,25 @@ public final class ProxyServer implements AutoCloseable {
         reload(ConfigLoader.load(Path.of(config.source())));
     }
 
+    /**
+     * Blue/green: requests that start from now on take route {@code route}'s traffic to the
+     * upstream {@code upstream} of the configuration; requests under way finish where they are.
+     * The switch outlives reloads (while the route and the upstream exist) until switched back;
+     * a restart starts from the file.
+     *
+     * @return the upstream the route had
+     * @throws java.util.NoSuchElementException naming the route or upstream that does not exist
+     * @throws IllegalArgumentException when the upstream cannot serve the route
+     */
+    public synchronized String switchUpstream(String route, String upstream) {
+        return blueGreen.switchTo(route, upstream, upstreams);
+    }
+
+    /** Each route serving now, by name, and the upstream it sends to. */
+    public Map<String, String> routeUpstreams() {
+        return blueGreen.upstreams();
+    }
+
     /** The active checker of the upstream {@code name}, or {@code null} when it has none. */
     ActiveChecker checker(String name) {
         return checkers.get(name);
@@ -203,6 +224,7 @@ public final class ProxyServer implements AutoCloseable {
     /** A reload's last step: the new configuration serves requests that start from now on. */
     void swap(ServeConfig next, Map<String, Upstream> nextUpstreams) {
         ProxyConfig pc = proxyConfig(next, nextUpstreams).build();
+        blueGreen.serving(pc.routes(), nextUpstreams); // runtime switches outlive a reload
         if (proxyFilter != null) {
             proxyFilter.swap(new ProxyFilter(pc));
         }
@@ -272,14 +294,16 @@ public final class ProxyServer implements AutoCloseable {
             buildEventLoop(pc, ss, api);
             return;
         }
-        proxyFilter = new SwitchingFilter(new ProxyFilter(pc.build()), config.shutdownTimeout());
+        ProxyConfig built = pc.build();
+        blueGreen.serving(built.routes(), upstreams);
+        proxyFilter = new SwitchingFilter(new ProxyFilter(built), config.shutdownTimeout());
         ServeConfig.ProxySpec p = config.proxy();
         buildServlet(p, ss, api);
     }
 
     /** The proxy configuration of {@code cfg}: its settings, and its routes over {@code ups}. */
     private ProxyConfig.Builder proxyConfig(ServeConfig cfg, Map<String, Upstream> ups) {
-        ProxyConfig.Builder pc = ConfiguredProxy.proxyConfig(cfg, ups)
+        ProxyConfig.Builder pc = ConfiguredProxy.proxyConfig(cfg, ups, limitStores::share) // shared limits: Redis
                 .executor(server.getThreadPool()); // one pool for both sides
         ObserveSetup.apply(cfg.observe(), accessLog, pc);
         if (forwarding != null) {
@@ -387,6 +411,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     private void buildEventLoop(ProxyConfig.Builder pc, ServeConfig.SessionSpec ss, SessionApi api) {
         ProxyConfig proxyConfig = pc.build();
+        blueGreen.serving(proxyConfig.routes(), upstreams);
         int workers = config.proxy().workers() > 0 ? config.proxy().workers() : Runtime.getRuntime().availableProcessors();
         for (ServeConfig.Listener l : config.listeners()) {
             try {
@@ -497,6 +522,7 @@ public final class ProxyServer implements AutoCloseable {
         if (accessLog != null) {
             accessLog.close(); // after the engines: every request's line is written
         }
+        limitStores.close();
         closed.countDown();
     }
 

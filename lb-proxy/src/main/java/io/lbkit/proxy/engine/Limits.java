@@ -6,24 +6,31 @@ import io.lbkit.core.limit.RateLimitChain;
 import io.lbkit.core.limit.RateLimiter;
 import io.lbkit.proxy.RateLimit;
 import io.lbkit.proxy.RequestValue;
+import io.lbkit.proxy.ValueMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.lbkit.proxy.ProxyConfig;
 import io.lbkit.proxy.Route;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A route's request limits applied to one request: the concurrency limit (nginx
  * {@code limit_conn}) and the rate limit (nginx {@code limit_req}, with its {@code burst} and
- * {@code delay}), both keyed by the client's address as the connection reports it (the peer;
- * forwarding headers are not believed for the key).
+ * {@code delay}) keyed by the client's address as the connection reports it (the peer;
+ * forwarding headers are not believed for the key), then the keyed connection limits
+ * ({@code ConnLimit}), the keyed rate limits ({@code RateLimit}, local, then shared ones), and the
+ * access rules.
  *
  * <p>An engine asks once, after admission and before the endpoint choice, and acts on the answer:
  *
  * <pre>{@code
- * Limits.Permit permit = Limits.admit(route, origin);
- * if (permit.refused()) {
+ * Limits.Permit permit = Limits.admit(config, route, origin, request);
+ * if (permit.decided() != null) {           // a shared limit: its store decides, asynchronously
+ *     permit.decided().whenComplete((p, x) -> onOwnThread(() -> act(p))); // then as below
+ * } else if (permit.refused()) {
  *     answer(permit.status());              // 503 by default, or the limiter's configured status
  * } else if (permit.delayMillis() > 0) {
  *     schedule(permit.delayMillis(), this::proceed); // nginx holds the request; never a blocked thread
@@ -48,6 +55,9 @@ public final class Limits {
     public static final String RATE_EXCEEDED = "request rate limit exceeded";
 
     private static final Logger log = LoggerFactory.getLogger(Limits.class);
+
+    /** The log text of a shared limit whose store failed to decide. */
+    public static final String RATE_UNCHECKED = "request rate limit could not be checked";
 
     private static final Permit FREE = new Permit(null, null, 0, 0, null);
 
@@ -77,21 +87,42 @@ public final class Limits {
         if (AccessRules.geoBlocked(config, route, origin, req)) {
             return DENIED; // nginx's rewrite-phase "if (...) { return 403; }", before the limits
         }
-        Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() ? admit(route, origin)
-                : admitChain(config, route, origin, req);
-        if (p.refused() || AccessRules.allowed(config, route, origin, req)) {
+        Permit p = route.rateLimits().isEmpty() && !route.limitDryRun() && route.connLimits().length == 0
+                ? admit(route, origin) : admitChain(config, route, origin, req);
+        if (p.refused()) {
+            return p;
+        }
+        boolean allowed = AccessRules.allowed(config, route, origin, req);
+        if (route.sharedRateLimits().length > 0) {
+            return SharedLimits.decide(config, route, origin, req, p, allowed); // after the local ones
+        }
+        if (allowed) {
             return p;
         }
         p.release();
         return DENIED;
     }
 
-    /** The concurrency limit, then every rate limit of the route decided as one chain ({@link RateLimitChain}). */
+    /**
+     * The concurrency limit (by peer), the keyed connection limits ({@link ConnSlots}), then every
+     * local rate limit of the route decided as one chain ({@link RateLimitChain}).
+     */
     private static Permit admitChain(ProxyConfig config, Route route, ClientOrigin origin, ClientRequest req) {
         ConcurrencyLimiter cl = route.concurrencyLimiter();
         String peerKey = key(origin);
         if (cl != null && !cl.tryAcquire(peerKey)) {
             return new Permit(null, null, 0, cl.rejectStatus(), TOO_MANY_CONCURRENT);
+        }
+        RequestValues.Slice slice = new RequestValues.Slice();
+        ConnSlots slots = null;
+        if (route.connLimits().length > 0) {
+            slots = ConnSlots.take(config, route, origin, req, slice);
+            if (slots.refused()) {
+                if (cl != null) {
+                    cl.release(peerKey);
+                }
+                return new Permit(null, null, 0, slots.status(), TOO_MANY_CONCURRENT);
+            }
         }
         RateLimiter[] chain = route.rateLimiterChain();
         String[] keys = new String[chain.length];
@@ -99,9 +130,10 @@ public final class Limits {
         if (route.rateLimiter() != null) {
             keys[i++] = peerKey;
         }
-        RequestValues.Slice slice = new RequestValues.Slice();
         for (RateLimit l : route.rateLimits()) {
-            keys[i++] = keyOf(config, l, origin, req, slice);
+            if (l.shared() == null) { // the shared ones are decided by their store, after these
+                keys[i++] = keyOf(config, l.key(), l.map(), origin, req, slice);
+            }
         }
         RateLimitChain.Outcome o = RateLimitChain.acquire(chain, keys);
         long delay = o.delayMillis();
@@ -109,24 +141,28 @@ public final class Limits {
             log.debug("limit_req dry run, route {}: would {} (excess {})", route.name(),
                     o.refused() ? "refuse with " + chain[o.refusedBy()].rejectStatus() : "delay " + delay + " ms",
                     o.excess());
-            return cl == null ? FREE : new Permit(cl, peerKey, 0, 0, null);
+            return cl == null && slots == null ? FREE : new Permit(cl, peerKey, slots, 0, 0, null, null);
         }
         if (o.refused()) {
             if (cl != null) {
                 cl.release(peerKey);
             }
+            if (slots != null) {
+                slots.release();
+            }
             return new Permit(null, null, 0, chain[o.refusedBy()].rejectStatus(), RATE_EXCEEDED);
         }
-        return cl == null && delay == 0 ? FREE : new Permit(cl, peerKey, delay, 0, null);
+        return cl == null && slots == null && delay == 0 ? FREE
+                : new Permit(cl, peerKey, slots, delay, 0, null, null);
     }
 
     /** The key of one keyed limit: the real client address, a request value as received, or a map's result. */
-    private static String keyOf(ProxyConfig config, RateLimit l, ClientOrigin origin, ClientRequest req,
-                                RequestValues.Slice slice) {
-        if (l.map() != null) {
-            return l.map().lookup(RequestText.of(l.map().source(), req, slice));
+    static String keyOf(ProxyConfig config, RequestValue key, ValueMap map, ClientOrigin origin, ClientRequest req,
+                        RequestValues.Slice slice) {
+        if (map != null) {
+            return map.lookup(RequestText.of(map.source(), req, slice));
         }
-        if (l.key().source() == RequestValue.Source.CLIENT_IP) {
+        if (key.source() == RequestValue.Source.CLIENT_IP) {
             byte[] a = RealClientAddress.of(origin, req, config.trustedProxies());
             if (a == null) {
                 return origin.peerText();
@@ -140,7 +176,7 @@ public final class Limits {
                 return origin.peerText(); // not for 4 or 16 bytes
             }
         }
-        CharSequence v = RequestText.of(l.key(), req, slice);
+        CharSequence v = RequestText.of(key, req, slice);
         return v == null ? null : v.toString();
     }
 
@@ -193,18 +229,61 @@ public final class Limits {
 
         private final ConcurrencyLimiter held;
         private final String key;
-        private final long delayMillis;
-        private final int status;
-        private final String reason;
+        private final ConnSlots slots;                   // the keyed connection limits' slots, or null
+        private final CompletableFuture<Permit> decided; // a shared limit's decision, or null
+        // final but for a pending permit, whose decision sets them once before completing decided
+        private long delayMillis;
+        private int status;
+        private String reason;
         @SuppressWarnings("unused") // through RELEASED
         private volatile int released;
 
         private Permit(ConcurrencyLimiter held, String key, long delayMillis, int status, String reason) {
+            this(held, key, null, delayMillis, status, reason, null);
+        }
+
+        private Permit(ConcurrencyLimiter held, String key, ConnSlots slots, long delayMillis, int status,
+                       String reason, CompletableFuture<Permit> decided) {
             this.held = held;
             this.key = key;
+            this.slots = slots;
             this.delayMillis = delayMillis;
             this.status = status;
             this.reason = reason;
+            this.decided = decided;
+        }
+
+        /** A permit that holds what {@code local} holds and waits for a shared limit's decision. */
+        static Permit pending(Permit local) {
+            return new Permit(local.held, local.key, local.slots, local.delayMillis, 0, null, new CompletableFuture<>());
+        }
+
+        /**
+         * Ends a pending permit: refused with {@code status} (0: admitted, after the longer of its
+         * delay and {@code delayMillis}); a refusal gives its concurrency slot back.
+         */
+        void decide(int status, String reason, long delayMillis) {
+            if (status != 0) {
+                this.status = status;
+                this.reason = reason;
+                this.delayMillis = 0;
+                release();
+            } else {
+                this.delayMillis = Math.max(this.delayMillis, delayMillis);
+            }
+            decided.complete(this); // publishes the fields to whoever reads them after the stage
+        }
+
+        /**
+         * Null when the permit was decided at once (the common case: every limit of the route is
+         * kept in this process). Otherwise the route has a shared limit ({@code RateLimit.shared})
+         * whose store decides: {@link #refused()}, {@link #status()} and {@link #delayMillis()}
+         * hold only once this stage completes (with this permit, on any thread, never
+         * exceptionally); the engine goes on from there on its own thread or loop. Until then the
+         * permit holds its concurrency slot, and {@link #release()} gives it back as always.
+         */
+        public CompletionStage<Permit> decided() {
+            return decided;
         }
 
         /** True when the request must be answered with {@link #status()} and not proxied. */
@@ -236,13 +315,21 @@ public final class Limits {
          * nothing.
          */
         public void release() {
-            if (held != null && RELEASED.compareAndSet(this, 0, 1)) {
-                held.release(key);
+            if ((held != null || slots != null) && RELEASED.compareAndSet(this, 0, 1)) {
+                if (held != null) {
+                    held.release(key);
+                }
+                if (slots != null) {
+                    slots.release();
+                }
             }
         }
 
         @Override
         public String toString() {
+            if (decided != null && !decided.isDone()) {
+                return "Permit[pending]";
+            }
             return refused() ? "Permit[refused " + status + "]"
                     : delayMillis > 0 ? "Permit[after " + delayMillis + " ms]" : "Permit[now]";
         }

@@ -44,11 +44,20 @@ public final class Targets {
      *                     fields and the body is a form, else null
      */
     public static Choice choose(Route route, ClientRequest req, String pathAndQuery, String formText) {
+        return choose(route, route.upstream(), req, pathAndQuery, formText);
+    }
+
+    /**
+     * {@link #choose(Route, ClientRequest, String, String)} among the endpoints of
+     * {@code upstream}: the one the exchange took when it began (the route's may have been
+     * switched since, {@link Route#switchUpstream}).
+     */
+    public static Choice choose(Route route, Upstream upstream, ClientRequest req, String pathAndQuery,
+                                String formText) {
         String v = RequestValues.targetText(route.target(), req, pathAndQuery, formText);
         if (v == null) {
             return NO_VALUE;
         }
-        Upstream upstream = route.upstream();
         String key = route.targetMetadata();
         if (key == null) {
             return upstream.endpoint(v).isPresent() ? new Choice(v, 0, null) : NO_ENDPOINT;

@@ -81,6 +81,15 @@ final class ClientEnd {
         }
     }
 
+    /** A refusal decided after async started (a shared rate limit's): logged as {@link #answerNow}, then {@link #error(int)}. */
+    void refuse(int status, String why) {
+        long skipped = ex.filter.repeats(why).admit();
+        if (skipped >= 0) {
+            log.warn("proxy {} {}: {} ({}){}", req.getMethod(), req.getRequestURI(), status, why, Repeats.note(skipped));
+        }
+        error(status);
+    }
+
     /** Answers with an error status after async started, or aborts if the response began. */
     void error(int status) {
         error(status, false);

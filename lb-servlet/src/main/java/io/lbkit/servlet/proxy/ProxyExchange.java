@@ -140,7 +140,7 @@ final class ProxyExchange implements AsyncListener {
         prepareEndpointChoice();
         forwardHeaders = backendRequestHeaders();
         CompletionStage<?> loading = loadSession();
-        afterLimitsDelay(loading); // then afterSessionLoad, then sendToBackend
+        afterSharedLimits(loading); // then afterLimitsDelay, afterSessionLoad, sendToBackend
     }
 
     /**
@@ -361,6 +361,24 @@ final class ProxyExchange implements AsyncListener {
         }
     }
 
+    /** Awaits a shared rate limit's decision (its store's answer, on the store's thread), if the route has one. */
+    private void afterSharedLimits(CompletionStage<?> loading) {
+        CompletionStage<Limits.Permit> decided = permit.decided();
+        if (decided == null) {
+            afterLimitsDelay(loading);
+            return;
+        }
+        decided.whenComplete((p, x) -> {
+            if (clientGone) {
+                end.quietly();
+            } else if (p.refused()) {
+                end.refuse(p.status(), p.reason());
+            } else {
+                afterLimitsDelay(loading);
+            }
+        });
+    }
+
     /** Awaits the session load now, or on the scheduler once the route's rate limit's delay has passed. */
     private void afterLimitsDelay(CompletionStage<?> loading) {
         if (permit.delayMillis() > 0) {
@@ -412,7 +430,7 @@ final class ProxyExchange implements AsyncListener {
 
     /** Finds the target endpoint; answers 400 / 404 and returns false when there is none. */
     private boolean resolveTarget() {
-        Targets.Choice c = Targets.choose(route, view, pathAndQuery, buffered == null ? null : buffered.formText());
+        Targets.Choice c = Targets.choose(route, upstream, view, pathAndQuery, buffered == null ? null : buffered.formText());
         if (c.endpointId() == null) {
             log.warn("proxy {} {} route={}: {} ({}) in {}", req.getMethod(), req.getRequestURI(), route.name(),
                     c.reason(), route.target(), upstream.name());

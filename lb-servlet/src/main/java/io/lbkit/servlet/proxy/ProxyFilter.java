@@ -70,13 +70,21 @@ public final class ProxyFilter implements Filter {
     private final java.util.concurrent.ConcurrentHashMap<String, Repeats> repeats =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** A filter for {@code config}; the HTTP client starts in {@link #init} (or {@link #start}). */
+    /**
+     * A filter for {@code config}; the HTTP client starts in {@link #init} (or {@link #start}).
+     *
+     * @throws IllegalArgumentException when a route sets {@code limitRate} (not applied by this engine)
+     */
     public ProxyFilter(ProxyConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.requestHeaderRules = new RequestHeaderRules(config);
         for (Route r : config.routes()) {
+            if (r.limitRate() > 0) { // pacing a response needs a timer per write: the event-loop engine's
+                throw new IllegalArgumentException("route '" + r.name() + "': limitRate is applied by the "
+                        + "event-loop engine (lb-netty) only, got " + r.limitRate() + " bytes per second");
+            }
             if (r.sticky() != null) {
-                sticky.put(r, new StickyCodec(r.sticky(), r.upstream()));
+                sticky.put(r, new StickyCodec(r.sticky(), r));
             }
         }
         this.sessions = SessionForwarder.of(config);

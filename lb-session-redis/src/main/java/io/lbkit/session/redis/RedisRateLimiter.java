@@ -3,6 +3,7 @@ package io.lbkit.session.redis;
 import io.lbkit.core.Ticker;
 import io.lbkit.core.limit.Decision;
 import io.lbkit.core.limit.RateLimiter;
+import io.lbkit.core.limit.SharedRateLimiter;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Keys are as nginx treats them: an empty or {@code null} key is not limited; a key over 65535
  * bytes is not limited either (logged by {@code local}). Thread-safe; never blocks the caller.
  */
-public final class RedisRateLimiter {
+public final class RedisRateLimiter implements SharedRateLimiter {
 
     private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
 
@@ -124,6 +125,7 @@ public final class RedisRateLimiter {
      * Accounts one request of {@code key} in the shared bucket and decides it: allowed, allowed
      * after a delay (for the caller to apply), or rejected with the limit's status.
      */
+    @Override
     public CompletionStage<Decision> tryAcquire(String key) {
         if (key == null || key.isEmpty()) {
             return CompletableFuture.completedFuture(Decision.allowed());
@@ -139,7 +141,7 @@ public final class RedisRateLimiter {
 
     private Decision answered(Long excess) {
         if (down.get() && down.compareAndSet(true, false)) {
-            log.info("rate limit {}: Redis answers again; the shared bucket decides", prefix);
+            log.info("rate limit {}*: Redis answers again; the shared bucket decides", prefix);
         }
         long e = excess;
         if (e < 0) {
@@ -150,7 +152,7 @@ public final class RedisRateLimiter {
 
     private Decision unanswered(String key, Throwable failure) {
         if (!down.get() && down.compareAndSet(false, true)) {
-            log.warn("rate limit {}: Redis did not answer ({}); {} until it does", prefix, rootMessage(failure),
+            log.warn("rate limit {}*: Redis did not answer ({}); {} until it does", prefix, rootMessage(failure),
                     failOpen ? "this instance's own bucket decides" : "requests are refused with " + UNCHECKED_STATUS);
         }
         return failOpen ? local.tryAcquire(key) : unchecked;
@@ -162,6 +164,12 @@ public final class RedisRateLimiter {
             root = root.getCause();
         }
         return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    /** The limit's settings, and the bucket that decides while Redis cannot (fail open). */
+    @Override
+    public RateLimiter local() {
+        return local;
     }
 
     /** Whether the last call found Redis unreachable (and the limit is decided as {@code failOpen} says). */

@@ -106,12 +106,16 @@ public final class ConfigLoader {
         return read(new Node(name, "", tree, env));
     }
 
+    /** The keys a file may have at its top level. */
+    static final String[] TOP_KEYS = EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy",
+            "upstreams", "routes", "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId",
+            "statusPath");
+
     /** Reads and validates a parsed tree ({@code root} names its source in errors). */
     static ServeConfig read(Node root) {
         String name = root.file();
         root.requireObject();
-        root.allowOnly(EdgePolicyReader.with(EdgePolicyReader.TOP_KEYS, "engine", "listen", "proxy", "upstreams", "routes",
-                "sessions", "trust", "shutdownTimeout", "admin", "accessLog", "logFormats", "requestId", "statusPath"));
+        root.allowOnly(TOP_KEYS);
         return new Reader(name).read(root);
     }
 

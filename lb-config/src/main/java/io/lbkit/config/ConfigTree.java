@@ -22,6 +22,11 @@ public final class ConfigTree {
     private ConfigTree() {
     }
 
+    /** The keys the vocabulary has at its top level ({@code upstreams}, {@code routes}, {@code proxy}...), as the file spells them. */
+    public static java.util.List<String> topKeys() {
+        return java.util.List.of(ConfigLoader.TOP_KEYS);
+    }
+
     /**
      * Reads {@code tree}: maps, lists and scalar values (text, numbers, booleans).
      *

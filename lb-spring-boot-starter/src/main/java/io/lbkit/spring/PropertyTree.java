@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lbkit.config.ConfigTree;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyS
 import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.StandardEnvironment;
 
 /**
  * The {@code lbkit.*} properties of the Environment as one tree, the shape of {@code serve}'s file:
@@ -50,19 +52,26 @@ final class PropertyTree {
 
     /**
      * The tree of every {@code lbkit.*} property whose first key is not in {@code skip}
-     * (compared without case and dashes).
+     * (compared without case and dashes). From the JVM's system properties and the environment,
+     * only keys of the vocabulary are read ({@link ConfigTree#topKeys()}): those sources carry the
+     * settings of everything in the process (a build's {@code -Dlbkit.contract.skip}, say), while
+     * an unknown key in the app's own configuration is a mistake start-up reports.
      *
      * @throws LbkitPropertyException when a property is both a value and a parent of others
      */
     static ObjectNode read(Environment env, Set<String> skip) {
         Set<String> skipUniform = new HashSet<>();
         skip.forEach(k -> skipUniform.add(uniform(k)));
+        Set<String> vocabulary = new HashSet<>();
+        ConfigTree.topKeys().forEach(k -> vocabulary.add(uniform(k)));
         Set<ConfigurationPropertyName> seen = new HashSet<>();
         List<ConfigurationPropertyName> names = new ArrayList<>();
         for (ConfigurationPropertySource s : ConfigurationPropertySources.get(env)) {
             if (s instanceof IterableConfigurationPropertySource it) {
+                boolean process = isProcessWide(s);
                 it.stream().filter(ROOT::isAncestorOf).forEach(n -> {
-                    if (seen.add(n) && !skipUniform.contains(uniform(n.getElement(1, Form.ORIGINAL)))) {
+                    String first = uniform(n.getElement(1, Form.ORIGINAL));
+                    if (!skipUniform.contains(first) && (!process || vocabulary.contains(first)) && seen.add(n)) {
                         names.add(n);
                     }
                 });
@@ -77,6 +86,13 @@ final class PropertyTree {
             }
         }
         return (ObjectNode) toJson(root);
+    }
+
+    /** Whether {@code s} is the JVM's system properties or the process environment. */
+    private static boolean isProcessWide(ConfigurationPropertySource s) {
+        return s.getUnderlyingSource() instanceof org.springframework.core.env.PropertySource<?> p
+                && (StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME.equals(p.getName())
+                || StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME.equals(p.getName()));
     }
 
     @SuppressWarnings("unchecked")

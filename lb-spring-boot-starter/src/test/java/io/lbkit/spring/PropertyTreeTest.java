@@ -69,6 +69,24 @@ class PropertyTreeTest {
     }
 
     @Test
+    void systemPropertiesAndTheEnvironmentGiveOnlyKeysOfTheVocabulary() {
+        StandardEnvironment env = new StandardEnvironment();
+        env.getPropertySources().replace(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME,
+                new MapPropertySource(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME,
+                        Map.of("lbkit.contract.skip", "false", "lbkit.routes[0].upstream", "api")));
+        env.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                        Map.of("LBKIT_ENGINES", "netty", "LBKIT_UPSTREAMS_API_ENDPOINTS_0_", "10.0.0.1:80")));
+        env.getPropertySources().addFirst(new MapPropertySource("application", Map.of("lbkit.typo", "x")));
+        ConfigurationPropertySources.attach(env);
+        ObjectNode tree = PropertyTree.read(env, Set.of());
+        assertEquals("api", tree.at("/routes/0/upstream").asText(), tree.toString());
+        assertEquals("10.0.0.1:80", tree.at("/upstreams/api/endpoints/0").asText(), tree.toString());
+        assertFalse(tree.has("contract") || tree.has("engines"), "a process-wide setting outside the vocabulary: " + tree);
+        assertEquals("x", tree.at("/typo").asText(), "the app's own unknown key is kept, for start-up to refuse");
+    }
+
+    @Test
     void aValueThatIsAlsoAParentIsAnErrorNamingIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> PropertyTree.read(env(
                 new LinkedHashMap<>(Map.of("lbkit.upstreams.api.endpoints", "10.0.0.1:80",

@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 final class BackendEncoder extends BodyEncoder {
 
     private final ArrayDeque<HttpMethod> methods;
+    private HeadWriter writer;
 
     BackendEncoder(ArrayDeque<HttpMethod> methods) {
         this.methods = methods;
@@ -31,7 +32,10 @@ final class BackendEncoder extends BodyEncoder {
     HeadWriter start(ChannelHandlerContext ctx, HttpMessage m) {
         HttpRequest r = (HttpRequest) m;
         methods.add(r.method());
-        return HeadWriter.request(ctx.alloc(), r.method(), r.uri());
+        if (writer == null) {
+            writer = new HeadWriter(ctx.alloc());
+        }
+        return writer.request(r.method(), r.uri());
     }
 
     @Override

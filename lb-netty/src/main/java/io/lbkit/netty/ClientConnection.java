@@ -74,6 +74,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     final ConnectionRecord rec;    // stub_status state and the access log's record
     final ClientEncoder encoder = new ClientEncoder(); // the connection's response writer
     BackendPool pool;              // the backend connections of this connection's event loop
+    // the head writers of this connection's exchanges (one exchange at a time): each head is written
+    // into an array kept from one request to the next, then copied into the buffer that is sent
+    HeadWriter forwardFields;      // the backend request's fields shared by its attempts
+    HeadWriter requestHead;        // an attempt's backend request head
+    HeadWriter responseHead;       // the client response head (held while the session store saves)
 
     ClientConnection(Engine engine) {
         this.engine = engine;
@@ -94,6 +99,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         pool = engine.pool(channel.eventLoop());
+        forwardFields = new HeadWriter(channel.alloc());
+        requestHead = new HeadWriter(channel.alloc());
+        responseHead = new HeadWriter(channel.alloc());
         opened = System.nanoTime();
         rec.opened((InetSocketAddress) channel.remoteAddress(), channel.eventLoop());
         awaitRequest();

@@ -14,11 +14,15 @@ final class ClientEncoder extends BodyEncoder {
 
     /** The request being answered is a HEAD: no body goes out, whatever the head says. */
     boolean headRequest;
+    private HeadWriter writer;
 
     @Override
     HeadWriter start(ChannelHandlerContext ctx, HttpMessage m) {
         HttpResponse r = (HttpResponse) m;
-        return HeadWriter.response(ctx.alloc(), r.status().code(), r.status().reasonPhrase());
+        if (writer == null) {
+            writer = new HeadWriter(ctx.alloc());
+        }
+        return writer.response(r.status().code(), r.status().reasonPhrase());
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -45,13 +44,13 @@ final class ClientHead {
         this.closes = closes;
     }
 
-    static ClientHead of(Engine engine, ByteBufAllocator alloc, HttpResponse backend, NettyClientRequest view,
+    static ClientHead of(Engine engine, HeadWriter writer, HttpResponse backend, NettyClientRequest view,
                          boolean clientKeepAlive, String endpointId, StickyCodec sticky, boolean secure, Route route,
                          String scheme) {
         ParsedResponse parsed = backend instanceof ParsedResponse p ? p : null;
         HttpRequest req = view.request();
         int st = backend.status().code();
-        HeadWriter out = HeadWriter.response(alloc, st, backend.status().reasonPhrase());
+        HeadWriter out = writer.response(st, backend.status().reasonPhrase());
         if (parsed != null) {
             copy(engine, parsed, out);
         } else {

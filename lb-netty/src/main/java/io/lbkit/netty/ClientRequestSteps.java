@@ -60,7 +60,7 @@ final class ClientRequestSteps {
 
     /** The backend request's header fields, the same for every attempt but Host (set per attempt). */
     static HeadWriter backendHeaders(Exchange x) {
-        HeadWriter forward = HeadWriter.fields(x.client.alloc());
+        HeadWriter forward = x.conn.forwardFields.fields(); // the connection's: one exchange at a time
         x.engine.requestRules.apply(x.view, x.origin, x.chunkedBody, forward);
         if (x.declaredLength >= 0) {
             forward.set(Fields.CONTENT_LENGTH, Long.toString(x.declaredLength));

@@ -344,7 +344,7 @@ final class Exchange extends BackendOwner {
             rec.connected(System.nanoTime());
         }
         // the request line, Host (the endpoint's), then the same fields for every attempt, as bytes
-        HeadWriter head = HeadWriter.request(c.channel.alloc(), req.method(), target);
+        HeadWriter head = conn.requestHead.request(req.method(), target);
         head.field(Fields.HOST, RequestHeaderRules.backendHost(config, origin.host(), endpoint.host(), endpoint.port()));
         head.fieldsOf(forward);
         c.encoder.request(req.method(), body.chunkedToBackend() ? BodyEncoder.Body.CHUNKED : BodyEncoder.Body.RAW);

@@ -36,44 +36,55 @@ final class HeadWriter implements ResponseHeaderSink {
     private int[] starts = new int[24];
     private int[] nameLengths = new int[24];
 
-    private HeadWriter(ByteBufAllocator alloc) {
+    /**
+     * A writer for heads of buffers from {@code alloc}. One writer serves one head at a time and
+     * is reused for the next ({@link #response}, {@link #request}, {@link #fields} start over): a
+     * connection keeps its writers, so writing a head allocates only the buffer it is handed in.
+     */
+    HeadWriter(ByteBufAllocator alloc) {
         this.alloc = alloc;
     }
 
-    /** A head that starts with the status line {@code HTTP/1.1 code reason}. */
-    static HeadWriter response(ByteBufAllocator alloc, int code, CharSequence reason) {
-        HeadWriter w = new HeadWriter(alloc);
-        w.bytes(HTTP_11, 0, HTTP_11.length);
-        w.ensure(4);
-        byte[] a = w.a;
-        a[w.len++] = (byte) ('0' + code / 100);
-        a[w.len++] = (byte) ('0' + code / 10 % 10);
-        a[w.len++] = (byte) ('0' + code % 10);
-        a[w.len++] = ' ';
-        w.chars(reason);
-        w.crlf();
-        w.fieldsStart = w.len;
-        return w;
+    private HeadWriter restart() {
+        len = 0;
+        count = 0;
+        fieldsStart = 0;
+        return this;
     }
 
-    /** A head that starts with the request line {@code method target HTTP/1.1} (the target's chars as bytes). */
-    static HeadWriter request(ByteBufAllocator alloc, HttpMethod method, String target) {
-        HeadWriter w = new HeadWriter(alloc);
-        w.chars(method.asciiName());
-        w.ensure(1);
-        w.a[w.len++] = ' ';
-        w.chars(target); // one byte per char, as received
-        w.ensure(1);
-        w.a[w.len++] = ' ';
-        w.bytes(HTTP_11, 0, HTTP_11.length - 1);
-        w.crlf();
-        w.fieldsStart = w.len;
-        return w;
+    /** Starts a head with the status line {@code HTTP/1.1 code reason}. */
+    HeadWriter response(int code, CharSequence reason) {
+        restart();
+        bytes(HTTP_11, 0, HTTP_11.length);
+        ensure(4);
+        a[len++] = (byte) ('0' + code / 100);
+        a[len++] = (byte) ('0' + code / 10 % 10);
+        a[len++] = (byte) ('0' + code % 10);
+        a[len++] = ' ';
+        chars(reason);
+        crlf();
+        fieldsStart = len;
+        return this;
     }
 
-    /** Fields only, no start line: the part of a request head that is the same for each attempt ({@link #fieldsOf}). */
-    static HeadWriter fields(ByteBufAllocator alloc) {
-        return new HeadWriter(alloc);
+    /** Starts a head with the request line {@code method target HTTP/1.1} (the target's chars as bytes). */
+    HeadWriter request(HttpMethod method, String target) {
+        restart();
+        chars(method.asciiName());
+        ensure(1);
+        a[len++] = ' ';
+        chars(target); // one byte per char, as received
+        ensure(1);
+        a[len++] = ' ';
+        bytes(HTTP_11, 0, HTTP_11.length - 1);
+        crlf();
+        fieldsStart = len;
+        return this;
+    }
+
+    /** Starts fields only, no start line: the part of a request head that is the same for each attempt ({@link #fieldsOf}). */
+    HeadWriter fields() {
+        return restart();
     }
 
     private void ensure(int more) {

@@ -111,7 +111,7 @@ final class ResponseRelay implements ChannelFutureListener {
             x.rec.status(st);
         }
         backendKeepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
-        ClientHead head = ClientHead.of(x.engine, x.client.alloc(), r, x.view, x.clientKeepAlive, x.endpoint.id(),
+        ClientHead head = ClientHead.of(x.engine, x.conn.responseHead, r, x.view, x.clientKeepAlive, x.endpoint.id(),
                 x.sticky, x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
         clientCloses = head.closes;

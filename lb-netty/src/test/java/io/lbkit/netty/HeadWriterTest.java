@@ -26,7 +26,7 @@ class HeadWriterTest {
 
     @Test
     void aResponseHeadHasItsStatusLineFieldsAndBlankLine() {
-        HeadWriter w = HeadWriter.response(ALLOC, 404, "Not Found");
+        HeadWriter w = new HeadWriter(ALLOC).response(404, "Not Found");
         w.field("Content-Type", "text/plain");
         w.field(Fields.CONTENT_LENGTH, 12);
         byte[] src = "X-From: parsed".getBytes(StandardCharsets.ISO_8859_1);
@@ -37,7 +37,7 @@ class HeadWriterTest {
 
     @Test
     void setReplacesEveryFieldOfTheNameInAnyCaseAndKeepsTheOthersInOrder() {
-        HeadWriter w = HeadWriter.response(ALLOC, 200, "OK");
+        HeadWriter w = new HeadWriter(ALLOC).response(200, "OK");
         w.add("Set-Cookie", "a=1");
         w.add("X-Keep", "k");
         w.add("set-cookie", "b=2");
@@ -52,14 +52,25 @@ class HeadWriterTest {
 
     @Test
     void aRequestHeadIsItsLineHostThenTheSharedBlock() {
-        HeadWriter block = HeadWriter.fields(ALLOC);
+        HeadWriter block = new HeadWriter(ALLOC).fields();
         block.add("Accept", "*/*");
         block.set("X-Forwarded-For", "10.0.0.1");
-        HeadWriter w = HeadWriter.request(ALLOC, HttpMethod.GET, "/caf\u00e9?x=1");
+        HeadWriter w = new HeadWriter(ALLOC).request(HttpMethod.GET, "/caf\u00e9?x=1");
         w.field(Fields.HOST, "backend:80");
         w.fieldsOf(block);
         w.set("Accept", "text/html"); // the block's fields are indexed too
         assertEquals("GET /caf\u00e9?x=1 HTTP/1.1\r\nHost: backend:80\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: text/html\r\n\r\n",
                 text(w.finish()));
+    }
+
+    @Test
+    void aReusedWriterStartsEachHeadAfresh() {
+        HeadWriter w = new HeadWriter(ALLOC);
+        w.response(200, "OK").add("X-Long", "v".repeat(2000)); // grows the array past its first size
+        text(w.finish());
+        w.request(HttpMethod.HEAD, "/next");
+        w.add("X-A", "1");
+        assertFalse(w.has("X-Long"));
+        assertEquals("HEAD /next HTTP/1.1\r\nX-A: 1\r\n\r\n", text(w.finish()));
     }
 }

@@ -7,6 +7,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -33,6 +34,7 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
     private long left;
     private ByteBuf in;
     private List<Object> out;
+    private ParsedResponse last;       // the connection's response head object, reused for each response
 
     BackendDecoder(int maxHead, ArrayDeque<HttpMethod> methods) {
         this.parser = HeadParser.forResponses(maxHead, maxHead / 4);
@@ -52,7 +54,7 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
                 ByteBuf piece = buf.readRetainedSlice(take);
                 left -= take;
                 if (left == 0) {
-                    list.add(new DefaultLastHttpContent(piece, false));
+                    list.add(new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE)); // no trailers: no container
                     state = State.HEAD;
                 } else {
                     list.add(new DefaultHttpContent(piece));
@@ -91,7 +93,7 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
             broken(buf);
             return;
         }
-        ParsedResponse r = ParsedResponse.of(parser, n - parser.skipped());
+        ParsedResponse r = last = ParsedResponse.reuse(last, parser); // handled before the next head is parsed
         parser.reset();
         buf.skipBytes(n);
         String bad = framing(r);

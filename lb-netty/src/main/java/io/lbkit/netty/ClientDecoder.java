@@ -7,6 +7,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.List;
 
@@ -49,7 +50,7 @@ final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.
                 ByteBuf piece = buf.readRetainedSlice(take);
                 left -= take;
                 if (left == 0) {
-                    list.add(new DefaultLastHttpContent(piece, false));
+                    list.add(new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE)); // no trailers: no container
                     state = State.HEAD;
                 } else {
                     list.add(new DefaultHttpContent(piece));

@@ -380,6 +380,11 @@ final class HeadParser {
     }
 
     /** The last complete head's bytes, from index 0 (what the offsets index); valid until the next head. */
+    /** The field index: per field its name's start and end and its value's start and end (reused by the next parse). */
+    int[] indexArray() {
+        return index;
+    }
+
     byte[] bytes() {
         return head;
     }

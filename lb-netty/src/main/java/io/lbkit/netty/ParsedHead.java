@@ -15,15 +15,23 @@ abstract class ParsedHead {
 
     static final byte[] NONE = new byte[0];
 
-    final byte[] head;
-    private final int[] index;
-    private final int fields;
+    byte[] head;
+    private int[] index;
+    private int fields;
     private HttpHeaders headers;
 
     ParsedHead(byte[] head, int[] index, int fields) {
         this.head = head;
         this.index = index;
         this.fields = fields;
+    }
+
+    /** Makes this the head {@code p} just parsed, in the parser's own arrays (valid until its next parse). */
+    void borrow(HeadParser p) {
+        head = p.bytes();
+        index = p.indexArray();
+        fields = p.fieldCount();
+        headers = null;
     }
 
     /** The field offsets of the head {@code p} just parsed, copied out of the parser. */

@@ -33,7 +33,31 @@ final class ParsedResponse extends ParsedHead implements HttpResponse {
     /** The head {@code p} just parsed, copied out of the parser. */
     static ParsedResponse of(HeadParser p, int headLength) {
         byte[] h = Arrays.copyOf(p.bytes(), headLength);
-        ParsedResponse r = new ParsedResponse(h, index(p), p.fieldCount());
+        return new ParsedResponse(h, index(p), p.fieldCount()).read(p);
+    }
+
+    /**
+     * A decoder's reused response made the head {@code p} just parsed, in the parser's arrays: a
+     * backend connection's messages are handled as they are decoded, one response at a time, so a
+     * head is done with before the next is parsed and nothing is copied.
+     */
+    static ParsedResponse reuse(ParsedResponse r, HeadParser p) {
+        if (r == null) {
+            r = new ParsedResponse(p.bytes(), p.indexArray(), p.fieldCount());
+        } else {
+            r.borrow(p);
+        }
+        r.result = DecoderResult.SUCCESS;
+        r.contentLength = -1;
+        r.chunked = false;
+        r.keepAlive = false;
+        r.hasConnection = false;
+        return r.read(p);
+    }
+
+    private ParsedResponse read(HeadParser p) {
+        ParsedResponse r = this;
+        byte[] h = p.bytes();
         r.version = p.version() == 10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
         int code = p.status();
         HttpResponseStatus known = HttpResponseStatus.valueOf(code);

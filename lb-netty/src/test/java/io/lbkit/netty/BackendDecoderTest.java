@@ -3,6 +3,8 @@ package io.lbkit.netty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -21,8 +23,39 @@ import org.junit.jupiter.api.Test;
  */
 class BackendDecoderTest {
 
+    /**
+     * What the decoder makes of {@code input}, as text, read as a backend connection reads it: each
+     * message handled when it is decoded (a response head object is reused for the next).
+     */
     private static List<String> decode(String input, boolean byteAtATime, HttpMethod... methods) {
-        EmbeddedChannel ch = new EmbeddedChannel(new BackendDecoder(16 * 1024, new ArrayDeque<>(List.of(methods))));
+        List<String> out = new ArrayList<>();
+        StringBuilder body = new StringBuilder();
+        ChannelInboundHandlerAdapter reader = new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object m) {
+                try {
+                    if (m instanceof ParsedResponse r) {
+                        out.add(r.decoderResult().isFailure() ? "invalid"
+                                : r.status().code() + " " + r.status().reasonPhrase() + " len=" + r.contentLength
+                                + " chunked=" + r.chunked + " keepAlive=" + r.keepAlive);
+                    } else if (m instanceof HttpContent c) {
+                        if (c.decoderResult().isFailure()) {
+                            out.add("bad body");
+                            return;
+                        }
+                        body.append(c.content().toString(StandardCharsets.ISO_8859_1));
+                        if (c instanceof LastHttpContent last) {
+                            out.add("body=" + body + (last.trailingHeaders().isEmpty() ? "" : " trailers="
+                                    + last.trailingHeaders().entries()));
+                            body.setLength(0);
+                        }
+                    }
+                } finally {
+                    ReferenceCountUtil.release(m);
+                }
+            }
+        };
+        EmbeddedChannel ch = new EmbeddedChannel(new BackendDecoder(16 * 1024, new ArrayDeque<>(List.of(methods))), reader);
         byte[] bytes = input.getBytes(StandardCharsets.ISO_8859_1);
         if (byteAtATime) {
             for (byte b : bytes) {
@@ -32,31 +65,6 @@ class BackendDecoderTest {
             ch.writeInbound(Unpooled.wrappedBuffer(bytes));
         }
         ch.finish(); // the endpoint closes
-        List<String> out = new ArrayList<>();
-        StringBuilder body = new StringBuilder();
-        Object m;
-        while ((m = ch.readInbound()) != null) {
-            try {
-                if (m instanceof ParsedResponse r) {
-                    out.add(r.decoderResult().isFailure() ? "invalid"
-                            : r.status().code() + " " + r.status().reasonPhrase() + " len=" + r.contentLength
-                            + " chunked=" + r.chunked + " keepAlive=" + r.keepAlive);
-                } else if (m instanceof HttpContent c) {
-                    if (c.decoderResult().isFailure()) {
-                        out.add("bad body");
-                        continue;
-                    }
-                    body.append(c.content().toString(StandardCharsets.ISO_8859_1));
-                    if (c instanceof LastHttpContent last) {
-                        out.add("body=" + body + (last.trailingHeaders().isEmpty() ? "" : " trailers="
-                                + last.trailingHeaders().entries()));
-                        body.setLength(0);
-                    }
-                }
-            } finally {
-                ReferenceCountUtil.release(m);
-            }
-        }
         return out;
     }
 

@@ -7,6 +7,7 @@ import io.lbkit.config.ConfigTree;
 import io.lbkit.config.ConfiguredProxy;
 import io.lbkit.config.ServeConfig;
 import io.lbkit.proxy.ProxyConfig;
+import io.lbkit.proxy.ProxyMeters;
 import io.lbkit.proxy.SessionForwarding;
 import io.lbkit.servlet.proxy.ProxyFilter;
 import io.lbkit.session.InMemorySessionStore;
@@ -77,8 +78,18 @@ public class LbkitProxyAutoConfiguration implements DisposableBean {
     /** The proxy filter over the configured routes, forwarding sessions of the app's store when {@code lbkit.sessions} says so. */
     @Bean
     @ConditionalOnMissingBean(value = ProxyFilter.class, parameterizedContainer = FilterRegistrationBean.class)
-    public ProxyFilter lbkitProxyFilter(ConfiguredProxy proxy, ObjectProvider<SessionStore> stores) {
+    public ProxyFilter lbkitProxyFilter(ConfiguredProxy proxy, ObjectProvider<SessionStore> stores,
+                                        ObjectProvider<ProxyMeters> meters) {
         ProxyConfig.Builder pc = proxy.proxyConfig();
+        ProxyMeters pm = meters.getIfAvailable();
+        if (pm != null) {
+            pc.meters(pm); // the app's registry (LbkitProxyMetricsAutoConfiguration)
+            for (String name : proxy.upstreams().keySet()) {
+                if (proxy.monitor(name) != null) {
+                    pm.watch(proxy.monitor(name)); // health transitions and ejections
+                }
+            }
+        }
         ServeConfig.SessionSpec ss = proxy.config().sessions();
         if (ss != null && ss.forward()) {
             SessionStore store = stores.getIfAvailable();

@@ -117,6 +117,10 @@ class ProxyIT {
                 counts.merge(r.body().substring(0, 1), 1, Integer::sum);
             }
             assertEquals(Map.of("a", 5, "b", 5), counts, "round robin over both backends");
+            // the proxy's meters are on the app's registry (Actuator's)
+            io.micrometer.core.instrument.MeterRegistry registry = app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+            assertEquals(5, registry.get("lbkit.proxy.requests").tag("endpoint", "127.0.0.1:" + a.port)
+                    .tag("code_class", "2xx").timer().count(), "the requests a answered, on the app's registry");
             // a path no route matches is the app's own
             assertTrue(get(app, "/count", Map.of()).body().startsWith("count=1 "));
 

@@ -32,12 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: reads one request at a time (the channel reads only when asked, and a
- * flow-control handler before this one hands over one decoded message per read), so pipelined
- * requests are answered in order, each after the previous response was written. The socket's
- * read interest stays armed in between ({@link ClientBytes}: bytes that come early wait, decoded,
- * in the flow-control handler's queue, up to a budget). Admission and the route are decided here;
- * an {@link Exchange} does the rest.
+ * One client connection: reads one request at a time (the decoder hands over one message each
+ * time the connection asks, {@link ClientDecoder#want}), so pipelined requests are answered in
+ * order, each after the previous response was written. The socket's read interest stays armed in
+ * between: bytes that come early wait in the decoder, undecoded, up to a budget. Admission and the
+ * route are decided here; an {@link Exchange} does the rest.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
 
@@ -52,11 +51,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private String remote;
     private String localName;
     private Channel channel;
-    private ClientBytes bytes;
+    private ClientDecoder decoder;
     private Exchange exchange;
     private LocalExchange localExchange; // a request the server answers itself (the session API)
     private boolean closeAfterExchange;
-    private boolean wantsMessage;
     private boolean draining;
     private long drained;
     private ScheduledFuture<?> drainTimer;
@@ -89,10 +87,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return channel;
     }
 
-    /** The pipeline's first handler, made for this connection (its read budget is the body buffer's size). */
-    ClientBytes bytesHandler() {
-        bytes = new ClientBytes(this, Math.max(engine.config.bufferSize(), 16 * 1024));
-        return bytes;
+    /**
+     * The pipeline's first handler, made for this connection: lbkit's request decoder, which hands
+     * over one message each time the connection asks (its read-ahead budget is the body buffer's
+     * size, at least 16 KiB).
+     */
+    ClientDecoder decoder(int maxLine, int maxHead) {
+        decoder = new ClientDecoder(this, Math.max(engine.config.bufferSize(), 16 * 1024), maxLine, maxHead, maxHead);
+        return decoder;
     }
 
     @Override
@@ -215,27 +217,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return !lastRequest;
     }
 
-    /**
-     * Asks for the next decoded message. The flow-control handler counts a read cycle that
-     * decoded nothing (part of a header block) as an answer, so {@link #channelReadComplete}
-     * asks again until a message comes.
-     */
+    /** Asks for the next decoded message: the decoder hands it over now, or once its bytes arrive. */
     void read() {
-        wantsMessage = true;
-        bytes.claimed();
-        channel.read();
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (wantsMessage && channel.isActive()) {
-            channel.read();
-        }
+        decoder.want();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        wantsMessage = false;
         if (exchange != null) {
             exchange.clientRead(msg);
         } else if (localExchange != null) {

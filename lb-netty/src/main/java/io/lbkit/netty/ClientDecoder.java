@@ -3,7 +3,10 @@ package io.lbkit.netty;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -12,7 +15,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.util.List;
 
 /**
- * The client connection's request decoder, in place of Netty's: heads are parsed in place by
+ * The client connection's request decoder and its flow control, in place of Netty's decoder and
+ * flow-control handler: it decodes only when the connection asks for a message ({@link #want})
+ * and hands over one per ask. Heads are parsed in place by
  * {@link HeadParser} into {@link ParsedRequest}s (no object per field), bodies are framed by
  * their Content-Length or by {@link ChunkedFramer} and passed on as the slices that arrived
  * ({@link io.netty.handler.codec.http.HttpContent}, the last one a {@link LastHttpContent} with
@@ -22,24 +27,137 @@ import java.util.List;
  * <p>A refused head (400, 414, 431, 505) or body (a malformed chunked body: a last content with a
  * failed result) ends the decoding: what follows is dropped, the connection answers and closes.
  */
-final class ClientDecoder extends ByteToMessageDecoder implements ChunkedFramer.Data {
+final class ClientDecoder extends ChannelInboundHandlerAdapter implements ChunkedFramer.Data {
 
     private enum State { HEAD, LENGTH, CHUNKED, BROKEN }
 
+    private final ClientConnection conn;
+    private final long budget;
     private final HeadParser parser;
     private final ChunkedFramer chunks;
     private State state = State.HEAD;
     private long left;                 // a Content-Length body's bytes still to come
     private ByteBuf in;                // the buffer the framer reports data ranges of
     private List<Object> out;
+    private ChannelHandlerContext ctx;
+    private ByteBuf cumulation;        // bytes read, not decoded yet
+    private final ArrayList<Object> decoded = new ArrayList<>(4); // decoded, not handed over yet
+    private int next;                  // the next of them to hand over
+    private boolean wanted;            // the connection asked for a message and has none yet
+    private long unclaimed;            // bytes read since the connection last asked
 
-    ClientDecoder(int maxLine, int maxHead, int maxTrailers) {
+    /**
+     * @param conn   the connection told of arriving bytes (null in a test of the decoding alone)
+     * @param budget how many bytes may be read ahead of what the connection asked for (a
+     *               pipelined request, the rest of a body) before the socket's read interest drops
+     */
+    ClientDecoder(ClientConnection conn, long budget, int maxLine, int maxHead, int maxTrailers) {
+        this.conn = conn;
+        this.budget = budget;
         this.parser = new HeadParser(maxLine, maxHead, maxHead / 4);
         this.chunks = new ChunkedFramer(4096, maxTrailers);
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf buf, List<Object> list) {
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * The connection asks for its next message: handed over now when the bytes read hold one,
+     * else once they arrive (the socket is asked to read).
+     */
+    void want() {
+        wanted = true;
+        unclaimed = 0;
+        if (!deliver()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (conn != null) {
+            conn.bytesArrived(); // before any of it is decoded: the first byte of a head starts its timer
+        }
+        ByteBuf b = (ByteBuf) msg;
+        unclaimed += b.readableBytes();
+        if (state == State.BROKEN) {
+            b.release();
+            return;
+        }
+        cumulation = cumulation == null ? b : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, b);
+        if (wanted) {
+            deliver();
+        }
+    }
+
+    /**
+     * The end of a read: the socket keeps its read interest while the connection waits for a
+     * message, or while what was read ahead of it stays under the budget (so a pipelined request
+     * or the rest of a body is read early, without an epoll_ctl pair per request); past the
+     * budget the interest drops, the back-pressure a client that sends too fast meets.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.fireChannelReadComplete();
+        if ((wanted || unclaimed < budget) && ctx.channel().isActive()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release();
+    }
+
+    private void release() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+        for (int i = next; i < decoded.size(); i++) {
+            ReferenceCountUtil.release(decoded.get(i));
+        }
+        decoded.clear();
+        next = 0;
+    }
+
+    /** Hands the connection its next message if the bytes read hold one; whether it did. */
+    private boolean deliver() {
+        if (next == decoded.size()) {
+            decoded.clear();
+            next = 0;
+            ByteBuf c = cumulation;
+            while (c != null && c.isReadable() && decoded.isEmpty()) {
+                int before = c.readableBytes();
+                decode(c, decoded);
+                if (c.readableBytes() == before && decoded.isEmpty()) {
+                    break; // needs more bytes
+                }
+            }
+            if (c != null && !c.isReadable()) {
+                c.release();
+                cumulation = null;
+            }
+            if (decoded.isEmpty()) {
+                return false;
+            }
+        }
+        Object m = decoded.get(next);
+        decoded.set(next++, null);
+        wanted = false;
+        ctx.fireChannelRead(m);
+        return true;
+    }
+
+    private void decode(ByteBuf buf, List<Object> list) {
         switch (state) {
             case HEAD -> head(buf, list);
             case LENGTH -> {

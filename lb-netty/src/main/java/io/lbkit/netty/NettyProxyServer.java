@@ -11,7 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -119,9 +118,7 @@ public final class NettyProxyServer {
                         // servlet engine does) so that Admission applies the exact one (431)
                         ClientConnection conn = new ClientConnection(engine);
                         // lbkit's own codec: heads parsed in place and written as bytes
-                        ch.pipeline().addLast(conn.bytesHandler(),
-                                new ClientDecoder(MAX_REQUEST_LINE, headerLimit + 1024, headerLimit + 1024), conn.encoder,
-                                new FlowControlHandler(), conn);
+                        ch.pipeline().addLast(conn.decoder(MAX_REQUEST_LINE, headerLimit + 1024), conn.encoder, conn);
                     }
                 });
         try {

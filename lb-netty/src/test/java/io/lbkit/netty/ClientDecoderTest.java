@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
@@ -31,9 +33,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ClientDecoderTest {
 
-    /** Everything the decoder makes of {@code input}, fed whole or a byte at a time, as text. */
-    private static List<String> decode(String input, boolean byteAtATime) {
-        EmbeddedChannel ch = new EmbeddedChannel(new ClientDecoder(8192, 16 * 1024, 8192));
+    /**
+     * The messages the decoder hands over for {@code input}, fed whole or a byte at a time, asked
+     * for one at a time as the connection asks (each message asks for the next).
+     */
+    private static List<Object> messages(String input, boolean byteAtATime) {
+        List<Object> got = new ArrayList<>();
+        ClientDecoder d = new ClientDecoder(null, 1 << 20, 8192, 16 * 1024, 8192);
+        EmbeddedChannel ch = new EmbeddedChannel(d, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object m) {
+                got.add(m);
+                d.want();
+            }
+        });
+        d.want();
         byte[] bytes = input.getBytes(StandardCharsets.ISO_8859_1);
         if (byteAtATime) {
             for (byte b : bytes) {
@@ -42,10 +56,15 @@ class ClientDecoderTest {
         } else {
             ch.writeInbound(Unpooled.wrappedBuffer(bytes));
         }
+        ch.finishAndReleaseAll();
+        return got;
+    }
+
+    /** Everything the decoder makes of {@code input}, as text. */
+    private static List<String> decode(String input, boolean byteAtATime) {
         List<String> out = new ArrayList<>();
         StringBuilder body = new StringBuilder();
-        Object m;
-        while ((m = ch.readInbound()) != null) {
+        for (Object m : messages(input, byteAtATime)) {
             try {
                 if (m instanceof ParsedRequest r) {
                     out.add(r.refusal != 0 ? "refused " + r.refusal
@@ -67,13 +86,40 @@ class ClientDecoderTest {
                 ReferenceCountUtil.release(m);
             }
         }
-        ch.finishAndReleaseAll();
         return out;
     }
 
     private static void both(String input, String... expected) {
         assertEquals(List.of(expected), decode(input, false), "whole");
         assertEquals(List.of(expected), decode(input, true), "a byte at a time");
+    }
+
+    /** The connection's flow control: one message per ask, the rest of what was read waits undecoded. */
+    @Test
+    void oneMessageIsHandedOverPerAsk() {
+        List<Object> got = new ArrayList<>();
+        ClientDecoder d = new ClientDecoder(null, 1 << 20, 8192, 16 * 1024, 8192);
+        EmbeddedChannel ch = new EmbeddedChannel(d, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object m) {
+                got.add(m);
+            }
+        });
+        ch.writeInbound(Unpooled.copiedBuffer("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        assertEquals(0, got.size(), "nothing before the connection asks");
+        d.want();
+        assertEquals("/1", ((ParsedRequest) got.get(0)).uri());
+        assertEquals(1, got.size());
+        d.want();
+        assertTrue(got.get(1) instanceof LastHttpContent);
+        d.want();
+        assertEquals("/2", ((ParsedRequest) got.get(2)).uri());
+        d.want();
+        d.want(); // nothing left: the socket is asked to read
+        assertEquals(4, got.size());
+        got.forEach(ReferenceCountUtil::release);
+        ch.finishAndReleaseAll();
     }
 
     @Test
@@ -136,11 +182,10 @@ class ClientDecoderTest {
     void theHeadReadsAsNettysDecoderReadsIt() {
         String head = "PUT /x%20y?q=1 HTTP/1.1\r\nHost: example.com:8080\r\nAccept: */*\r\nX-Multi: a\r\n"
                 + "x-multi: b\r\nContent-Length: 0\r\nConnection: keep-alive\r\nExpect: 100-Continue\r\n\r\n";
-        EmbeddedChannel mine = new EmbeddedChannel(new ClientDecoder(8192, 16 * 1024, 8192));
         EmbeddedChannel netty = new EmbeddedChannel(new HttpRequestDecoder());
-        mine.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
         netty.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
-        ParsedRequest a = mine.readInbound();
+        List<Object> mine = messages(head, false);
+        ParsedRequest a = (ParsedRequest) mine.get(0);
         HttpRequest b = netty.readInbound();
         assertEquals(b.method(), a.method());
         assertTrue(a.method() == HttpMethod.valueOf("PUT"), "the usual methods are Netty's constants");
@@ -159,7 +204,7 @@ class ClientDecoderTest {
         assertEquals("Host=example.com:8080;Accept=*/*;X-Multi=a;x-multi=b;Content-Length=0;"
                 + "Connection=keep-alive;Expect=100-Continue;", visited.toString());
         ReferenceCountUtil.release(b);
-        mine.finishAndReleaseAll();
+        mine.forEach(ReferenceCountUtil::release);
         netty.finishAndReleaseAll();
         assertFalse(a.decoderResult().isFailure());
     }

@@ -66,7 +66,10 @@ final class PeerCounters {
             p.responseNanos.add(latencyNanos);
             p.latency[LatencyBuckets.index(latencyNanos)].increment();
         }
-        p.lastCompletedMillis = System.currentTimeMillis();
+        long now = System.currentTimeMillis();
+        if (p.lastCompletedMillis != now) {
+            p.lastCompletedMillis = now; // once a millisecond: both event loops would otherwise write the line on every attempt
+        }
     }
 
     /** The counters of {@code id}, or null when no attempt on it has completed. */

@@ -1,10 +1,8 @@
 package io.lbkit.netty;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -23,7 +21,7 @@ import java.util.List;
  * does. An invalid head is a failed {@link ParsedResponse}, a malformed chunked body a failed last
  * content; decoding stops there (the connection is not reused).
  */
-final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer.Data {
+final class BackendDecoder extends ByteToMessageDecoder {
 
     private enum State { HEAD, LENGTH, CHUNKED, UNTIL_CLOSE, BROKEN }
 
@@ -32,8 +30,6 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
     private final ArrayDeque<HttpMethod> methods;
     private State state = State.HEAD;
     private long left;
-    private ByteBuf in;
-    private List<Object> out;
     private ParsedResponse last;       // the connection's response head object, reused for each response
 
     BackendDecoder(int maxHead, ArrayDeque<HttpMethod> methods) {
@@ -60,7 +56,14 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
                     list.add(new DefaultHttpContent(piece));
                 }
             }
-            case CHUNKED -> chunked(buf, list);
+            case CHUNKED -> {
+                int r = chunks.decode(buf, list);
+                if (r < 0) {
+                    broken(buf);
+                } else if (r > 0) {
+                    state = State.HEAD;
+                }
+            }
             case UNTIL_CLOSE -> {
                 if (buf.isReadable()) {
                     list.add(new DefaultHttpContent(buf.readRetainedSlice(buf.readableBytes())));
@@ -175,33 +178,6 @@ final class BackendDecoder extends ByteToMessageDecoder implements ChunkedFramer
             r.contentLength = length;
         }
         return null;
-    }
-
-    private void chunked(ByteBuf buf, List<Object> list) {
-        in = buf;
-        out = list;
-        int n = chunks.frame(buf, this);
-        in = null;
-        out = null;
-        if (n < 0) {
-            DefaultLastHttpContent bad = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
-            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(chunks.reason())));
-            list.add(bad);
-            broken(buf);
-            return;
-        }
-        buf.skipBytes(n);
-        if (chunks.done()) {
-            DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
-            chunks.trailers(last.trailingHeaders());
-            list.add(last);
-            state = State.HEAD;
-        }
-    }
-
-    @Override
-    public void data(int index, int length) {
-        out.add(new DefaultHttpContent(in.retainedSlice(index, length)));
     }
 
     private void broken(ByteBuf buf) {

@@ -1,6 +1,11 @@
 package io.lbkit.netty;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import java.util.List;
 
 /**
  * Finds where a chunked body ends (RFC 9112 §7.1) without decoding it: the bytes pass through as
@@ -39,6 +44,42 @@ final class ChunkedFramer {
     private String reason;
     private byte[] trailerText;  // the trailer section's bytes, kept only while decoding (a Data receiver)
     private int trailerLength;
+    private ByteBuf decoding;              // decode(): the buffer whose data runs are passed on
+    private List<Object> pieces;                  // decode(): where they go
+    private final Data toPieces = (index, length) ->
+            pieces.add(new DefaultHttpContent(decoding.retainedSlice(index, length)));
+
+    /**
+     * Decodes what {@code buf} holds of the body for a decoder: each run of chunk data as a piece
+     * (a retained slice) into {@code out}, then, when the body ends, a last piece with the trailer
+     * fields; the framed bytes are consumed. Answers 1 when the body ended, 0 when more is to come,
+     * -1 when it is malformed (then a failed last piece is in {@code out} and nothing is consumed).
+     */
+    int decode(ByteBuf buf, List<Object> out) {
+        decoding = buf;
+        pieces = out;
+        int n;
+        try {
+            n = frame(buf, toPieces);
+        } finally {
+            decoding = null;
+            pieces = null;
+        }
+        if (n < 0) {
+            DefaultLastHttpContent bad = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
+            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(reason)));
+            out.add(bad);
+            return -1;
+        }
+        buf.skipBytes(n);
+        if (!done()) {
+            return 0;
+        }
+        DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
+        trailers(last.trailingHeaders());
+        out.add(last);
+        return 1;
+    }
 
     /** Receives where a chunk's data lies in the buffer being framed (a decoder passes it on as it is). */
     interface Data {

@@ -1,17 +1,15 @@
 package io.lbkit.netty;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayList;
-import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,7 +25,7 @@ import java.util.List;
  * <p>A refused head (400, 414, 431, 505) or body (a malformed chunked body: a last content with a
  * failed result) ends the decoding: what follows is dropped, the connection answers and closes.
  */
-final class ClientDecoder extends ChannelInboundHandlerAdapter implements ChunkedFramer.Data {
+final class ClientDecoder extends ChannelInboundHandlerAdapter {
 
     private enum State { HEAD, LENGTH, CHUNKED, BROKEN }
 
@@ -37,8 +35,6 @@ final class ClientDecoder extends ChannelInboundHandlerAdapter implements Chunke
     private final ChunkedFramer chunks;
     private State state = State.HEAD;
     private long left;                 // a Content-Length body's bytes still to come
-    private ByteBuf in;                // the buffer the framer reports data ranges of
-    private List<Object> out;
     private ChannelHandlerContext ctx;
     private ByteBuf cumulation;        // bytes read, not decoded yet
     private final ArrayList<Object> decoded = new ArrayList<>(4); // decoded, not handed over yet
@@ -174,7 +170,14 @@ final class ClientDecoder extends ChannelInboundHandlerAdapter implements Chunke
                     list.add(new DefaultHttpContent(piece));
                 }
             }
-            case CHUNKED -> chunked(buf, list);
+            case CHUNKED -> {
+                int r = chunks.decode(buf, list);
+                if (r < 0) {
+                    broken(buf);
+                } else if (r > 0) {
+                    state = State.HEAD;
+                }
+            }
             default -> buf.skipBytes(buf.readableBytes());
         }
     }
@@ -271,34 +274,6 @@ final class ClientDecoder extends ChannelInboundHandlerAdapter implements Chunke
             r.contentLength = length;
         }
         return null;
-    }
-
-    private void chunked(ByteBuf buf, List<Object> list) {
-        in = buf;
-        out = list;
-        int n = chunks.frame(buf, this);
-        in = null;
-        out = null;
-        if (n < 0) {
-            DefaultLastHttpContent bad = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
-            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(chunks.reason())));
-            list.add(bad);
-            broken(buf);
-            return;
-        }
-        buf.skipBytes(n);
-        if (chunks.done()) {
-            DefaultLastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
-            chunks.trailers(last.trailingHeaders());
-            list.add(last);
-            state = State.HEAD;
-        }
-    }
-
-    /** {@link ChunkedFramer.Data}: a run of a chunk's data in the buffer being framed. */
-    @Override
-    public void data(int index, int length) {
-        out.add(new DefaultHttpContent(in.retainedSlice(index, length)));
     }
 
     private void broken(ByteBuf buf) {

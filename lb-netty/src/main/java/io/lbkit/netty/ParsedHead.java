@@ -1,7 +1,9 @@
 package io.lbkit.netty;
 
 import io.lbkit.proxy.engine.ClientRequest;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,8 @@ abstract class ParsedHead {
     static final byte[] NONE = new byte[0];
 
     byte[] head;
+    HttpVersion version;
+    DecoderResult result = DecoderResult.SUCCESS;
     private int[] index;
     private int fields;
     private HttpHeaders headers;
@@ -24,6 +28,32 @@ abstract class ParsedHead {
         this.head = head;
         this.index = index;
         this.fields = fields;
+    }
+
+    /** The version of the start line (HTTP/1.0, or HTTP/1.1 for 1.1 and above). */
+    public HttpVersion protocolVersion() {
+        return version;
+    }
+
+    /** @deprecated {@link #protocolVersion()} */
+    @Deprecated
+    public HttpVersion getProtocolVersion() {
+        return version;
+    }
+
+    /** Whether the head was refused, and why. */
+    public DecoderResult decoderResult() {
+        return result;
+    }
+
+    /** @deprecated {@link #decoderResult()} */
+    @Deprecated
+    public DecoderResult getDecoderResult() {
+        return result;
+    }
+
+    public void setDecoderResult(DecoderResult result) {
+        this.result = result;
     }
 
     /** Makes this the head {@code p} just parsed, in the parser's own arrays (valid until its next parse). */

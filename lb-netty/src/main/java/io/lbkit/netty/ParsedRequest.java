@@ -21,8 +21,6 @@ final class ParsedRequest extends ParsedHead implements HttpRequest {
 
     private HttpMethod method;
     private String uri;
-    private HttpVersion version;
-    private DecoderResult result = DecoderResult.SUCCESS;
     /** The status a refused head gets (400, 414, 431, 505), or 0. */
     final int refusal;
     /** Why the head was refused, a fixed text, or null. */
@@ -107,36 +105,9 @@ final class ParsedRequest extends ParsedHead implements HttpRequest {
     }
 
     @Override
-    public HttpVersion protocolVersion() {
-        return version;
-    }
-
-    @Override
-    @Deprecated
-    public HttpVersion getProtocolVersion() {
-        return version;
-    }
-
-    @Override
     public HttpRequest setProtocolVersion(HttpVersion version) {
         this.version = version;
         return this;
-    }
-
-    @Override
-    public DecoderResult decoderResult() {
-        return result;
-    }
-
-    @Override
-    @Deprecated
-    public DecoderResult getDecoderResult() {
-        return result;
-    }
-
-    @Override
-    public void setDecoderResult(DecoderResult result) {
-        this.result = result;
     }
 
     @Override

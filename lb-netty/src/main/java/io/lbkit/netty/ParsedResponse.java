@@ -15,8 +15,6 @@ import java.util.Arrays;
 final class ParsedResponse extends ParsedHead implements HttpResponse {
 
     private HttpResponseStatus status;
-    private HttpVersion version;
-    private DecoderResult result = DecoderResult.SUCCESS;
     /** The declared body length, or -1 when none is declared. */
     long contentLength = -1;
     /** Whether the body is chunked (Transfer-Encoding's last coding). */
@@ -107,36 +105,9 @@ final class ParsedResponse extends ParsedHead implements HttpResponse {
     }
 
     @Override
-    public HttpVersion protocolVersion() {
-        return version;
-    }
-
-    @Override
-    @Deprecated
-    public HttpVersion getProtocolVersion() {
-        return version;
-    }
-
-    @Override
     public HttpResponse setProtocolVersion(HttpVersion version) {
         this.version = version;
         return this;
-    }
-
-    @Override
-    public DecoderResult decoderResult() {
-        return result;
-    }
-
-    @Override
-    @Deprecated
-    public DecoderResult getDecoderResult() {
-        return result;
-    }
-
-    @Override
-    public void setDecoderResult(DecoderResult result) {
-        this.result = result;
     }
 
     @Override

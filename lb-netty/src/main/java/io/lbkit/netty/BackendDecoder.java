@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -43,17 +41,9 @@ final class BackendDecoder extends ByteToMessageDecoder {
         switch (state) {
             case HEAD -> head(buf, list);
             case LENGTH -> {
-                int take = (int) Math.min(left, buf.readableBytes());
-                if (take == 0) {
-                    return;
-                }
-                ByteBuf piece = buf.readRetainedSlice(take);
-                left -= take;
+                left = ChunkedFramer.lengthPiece(buf, left, list);
                 if (left == 0) {
-                    list.add(new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE)); // no trailers: no container
                     state = State.HEAD;
-                } else {
-                    list.add(new DefaultHttpContent(piece));
                 }
             }
             case CHUNKED -> {

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import java.util.List;
 
 /**
@@ -79,6 +80,26 @@ final class ChunkedFramer {
         trailers(last.trailingHeaders());
         out.add(last);
         return 1;
+    }
+
+    /**
+     * The next piece of a Content-Length body for a decoder (the other framing its decoders share):
+     * what {@code buf} holds of the {@code left} bytes still to come, as a retained slice into
+     * {@code out}, the last one as a last piece (with no trailer container). Returns the bytes
+     * still to come after it.
+     */
+    static long lengthPiece(ByteBuf buf, long left, List<Object> out) {
+        int take = (int) Math.min(left, buf.readableBytes());
+        if (take == 0) {
+            return left;
+        }
+        ByteBuf piece = buf.readRetainedSlice(take);
+        if (left == take) {
+            out.add(new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE));
+        } else {
+            out.add(new DefaultHttpContent(piece));
+        }
+        return left - take;
     }
 
     /** Receives where a chunk's data lies in the buffer being framed (a decoder passes it on as it is). */

@@ -23,6 +23,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
@@ -42,16 +43,22 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
  * registers lb-servlet's {@link ProxyFilter}, async-supported, for {@code /*} at
  * {@code lbkit.proxy-filter.order}; requests no route matches go on to the app.
  *
- * <p>Applies when a {@code lbkit.upstreams.*} property exists. An invalid value fails start-up
+ * <p>Applies when a {@code lbkit.upstreams.*} property exists and {@code io.lbkit:lb-config} is on
+ * the class path (without it, such a property fails start-up saying so:
+ * {@link LbkitProxyWithoutConfigAutoConfiguration}). An invalid value fails start-up
  * with the property's name ({@code lbkit.upstreams.api.endpoints[0]: ...}). A
  * {@link ConfiguredProxy} or {@link ProxyFilter} bean of the app's replaces the auto-configured
  * one, and a bean named {@code lbkitProxyFilterRegistration} replaces the registration.
  */
 @AutoConfiguration(after = LbkitSessionAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass(name = LbkitProxyAutoConfiguration.LB_CONFIG)
 @Conditional(LbkitProxyAutoConfiguration.OnUpstreams.class)
 @EnableConfigurationProperties(LbkitProperties.class)
 public class LbkitProxyAutoConfiguration implements DisposableBean {
+
+    /** A class of lb-config, the module the proxy side needs (an optional dependency of the starter). */
+    static final String LB_CONFIG = "io.lbkit.config.ConfigTree";
 
     /** The first keys under {@code lbkit.} that are the starter's own properties, not the file's. */
     static final Set<String> STARTER_KEYS = Set.of("session", "instance-id", "proxy-filter");

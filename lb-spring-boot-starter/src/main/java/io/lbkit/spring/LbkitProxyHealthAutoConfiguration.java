@@ -20,7 +20,7 @@ import org.springframework.context.annotation.Bean;
  * {@code lbkitUpstreamsHealthContributor} of the app's own replaces it.
  */
 @AutoConfiguration(after = LbkitProxyAutoConfiguration.class)
-@ConditionalOnClass(HealthIndicator.class)
+@ConditionalOnClass(value = HealthIndicator.class, name = LbkitProxyAutoConfiguration.LB_CONFIG)
 public class LbkitProxyHealthAutoConfiguration {
 
     /** One health indicator per upstream. */

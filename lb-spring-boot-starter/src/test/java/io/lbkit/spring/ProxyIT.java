@@ -214,6 +214,24 @@ class ProxyIT {
     }
 
     @Test
+    void upstreamsWithoutLbConfigOnTheClassPathFailStartUpNamingTheDependency() {
+        ClassLoader withoutLbConfig = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.startsWith("io.lbkit.config.")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
+        RuntimeException e = assertThrows(RuntimeException.class, () -> BootApps.start(withoutLbConfig,
+                List.of(TestApp.class), "lbkit.upstreams.api.endpoints[0]=127.0.0.1:8080", "lbkit.routes[0].upstream=api",
+                "logging.level.root=OFF").close());
+        String m = BootApps.messages(e);
+        assertTrue(m.contains("lbkit.upstreams") && m.contains("io.lbkit:lb-config"), m);
+    }
+
+    @Test
     void anInvalidValueFailsStartUpNamingTheProperty() {
         Exception e = assertThrows(Exception.class, () -> BootApps.start(List.of(TestApp.class), with(
                 "lbkit.upstreams.api.endpoints[0]=127.0.0.1:99999",

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The app ships only what its features need: lbkit's backend side and the Redis store, Spring MVC
  * and Actuator; no proxy engine, no Jetty, no HTTP codec of Netty (Redisson's Netty is its Redis
- * client). Read from the runtime class path this build resolved (maven-dependency-plugin writes
+ * client), no proxy-side configuration reader (lb-config and its YAML parser). Read from the runtime class path this build resolved (maven-dependency-plugin writes
  * it to target/runtime-classpath.txt).
  */
 class RuntimeClasspathTest {
@@ -39,7 +39,8 @@ class RuntimeClasspathTest {
         }
         List<String> unwanted = jars.stream().filter(j -> j.startsWith("jetty-") || j.equals("lb-netty")
                 || j.equals("lb-server") || j.equals("netty-codec-http") || j.startsWith("spring-session")
-                || j.equals("lb-proxy-contract") || j.equals("lb-testing")).toList();
+                || j.equals("lb-proxy-contract") || j.equals("lb-testing") || j.equals("lb-config")
+                || j.equals("jackson-dataformat-yaml")).toList();
         assertEquals(List.of(), unwanted, "a backend with sessions in Redis needs none of these");
         assertTrue(Arrays.stream(new String[] {"lb-core", "lb-health", "lb-proxy"}).allMatch(jars::contains),
                 "lb-servlet's own modules: " + jars);

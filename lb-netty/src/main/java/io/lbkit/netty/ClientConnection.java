@@ -16,14 +16,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -233,7 +228,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         } else if (!channel.isActive()) {
             // the codec's last word on a connection already closed (a head cut off by the close): nobody to answer
             ReferenceCountUtil.release(msg);
-        } else if (msg instanceof HttpRequest r) {
+        } else if (msg instanceof ParsedRequest r) {
             awaitingHead = false;
             requests++;
             lastRequest = requests >= engine.client.keepAliveRequests();
@@ -298,23 +293,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     // =====================================================================================
 
-    private void begin(HttpRequest r) {
+    private void begin(ParsedRequest r) {
         ProxyConfig config = engine.config; // one configuration per request (a reload may swap it)
         encoder.headRequest = r.method() == HttpMethod.HEAD; // its answer, whatever it says, has no body
-        if (r instanceof ParsedRequest p && p.refusal != 0) {
-            refuse(p.refusal, "the request could not be parsed", p.reason, Exchange.Next.CLOSE);
+        if (r.refusal != 0) {
+            refuse(r.refusal, "the request could not be parsed", r.reason, Exchange.Next.CLOSE);
             return;
         }
-        if (r.decoderResult().isFailure()) {
-            Throwable cause = r.decoderResult().cause();
-            int st = cause instanceof TooLongHttpLineException ? 414
-                    : cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException ? 431 : 400;
-            refuse(st, "the request could not be parsed", cause.getMessage(), Exchange.Next.CLOSE);
-            return;
-        }
-        boolean keepAlive = NettyClientRequest.keepAlive(r) && !lastRequest;
-        boolean body = NettyClientRequest.declaredLength(r) > 0 || NettyClientRequest.chunked(r);
-        if (NettyClientRequest.headerBytes(r) > config.maxRequestHeaderBytes()) {
+        boolean keepAlive = r.keepAlive && !lastRequest;
+        boolean body = r.contentLength > 0 || r.chunked;
+        if (r.headerBytes > config.maxRequestHeaderBytes()) {
             refuse(431, "request header fields too large", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
@@ -325,7 +313,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(400, "the path climbs above the root", null, body ? Exchange.Next.DRAIN : Exchange.Next.CLOSE);
             return;
         }
-        String host = NettyClientRequest.host(r);
+        String host = r.header("Host");
         InetSocketAddress local = (InetSocketAddress) channel.localAddress();
         if (peer == null) { // once per connection: the peer does not change
             remote = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
@@ -353,7 +341,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         Route route = engine.route(view);
-        long length = NettyClientRequest.declaredLength(r);
+        long length = r.contentLength;
         // a request no route takes still gets the request's own statuses (nginx answers CONNECT
         // with 400 whatever the location)
         Admission.Refusal no = Admission.check(config, route, view, length);
@@ -366,7 +354,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             Exchange.Next next;
             if (no.bodyTooLarge()) {
                 // a client waiting for 100 Continue sends no body: answer and close; else read and drop what comes
-                next = NettyClientRequest.expectContinue(r) ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
+                next = r.expectContinue ? Exchange.Next.CLOSE : Exchange.Next.DRAIN;
             } else if (body) {
                 next = Exchange.Next.DRAIN;
             } else {
@@ -482,7 +470,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             drained += c.content().readableBytes();
         }
         ReferenceCountUtil.release(msg);
-        if (last || drained > DRAIN_BYTES || msg instanceof HttpRequest) {
+        if (last || drained > DRAIN_BYTES || msg instanceof ParsedRequest) {
             channel.close();
         } else {
             read();

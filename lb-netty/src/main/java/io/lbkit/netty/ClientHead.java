@@ -6,17 +6,11 @@ import io.lbkit.proxy.engine.AddedHeaderRules;
 import io.lbkit.proxy.engine.Headers;
 import io.lbkit.proxy.engine.RequestHeaderRules;
 import io.lbkit.proxy.engine.ResponseHeaderRules;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -44,20 +38,15 @@ final class ClientHead {
         this.closes = closes;
     }
 
-    static ClientHead of(Engine engine, HeadWriter writer, HttpResponse backend, NettyClientRequest view,
+    static ClientHead of(Engine engine, HeadWriter writer, ParsedResponse backend, NettyClientRequest view,
                          boolean clientKeepAlive, String endpointId, StickyCodec sticky, boolean secure, Route route,
                          String scheme) {
-        ParsedResponse parsed = backend instanceof ParsedResponse p ? p : null;
-        HttpRequest req = view.request();
+        ParsedRequest req = view.request();
         int st = backend.status().code();
         HeadWriter out = writer.response(st, backend.status().reasonPhrase());
-        if (parsed != null) {
-            copy(engine, parsed, out);
-        } else {
-            copy(engine, backend, out);
-        }
+        copy(engine, backend, out);
         boolean mayHaveBody = st >= 200 && st != 204 && st != 304 && !req.method().equals(HttpMethod.HEAD);
-        long cl = parsed != null ? parsed.contentLength : NettyClientRequest.contentLength(backend.headers());
+        long cl = backend.contentLength;
         if (cl >= 0 && st != 204) {
             out.field(Fields.CONTENT_LENGTH, cl); // a HEAD or 304 answer's length passes unchanged
         }
@@ -66,7 +55,7 @@ final class ClientHead {
         boolean chunked = mayHaveBody && cl < 0 && http11;
         if (chunked) {
             out.field(Fields.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // a cut body shows as cut
-            String declared = parsed != null ? parsed.header("Trailer") : backend.headers().get(HttpHeaderNames.TRAILER);
+            String declared = backend.header("Trailer");
             trailers = declared != null || RequestHeaderRules.acceptsTrailers(view);
             if (declared != null) {
                 out.field(Fields.TRAILER, declared);
@@ -102,31 +91,6 @@ final class ClientHead {
             } else if (ResponseHeaderRules.copied(name, tokens)
                     && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
                 out.field(h, backend.nameStart(i), backend.nameEnd(i), backend.valueStart(i), backend.valueEnd(i));
-            }
-        }
-        String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());
-        if (via != null) {
-            out.field(Fields.VIA, via);
-        }
-    }
-
-    /** The same for a response head of Netty's; the names and values are not copied. */
-    private static void copy(Engine engine, HttpResponse backend, HeadWriter out) {
-        HttpHeaders in = backend.headers();
-        Set<String> tokens = in.contains(HttpHeaderNames.CONNECTION)
-                ? Headers.connectionTokens(in.getAll(HttpHeaderNames.CONNECTION)) : null;
-        List<String> vias = null;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> f = it.next();
-            CharSequence name = f.getKey();
-            if (Headers.equalsIgnoreCase(name, "via")) {
-                if (vias == null) {
-                    vias = new ArrayList<>(2);
-                }
-                vias.add(f.getValue().toString());
-            } else if (ResponseHeaderRules.copied(name, tokens)
-                    && (engine.sessions == null || !engine.sessions.hidesResponseField(name))) {
-                out.field(name, f.getValue());
             }
         }
         String via = ResponseHeaderRules.via(engine.config, vias, backend.protocolVersion().text());

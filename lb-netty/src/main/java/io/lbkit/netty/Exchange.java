@@ -23,7 +23,6 @@ import io.lbkit.proxy.engine.Targets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,7 +63,7 @@ final class Exchange extends BackendOwner {
     final Upstream upstream;
     private final RetryPolicy policy;
     final NettyClientRequest view;
-    final HttpRequest req;
+    final ParsedRequest req;
     final String target;
     final ClientOrigin origin;
     final PickRequest pick;
@@ -114,11 +113,11 @@ final class Exchange extends BackendOwner {
         this.origin = origin;
         this.pick = pick;
         this.sticky = engine.sticky(route);
-        this.declaredLength = NettyClientRequest.declaredLength(req);
-        this.chunkedBody = NettyClientRequest.chunked(req);
+        this.declaredLength = req.contentLength;
+        this.chunkedBody = req.chunked;
         this.hasBody = declaredLength > 0 || chunkedBody;
-        this.expectContinue = NettyClientRequest.expectContinue(req);
-        this.clientKeepAlive = NettyClientRequest.keepAlive(req) && conn.mayKeepAlive();
+        this.expectContinue = req.expectContinue;
+        this.clientKeepAlive = req.keepAlive && conn.mayKeepAlive();
         this.rec = conn.rec.record;
         if (rec != null) {
             rec.routed(route.name(), upstream.name());

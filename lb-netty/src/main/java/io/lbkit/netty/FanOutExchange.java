@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -52,7 +51,7 @@ final class FanOutExchange {
     final EventLoop loop;
     final Route route;
     final NettyClientRequest view;
-    final HttpRequest req;
+    final ParsedRequest req;
     final String target;
     final ClientOrigin origin;
     private final boolean hasBody;
@@ -91,10 +90,10 @@ final class FanOutExchange {
         this.req = view.request();
         this.target = target;
         this.origin = origin;
-        long declared = NettyClientRequest.declaredLength(req);
-        this.hasBody = declared > 0 || NettyClientRequest.chunked(req);
-        this.expectContinue = NettyClientRequest.expectContinue(req);
-        this.clientKeepAlive = NettyClientRequest.keepAlive(req);
+        long declared = req.contentLength;
+        this.hasBody = declared > 0 || req.chunked;
+        this.expectContinue = req.expectContinue;
+        this.clientKeepAlive = req.keepAlive;
         this.declaredLength = declared;
         // held in one array: at most what an array can hold
         this.bodyLimit = Math.min(FanOutAggregator.bodyLimit(config, route), Integer.MAX_VALUE - 8);

@@ -11,9 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -115,7 +113,7 @@ final class FanOutLeg extends BackendOwner {
             return;
         }
         lastActivity = System.nanoTime();
-        if (msg instanceof HttpResponse r) {
+        if (msg instanceof ParsedResponse r) {
             if (r.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 failed(Outcome.INVALID_RESPONSE, r.decoderResult().cause());
@@ -127,12 +125,12 @@ final class FanOutLeg extends BackendOwner {
                 return;
             }
             headSeen = true;
-            keepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
+            keepAlive = r.keepAlive;
             leg.head(r.status().code(), r.protocolVersion().text(), r.headers());
         }
         if (msg instanceof HttpContent content) {
             content(content);
-        } else if (!(msg instanceof HttpResponse)) {
+        } else if (!(msg instanceof ParsedResponse)) {
             ReferenceCountUtil.release(msg); // raw bytes after a protocol switch nobody asked for
             failed(Outcome.INVALID_RESPONSE, null);
         }

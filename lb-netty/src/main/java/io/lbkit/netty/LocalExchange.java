@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -53,7 +52,7 @@ final class LocalExchange {
     private ScheduledFuture<?> bodyTimer;
 
     LocalExchange(Engine engine, ClientConnection conn, SessionApiHandler api, String mountPath, NettyClientRequest view,
-                  HttpRequest request) {
+                  ParsedRequest request) {
         this.engine = engine;
         this.conn = conn;
         this.loop = conn.channel().eventLoop();
@@ -61,9 +60,9 @@ final class LocalExchange {
         this.mountPath = mountPath;
         this.view = view;
         this.head = request.method().equals(HttpMethod.HEAD);
-        this.keepAlive = NettyClientRequest.keepAlive(request);
-        this.hasBody = NettyClientRequest.declaredLength(request) > 0 || NettyClientRequest.chunked(request);
-        this.expectContinue = NettyClientRequest.expectContinue(request);
+        this.keepAlive = request.keepAlive;
+        this.hasBody = request.contentLength > 0 || request.chunked;
+        this.expectContinue = request.expectContinue;
     }
 
     /** Decides on the head, then reads the body (the connection hands each message to {@link #clientRead}). */

@@ -5,9 +5,7 @@ import io.lbkit.proxy.engine.ResponseRate;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.CompletionStage;
@@ -62,7 +60,7 @@ final class ResponseRelay implements ChannelFutureListener {
             return;
         }
         x.timers.backendActive();
-        if (msg instanceof HttpResponse r) {
+        if (msg instanceof ParsedResponse r) {
             if (!backendResponseHead(r)) {
                 ReferenceCountUtil.release(msg);
                 return;
@@ -74,7 +72,7 @@ final class ResponseRelay implements ChannelFutureListener {
             } else {
                 clientResponseContent(content);
             }
-        } else if (!(msg instanceof HttpResponse)) {
+        } else if (!(msg instanceof ParsedResponse)) {
             // raw bytes after a protocol switch the request never asked for (Upgrade is not forwarded)
             ReferenceCountUtil.release(msg);
             if (forwarding) {
@@ -86,7 +84,7 @@ final class ResponseRelay implements ChannelFutureListener {
     }
 
     /** Backend response: the head; false when it is not forwarded (informational, broken, or retried). */
-    private boolean backendResponseHead(HttpResponse r) {
+    private boolean backendResponseHead(ParsedResponse r) {
         if (r.decoderResult().isFailure()) {
             x.attemptFailed(Outcome.INVALID_RESPONSE, r.decoderResult().cause(), false);
             return false;
@@ -104,13 +102,13 @@ final class ResponseRelay implements ChannelFutureListener {
     }
 
     /** Client response: the head, written now or held until the session store saved the backend's patch. */
-    private void clientResponseHead(HttpResponse r, int st) {
+    private void clientResponseHead(ParsedResponse r, int st) {
         status = st;
         forwarding = true;
         if (x.rec != null) {
             x.rec.status(st);
         }
-        backendKeepAlive = r instanceof ParsedResponse p ? p.keepAlive : HttpUtil.isKeepAlive(r);
+        backendKeepAlive = r.keepAlive;
         ClientHead head = ClientHead.of(x.engine, x.conn.responseHead, r, x.view, x.clientKeepAlive, x.endpoint.id(),
                 x.sticky, x.origin.secure(), x.route, x.origin.scheme());
         allowTrailers = head.trailers;
